@@ -1,6 +1,14 @@
 // `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object with the same figures.
 // Figures are measured, never asserted: this machine is shared and noisy.
-import { createState, DAY, DEFAULT_POLICY, HOUR, reduce, viewOf, type GraceState } from '../src/core/index.ts';
+import {
+  createState,
+  DAY,
+  DEFAULT_POLICY,
+  HOUR,
+  reduce,
+  viewOf,
+  type GraceState,
+} from '../src/core/index.ts';
 
 const json = process.argv.includes('--json');
 
@@ -22,7 +30,11 @@ function measure(fn: () => void, batches = 40, perBatch = 2000): { p50: number; 
 }
 
 const t0 = Date.UTC(2026, 10, 1);
-let warned: GraceState = reduce(createState({ id: 's', name: 'S' }, DEFAULT_POLICY, t0), { type: 'succeeded' }, t0);
+let warned: GraceState = reduce(
+  createState({ id: 's', name: 'S' }, DEFAULT_POLICY, t0),
+  { type: 'succeeded' },
+  t0,
+);
 warned = reduce(warned, { type: 'tick' }, t0 + 2 * DAY);
 let t = t0 + 2 * DAY;
 

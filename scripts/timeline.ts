@@ -34,4 +34,6 @@ for (const [label, offset, event] of steps) {
   console.log(`  phase: ${v.phase}   VRAs: ${v.vraCommunicationAllowed ? 'connected' : 'DISCONNECTED'}`);
   if (v.message) console.log(`  banner: ${messageText(v.message)}`);
 }
-console.log(`\nalerts in history: ${state.alerts.length}; clock rollbacks recorded: ${state.rollbacks.count}`);
+console.log(
+  `\nalerts in history: ${state.alerts.length}; clock rollbacks recorded: ${state.rollbacks.count}`,
+);
