@@ -47,3 +47,9 @@ export function alertDescription(kind: AlertKind, siteName: string, graceDays: n
       : { unit: 'hours', value: Math.ceil(graceDays * 24) };
   return messageText({ key: 'usage-not-sent', siteName, remaining });
 }
+
+/** The `HelpIdentifier` of each billing alert in the ZVM alert shape (Monitoring > Alerts). */
+export const HELP_IDENTIFIERS: Readonly<Record<AlertKind, string>> = Object.freeze({
+  'usage-not-sent': 'BIL0001',
+  'vra-disconnected': 'BIL0002',
+});
