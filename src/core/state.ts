@@ -1,4 +1,11 @@
-import { GraceStateSchema, SiteSchema, type GraceState, type Site } from './schemas.ts';
+import {
+  AlertSchema,
+  GraceStateSchema,
+  SiteSchema,
+  type Alert,
+  type GraceState,
+  type Site,
+} from './schemas.ts';
 import { parseWith, type Parsed } from './validation.ts';
 
 /** Reads a stored or received grace state; anything of the wrong shape is refused with a message. */
@@ -17,4 +24,8 @@ export function parseGraceState(input: unknown): Parsed<GraceState> {
 
 export function parseSite(input: unknown): Parsed<Site> {
   return parseWith(SiteSchema, 'site', input);
+}
+
+export function parseAlert(input: unknown): Parsed<Alert> {
+  return parseWith(AlertSchema, 'alert', input);
 }

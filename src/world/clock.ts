@@ -1,0 +1,3 @@
+import type { Clock } from '../core/index.ts';
+
+export const systemClock: Clock = () => Date.now();

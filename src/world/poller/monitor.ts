@@ -1,0 +1,173 @@
+import type { Clock, GraceEvent, GraceState } from '../../core/index.ts';
+import {
+  probeFor,
+  type ProbeExtras,
+  type ProbeResult,
+  type SiteConfig,
+  type SiteSecrets,
+  type TestStep,
+} from '../probes/index.ts';
+import { sleep } from '../probes/http.ts';
+import type { Db } from '../storage/db.ts';
+import { appendLog, applyEvent } from '../storage/repo.ts';
+import { publishState } from './channel.ts';
+
+export interface WatchedSite {
+  config: SiteConfig;
+  secrets: SiteSecrets;
+  extras?: ProbeExtras;
+}
+
+export interface MonitorDeps {
+  db: Db;
+  clock: Clock;
+  /** Called after every persisted change (defaults to the origin's BroadcastChannel). */
+  publish?: (state: GraceState) => void;
+  /** Longest sleep between checks, so that a suspended machine or a moved clock is noticed soon. */
+  maxWaitMs?: number;
+}
+
+export const lockName = (siteId: string): string => `zerto-billing:poll:${siteId}`;
+
+/**
+ * One transmission attempt for a site, start to end: probe, engine event, transmission log, broadcast.
+ * The poller calls it on schedule; the "test usage transmission" action calls it on demand.
+ */
+export async function transmitOnce(
+  deps: MonitorDeps,
+  site: WatchedSite,
+  opts: { onStep?: (s: TestStep) => void; signal?: AbortSignal } = {},
+): Promise<{ result: ProbeResult; state: GraceState }> {
+  const { db, clock } = deps;
+  const probe = probeFor(site.config.mode, db, site.extras);
+  const result = await probe.transmit({
+    config: site.config,
+    secrets: site.secrets,
+    now: clock,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onStep ? { onStep: opts.onStep } : {}),
+  });
+  const identity = { id: site.config.siteId, name: result.site?.name || site.config.siteName };
+  const event: GraceEvent = result.outcome.ok
+    ? { type: 'succeeded', ...(result.outcome.reportId ? { reportId: result.outcome.reportId } : {}) }
+    : { type: 'failed', reason: result.outcome.reason };
+  let { after } = await applyEvent(db, identity, site.config.policy, event, clock());
+  if (!result.outcome.ok && result.authorityAlertAt !== undefined) {
+    ({ after } = await applyEvent(
+      db,
+      identity,
+      site.config.policy,
+      { type: 'authority-alert', turnedOn: result.authorityAlertAt },
+      clock(),
+    ));
+  }
+  await appendLog(db, {
+    siteId: site.config.siteId,
+    at: after.latestSeen,
+    ok: result.outcome.ok,
+    kind: result.outcome.ok ? null : result.outcome.reason.kind,
+    reportId: result.outcome.ok ? (result.outcome.reportId ?? null) : null,
+  });
+  (deps.publish ?? publishState)(after);
+  return { result, state: after };
+}
+
+/**
+ * Polls the sites it is given, each only while it holds that site's Web Lock: however many tabs, workers
+ * or elements watch a site, exactly one polls it, and when that one goes away the lock (and the polling)
+ * passes to the next in line.
+ */
+export class Monitor {
+  private readonly sites = new Map<string, { site: WatchedSite; stop: AbortController; wake: () => void }>();
+  private readonly deps: MonitorDeps;
+  /** Sites whose lock this monitor holds (for tests and diagnostics). */
+  readonly leading = new Set<string>();
+
+  constructor(deps: MonitorDeps) {
+    this.deps = deps;
+  }
+
+  watch(site: WatchedSite): void {
+    const id = site.config.siteId;
+    const existing = this.sites.get(id);
+    if (existing) {
+      existing.site = site;
+      existing.wake();
+      return;
+    }
+    const stop = new AbortController();
+    const entry = { site, stop, wake: () => {} };
+    this.sites.set(id, entry);
+    const run = () => this.lead(id, stop.signal, entry);
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (locks) {
+      locks.request(lockName(id), { signal: stop.signal }, run).catch(() => {
+        /* aborted while waiting for the lock: nothing to do */
+      });
+    } else {
+      // Without Web Locks (an insecure context) this context polls on its own: better twice than never.
+      void run();
+    }
+  }
+
+  unwatch(siteId: string): void {
+    this.sites.get(siteId)?.stop.abort();
+    this.sites.delete(siteId);
+  }
+
+  /** Re-checks now (the clock moved, the config changed, a tab asked). */
+  wake(siteId?: string): void {
+    for (const [id, e] of this.sites) if (!siteId || id === siteId) e.wake();
+  }
+
+  stop(): void {
+    for (const id of [...this.sites.keys()]) this.unwatch(id);
+  }
+
+  private async lead(
+    id: string,
+    signal: AbortSignal,
+    entry: { site: WatchedSite; wake: () => void },
+  ): Promise<void> {
+    this.leading.add(id);
+    try {
+      while (!signal.aborted) {
+        const wait = await this.check(entry.site, signal).catch((err: unknown) => {
+          console.error('zerto-billing: poll failed unexpectedly', err);
+          return entry.site.config.policy.interval;
+        });
+        if (signal.aborted) break;
+        const waker = new AbortController();
+        entry.wake = () => waker.abort();
+        const cap = this.deps.maxWaitMs ?? 60_000;
+        await sleep(Math.max(50, Math.min(wait, cap)), AbortSignal.any([signal, waker.signal]));
+      }
+    } finally {
+      this.leading.delete(id);
+    }
+  }
+
+  /** Attempts a transmission if one is due, otherwise lets time pass in the engine; returns ms to the next check. */
+  private async check(site: WatchedSite, signal: AbortSignal): Promise<number> {
+    const { db, clock } = this.deps;
+    const now = clock();
+    const identity = { id: site.config.siteId, name: site.config.siteName };
+    const { before, after } = await applyEvent(db, identity, site.config.policy, { type: 'tick' }, now);
+    if (before && before.phase !== after.phase) (this.deps.publish ?? publishState)(after);
+    const interval = site.config.policy.interval;
+    const due = after.lastAttemptAt === null ? now : after.lastAttemptAt + interval;
+    if (now >= due) {
+      const { state } = await transmitOnce(this.deps, site, { signal });
+      return nextCheck(state, clock(), interval);
+    }
+    return Math.min(due - now, nextCheck(after, now, interval));
+  }
+}
+
+/** The earlier of the next attempt and the next escalation (the alert appearing, or the deadline). */
+function nextCheck(s: GraceState, now: number, interval: number): number {
+  const candidates = [(s.lastAttemptAt ?? now) + interval];
+  if (s.phase === 'warning' && s.deadline !== null) candidates.push(s.deadline);
+  if (s.phase === 'ok' && s.lastSuccessAt !== null) candidates.push(s.lastSuccessAt + s.policy.alertAfter);
+  return Math.max(0, Math.min(...candidates) - now);
+}

@@ -1,0 +1,108 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+
+/**
+ * One database per origin (the page's, or the extension's). Values are stored as plain objects and validated
+ * on every read (see repo.ts): nothing read from here is trusted as it is.
+ */
+export const DB_NAME = 'zerto-billing';
+export const DB_VERSION = 1;
+
+export interface OutboxRecord {
+  reportId: string;
+  siteId: string;
+  endpoint: string;
+  body: unknown;
+  createdAt: number;
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface LogRecord {
+  id?: number;
+  siteId: string;
+  at: number;
+  ok: boolean;
+  kind: string | null;
+  reportId: string | null;
+}
+
+export interface QuarantineRecord {
+  id?: number;
+  store: string;
+  key: string;
+  value: unknown;
+  error: string;
+  at: number;
+}
+
+export interface BillingDB extends DBSchema {
+  /** Grace state per site, keyed by site id. */
+  sites: { key: string; value: unknown };
+  /** Usage reports written before they are sent, removed only when acknowledged. */
+  outbox: { key: string; value: OutboxRecord; indexes: { bySite: [string, number]; byCreated: number } };
+  /** Transmission results, bounded per site. */
+  log: { key: number; value: LogRecord; indexes: { bySite: [string, number] } };
+  /** Every alert ever turned on, active and resolved. */
+  alerts: { key: string; value: unknown; indexes: { bySite: string } };
+  /** Key-value metadata: the latest clock reading seen, and the like. */
+  meta: { key: string; value: unknown };
+  /** Records that failed validation, set aside with the reason, never silently dropped. */
+  quarantine: { key: number; value: QuarantineRecord };
+}
+
+export type Db = IDBPDatabase<BillingDB>;
+
+/** Each step upgrades one version to the next; a new version adds a step, never edits an old one. */
+const upgrades: Array<(db: IDBPDatabase<BillingDB>) => void> = [
+  (db) => {
+    db.createObjectStore('sites');
+    const outbox = db.createObjectStore('outbox', { keyPath: 'reportId' });
+    outbox.createIndex('bySite', ['siteId', 'createdAt']);
+    outbox.createIndex('byCreated', 'createdAt');
+    const log = db.createObjectStore('log', { keyPath: 'id', autoIncrement: true });
+    log.createIndex('bySite', ['siteId', 'at']);
+    const alerts = db.createObjectStore('alerts');
+    alerts.createIndex('bySite', 'site.id');
+    db.createObjectStore('meta');
+    db.createObjectStore('quarantine', { keyPath: 'id', autoIncrement: true });
+  },
+];
+
+const opened = new Map<string, Promise<Db>>();
+
+/** Which database this context uses (tests give each file its own). */
+export const storageConfig = { dbName: DB_NAME };
+
+/** Opens (once per name and context) and upgrades the database. */
+export function openBillingDb(name = storageConfig.dbName): Promise<Db> {
+  let p = opened.get(name);
+  if (!p) {
+    p = openDB<BillingDB>(name, DB_VERSION, {
+      upgrade(db, oldVersion) {
+        for (let v = oldVersion; v < DB_VERSION; v++) upgrades[v]!(db);
+      },
+      blocking() {
+        // A newer version wants to open elsewhere: let it, and reopen on next use.
+        void p?.then((db) => db.close());
+        opened.delete(name);
+      },
+      terminated() {
+        opened.delete(name);
+      },
+    });
+    opened.set(name, p);
+    p.catch(() => opened.delete(name));
+  }
+  return p;
+}
+
+/** Asks the browser not to evict this origin's data under storage pressure. */
+export async function requestPersistence(): Promise<boolean> {
+  try {
+    if (typeof navigator === 'undefined' || !navigator.storage?.persist) return false;
+    if (await navigator.storage.persisted()) return true;
+    return await navigator.storage.persist();
+  } catch {
+    return false;
+  }
+}
