@@ -29,10 +29,16 @@ function add(file, runner, exitCode) {
 }
 
 rmSync(results, { force: true });
-const wtr = spawnSync('npx', ['web-test-runner', '--config', 'web-test-runner.config.mjs', ...extra], {
-  stdio: 'inherit',
-  env: { ...process.env, WTR_RESULTS: results },
-});
+// Under tsx, so that the config can start the TypeScript reference servers in-process.
+const wtrBin = 'node_modules/@web/test-runner/dist/bin.js';
+const wtr = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', wtrBin, '--config', 'web-test-runner.config.mjs', ...extra],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, WTR_RESULTS: results },
+  },
+);
 add(results, 'web-test-runner', wtr.status ?? 1);
 
 const nodeDir = 'test/node';

@@ -208,7 +208,9 @@ class Hosts {
       if (typeof SharedWorker === 'undefined') return resolve(null);
       let worker: SharedWorker;
       try {
-        worker = new SharedWorker(new URL('./poller/shared-worker.ts', import.meta.url), {
+        // Written out literally so that bundlers see the worker entry and emit it as its own file.
+        const url = new URL('./poller/shared-worker.ts', import.meta.url);
+        worker = new SharedWorker(trustedWorkerUrl(url.href) as string, {
           type: 'module',
           name: 'zerto-billing-poller',
         });
@@ -235,3 +237,27 @@ class Hosts {
 }
 
 export const hosts = new Hosts();
+
+interface TrustedTypesLike {
+  createPolicy(
+    name: string,
+    rules: { createScriptURL(url: string): string },
+  ): { createScriptURL(url: string): unknown };
+}
+
+/**
+ * Under `require-trusted-types-for 'script'` a worker URL must be a TrustedScriptURL. The policy vouches for
+ * this one URL only; a page that does not allow the policy's name makes this throw, and the page polls itself.
+ */
+function trustedWorkerUrl(url: string): unknown {
+  const tt = (globalThis as { trustedTypes?: TrustedTypesLike }).trustedTypes;
+  if (!tt) return url;
+  trustedPolicy ??= tt.createPolicy('zerto-billing-worker', {
+    createScriptURL: (u) => {
+      if (u !== url) throw new TypeError(`zerto-billing: refusing to vouch for ${u}`);
+      return u;
+    },
+  });
+  return trustedPolicy.createScriptURL(url);
+}
+let trustedPolicy: { createScriptURL(url: string): unknown } | undefined;

@@ -1,0 +1,205 @@
+/**
+ * The billing receiver's durable store: one JSON line per accepted report in `<dataDir>/reports.jsonl`,
+ * written and fsync'd before the report is acknowledged, re-read on start. Reports are also kept in memory,
+ * keyed by report id, for de-duplication and listing.
+ */
+import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UsageReportSchema, type UsageReport } from './protocol.ts';
+
+export const STORE_FILE = 'reports.jsonl';
+/** The version of one stored line, so that the line format can change without misreading old files. */
+const LINE_VERSION = 1;
+
+const LineSchema = z.object({
+  v: z.literal(LINE_VERSION),
+  receivedAt: z.iso.datetime(),
+  report: UsageReportSchema,
+});
+
+export interface StoredReport {
+  report: UsageReport;
+  /** When this receiver first accepted the report (ISO-8601 UTC). */
+  receivedAt: string;
+}
+
+export type PutResult =
+  | { kind: 'accepted'; stored: StoredReport }
+  | { kind: 'duplicate'; stored: StoredReport }
+  | { kind: 'conflict'; stored: StoredReport };
+
+export class ReportStore {
+  private readonly reports = new Map<string, StoredReport>();
+  /** Every write goes through this chain, so lines never interleave and a check-then-write is atomic. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private size = 0;
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+    readonly warnings: readonly string[],
+  ) {}
+
+  /** Opens (creating the folder and file if needed) and loads what an earlier run stored. */
+  static async open(dataDir: string, warn: (message: string) => void): Promise<ReportStore> {
+    await mkdir(dataDir, { recursive: true });
+    const file = join(dataDir, STORE_FILE);
+    const warnings: string[] = [];
+    const note = (message: string) => {
+      warnings.push(message);
+      warn(message);
+    };
+    const loaded = await load(file, note);
+    const handle = await open(file, 'a');
+    // A new file's directory entry must reach the disk too, or a crash could lose the whole file.
+    if (loaded.created) await syncDir(dataDir);
+    const store = new ReportStore(file, handle, warnings);
+    store.size = loaded.size;
+    for (const s of loaded.reports) store.reports.set(s.report.reportId, s);
+    return store;
+  }
+
+  get count(): number {
+    return this.reports.size;
+  }
+
+  get(reportId: string): StoredReport | undefined {
+    return this.reports.get(reportId);
+  }
+
+  /** Reports in the order received, optionally for one site and received at or after `since` (epoch ms). */
+  list(filter: { siteId?: string; since?: number } = {}): StoredReport[] {
+    const out: StoredReport[] = [];
+    for (const s of this.reports.values()) {
+      if (filter.siteId !== undefined && s.report.site.id !== filter.siteId) continue;
+      if (filter.since !== undefined && Date.parse(s.receivedAt) < filter.since) continue;
+      out.push(s);
+    }
+    return out;
+  }
+
+  /**
+   * Stores a new report durably, or reports that it was seen before. Only resolves `accepted` once the line
+   * is on disk: an acknowledgement the receiver cannot keep would make the sender drop usage.
+   */
+  put(report: UsageReport, receivedAt: Date): Promise<PutResult> {
+    return this.serial(async () => {
+      const seen = this.reports.get(report.reportId);
+      if (seen) {
+        const same = JSON.stringify(seen.report) === JSON.stringify(report);
+        return { kind: same ? 'duplicate' : 'conflict', stored: seen };
+      }
+      const stored: StoredReport = { report, receivedAt: receivedAt.toISOString() };
+      const line = `${JSON.stringify({ v: LINE_VERSION, receivedAt: stored.receivedAt, report })}\n`;
+      try {
+        await this.handle.write(line);
+        await this.handle.sync();
+      } catch (e) {
+        // Cut off any partial line, or the next append would be glued onto it and both would be lost.
+        await this.handle.truncate(this.size).catch(() => undefined);
+        throw e;
+      }
+      this.size += Buffer.byteLength(line);
+      this.reports.set(report.reportId, stored);
+      return { kind: 'accepted', stored };
+    });
+  }
+
+  /** Forgets every report, on disk too (for tests and the demo). Returns how many were forgotten. */
+  clear(): Promise<number> {
+    return this.serial(async () => {
+      const n = this.reports.size;
+      await this.handle.truncate(0);
+      await this.handle.sync();
+      this.size = 0;
+      this.reports.clear();
+      return n;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    await this.handle.close();
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the report store is closed'));
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+async function load(
+  file: string,
+  warn: (message: string) => void,
+): Promise<{ reports: StoredReport[]; size: number; created: boolean }> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { reports: [], size: 0, created: true };
+    throw e;
+  }
+  let size = data.length;
+  // A last line without its newline is a write cut short by a crash. Its 201 was never sent (the answer
+  // waits for fsync), so nothing acknowledged is lost by cutting it off, and the next append starts clean.
+  if (size > 0 && data[size - 1] !== 0x0a) {
+    const end = data.lastIndexOf(0x0a) + 1;
+    warn(
+      `${file}: the last line is incomplete (${size - end} bytes, probably a write cut short by a crash); ` +
+        'it was never acknowledged and has been cut off',
+    );
+    await truncate(file, end);
+    data = data.subarray(0, end);
+    size = end;
+  }
+  const reports: StoredReport[] = [];
+  const ids = new Set<string>();
+  const lines = data.toString('utf8').split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      warn(`${file}:${i + 1}: not valid JSON; line skipped`);
+      return;
+    }
+    const result = LineSchema.safeParse(parsed);
+    if (!result.success) {
+      const first = result.error.issues[0];
+      const where = first ? first.path.join('.') || 'line' : 'line';
+      warn(
+        `${file}:${i + 1}: not a stored report (${where}: ${first?.message ?? 'bad shape'}); line skipped`,
+      );
+      return;
+    }
+    const { report, receivedAt } = result.data;
+    // The store never writes an id twice; if a file was edited by hand, the first receipt wins.
+    if (ids.has(report.reportId)) {
+      warn(`${file}:${i + 1}: report ${report.reportId} appears again; the first one is kept`);
+      return;
+    }
+    ids.add(report.reportId);
+    reports.push({ report, receivedAt });
+  });
+  return { reports, size, created: false };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some platforms cannot fsync a directory; the file itself is still synced on every write.
+  }
+}

@@ -1,0 +1,380 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { DAY, HOUR, MINUTE } from '../../src/core/index.ts';
+import { startBillingServer, type BillingServer } from '../../servers/billing/server.ts';
+import { startZvmSim, type ZvmSim, type ZvmSimOptions } from '../../servers/zvm/server.ts';
+import { json, request, runCli, waitFor, type Answer } from './http-client.ts';
+
+const T0 = Date.UTC(2026, 10, 1, 9, 0, 0);
+const TOKEN = 'test-token';
+const BEARER = { Authorization: `Bearer ${TOKEN}` };
+const ORIGIN = 'http://console.test:5170';
+const POLICY = { interval: HOUR, alertAfter: DAY, graceDays: 15 };
+
+let billing: BillingServer;
+let dataDir: string;
+const sims: ZvmSim[] = [];
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'zbb-zvm-test-'));
+  billing = await startBillingServer({ port: 0, dataDir, quiet: true });
+});
+after(async () => {
+  await Promise.all(sims.map((s) => s.close()));
+  await billing.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+afterEach(() => billing.setFault({ mode: 'none' }));
+
+async function sim(opts: Partial<ZvmSimOptions> = {}): Promise<ZvmSim> {
+  const s = await startZvmSim({
+    port: 0,
+    billingUrl: billing.url,
+    token: TOKEN,
+    autoSend: false,
+    startAt: T0,
+    policy: POLICY,
+    sendTimeoutMs: 1000,
+    allowOrigins: [ORIGIN],
+    quiet: true,
+    ...opts,
+  });
+  sims.push(s);
+  return s;
+}
+
+const get = (s: ZvmSim, path: string, headers: Record<string, string> = BEARER): Promise<Answer> =>
+  request(`${s.url}${path}`, { headers });
+const sendUsage = (s: ZvmSim): Promise<Answer> =>
+  request(`${s.url}/v1/localsite/billing/sendUsage`, { method: 'POST', headers: BEARER });
+const controlState = async (s: ZvmSim) =>
+  (await get(s, '/control/state', {})).json<{
+    now: string;
+    phase: string;
+    deadline: string | null;
+    daysLeft: number | null;
+    vras: Array<Record<string, string>>;
+    lastAttempt: { result: string; reportId: string; reason: { kind: string } | null } | null;
+  }>();
+const advance = (s: ZvmSim, advanceMs: unknown) =>
+  request(`${s.url}/control/clock`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: json({ advanceMs }),
+  });
+
+type Vra = { VraIdentifier: string; VraName: string; HostName: string; Status: string };
+type ZvmAlert = {
+  AlertIdentifier: string;
+  Level: string;
+  Entity: string;
+  HelpIdentifier: string;
+  Site: { identifier: string };
+  Description: string;
+  TurnedOn: string;
+  IsDismissed: boolean;
+};
+
+describe('ZVM simulator: authentication', () => {
+  let s: ZvmSim;
+  before(async () => {
+    s = await sim({ user: 'ops', password: 's3cret' });
+  });
+
+  test('401 JSON without credentials or with a wrong token', async () => {
+    const none = await get(s, '/v1/localsite', {});
+    assert.equal(none.status, 401);
+    assert.match(none.json<{ Message: string }>().Message, /denied/);
+    assert.equal(none.headers['www-authenticate'], 'Bearer realm="zvm-sim"');
+    assert.equal((await get(s, '/v1/localsite', { Authorization: 'Bearer wrong' })).status, 401);
+    assert.equal((await get(s, '/v1/alerts', { 'x-zerto-session': 'made-up' })).status, 401);
+  });
+
+  test('a bearer token is accepted', async () => {
+    assert.equal((await get(s, '/v1/localsite')).status, 200);
+  });
+
+  test('POST /v1/session/add with basic auth gives an x-zerto-session that is accepted', async () => {
+    const basic = `Basic ${Buffer.from('ops:s3cret').toString('base64')}`;
+    const added = await request(`${s.url}/v1/session/add`, {
+      method: 'POST',
+      headers: { Authorization: basic, Origin: ORIGIN },
+    });
+    assert.equal(added.status, 200);
+    const session = added.headers['x-zerto-session'];
+    assert.equal(typeof session, 'string');
+    assert.match(String(added.headers['access-control-expose-headers']), /x-zerto-session/i);
+    const site = await get(s, '/v1/localsite', { 'x-zerto-session': String(session) });
+    assert.equal(site.status, 200);
+
+    const wrong = await request(`${s.url}/v1/session/add`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from('ops:guess').toString('base64')}` },
+    });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers['x-zerto-session'], undefined);
+  });
+
+  test('a CORS preflight needs no credentials; other origins get no CORS headers', async () => {
+    const preflight = await request(`${s.url}/v1/localsite`, {
+      method: 'OPTIONS',
+      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'GET' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], ORIGIN);
+    assert.match(String(preflight.headers['access-control-allow-headers']), /x-zerto-session/);
+    const other = await get(s, '/v1/localsite', { ...BEARER, Origin: 'http://evil.test' });
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+  });
+});
+
+describe('ZVM simulator: public field shapes', () => {
+  test('GET /v1/localsite and /v1/license in PascalCase', async () => {
+    const s = await sim({ siteId: 'site-ams', siteName: 'Amsterdam DR', protectedVms: 17 });
+    const site = (await get(s, '/v1/localsite')).json();
+    assert.equal(site.SiteIdentifier, 'site-ams');
+    assert.equal(site.SiteName, 'Amsterdam DR');
+    assert.equal(site.Version, '10.0.30');
+    assert.equal(site.SiteType, 'VCenter');
+    assert.equal(site.IsReplicationToSelfEnabled, false);
+    assert.equal(site.UtcOffsetInMinutes, 0);
+    for (const key of ['Location', 'ContactEmail', 'ContactName', 'ContactPhone', 'IpAddress']) {
+      assert.equal(typeof site[key], 'string', key);
+    }
+    const license = (await get(s, '/v1/license')).json<{
+      Details: Record<string, unknown>;
+      Usage: { TotalVmsCount: number; SitesUsage: unknown[] };
+    }>();
+    assert.equal(license.Details.LicenseType, 'Enterprise');
+    assert.equal(typeof license.Details.LicenseKey, 'string');
+    assert.equal(license.Details.ExpiryTime, null);
+    assert.equal(typeof license.Details.MaxVms, 'number');
+    assert.equal(license.Usage.TotalVmsCount, 17);
+    assert.deepEqual(license.Usage.SitesUsage, [
+      { SiteIdentifier: 'site-ams', SiteName: 'Amsterdam DR', ProtectedVmsCount: 17 },
+    ]);
+    const vras = (await get(s, '/v1/vras')).json<Vra[]>();
+    assert.equal(vras.length, 3);
+    assert.deepEqual(Object.keys(vras[0] ?? {}), ['VraIdentifier', 'VraName', 'HostName', 'Status']);
+  });
+
+  test('camelCase mode answers the same objects with camelCase keys, recursively', async () => {
+    const s = await sim({ casing: 'camel', siteId: 'site-camel' });
+    const site = (await get(s, '/v1/localsite')).json();
+    assert.equal(site.siteIdentifier, 'site-camel');
+    assert.equal(site.SiteIdentifier, undefined);
+    assert.equal(site.isReplicationToSelfEnabled, false);
+    const license = (await get(s, '/v1/license')).json<{
+      details: { licenseType: string };
+      usage: { totalVmsCount: number; sitesUsage: Array<Record<string, unknown>> };
+    }>();
+    assert.equal(license.details.licenseType, 'Enterprise');
+    assert.deepEqual(Object.keys(license.usage.sitesUsage[0] ?? {}), [
+      'siteIdentifier',
+      'siteName',
+      'protectedVmsCount',
+    ]);
+    const vras = (await get(s, '/v1/vras')).json<Array<Record<string, unknown>>>();
+    assert.equal(vras[0]?.status, 'Connected');
+    const unauthorized = (await get(s, '/v1/vras', {})).json();
+    assert.equal(typeof unauthorized.message, 'string');
+  });
+
+  test('unknown routes are 404 and wrong methods 405, as JSON', async () => {
+    const s = await sim();
+    const missing = await get(s, '/v1/nothing');
+    assert.equal(missing.status, 404);
+    assert.equal(typeof missing.json().Message, 'string');
+    const wrong = await request(`${s.url}/v1/localsite/billing/sendUsage`, { headers: BEARER });
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.allow, 'POST, OPTIONS');
+  });
+});
+
+describe('ZVM simulator: usage transmission', () => {
+  test('sendUsage answers "Passed" when the receiver acknowledges, and the receiver has the report', async () => {
+    const s = await sim({ siteId: 'site-passed', siteName: 'Passed site', protectedVms: 9 });
+    const answer = await sendUsage(s);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json<string>(), 'Passed');
+    const listed = (await request(`${billing.url}/v1/usage?siteId=site-passed`)).json<{
+      count: number;
+      reports: Array<{ reportId: string; usage: { protectedVms: number }; client: { name: string } }>;
+    }>();
+    assert.equal(listed.count, 1);
+    assert.equal(listed.reports[0]?.usage.protectedVms, 9);
+    assert.equal(listed.reports[0]?.client.name, 'zvm-simulator');
+    const state = await controlState(s);
+    assert.equal(state.phase, 'ok');
+    assert.equal(state.lastAttempt?.reportId, listed.reports[0]?.reportId);
+    assert.equal(s.state().lastSuccessAt !== null, true);
+  });
+
+  test('sendUsage answers "Failed" while the receiver fails, and says why', async () => {
+    const s = await sim({ siteId: 'site-failed' });
+    for (const [fault, kind] of [
+      [{ mode: 'error', status: 503 }, 'http'],
+      [{ mode: 'html' }, 'bad-answer'],
+      [{ mode: 'wrong-shape' }, 'bad-answer'],
+      [{ mode: 'malformed' }, 'bad-answer'],
+      [{ mode: 'oversized' }, 'bad-answer'],
+      [{ mode: 'reset' }, 'network'],
+    ] as const) {
+      billing.setFault(fault);
+      const answer = await sendUsage(s);
+      assert.equal(answer.json<string>(), 'Failed', fault.mode);
+      assert.equal((await controlState(s)).lastAttempt?.reason?.kind, kind, fault.mode);
+      assert.equal(s.state().lastFailure?.kind, kind);
+    }
+    billing.setFault({ mode: 'none' });
+    const listed = (await request(`${billing.url}/v1/usage?siteId=site-failed`)).json<{ count: number }>();
+    assert.equal(listed.count, 0);
+  });
+
+  test('a receiver that hangs is a timeout after sendTimeoutMs', async () => {
+    const s = await sim({ sendTimeoutMs: 300 });
+    billing.setFault({ mode: 'hang' });
+    const started = Date.now();
+    assert.equal((await sendUsage(s)).json<string>(), 'Failed');
+    assert.ok(Date.now() - started < 2000);
+    assert.equal((await controlState(s)).lastAttempt?.reason?.kind, 'timeout');
+  });
+
+  test('a report that was not acknowledged is resent under the same id', async () => {
+    const s = await sim({ siteId: 'site-resend' });
+    billing.setFault({ mode: 'error' });
+    await sendUsage(s);
+    const failedId = (await controlState(s)).lastAttempt?.reportId;
+    billing.setFault({ mode: 'none' });
+    assert.equal((await sendUsage(s)).json<string>(), 'Passed');
+    assert.equal((await controlState(s)).lastAttempt?.reportId, failedId);
+    // The next one is a new report.
+    await sendUsage(s);
+    assert.notEqual((await controlState(s)).lastAttempt?.reportId, failedId);
+    assert.equal(
+      (await request(`${billing.url}/v1/usage?siteId=site-resend`)).json<{ count: number }>().count,
+      2,
+    );
+  });
+});
+
+describe('ZVM simulator: enforcement on its own clock', () => {
+  test('warning alert, then VRAs disconnected past the deadline, then connected again after usage is sent', async () => {
+    billing.setFault({ mode: 'error', status: 503 });
+    const s = await sim({ siteId: 'site-enforce', siteName: 'Enforced', autoSend: true });
+    // autoSend transmits at start: one failure.
+    await waitFor(
+      async () => ((await controlState(s)).lastAttempt ? true : undefined),
+      3000,
+      'the first attempt',
+    );
+    const faultedBefore = billing.stats().faulted;
+
+    const warned = await advance(s, DAY + HOUR);
+    assert.equal(warned.status, 200);
+    assert.equal(warned.json<{ phase: string }>().phase, 'warning');
+    // One catch-up transmission for the 25 hours skipped, not one per missed interval.
+    assert.equal(billing.stats().faulted - faultedBefore, 1);
+
+    const alerts = (await get(s, '/v1/alerts')).json<ZvmAlert[]>();
+    assert.equal(alerts.length, 1);
+    const [warning] = alerts;
+    assert.equal(warning?.Level, 'Warning');
+    assert.equal(warning?.Entity, 'Zvm');
+    assert.equal(warning?.HelpIdentifier, 'BIL0001');
+    assert.deepEqual(warning?.Site, { identifier: 'site-enforce' });
+    assert.equal(warning?.TurnedOn, new Date(T0 + DAY).toISOString());
+    assert.equal(warning?.IsDismissed, false);
+    assert.match(warning?.Description ?? '', /Enforced did not send site usage information.*within 15 days/);
+    const state = await controlState(s);
+    assert.equal(state.deadline, new Date(T0 + DAY + 15 * DAY).toISOString());
+    assert.equal(state.daysLeft, 15);
+    assert.ok((await get(s, '/v1/vras')).json<Vra[]>().every((v) => v.Status === 'Connected'));
+
+    await advance(s, 15 * DAY);
+    const vras = (await get(s, '/v1/vras')).json<Vra[]>();
+    assert.equal(vras.length, 3);
+    assert.ok(
+      vras.every((v) => v.Status === 'Disconnected'),
+      JSON.stringify(vras),
+    );
+    const disconnected = (await get(s, '/v1/alerts')).json<ZvmAlert[]>();
+    assert.deepEqual(
+      disconnected.map((a) => [a.Level, a.HelpIdentifier]),
+      [['Error', 'BIL0002']],
+    );
+    assert.equal(disconnected[0]?.TurnedOn, new Date(T0 + 16 * DAY).toISOString());
+    assert.equal((await controlState(s)).phase, 'disconnected');
+
+    billing.setFault({ mode: 'none' });
+    assert.equal((await sendUsage(s)).json<string>(), 'Passed');
+    assert.ok((await get(s, '/v1/vras')).json<Vra[]>().every((v) => v.Status === 'Connected'));
+    assert.deepEqual((await get(s, '/v1/alerts')).json(), []);
+    assert.equal((await controlState(s)).phase, 'ok');
+  });
+
+  test('advance() works programmatically, and the clock is its own', async () => {
+    const s = await sim();
+    assert.ok(Math.abs(s.now() - T0) < 5000);
+    await s.advance(3 * DAY);
+    assert.ok(s.now() - T0 >= 3 * DAY);
+    assert.equal(s.state().phase, 'warning');
+    assert.equal(new Date((await controlState(s)).now).getTime() >= T0 + 3 * DAY, true);
+    await assert.rejects(s.advance(0), RangeError);
+    await assert.rejects(s.advance(401 * DAY), RangeError);
+  });
+
+  test('POST /control/clock refuses a bad advanceMs with 400 naming it', async () => {
+    const s = await sim();
+    for (const bad of [0, -MINUTE, 'soon', null, 401 * DAY]) {
+      const answer = await advance(s, bad);
+      assert.equal(answer.status, 400, String(bad));
+      assert.equal(answer.json<{ error: { field: string } }>().error.field, 'advanceMs');
+    }
+    const notJson = await request(`${s.url}/control/clock`, { method: 'POST', body: 'advance a day' });
+    assert.equal(notJson.status, 400);
+    assert.equal(notJson.json<{ error: { field: string } }>().error.field, 'body');
+    assert.ok(Math.abs(s.now() - T0) < 5000, 'a refused advance moved the clock');
+  });
+
+  test('autoSend transmits at start and then every interval of real time', async () => {
+    const s = await sim({ siteId: 'site-auto', autoSend: true, policy: { ...POLICY, interval: 1000 } });
+    const count = async () =>
+      (await request(`${billing.url}/v1/usage?siteId=site-auto`)).json<{ count: number }>().count;
+    await waitFor(async () => ((await count()) >= 2 ? true : undefined), 4000, 'two transmissions');
+    assert.equal(s.state().phase, 'ok');
+  });
+
+  test('startZvmSim refuses a bad policy or billing URL with a clear message', async () => {
+    await assert.rejects(sim({ policy: { graceDays: -1 } }), /policy\.graceDays/);
+    await assert.rejects(sim({ billingUrl: 'not a url' }), /billingUrl is not a URL/);
+  });
+});
+
+describe('ZVM simulator: command line', () => {
+  test('prints its URL and stops cleanly on SIGTERM', async () => {
+    const cli = runCli('servers/zvm/cli.ts', [
+      '--port',
+      '0',
+      '--billing',
+      billing.url,
+      '--no-auto-send',
+      '--quiet',
+    ]);
+    const line = await cli.waitForOutput(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    const url = line.replace('listening on ', '');
+    const site = await request(`${url}/v1/localsite`, { headers: { Authorization: 'Bearer demo-token' } });
+    assert.equal(site.status, 200);
+    cli.signal('SIGTERM');
+    assert.equal((await cli.exit()).code, 0);
+  });
+
+  test('a bad policy flag prints its error and exits 2', async () => {
+    const { code, stderr } = await runCli('servers/zvm/cli.ts', ['--port', '0', '--grace-days', '0']).exit();
+    assert.equal(code, 2);
+    assert.match(stderr, /policy\.graceDays/);
+  });
+});

@@ -1,0 +1,43 @@
+// Browser-side handle on the real reference servers started for this test file (see servers-plugin.ts).
+import { executeServerCommand } from '@web/test-runner-commands';
+
+export type FaultMode =
+  'none' | 'error' | 'hang' | 'reset' | 'slow' | 'malformed' | 'html' | 'wrong-shape' | 'oversized';
+
+export interface Servers {
+  billingUrl: string;
+  zvmUrl: string;
+  fault(mode: FaultMode, extra?: { status?: number; delayMs?: number }): Promise<void>;
+  stats(): Promise<{ received: number; accepted: number; duplicates: number; rejected: number }>;
+  reports(): Promise<Array<{ reportId: string; site: { id: string } }>>;
+  restartBilling(): Promise<void>;
+  advanceZvm(ms: number): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startServers(opts: { zvm?: Record<string, unknown> } = {}): Promise<Servers> {
+  const r = await executeServerCommand<{ id: string; billingUrl: string; zvmUrl: string | null }, unknown>(
+    'servers:start',
+    opts,
+  );
+  const id = r.id;
+  return {
+    billingUrl: r.billingUrl,
+    zvmUrl: r.zvmUrl ?? '',
+    fault: async (mode, extra = {}) => {
+      await executeServerCommand('servers:fault', { id, fault: { mode, ...extra } });
+    },
+    stats: () => executeServerCommand('servers:stats', { id }),
+    reports: async () => {
+      const res = await fetch(`${r.billingUrl}/v1/usage`);
+      return ((await res.json()) as { reports: Array<{ reportId: string; site: { id: string } }> }).reports;
+    },
+    restartBilling: async () => {
+      await executeServerCommand('servers:restart-billing', { id });
+    },
+    advanceZvm: (ms) => executeServerCommand('servers:advance', { id, ms }),
+    stop: async () => {
+      await executeServerCommand('servers:stop', { id });
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { expect } from '@open-wc/testing';
+import { DEFAULT_POLICY } from '../../src/core/index.ts';
+import { countPending, pendingFor } from '../../src/world/outbox.ts';
+import { parseSiteConfig, probeFor } from '../../src/world/probes/index.ts';
+import { openBillingDb, storageConfig, type Db } from '../../src/world/storage/db.ts';
+import { startServers, type Servers } from '../support/servers.ts';
+import { openFrame, until } from './frames.ts';
+
+let servers: Servers;
+let db: Db;
+let n = 0;
+const dbName = `zbb-test-outbox-${Math.random().toString(36).slice(2)}`;
+
+before(async () => {
+  storageConfig.dbName = dbName;
+  db = await openBillingDb();
+  servers = await startServers();
+});
+after(async () => {
+  await servers.stop();
+});
+afterEach(() => servers.fault('none'));
+
+/** The report as the server stored it, without the server's own receipt time. */
+async function storedReport(reportId: string): Promise<unknown> {
+  const stored = (await servers.reports()).find((r) => r.reportId === reportId) as
+    Record<string, unknown> | undefined;
+  if (!stored) return undefined;
+  const report = { ...stored };
+  delete report.receivedAt;
+  return report;
+}
+
+function cfg(over: object = {}) {
+  const p = parseSiteConfig({
+    siteId: `outbox-site-${++n}-${Math.random().toString(36).slice(2, 6)}`,
+    siteName: 'Outbox site',
+    mode: 'direct',
+    billingUrl: servers.billingUrl,
+    protectedVms: 9,
+    policy: DEFAULT_POLICY,
+    timeoutMs: 1500,
+    retries: 0,
+    ...over,
+  });
+  if (!p.ok) throw new Error(p.error);
+  return p.value;
+}
+
+const send = (config: ReturnType<typeof cfg>) =>
+  probeFor('direct', db).transmit({ config, secrets: {}, now: () => Date.now() });
+const idsFor = async (siteId: string) =>
+  (await servers.reports()).filter((r) => r.site.id === siteId).map((r) => r.reportId);
+
+describe('outbox: no usage report is ever lost', () => {
+  it('keeps every report generated during an outage and delivers them all, once each, when it ends', async () => {
+    const config = cfg();
+    await servers.fault('error', { status: 503 });
+    for (let i = 0; i < 3; i++) expect((await send(config)).outcome.ok).to.equal(false);
+    const queued = (await pendingFor(db, config.siteId)).map((r) => r.reportId);
+    expect(queued).to.have.length(3);
+    await servers.fault('none');
+    const last = await send(config);
+    expect(last.outcome.ok).to.equal(true);
+    const received = await idsFor(config.siteId);
+    expect(received).to.have.length(4);
+    expect(received).to.include.members(queued);
+    expect(await countPending(db, config.siteId)).to.equal(0);
+  });
+
+  it('counts a report resent after a lost acknowledgement once', async () => {
+    const config = cfg();
+    const first = await send(config);
+    const reportId = first.outcome.ok ? first.outcome.reportId! : '';
+    const sent = await storedReport(reportId);
+    // The acknowledgement "was lost": the same report is back in the outbox and goes out again.
+    await db.put('outbox', {
+      reportId,
+      siteId: config.siteId,
+      endpoint: '',
+      body: sent,
+      createdAt: 0,
+      attempts: 1,
+      lastError: null,
+    });
+    const before = await servers.stats();
+    expect((await send(config)).outcome.ok).to.equal(true);
+    const after = await servers.stats();
+    expect(after.duplicates - before.duplicates).to.equal(1);
+    expect((await idsFor(config.siteId)).filter((id) => id === reportId)).to.have.length(1);
+    expect(await countPending(db, config.siteId)).to.equal(0);
+  });
+
+  it('resends a report whose page was closed mid-send, and the server counts it once', async () => {
+    const config = cfg({ timeoutMs: 10_000 });
+    await servers.fault('hang');
+    const page = await openFrame('/test/world/outbox-page.html', {
+      db: dbName,
+      config: JSON.stringify(config),
+    });
+    await until(async () => (await countPending(db, config.siteId)) === 1, 5000, 'the report to be queued');
+    await new Promise((r) => setTimeout(r, 300)); // the request is out, and the server is not answering
+    page.remove(); // the tab closes while the request is in flight
+    expect(await countPending(db, config.siteId)).to.equal(1);
+    await servers.fault('none');
+    expect((await send(config)).outcome.ok).to.equal(true);
+    expect(await idsFor(config.siteId)).to.have.length(2);
+    expect(await countPending(db, config.siteId)).to.equal(0);
+  });
+
+  it('survives a restart of the billing server with nothing lost or counted twice', async () => {
+    const config = cfg();
+    const r1 = await send(config);
+    await servers.restartBilling();
+    const id1 = r1.outcome.ok ? r1.outcome.reportId! : '';
+    const body = await storedReport(id1);
+    expect(body, 'the report survived the restart').to.not.equal(undefined);
+    await db.put('outbox', {
+      reportId: id1,
+      siteId: config.siteId,
+      endpoint: '',
+      body,
+      createdAt: 0,
+      attempts: 1,
+      lastError: null,
+    });
+    expect((await send(config)).outcome.ok).to.equal(true);
+    expect((await idsFor(config.siteId)).filter((id) => id === id1)).to.have.length(1);
+  });
+});
