@@ -163,3 +163,16 @@ export async function appendLog(db: Db, record: Omit<LogRecord, 'id'>): Promise<
 export async function readLog(db: Db, siteId: string, since = -Infinity): Promise<LogRecord[]> {
   return db.getAllFromIndex('log', 'bySite', IDBKeyRange.bound([siteId, since], [siteId, Infinity]));
 }
+
+/** Every site's stored state, validated; damaged ones are reported and left out (a read never repairs). */
+export async function readAllStates(db: Db): Promise<GraceState[]> {
+  const tx = db.transaction('sites');
+  const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
+  const out: GraceState[] = [];
+  values.forEach((raw, i) => {
+    const parsed = parseGraceState(raw);
+    if (parsed.ok) out.push(parsed.value);
+    else reportDamage({ store: 'sites', key: String(keys[i]), error: parsed.error });
+  });
+  return out;
+}

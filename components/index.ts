@@ -1,0 +1,6 @@
+/** Every element of zerto-billing-banner, registered. */
+export * from './banner/zerto-billing-banner.ts';
+export * from './alerts/zerto-billing-alerts.ts';
+export * from './usage-test/zerto-usage-test.ts';
+export * from './sites/zerto-billing-sites.ts';
+export type * from './shared/events.ts';

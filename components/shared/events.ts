@@ -1,0 +1,54 @@
+import type { FailureReason, GraceView, Phase } from '../../src/core/index.ts';
+import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
+
+/** `detail` of `zerto-billing-state-change`: fired when the phase, the deadline or the days left change. */
+export interface StateChangeDetail {
+  siteId: string;
+  phase: Phase;
+  previousPhase: Phase | null;
+  deadline: number | null;
+  daysLeft: number | null;
+  view: GraceView;
+}
+export interface DisconnectDetail {
+  siteId: string;
+  deadline: number;
+}
+export interface ReconnectDetail {
+  siteId: string;
+  at: number;
+}
+export interface TestResultDetail {
+  siteId: string;
+  kind: 'connection' | 'transmission';
+  ok: boolean;
+  reason: FailureReason | null;
+  steps: TestStep[];
+  result: ProbeResult;
+}
+export interface ConfigErrorDetail {
+  message: string;
+}
+
+export interface ZertoBillingEventMap {
+  'zerto-billing-state-change': CustomEvent<StateChangeDetail>;
+  'zerto-billing-disconnect': CustomEvent<DisconnectDetail>;
+  'zerto-billing-reconnect': CustomEvent<ReconnectDetail>;
+  'zerto-billing-test-result': CustomEvent<TestResultDetail>;
+  'zerto-billing-config-error': CustomEvent<ConfigErrorDetail>;
+}
+
+declare global {
+  // Typed listeners on any element or the document: el.addEventListener('zerto-billing-disconnect', e => e.detail.deadline)
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface GlobalEventHandlersEventMap extends ZertoBillingEventMap {}
+}
+
+/** Bubbling, composed, so that a console can listen on the document even through shadow roots. */
+export function fire<K extends keyof ZertoBillingEventMap>(
+  target: EventTarget,
+  type: K,
+  detail: ZertoBillingEventMap[K]['detail'],
+): boolean {
+  return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}

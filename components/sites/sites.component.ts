@@ -1,0 +1,266 @@
+import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { styleMap } from 'lit/directives/style-map.js';
+import {
+  byUrgency,
+  DAY,
+  formatRemaining,
+  viewOf,
+  type Clock,
+  type GraceState,
+  type GraceView,
+} from '../../src/core/index.ts';
+import { systemClock } from '../../src/world/clock.ts';
+import { onState } from '../../src/world/poller/channel.ts';
+import { openBillingDb } from '../../src/world/storage/db.ts';
+import { readAllStates, readLog } from '../../src/world/storage/repo.ts';
+import { formatAgo } from '../shared/format.ts';
+import { hostStyles } from '../shared/tokens.ts';
+import { dayStrip, describeStrip, type DayResult } from './strip.ts';
+
+export interface SiteRow {
+  state: GraceState;
+  /** Seven days of results, oldest first; read from the transmission log when absent. */
+  strip?: DayResult[];
+}
+
+const ROW = 40;
+const OVERSCAN = 8;
+const PHASE_LABEL = {
+  ok: 'OK',
+  warning: 'Usage not sent',
+  disconnected: 'VRAs disconnected',
+  unknown: 'Not checked yet',
+};
+
+/**
+ * @summary One row per site for providers with many managers: phase, days left, last success and seven days
+ * of transmission results, most urgent first. Only the rows in view are rendered, so 1,000 sites scroll smoothly.
+ *
+ * @csspart table - The sites table.
+ * @csspart row - One site's row.
+ * @csspart phase - The phase cell.
+ * @csspart strip - The seven-day strip.
+ *
+ * @cssprop [--zbb-sites-height=480px] - Height of the scrolling list.
+ * @cssprop [--zbb-ok-accent=#1e7b34] - Strip colour of a day with usage sent.
+ * @cssprop [--zbb-error-accent=#b10e1c] - Strip colour of a day with failures only.
+ */
+export class ZertoBillingSites extends LitElement {
+  static override styles = [
+    hostStyles,
+    css`
+      .scroller {
+        max-block-size: var(--zbb-sites-height, 480px);
+        overflow: auto;
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+      }
+      table {
+        inline-size: 100%;
+        border-collapse: collapse;
+        table-layout: fixed;
+      }
+      thead th {
+        position: sticky;
+        inset-block-start: 0;
+        background: var(--_surface);
+        z-index: 1;
+        text-align: start;
+        padding: 8px;
+        border-block-end: 1px solid var(--_border);
+      }
+      tbody tr.row {
+        block-size: ${ROW}px;
+      }
+      td {
+        padding: 0 8px;
+        border-block-end: 1px solid color-mix(in srgb, var(--_border) 40%, transparent);
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      .phase {
+        font-weight: 700;
+      }
+      .warning .phase {
+        color: var(--_warning-fg);
+      }
+      .disconnected .phase {
+        color: var(--_error-fg);
+      }
+      .ok .phase {
+        color: var(--_ok-fg);
+      }
+      .unknown .phase {
+        color: var(--_muted-fg);
+      }
+      tr.warning {
+        background: var(--_warning-bg);
+      }
+      tr.disconnected {
+        background: var(--_error-bg);
+      }
+      .strip {
+        display: inline-flex;
+        gap: 2px;
+        vertical-align: middle;
+      }
+      .strip span {
+        inline-size: 12px;
+        block-size: 16px;
+        border-radius: 2px;
+        background: var(--_border);
+        opacity: 0.45;
+      }
+      .strip .ok {
+        background: var(--_ok-accent);
+        opacity: 1;
+      }
+      .strip .fail {
+        background: var(--_error-accent);
+        opacity: 1;
+      }
+      .spacer td {
+        padding: 0;
+        border: 0;
+      }
+    `,
+  ];
+
+  /** The sites to show; when not set, every site stored in this origin, kept live. */
+  @property({ attribute: false }) sites: SiteRow[] | undefined;
+  /** An injected clock (epoch ms). */
+  @property({ attribute: false }) clock: Clock | undefined;
+  /** `light` (default), `dark`, or `auto`. */
+  @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
+
+  @state() private stored: SiteRow[] = [];
+  @state() private first = 0;
+  @state() private visible = 20;
+  private sorted: Array<{ view: GraceView; strip: DayResult[] }> = [];
+  private off: (() => void) | null = null;
+  private resize: ResizeObserver | null = null;
+  private reloading: Promise<void> | null = null;
+
+  /** The rows as shown, most urgent first. */
+  get rows(): ReadonlyArray<{ view: GraceView; strip: DayResult[] }> {
+    return this.sorted;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.off = onState(() => {
+      if (!this.sites) void this.reload();
+    });
+    if (!this.sites) void this.reload();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.off?.();
+    this.resize?.disconnect();
+  }
+
+  /** Re-reads the stored sites (coalesced). */
+  reload(): Promise<void> {
+    this.reloading ??= (async () => {
+      await Promise.resolve();
+      this.reloading = null;
+      try {
+        const db = await openBillingDb();
+        const now = (this.clock ?? systemClock)();
+        const states = await readAllStates(db);
+        this.stored = await Promise.all(
+          states.map(async (state) => ({
+            state,
+            strip: dayStrip(await readLog(db, state.site.id, now - 7 * DAY), now),
+          })),
+        );
+      } catch (err) {
+        console.error('zerto-billing-sites: could not read the sites', err);
+      }
+    })();
+    return this.reloading;
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    if (changed.has('sites') || changed.has('stored') || changed.has('clock') || this.sorted.length === 0) {
+      const now = (this.clock ?? systemClock)();
+      this.sorted = (this.sites ?? this.stored)
+        .map((r) => ({
+          view: viewOf(r.state, now),
+          strip: r.strip ?? ['none', 'none', 'none', 'none', 'none', 'none', 'none'],
+        }))
+        .sort((a, b) => byUrgency(a.view, b.view));
+    }
+  }
+
+  protected override firstUpdated(): void {
+    const scroller = this.renderRoot.querySelector('.scroller');
+    if (!scroller) return;
+    this.resize = new ResizeObserver(() => {
+      this.visible = Math.ceil(scroller.clientHeight / ROW) + 1;
+    });
+    this.resize.observe(scroller);
+  }
+
+  private onScroll = (e: Event): void => {
+    const first = Math.floor((e.target as HTMLElement).scrollTop / ROW);
+    if (first !== this.first) this.first = first;
+  };
+
+  override render(): TemplateResult {
+    const total = this.sorted.length;
+    const start = Math.max(0, this.first - OVERSCAN);
+    const end = Math.min(total, this.first + this.visible + OVERSCAN);
+    const lang = this.lang || undefined;
+    return html`<div class="scroller" @scroll=${this.onScroll}>
+      <table part="table" aria-rowcount=${total + 1}>
+        <caption class="visually-hidden">
+          Billing usage by site, most urgent first
+        </caption>
+        <thead>
+          <tr aria-rowindex="1">
+            <th scope="col">Site</th>
+            <th scope="col">Status</th>
+            <th scope="col">Days left</th>
+            <th scope="col">Last success</th>
+            <th scope="col">Last 7 days</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${start > 0 ? this.spacer(start) : nothing}
+          ${this.sorted.slice(start, end).map((r, i) => this.row(r, start + i, lang))}
+          ${end < total ? this.spacer(total - end) : nothing}
+        </tbody>
+      </table>
+      ${total === 0 ? html`<p>No sites are watched yet.</p>` : nothing}
+    </div>`;
+  }
+
+  private spacer(rows: number): TemplateResult {
+    return html`<tr class="spacer" aria-hidden="true" style=${styleMap({ height: `${rows * ROW}px` })}>
+      <td colspan="5"></td>
+    </tr>`;
+  }
+
+  private row(
+    { view: v, strip }: { view: GraceView; strip: DayResult[] },
+    index: number,
+    lang?: string,
+  ): TemplateResult {
+    const left = v.remaining ? formatRemaining(v.remaining) : v.phase === 'disconnected' ? 'none' : '—';
+    return html`<tr part="row" class="row ${v.phase}" aria-rowindex=${index + 2} data-site=${v.site.id}>
+      <td title=${v.site.name || v.site.id}>${v.site.name || v.site.id}</td>
+      <td part="phase" class="phase">${PHASE_LABEL[v.phase]}</td>
+      <td>${left}</td>
+      <td>${v.lastSuccessAt === null ? 'never' : formatAgo(Math.max(0, v.at - v.lastSuccessAt), lang)}</td>
+      <td>
+        <span part="strip" class="strip" role="img" aria-label=${describeStrip(strip)}>
+          ${strip.map((d) => html`<span class=${d}></span>`)}
+        </span>
+      </td>
+    </tr>`;
+  }
+}

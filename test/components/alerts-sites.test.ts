@@ -1,0 +1,150 @@
+import { expect, fixture, html } from '@open-wc/testing';
+import { createState, DAY, DEFAULT_POLICY, HOUR, reduce } from '../../src/core/index.ts';
+import type { ZertoBillingAlerts, ZertoBillingSites } from '../../components/index.ts';
+import { dayStrip } from '../../components/sites/strip.ts';
+import { openBillingDb } from '../../src/world/storage/db.ts';
+import { appendLog, applyEvent } from '../../src/world/storage/repo.ts';
+import { part, seedWarning, T0, testClock, uniqueSite, useOwnDb, visibleText } from './harness.ts';
+
+useOwnDb('zbb-test-views');
+
+describe('<zerto-billing-alerts>', () => {
+  it('lists active and resolved billing alerts with ZVM field names, active first', async () => {
+    const site = uniqueSite('Lisbon <b>DR</b>');
+    const db = await openBillingDb();
+    await applyEvent(db, site, DEFAULT_POLICY, { type: 'succeeded' }, T0);
+    await applyEvent(db, site, DEFAULT_POLICY, { type: 'tick' }, T0 + 20 * DAY);
+    await applyEvent(db, site, DEFAULT_POLICY, { type: 'succeeded' }, T0 + 21 * DAY);
+    await applyEvent(db, site, DEFAULT_POLICY, { type: 'tick' }, T0 + 23 * DAY);
+    const el = await fixture<ZertoBillingAlerts>(
+      html`<zerto-billing-alerts site-id=${site.id}></zerto-billing-alerts>`,
+    );
+    await el.reload();
+    await el.updateComplete;
+    const alerts = el.alerts;
+    expect(alerts.map((a) => [a.Level, a.HelpIdentifier, a.ResolvedOn === null])).to.deep.equal([
+      ['Warning', 'BIL0001', true],
+      ['Error', 'BIL0002', false],
+      ['Warning', 'BIL0001', false],
+    ]);
+    expect(Object.keys(alerts[0]!)).to.include.members([
+      'Level',
+      'Entity',
+      'HelpIdentifier',
+      'Site',
+      'Description',
+      'TurnedOn',
+      'IsDismissed',
+    ]);
+    expect(alerts[0]).to.include({
+      Entity: 'Zvm',
+      IsDismissed: false,
+      TurnedOn: new Date(T0 + 22 * DAY).toISOString(),
+    });
+    const rows = el.shadowRoot!.querySelectorAll('[part~="row"]');
+    expect(rows).to.have.length(3);
+    expect(rows[0]!.textContent).to.contain('Active');
+    expect(rows[0]!.textContent).to.contain('Lisbon <b>DR</b>');
+    expect(el.shadowRoot!.querySelector('b')).to.equal(null);
+  });
+
+  it('updates live when a site changes', async () => {
+    const site = uniqueSite();
+    const el = await fixture<ZertoBillingAlerts>(html`<zerto-billing-alerts></zerto-billing-alerts>`);
+    await el.reload();
+    await el.updateComplete;
+    expect(visibleText(el)).to.equal('No billing alerts.');
+    const { publishState } = await import('../../src/world/poller/channel.ts');
+    const after = await seedWarning(site, T0, T0 + DAY);
+    publishState(after);
+    await new Promise((r) => setTimeout(r, 50));
+    await el.updateComplete;
+    expect(el.alerts).to.have.length(1);
+  });
+});
+
+describe('<zerto-billing-sites>', () => {
+  const row = (id: string, name: string, events: Array<['ok' | 'tick', number]>, at: number) => {
+    let s = createState({ id, name }, DEFAULT_POLICY, T0);
+    for (const [e, t] of events) s = reduce(s, e === 'ok' ? { type: 'succeeded' } : { type: 'tick' }, t);
+    return reduce(s, { type: 'tick' }, at);
+  };
+
+  it('puts the most urgent site first and shows phase, days left, last success and the 7-day strip', async () => {
+    const now = T0 + 20 * DAY;
+    const clock = testClock(now);
+    const sites = [
+      {
+        state: row('a', 'Fine', [['ok', now - HOUR]], now),
+        strip: dayStrip([{ at: now - HOUR, ok: true }], now),
+      },
+      { state: row('b', 'Gone', [['ok', T0]], now) },
+      {
+        state: row('c', 'Three left', [['ok', now - 13 * DAY]], now),
+        strip: dayStrip([{ at: now - 2 * DAY, ok: false }], now),
+      },
+    ];
+    const el = await fixture<ZertoBillingSites>(
+      html`<zerto-billing-sites .sites=${sites} .clock=${clock}></zerto-billing-sites>`,
+    );
+    const rows = [...el.shadowRoot!.querySelectorAll('tr.row')].map((r) =>
+      [...r.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent!.trim()),
+    );
+    expect(rows).to.deep.equal([
+      ['Gone', 'VRAs disconnected', 'none'],
+      ['Three left', 'Usage not sent', '3 days'],
+      ['Fine', 'OK', '—'],
+    ]);
+    const strip = el.shadowRoot!.querySelector('tr[data-site="c"] [part~="strip"]')!;
+    expect([...strip.children].map((c) => c.className)).to.deep.equal([
+      'none',
+      'none',
+      'none',
+      'none',
+      'fail',
+      'none',
+      'none',
+    ]);
+    expect(strip.getAttribute('aria-label')).to.equal(
+      'Last 7 days: 0 with usage sent, 1 with failures only, 6 without data',
+    );
+  });
+
+  it('renders only the rows in view for 1,000 sites, and scrolling brings the others', async () => {
+    const now = T0 + 20 * DAY;
+    const sites = Array.from({ length: 1000 }, (_, i) => ({
+      state: row(`s${i}`, `Site ${String(i).padStart(4, '0')}`, [['ok', now - (i % 30) * DAY]], now),
+    }));
+    const el = await fixture<ZertoBillingSites>(
+      html`<zerto-billing-sites .sites=${sites} .clock=${testClock(now)}></zerto-billing-sites>`,
+    );
+    await el.updateComplete;
+    expect(el.rows).to.have.length(1000);
+    const rendered = () => el.shadowRoot!.querySelectorAll('tr.row').length;
+    expect(rendered()).to.be.below(60);
+    const scroller = el.shadowRoot!.querySelector('.scroller')!;
+    scroller.scrollTop = 30_000;
+    scroller.dispatchEvent(new Event('scroll'));
+    await el.updateComplete;
+    const indexes = [...el.shadowRoot!.querySelectorAll('tr.row')].map((r) =>
+      Number(r.getAttribute('aria-rowindex')),
+    );
+    expect(Math.min(...indexes)).to.be.above(700);
+    expect(el.shadowRoot!.querySelector('table')!.getAttribute('aria-rowcount')).to.equal('1001');
+  });
+
+  it('reads the watched sites and their logs from storage when given none', async () => {
+    const site = uniqueSite('Stored site');
+    const now = T0 + 3 * DAY;
+    await seedWarning(site, T0, now);
+    const db = await openBillingDb();
+    await appendLog(db, { siteId: site.id, at: now - HOUR, ok: false, kind: 'network', reportId: null });
+    const el = await fixture<ZertoBillingSites>(
+      html`<zerto-billing-sites .clock=${testClock(now)}></zerto-billing-sites>`,
+    );
+    await el.reload();
+    await el.updateComplete;
+    expect(part(el, 'row')?.textContent).to.contain('Stored site');
+    expect(part(el, 'row')?.textContent).to.contain('12 days');
+  });
+});

@@ -1,0 +1,296 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { DAY, HOUR } from '../../src/core/index.ts';
+import type { StateChangeDetail } from '../../components/index.ts';
+import { DEADLINE_FORMAT } from '../../components/shared/format.ts';
+import {
+  mountBanner,
+  part,
+  seed,
+  seedWarning,
+  settle,
+  T0,
+  testClock,
+  uniqueSite,
+  useOwnDb,
+  visibleText,
+} from './harness.ts';
+
+useOwnDb('zbb-test-banner');
+
+describe('<zerto-billing-banner> shows what the operator must read', () => {
+  it('shows nothing while usage gets through', async () => {
+    const site = uniqueSite();
+    await seed(site, T0, T0 + HOUR);
+    const el = await mountBanner({ site, clock: testClock(T0 + 2 * HOUR), answer: { ok: true } });
+    expect(el.view?.phase).to.equal('ok');
+    expect(visibleText(el)).to.equal('');
+    expect(part(el, 'banner')).to.equal(null);
+  });
+
+  it('shows a small status chip while ok when asked with show-ok', async () => {
+    const site = uniqueSite();
+    await seed(site, T0, T0 + HOUR);
+    const el = await mountBanner({
+      site,
+      clock: testClock(T0 + 3 * HOUR),
+      answer: { ok: true },
+      attrs: { 'show-ok': '' },
+    });
+    await el.updateComplete;
+    expect(visibleText(el)).to.match(/^Billing usage sent \d+ hours? ago$/);
+  });
+
+  it('shows the urgent banner with "within 15 days" on the first day of the warning', async () => {
+    const site = uniqueSite();
+    const alertAt = T0 + DAY;
+    await seedWarning(site, alertAt, alertAt + HOUR);
+    const el = await mountBanner({ site, clock: testClock(alertAt + HOUR) });
+    const text = visibleText(el);
+    expect(text).to.contain('Billing usage not sent');
+    expect(text).to.contain(
+      'Zerto Virtual Manager of site Amsterdam DR did not send site usage information for billing purposes to Zerto servers',
+    );
+    expect(text).to.contain(
+      'If this is not resolved within 15 days, Zerto Virtual Manager will stop communicating with its VRAs.',
+    );
+    expect(part(el, 'countdown')?.textContent).to.equal('within 15 days');
+    const deadline = part(el, 'deadline') as HTMLTimeElement;
+    expect(deadline.dateTime).to.equal(new Date(alertAt + 15 * DAY).toISOString());
+    expect(deadline.textContent).to.equal(
+      new Intl.DateTimeFormat(undefined, DEADLINE_FORMAT).format(alertAt + 15 * DAY),
+    );
+    expect(part(el, 'test-link')?.textContent?.trim()).to.equal('Test connection to Zerto billing servers');
+  });
+
+  it('shows 3 days left on day 12 of the grace period', async () => {
+    const site = uniqueSite();
+    const alertAt = T0;
+    await seedWarning(site, alertAt, alertAt + 12 * DAY);
+    const el = await mountBanner({ site, clock: testClock(alertAt + 12 * DAY) });
+    expect(part(el, 'countdown')?.textContent).to.equal('within 3 days');
+    expect(el.view?.daysLeft).to.equal(3);
+  });
+
+  it('counts hours on the last day', async () => {
+    const site = uniqueSite();
+    await seedWarning(site, T0, T0 + 15 * DAY - 5 * HOUR);
+    const el = await mountBanner({ site, clock: testClock(T0 + 15 * DAY - 5 * HOUR) });
+    expect(part(el, 'countdown')?.textContent).to.equal('within 5 hours');
+  });
+
+  it('replaces the banner with the disconnection notice after the deadline', async () => {
+    const site = uniqueSite();
+    await seedWarning(site, T0, T0 + 16 * DAY);
+    const el = await mountBanner({ site, clock: testClock(T0 + 16 * DAY) });
+    const text = visibleText(el);
+    expect(text).to.contain('VRA communication stopped');
+    expect(text).to.contain(
+      'has stopped communicating with its VRAs. It will not communicate with them until this issue is resolved.',
+    );
+    expect(part(el, 'countdown')).to.equal(null);
+    expect(el.view?.vraCommunicationAllowed).to.equal(false);
+  });
+
+  it('has no close button while the condition holds, only collapse, which every escalation undoes', async () => {
+    const site = uniqueSite();
+    const clock = testClock(T0 + 10 * DAY);
+    await seedWarning(site, T0, T0 + 10 * DAY);
+    const el = await mountBanner({ site, clock });
+    const labels = [...el.shadowRoot!.querySelectorAll('button')].map((b) =>
+      b.textContent!.trim().toLowerCase(),
+    );
+    expect(labels.some((l) => /close|dismiss|×/.test(l))).to.equal(false);
+    (part(el, 'collapse-button') as HTMLButtonElement).click();
+    await el.updateComplete;
+    expect(part(el, 'message')).to.equal(null);
+    expect(visibleText(el)).to.contain('within 5 days');
+    clock.set(T0 + 16 * DAY);
+    el.refresh();
+    await el.updateComplete;
+    expect(part(el, 'message')?.textContent).to.contain('has stopped communicating');
+  });
+
+  it('opens again, expanded, on reload after being collapsed', async () => {
+    const site = uniqueSite();
+    await seedWarning(site, T0, T0 + 2 * DAY);
+    const clock = testClock(T0 + 2 * DAY);
+    const first = await mountBanner({ site, clock });
+    (part(first, 'collapse-button') as HTMLButtonElement).click();
+    first.remove();
+    const second = await mountBanner({ site, clock });
+    expect(part(second, 'message')).to.not.equal(null);
+  });
+
+  it('shows a short recovery notice when usage flows again, and fires reconnect', async () => {
+    const site = uniqueSite();
+    await seedWarning(site, T0, T0 + 16 * DAY);
+    let answer: { ok: boolean; reason?: { kind: 'network' } } = { ok: false, reason: { kind: 'network' } };
+    const el = await mountBanner({ site, clock: testClock(T0 + 16 * DAY), answer: () => answer as never });
+    expect(visibleText(el)).to.contain('VRA communication stopped');
+    answer = { ok: true };
+    const reconnect = oneEvent(el, 'zerto-billing-reconnect');
+    await (el as unknown as { handle: { test: () => Promise<unknown> } }).handle.test();
+    const e = await reconnect;
+    expect(e.detail.siteId).to.equal(site.id);
+    await el.updateComplete;
+    expect(visibleText(el)).to.contain('Usage information for billing reached Zerto servers again');
+  });
+});
+
+describe('<zerto-billing-banner> announcements and events', () => {
+  it('announces an escalation once, not at every tick', async () => {
+    const site = uniqueSite();
+    const clock = testClock(T0 + 14 * DAY);
+    await seedWarning(site, T0, T0 + 14 * DAY);
+    const el = await mountBanner({ site, clock });
+    const region = el.shadowRoot!.querySelector('[role="alert"]')!;
+    const changes: string[] = [];
+    new MutationObserver(() => changes.push(region.textContent ?? '')).observe(region, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+    });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(HOUR);
+      el.refresh();
+      await el.updateComplete;
+    }
+    expect(changes, 'ticks inside the warning announce nothing').to.deep.equal([]);
+    clock.set(T0 + 15 * DAY + HOUR);
+    el.refresh();
+    await el.updateComplete;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(HOUR);
+      el.refresh();
+      await el.updateComplete;
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    expect(changes.filter((c) => c.includes('has stopped communicating'))).to.have.length(1);
+    expect(changes).to.have.length(1);
+  });
+
+  it('fires state-change with phase, deadline and days left, and disconnect on the escalation', async () => {
+    const site = uniqueSite();
+    const clock = testClock(T0 + 14 * DAY);
+    await seedWarning(site, T0, T0 + 14 * DAY);
+    const changes: StateChangeDetail[] = [];
+    const listener = (e: Event) => changes.push((e as CustomEvent<StateChangeDetail>).detail);
+    document.addEventListener('zerto-billing-state-change', listener);
+    try {
+      const el = await mountBanner({ site, clock });
+      expect(changes.at(-1)).to.include({
+        siteId: site.id,
+        phase: 'warning',
+        daysLeft: 1,
+        deadline: T0 + 15 * DAY,
+      });
+      const disconnect = oneEvent(el, 'zerto-billing-disconnect');
+      clock.set(T0 + 15 * DAY);
+      el.refresh();
+      const e = await disconnect;
+      expect(e.detail).to.deep.equal({ siteId: site.id, deadline: T0 + 15 * DAY });
+      expect(e.bubbles && e.composed).to.equal(true);
+      expect(changes.at(-1)).to.include({ phase: 'disconnected', previousPhase: 'warning' });
+    } finally {
+      document.removeEventListener('zerto-billing-state-change', listener);
+    }
+  });
+
+  it('lets the host read the current state synchronously', async () => {
+    const site = uniqueSite();
+    await seedWarning(site, T0, T0 + 5 * DAY);
+    const el = await mountBanner({ site, clock: testClock(T0 + 5 * DAY) });
+    expect(el.view).to.include({ phase: 'warning', daysLeft: 10, vraCommunicationAllowed: true });
+  });
+});
+
+describe('<zerto-billing-banner> configuration and safety', () => {
+  const bad: Array<[string, string, RegExp]> = [
+    ['grace-days', '-1', /grace-days: must be a finite number of days/],
+    ['interval', 'soon', /interval: "soon" is not a duration/],
+    ['alert-after', '0', /alert-after: must be a finite number of milliseconds/],
+    ['mode', 'magic', /mode/],
+    ['billing-url', 'javascript:alert(1)', /billing-url: must be an absolute http\(s\) URL/],
+  ];
+  for (const [attr, value, message] of bad) {
+    it(`shows a clear configuration message for ${attr}="${value}" instead of a state`, async () => {
+      const errors = oneEvent(document, 'zerto-billing-config-error');
+      const original = console.error;
+      console.error = () => {};
+      try {
+        const el = await fixture(
+          html`<zerto-billing-banner site-id="s" mode="direct" protected-vms="1"></zerto-billing-banner>`,
+        );
+        el.setAttribute(attr, value);
+        await (el as unknown as { updateComplete: Promise<unknown> }).updateComplete;
+        const msg = part(el, 'config-error');
+        expect(msg?.textContent).to.match(message);
+        expect(msg?.getAttribute('role')).to.equal('alert');
+        expect(part(el, 'banner')).to.equal(null);
+        expect((await errors).detail.message).to.match(message);
+      } finally {
+        console.error = original;
+      }
+    });
+  }
+
+  it('renders markup and script in a site name as text', async () => {
+    const site = uniqueSite('<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>');
+    await seedWarning(site, T0, T0 + DAY);
+    const el = await mountBanner({ site, clock: testClock(T0 + DAY) });
+    expect(el.shadowRoot!.querySelector('img, script')).to.equal(null);
+    expect(part(el, 'message')?.textContent).to.contain('<img src=x onerror=');
+    expect((window as { __pwned?: number }).__pwned).to.equal(undefined);
+  });
+
+  it('keeps its look whatever the host page’s CSS says, and keeps its own CSS inside', async () => {
+    const style = document.createElement('style');
+    style.textContent = `* { color: rgb(255, 0, 0) !important; font-size: 40px !important; letter-spacing: 9px; text-transform: uppercase; }
+      section, h2, p { display: none !important; }`;
+    document.head.append(style);
+    const outside = document.createElement('p');
+    outside.className = 'title message banner';
+    outside.textContent = 'host text';
+    document.body.append(outside);
+    try {
+      const site = uniqueSite();
+      await seedWarning(site, T0, T0 + DAY);
+      const el = await mountBanner({ site, clock: testClock(T0 + DAY) });
+      el.style.removeProperty('font-size');
+      const title = part(el, 'title')!;
+      const cs = getComputedStyle(title);
+      expect(cs.display).to.not.equal('none');
+      expect(cs.textTransform).to.equal('none');
+      expect(cs.letterSpacing).to.equal('normal');
+      expect(getComputedStyle(part(el, 'banner')!).borderInlineStartWidth).to.equal('6px');
+      // The banner's rules for .title, .message and .banner do not reach the page.
+      expect(getComputedStyle(outside).borderInlineStartWidth).to.equal('0px');
+      expect(getComputedStyle(outside).fontWeight).to.equal('400');
+    } finally {
+      style.remove();
+      outside.remove();
+    }
+  });
+});
+
+describe('<zerto-billing-banner> test connection', () => {
+  it('runs the reachability check and shows its result in place', async () => {
+    const site = uniqueSite();
+    await seedWarning(site, T0, T0 + DAY);
+    const el = await mountBanner({
+      site,
+      clock: testClock(T0 + DAY),
+      attrs: { 'billing-url': 'http://127.0.0.1:9/', timeout: '2s' },
+    });
+    await settle(el);
+    const result = oneEvent(el, 'zerto-billing-test-result');
+    (part(el, 'test-link') as HTMLButtonElement).click();
+    const e = await result;
+    expect(e.detail).to.include({ kind: 'connection', ok: false });
+    await el.updateComplete;
+    expect(part(el, 'test-result')?.textContent).to.match(
+      /^Could not reach 127\.0\.0\.1:9: could not connect/,
+    );
+    expect(part(el, 'test-result')?.getAttribute('role')).to.equal('status');
+  });
+});
