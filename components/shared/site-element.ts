@@ -7,6 +7,9 @@ import type { CustomProbeFn, SiteConfig, UsageProvider } from '../../src/world/p
 import { configFromAttributes } from './attributes.ts';
 import { fire } from './events.ts';
 
+/** The event through which an extension (or any host) feeds a site's state to elements with `external`. */
+export const EXTERNAL_EVENT = 'zerto-billing-external-state';
+
 /**
  * What every element bound to one site shares: the attributes naming the site and how it is checked, the
  * properties attributes cannot carry, the live handle on its state, and a clock-driven refresh.
@@ -32,6 +35,11 @@ export abstract class SiteBoundElement extends LitElement {
   @property({ attribute: 'grace-days' }) graceDays: string | null = null;
   /** Per-request timeout: default 10s. */
   @property() timeout: string | null = null;
+  /**
+   * The state is fed from outside (the browser extension) through `zerto-billing-external-state` events on
+   * the document, whose `detail` is the JSON text `{"state": …}`; the element then neither stores nor polls.
+   */
+  @property({ type: Boolean }) external = false;
   /** `light` (default), `dark`, or `auto` to follow the operating system. */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
   /** Bearer token for the ZVM API or the billing endpoint. Never an attribute, never stored. */
@@ -71,12 +79,14 @@ export abstract class SiteBoundElement extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    document.addEventListener(EXTERNAL_EVENT, this.onExternal);
     this.configKey = '';
     this.requestUpdate();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    document.removeEventListener(EXTERNAL_EVENT, this.onExternal);
     this.handle?.close();
     this.handle = null;
     clearTimeout(this.timer);
@@ -96,6 +106,24 @@ export abstract class SiteBoundElement extends LitElement {
   protected refreshAfter(): number {
     return 60_000;
   }
+
+  private onExternal = (e: Event): void => {
+    if (!this.external || !this.handle) return;
+    const detail = (e as CustomEvent<unknown>).detail;
+    let state: unknown;
+    try {
+      // A string crosses from an extension's isolated world; an object would arrive as null.
+      state = (
+        typeof detail === 'string'
+          ? (JSON.parse(detail) as { state?: unknown })
+          : (detail as { state?: unknown })
+      )?.state;
+    } catch {
+      console.error(`<${this.localName}>: ignored an external state that is not JSON`);
+      return;
+    }
+    this.handle.accept(state);
+  };
 
   private scheduleRefresh(): void {
     clearTimeout(this.timer);
@@ -145,6 +173,7 @@ export abstract class SiteBoundElement extends LitElement {
         ...(this.usageProvider ? { usageProvider: this.usageProvider } : {}),
       },
       ...(this.clock ? { clock: this.clock } : {}),
+      ...(this.external ? { passive: true } : {}),
     });
     this.handle = handle;
     handle.subscribe(() => {

@@ -22,6 +22,8 @@ export interface WatchOptions {
   clock?: Clock;
   /** Try the origin's shared worker first (default true). */
   preferWorker?: boolean;
+  /** The state comes from elsewhere (the extension's service worker) through `accept`: no storage, no polling. */
+  passive?: boolean;
 }
 
 export type HandleStatus = 'loading' | 'ready' | 'damaged' | 'failed';
@@ -85,6 +87,20 @@ export class SiteHandle {
     });
   }
 
+  /** Takes a state pushed from elsewhere (validated); ignored unless it is this site's. */
+  accept(input: unknown): boolean {
+    const parsed = parseGraceState(input);
+    if (!parsed.ok) {
+      console.error(`zerto-billing: ignored an external state: ${parsed.error}`);
+      return false;
+    }
+    if (parsed.value.site.id !== this.options.config.siteId || this.closed) return false;
+    this.state = parsed.value;
+    this.status = 'ready';
+    this.emit();
+    return true;
+  }
+
   /** Asks the poller to re-check now (after the clock was moved, for instance). */
   wake(): void {
     void hosts.wake(this.options);
@@ -117,6 +133,7 @@ export class SiteHandle {
   }
 
   private async load(): Promise<void> {
+    if (this.options.passive) return;
     try {
       const db = await openBillingDb();
       const c = this.options.config;

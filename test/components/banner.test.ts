@@ -1,6 +1,6 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { DAY, HOUR } from '../../src/core/index.ts';
-import type { StateChangeDetail } from '../../components/index.ts';
+import type { StateChangeDetail, ZertoBillingBanner } from '../../components/index.ts';
 import { DEADLINE_FORMAT } from '../../components/shared/format.ts';
 import {
   mountBanner,
@@ -292,5 +292,39 @@ describe('<zerto-billing-banner> test connection', () => {
       /^Could not reach 127\.0\.0\.1:9: could not connect/,
     );
     expect(part(el, 'test-result')?.getAttribute('role')).to.equal('status');
+  });
+});
+
+describe('<zerto-billing-banner external> (fed by the extension)', () => {
+  it('shows a state fed through the document event, validated, without storage or polling', async () => {
+    const site = uniqueSite();
+    const fed = await seedWarning(site, T0, T0 + 4 * DAY);
+    const el = await fixture<ZertoBillingBanner>(
+      html`<zerto-billing-banner
+        external
+        site-id=${site.id}
+        mode="reachability"
+        .clock=${testClock(T0 + 4 * DAY)}
+      ></zerto-billing-banner>`,
+    );
+    await el.updateComplete;
+    expect(el.view).to.equal(null);
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...a: unknown[]) => errors.push(a);
+    try {
+      document.dispatchEvent(
+        new CustomEvent('zerto-billing-external-state', { detail: '{"state": {"v": 1, "broken": true}}' }),
+      );
+      expect(el.view).to.equal(null);
+      expect(errors).to.have.length(1);
+    } finally {
+      console.error = original;
+    }
+    document.dispatchEvent(
+      new CustomEvent('zerto-billing-external-state', { detail: JSON.stringify({ state: fed }) }),
+    );
+    await el.updateComplete;
+    expect(part(el, 'countdown')?.textContent).to.equal('within 11 days');
   });
 });

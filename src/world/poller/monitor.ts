@@ -132,7 +132,7 @@ export class Monitor {
     this.leading.add(id);
     try {
       while (!signal.aborted) {
-        const wait = await this.check(entry.site, signal).catch((err: unknown) => {
+        const wait = await checkSite(this.deps, entry.site, signal).catch((err: unknown) => {
           console.error('zerto-billing: poll failed unexpectedly', err);
           return entry.site.config.policy.interval;
         });
@@ -146,22 +146,26 @@ export class Monitor {
       this.leading.delete(id);
     }
   }
+}
 
-  /** Attempts a transmission if one is due, otherwise lets time pass in the engine; returns ms to the next check. */
-  private async check(site: WatchedSite, signal: AbortSignal): Promise<number> {
-    const { db, clock } = this.deps;
-    const now = clock();
-    const identity = { id: site.config.siteId, name: site.config.siteName };
-    const { before, after } = await applyEvent(db, identity, site.config.policy, { type: 'tick' }, now);
-    if (before && before.phase !== after.phase) (this.deps.publish ?? publishState)(after);
-    const interval = site.config.policy.interval;
-    const due = after.lastAttemptAt === null ? now : after.lastAttemptAt + interval;
-    if (now >= due) {
-      const { state } = await transmitOnce(this.deps, site, { signal });
-      return nextCheck(state, clock(), interval);
-    }
-    return Math.min(due - now, nextCheck(after, now, interval));
+/**
+ * One scheduled check of a site: lets time pass in the engine (publishing an escalation), attempts a
+ * transmission if one is due, and returns the milliseconds until the next check is worth making. The page
+ * poller loops on it; the extension's service worker calls it from chrome.alarms.
+ */
+export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: AbortSignal): Promise<number> {
+  const { db, clock } = deps;
+  const now = clock();
+  const identity = { id: site.config.siteId, name: site.config.siteName };
+  const { before, after } = await applyEvent(db, identity, site.config.policy, { type: 'tick' }, now);
+  if (before && before.phase !== after.phase) (deps.publish ?? publishState)(after);
+  const interval = site.config.policy.interval;
+  const due = after.lastAttemptAt === null ? now : after.lastAttemptAt + interval;
+  if (now >= due) {
+    const { state } = await transmitOnce(deps, site, signal ? { signal } : {});
+    return nextCheck(state, clock(), interval);
   }
+  return Math.min(due - now, nextCheck(after, now, interval));
 }
 
 /** The earlier of the next attempt and the next escalation (the alert appearing, or the deadline). */
