@@ -3,6 +3,7 @@ import { systemClock } from './clock.ts';
 import { onState } from './poller/channel.ts';
 import { Monitor, transmitOnce } from './poller/monitor.ts';
 import type { FromWorker, ToWorker } from './poller/protocol.ts';
+import { workerUrl } from './poller/worker-url.ts';
 import {
   probeFor,
   type ProbeExtras,
@@ -225,9 +226,7 @@ class Hosts {
       if (typeof SharedWorker === 'undefined') return resolve(null);
       let worker: SharedWorker;
       try {
-        // Written out literally so that bundlers see the worker entry and emit it as its own file.
-        const url = new URL('./poller/shared-worker.ts', import.meta.url);
-        worker = new SharedWorker(trustedWorkerUrl(url.href) as string, {
+        worker = new SharedWorker(trustedWorkerUrl(workerUrl()) as string, {
           type: 'module',
           name: 'zerto-billing-poller',
         });

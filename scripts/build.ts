@@ -1,0 +1,77 @@
+// `npm run build`: the library (script-tag bundles, ES modules and types for bundlers, the custom elements
+// manifest), the extension and the static demo, each into its own folder of dist/.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { build, type InlineConfig } from 'vite';
+import { builtWorkerUrl } from './vite-plugins.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+
+const common: InlineConfig = {
+  root,
+  configFile: false,
+  logLevel: 'warn',
+  base: './',
+  plugins: [builtWorkerUrl()],
+  worker: { format: 'es', plugins: () => [builtWorkerUrl()] },
+  esbuild: { legalComments: 'none' },
+  build: { target: 'es2022', sourcemap: true, minify: true, emptyOutDir: false, reportCompressedSize: false },
+};
+
+/** One self-contained ES module per script tag (plus the worker file it starts). */
+async function scriptTag(name: string, entry: string) {
+  await build({
+    ...common,
+    build: {
+      ...common.build,
+      outDir: 'dist/lib',
+      lib: { entry: { [name]: entry }, formats: ['es'], fileName: (_f, n) => `${n}.js` },
+    },
+  });
+}
+
+async function main() {
+  if (wanted('lib')) {
+    rmSync('dist/lib', { recursive: true, force: true });
+    mkdirSync('dist/lib', { recursive: true });
+    await scriptTag('zerto-billing-banner', 'components/banner/zerto-billing-banner.ts');
+    await scriptTag('zerto-billing', 'components/index.ts');
+    // ES modules for bundlers: one file per source module, dependencies left to the bundler.
+    await build({
+      ...common,
+      build: {
+        ...common.build,
+        minify: false,
+        outDir: 'dist/lib/esm',
+        lib: { entry: { index: 'components/index.ts', core: 'src/core/index.ts' }, formats: ['es'] },
+        rollupOptions: {
+          external: [/^lit/, /^idb/, /^zod/],
+          output: { preserveModules: true, preserveModulesRoot: root, entryFileNames: '[name].js' },
+        },
+      },
+    });
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit', cwd: root });
+    execFileSync(
+      'npx',
+      ['custom-elements-manifest', 'analyze', '--config', 'custom-elements-manifest.config.mjs', '--quiet'],
+      {
+        stdio: 'inherit',
+        cwd: root,
+      },
+    );
+    copyFileSync('custom-elements.json', 'dist/lib/custom-elements.json');
+    console.log('built dist/lib (script tags, ES modules, types, custom-elements.json)');
+  }
+  for (const [name, config] of [
+    ['extension', 'vite.extension.config.ts'],
+    ['demo', 'vite.demo.config.ts'],
+  ] as const) {
+    if (!wanted(name) || !existsSync(config)) continue;
+    execFileSync('npx', ['vite', 'build', '--config', config], { stdio: 'inherit', cwd: root });
+  }
+}
+
+await main();
