@@ -5,4 +5,5 @@ export default {
   outdir: '.',
   litelement: true,
   dependencies: false,
+  packagejson: false,
 };

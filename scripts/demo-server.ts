@@ -1,0 +1,146 @@
+// The demo with its real servers, in one process: the reference billing server, the ZVM simulator and the
+// story page (Vite). `npm start` runs it; the demo test starts it on free ports.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import { startBillingServer, type BillingServer } from '../servers/billing/server.ts';
+import { startZvmSim, type ZvmSim } from '../servers/zvm/server.ts';
+
+export const DEMO_TOKEN = 'demo-token';
+const root = resolve(import.meta.dirname, '..');
+
+export interface DemoOptions {
+  port?: number;
+  billingPort?: number;
+  zvmPort?: number;
+  host?: string;
+  dataDir?: string;
+}
+
+export interface Demo {
+  url: string;
+  billing: BillingServer;
+  zvm: ZvmSim;
+  close(): Promise<void>;
+}
+
+/** Which port a start-up failed on, said plainly. */
+export class PortTakenError extends Error {
+  constructor(
+    readonly port: number,
+    readonly what: string,
+  ) {
+    super(`port ${port} (${what}) is already in use: stop what uses it, or choose another port`);
+  }
+}
+
+export function ensureManifest(): void {
+  execFileSync(
+    'npx',
+    ['custom-elements-manifest', 'analyze', '--config', 'custom-elements-manifest.config.mjs', '--quiet'],
+    {
+      cwd: root,
+      stdio: 'ignore',
+    },
+  );
+}
+
+function demoPlugin(servers: () => { billingUrl: string; zvmUrl: string }): Plugin {
+  return {
+    name: 'zbb-demo',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = req.url ?? '';
+        if (url.startsWith('/__demo/servers')) {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ ...servers(), token: DEMO_TOKEN }));
+          return;
+        }
+        if (url.startsWith('/demo/custom-elements.json')) {
+          const file = resolve(root, 'custom-elements.json');
+          if (!existsSync(file)) return next();
+          res.setHeader('content-type', 'application/json');
+          res.end(readFileSync(file));
+          return;
+        }
+        if (url.startsWith('/demo/csp.html')) {
+          res.setHeader('content-security-policy', "default-src 'self'; require-trusted-types-for 'script'");
+        }
+        next();
+      });
+    },
+  };
+}
+
+async function tryStart<T>(what: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') throw new PortTakenError(port, what);
+    throw err;
+  }
+}
+
+export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
+  const host = o.host ?? '127.0.0.1';
+  const port = o.port ?? 5170;
+  const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  const opened: Array<() => Promise<unknown>> = [];
+  try {
+    const billing = await tryStart('the reference billing server', o.billingPort ?? 5171, () =>
+      startBillingServer({
+        port: o.billingPort ?? 5171,
+        host,
+        dataDir: o.dataDir ?? resolve(root, '.data/billing'),
+        allowOrigins: origins,
+        quiet: true,
+      }),
+    );
+    opened.push(() => billing.close());
+    const zvm = await tryStart('the ZVM simulator', o.zvmPort ?? 5172, () =>
+      startZvmSim({
+        port: o.zvmPort ?? 5172,
+        host,
+        billingUrl: billing.url,
+        token: DEMO_TOKEN,
+        siteId: 'sim-site-01',
+        siteName: 'Lisbon DR (simulated ZVM)',
+        protectedVms: 128,
+        allowOrigins: origins,
+        quiet: true,
+      }),
+    );
+    opened.push(() => zvm.close());
+    let vite: ViteDevServer;
+    try {
+      vite = await createServer({
+        root,
+        configFile: false,
+        logLevel: 'warn',
+        clearScreen: false,
+        server: { port, host, strictPort: true, hmr: false },
+        plugins: [demoPlugin(() => ({ billingUrl: billing.url, zvmUrl: zvm.url }))],
+      });
+      await vite.listen();
+    } catch (err) {
+      if (/already in use|EADDRINUSE/.test(String((err as Error).message)))
+        throw new PortTakenError(port, 'the demo page');
+      throw err;
+    }
+    opened.push(() => vite.close());
+    const address = vite.httpServer?.address();
+    const actual = typeof address === 'object' && address ? address.port : port;
+    return {
+      url: `http://${host === '127.0.0.1' ? 'localhost' : host}:${actual}/demo/`,
+      billing,
+      zvm,
+      close: async () => {
+        for (const close of opened.reverse()) await close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => {});
+    throw err;
+  }
+}
