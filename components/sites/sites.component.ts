@@ -61,6 +61,18 @@ export class ZertoBillingSites extends LitElement {
         border-collapse: collapse;
         table-layout: fixed;
       }
+      th:nth-child(1) {
+        inline-size: 27%;
+      }
+      th:nth-child(2) {
+        inline-size: 22%;
+      }
+      th:nth-child(3) {
+        inline-size: 13%;
+      }
+      th:nth-child(4) {
+        inline-size: 17%;
+      }
       thead th {
         position: sticky;
         inset-block-start: 0;

@@ -56,7 +56,7 @@ export class ZertoUsageTest extends SiteBoundElement {
         display: grid;
         gap: 8px;
       }
-      li {
+      ol > li {
         display: grid;
         grid-template-columns: 1.5em 1fr;
         gap: 8px;

@@ -112,6 +112,7 @@ describe('direct probe against the reference billing server', () => {
   it('classifies a billing endpoint where nothing listens as a network failure', async () => {
     const { result, steps } = await transmit(config({ billingUrl: 'http://127.0.0.1:9' }));
     expect(reasonOf(result)?.kind).to.equal('network');
+    expect(reasonOf(result)?.detail).to.contain('could not connect to 127.0.0.1:9');
     expect(steps.find((s) => s.status === 'failed')?.id).to.equal('reach');
   });
 

@@ -45,7 +45,13 @@ export async function request(url: string, init: RequestInit, opts: RequestOptio
       return { ok: false, reason: { kind: 'timeout', detail: `no answer within ${opts.timeoutMs} ms` } };
     if (opts.signal?.aborted) return { ok: false, reason: { kind: 'timeout', detail: 'cancelled' } };
     // The browser deliberately does not say whether it was refused, reset, unresolvable or blocked by CORS.
-    return { ok: false, reason: { kind: 'network', detail: describe(err) } };
+    return {
+      ok: false,
+      reason: {
+        kind: 'network',
+        detail: `could not connect to ${hostOf(url)} (refused, reset, blocked, or the name did not resolve; ${describe(err)})`,
+      },
+    };
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
@@ -79,6 +85,14 @@ async function readLimited(res: Response, max: number): Promise<string | null> {
     offset += c.byteLength;
   }
   return new TextDecoder().decode(all);
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 function describe(err: unknown): string {
