@@ -8,8 +8,22 @@ interface Decl {
   tagName?: string;
   summary?: string;
   description?: string;
-  attributes?: Array<{ name: string; type?: { text: string }; default?: string; description?: string; fieldName?: string }>;
-  members?: Array<{ kind: string; name: string; privacy?: string; static?: boolean; readonly?: boolean; type?: { text: string }; description?: string }>;
+  attributes?: Array<{
+    name: string;
+    type?: { text: string };
+    default?: string;
+    description?: string;
+    fieldName?: string;
+  }>;
+  members?: Array<{
+    kind: string;
+    name: string;
+    privacy?: string;
+    static?: boolean;
+    readonly?: boolean;
+    type?: { text: string };
+    description?: string;
+  }>;
   events?: Array<{ name: string; description?: string }>;
   cssParts?: Array<{ name: string; description?: string }>;
   cssProperties?: Array<{ name: string; default?: string; description?: string }>;
@@ -17,24 +31,43 @@ interface Decl {
 
 const root = resolve(import.meta.dirname, '..');
 ensureManifest();
-const manifest = JSON.parse(readFileSync(resolve(root, 'custom-elements.json'), 'utf8')) as { modules: Array<{ declarations?: Decl[] }> };
+const manifest = JSON.parse(readFileSync(resolve(root, 'custom-elements.json'), 'utf8')) as {
+  modules: Array<{ declarations?: Decl[] }>;
+};
 const cell = (s = '') => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 const out: string[] = [];
 const decls = manifest.modules.flatMap((m) => m.declarations ?? []).filter((d) => d.tagName);
-decls.sort((a, b) => (a.tagName === 'zerto-billing-banner' ? -1 : b.tagName === 'zerto-billing-banner' ? 1 : a.tagName!.localeCompare(b.tagName!)));
+decls.sort((a, b) =>
+  a.tagName === 'zerto-billing-banner'
+    ? -1
+    : b.tagName === 'zerto-billing-banner'
+      ? 1
+      : a.tagName!.localeCompare(b.tagName!),
+);
 for (const d of decls) {
   out.push(`### \`<${d.tagName}>\``, '', cell(d.summary ?? d.description), '');
   if (d.attributes?.length) {
     out.push('| attribute | type | default | description |', '| --- | --- | --- | --- |');
-    for (const a of d.attributes) out.push(`| \`${a.name}\` | \`${cell(a.type?.text)}\` | ${a.default ? `\`${cell(a.default)}\`` : ''} | ${cell(a.description)} |`);
+    for (const a of d.attributes)
+      out.push(
+        `| \`${a.name}\` | \`${cell(a.type?.text)}\` | ${a.default ? `\`${cell(a.default)}\`` : ''} | ${cell(a.description)} |`,
+      );
     out.push('');
   }
   const props = (d.members ?? []).filter(
-    (m) => (m.kind === 'field' || m.kind === 'method') && !m.static && !m.privacy && !m.name.startsWith('_') && !(d.attributes ?? []).some((a) => a.fieldName === m.name),
+    (m) =>
+      (m.kind === 'field' || m.kind === 'method') &&
+      !m.static &&
+      !m.privacy &&
+      !m.name.startsWith('_') &&
+      !(d.attributes ?? []).some((a) => a.fieldName === m.name),
   );
   if (props.length) {
     out.push('| property / method | type | description |', '| --- | --- | --- |');
-    for (const m of props) out.push(`| \`${m.name}${m.kind === 'method' ? '()' : ''}\` | ${m.type ? `\`${cell(m.type.text)}\`` : ''} | ${cell(m.description)} |`);
+    for (const m of props)
+      out.push(
+        `| \`${m.name}${m.kind === 'method' ? '()' : ''}\` | ${m.type ? `\`${cell(m.type.text)}\`` : ''} | ${cell(m.description)} |`,
+      );
     out.push('');
   }
   if (d.events?.length) {
@@ -49,7 +82,8 @@ for (const d of decls) {
   }
   if (d.cssProperties?.length) {
     out.push('| custom property | default | description |', '| --- | --- | --- |');
-    for (const p of d.cssProperties) out.push(`| \`${p.name}\` | ${p.default ? `\`${cell(p.default)}\`` : ''} | ${cell(p.description)} |`);
+    for (const p of d.cssProperties)
+      out.push(`| \`${p.name}\` | ${p.default ? `\`${cell(p.default)}\`` : ''} | ${cell(p.description)} |`);
     out.push('');
   }
 }

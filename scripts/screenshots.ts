@@ -24,7 +24,12 @@ const shots: Array<[string, string]> = [
 mkdirSync(out, { recursive: true });
 ensureManifest();
 const dataDir = await mkdtemp(join(tmpdir(), 'zbb-shots-'));
-const demo = await startDemo({ port: await freePort(), billingPort: await freePort(), zvmPort: await freePort(), dataDir });
+const demo = await startDemo({
+  port: await freePort(),
+  billingPort: await freePort(),
+  zvmPort: await freePort(),
+  dataDir,
+});
 const browser = await puppeteer.launch({ executablePath: chromePath(), headless: true, args: CHROME_ARGS });
 try {
   const page = await browser.newPage();
