@@ -2,7 +2,7 @@ import { html, nothing, svg, type PropertyValues, type TemplateResult } from 'li
 import { property, state } from 'lit/decorators.js';
 import { DAY, HOUR, messageText, type GraceView, type Phase } from '../../src/core/index.ts';
 import type { ProbeResult } from '../../src/world/probes/index.ts';
-import { fire } from '../shared/events.ts';
+import { fire, fireTestResult } from '../shared/events.ts';
 import { formatAgo, formatDeadline, within } from '../shared/format.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { hostStyles } from '../shared/tokens.ts';
@@ -227,14 +227,7 @@ export class ZertoBillingBanner extends SiteBoundElement {
     try {
       const result = await this.handle.checkReachability();
       this.testResult = result;
-      fire(this, 'zerto-billing-test-result', {
-        siteId: this.handle.options.config.siteId,
-        kind: 'connection',
-        ok: result.outcome.ok,
-        reason: result.outcome.ok ? null : result.outcome.reason,
-        steps: result.steps,
-        result,
-      });
+      fireTestResult(this, this.handle.options.config.siteId, 'connection', result);
     } finally {
       this.testing = false;
     }

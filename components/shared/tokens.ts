@@ -5,6 +5,24 @@ import { css } from 'lit';
  * WCAG AA contrast in light and dark. `all: initial` keeps the host page's inherited styles (font size,
  * letter spacing, text transforms…) from bending the banner; direction is not reset by `all`, so RTL works.
  */
+/** The dark palette, for theme="dark" and for theme="auto" when the system is dark. */
+const darkTokens = css`
+  color: var(--zbb-fg, #f1f1f1);
+  --_warning-bg: var(--zbb-warning-bg, #3a2800);
+  --_warning-fg: var(--zbb-warning-fg, #ffe3a3);
+  --_warning-accent: var(--zbb-warning-accent, #ffb547);
+  --_error-bg: var(--zbb-error-bg, #47090f);
+  --_error-fg: var(--zbb-error-fg, #ffd7da);
+  --_error-accent: var(--zbb-error-accent, #ff8a94);
+  --_ok-bg: var(--zbb-ok-bg, #0f2e19);
+  --_ok-fg: var(--zbb-ok-fg, #c8f0d3);
+  --_ok-accent: var(--zbb-ok-accent, #6fd08a);
+  --_muted-fg: var(--zbb-muted-fg, #c4c4c4);
+  --_surface: var(--zbb-surface, #1e1e1e);
+  --_border: var(--zbb-border, #8f8f8f);
+  --_focus: var(--zbb-focus, #8cc4ff);
+`;
+
 export const hostStyles = css`
   :host {
     all: initial;
@@ -50,37 +68,11 @@ export const hostStyles = css`
     display: none;
   }
   :host([theme='dark']) {
-    color: var(--zbb-fg, #f1f1f1);
-    --_warning-bg: var(--zbb-warning-bg, #3a2800);
-    --_warning-fg: var(--zbb-warning-fg, #ffe3a3);
-    --_warning-accent: var(--zbb-warning-accent, #ffb547);
-    --_error-bg: var(--zbb-error-bg, #47090f);
-    --_error-fg: var(--zbb-error-fg, #ffd7da);
-    --_error-accent: var(--zbb-error-accent, #ff8a94);
-    --_ok-bg: var(--zbb-ok-bg, #0f2e19);
-    --_ok-fg: var(--zbb-ok-fg, #c8f0d3);
-    --_ok-accent: var(--zbb-ok-accent, #6fd08a);
-    --_muted-fg: var(--zbb-muted-fg, #c4c4c4);
-    --_surface: var(--zbb-surface, #1e1e1e);
-    --_border: var(--zbb-border, #8f8f8f);
-    --_focus: var(--zbb-focus, #8cc4ff);
+    ${darkTokens}
   }
   @media (prefers-color-scheme: dark) {
     :host([theme='auto']) {
-      color: var(--zbb-fg, #f1f1f1);
-      --_warning-bg: var(--zbb-warning-bg, #3a2800);
-      --_warning-fg: var(--zbb-warning-fg, #ffe3a3);
-      --_warning-accent: var(--zbb-warning-accent, #ffb547);
-      --_error-bg: var(--zbb-error-bg, #47090f);
-      --_error-fg: var(--zbb-error-fg, #ffd7da);
-      --_error-accent: var(--zbb-error-accent, #ff8a94);
-      --_ok-bg: var(--zbb-ok-bg, #0f2e19);
-      --_ok-fg: var(--zbb-ok-fg, #c8f0d3);
-      --_ok-accent: var(--zbb-ok-accent, #6fd08a);
-      --_muted-fg: var(--zbb-muted-fg, #c4c4c4);
-      --_surface: var(--zbb-surface, #1e1e1e);
-      --_border: var(--zbb-border, #8f8f8f);
-      --_focus: var(--zbb-focus, #8cc4ff);
+      ${darkTokens}
     }
   }
   *,

@@ -1,7 +1,7 @@
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { query, state } from 'lit/decorators.js';
 import type { ProbeResult, StepId, TestStep } from '../../src/world/probes/index.ts';
-import { fire } from '../shared/events.ts';
+import { fireTestResult } from '../shared/events.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import { causeText, STEP_LABELS, whatToCheck } from './hints.ts';
@@ -126,14 +126,7 @@ export class ZertoUsageTest extends SiteBoundElement {
       });
       this.steps = result.steps.slice().sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id));
       this.result = result;
-      fire(this, 'zerto-billing-test-result', {
-        siteId: this.handle.options.config.siteId,
-        kind: 'transmission',
-        ok: result.outcome.ok,
-        reason: result.outcome.ok ? null : result.outcome.reason,
-        steps: result.steps,
-        result,
-      });
+      fireTestResult(this, this.handle.options.config.siteId, 'transmission', result);
       return result;
     } finally {
       this.running = false;

@@ -13,6 +13,8 @@ describe('accessibility (axe-core finds no violation)', () => {
       await seedWarning(site, T0, T0 + 2 * DAY);
       const el = await mountBanner({ site, clock: testClock(T0 + 2 * DAY), attrs: { theme } });
       await el.updateComplete;
+      const background = getComputedStyle(el.shadowRoot!.querySelector('[part~="banner"]')!).backgroundColor;
+      expect(background).to.equal(theme === 'dark' ? 'rgb(58, 40, 0)' : 'rgb(255, 244, 206)');
       await expect(el).to.be.accessible();
     });
 
