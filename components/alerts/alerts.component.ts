@@ -43,6 +43,8 @@ export function toZvmAlert(a: Alert): ZvmAlert {
  * @csspart row - One alert.
  * @csspart level - The level cell.
  * @csspart empty - Shown when there are no billing alerts.
+ * @csspart export-button - Opens the manual-billing export.
+ * @csspart export - The manual-billing export (a \`<zerto-usage-export>\`).
  *
  * @cssprop [--zbb-error-accent=#b10e1c] - Error level colour.
  * @cssprop [--zbb-warning-accent=#9a4f00] - Warning level colour.
@@ -92,6 +94,7 @@ export class ZertoBillingAlerts extends LitElement {
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
   @state() private list: Alert[] = [];
   @state() private loaded = false;
+  @state() private exportOpen = false;
   private off: (() => void) | null = null;
   private pending: Promise<void> | null = null;
 
@@ -136,45 +139,68 @@ export class ZertoBillingAlerts extends LitElement {
     if (changed.has('siteId') && this.isConnected && changed.get('siteId') !== undefined) void this.reload();
   }
 
+  /** Opens the manual-billing export under the list (its code is loaded on demand). */
+  private openExport = async (): Promise<void> => {
+    await import('../export/zerto-usage-export.ts');
+    this.exportOpen = true;
+  };
+
+  private renderExport(): TemplateResult {
+    return this.exportOpen
+      ? html`<zerto-usage-export
+          part="export"
+          site-id=${this.siteId ?? nothing}
+          theme=${this.theme}
+        ></zerto-usage-export>`
+      : html`<p>
+          <button part="export-button" class="button" @click=${this.openExport}>
+            Export usage for manual billing
+          </button>
+        </p>`;
+  }
+
   override render(): TemplateResult | typeof nothing {
     if (!this.loaded) return nothing;
-    if (this.list.length === 0) return html`<p part="empty">No billing alerts.</p>`;
+    if (this.list.length === 0)
+      return html`<p part="empty">No billing alerts.</p>
+        ${this.renderExport()}`;
     const lang = this.lang || undefined;
     return html`<table part="table">
-      <caption>
-        Billing alerts
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Level</th>
-          <th scope="col">Site</th>
-          <th scope="col">Description</th>
-          <th scope="col">Turned on</th>
-          <th scope="col">Resolved</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${this.list.map((a) => {
-          const z = toZvmAlert(a);
-          return html`<tr
-            part="row"
-            class="${z.Level}${a.resolvedAt !== null ? ' resolved' : ''}"
-            data-help=${z.HelpIdentifier}
-          >
-            <td part="level" class="level">${z.Level}</td>
-            <td>${a.site.name || a.site.id}</td>
-            <td>${a.description}</td>
-            <td><time datetime=${z.TurnedOn}>${formatDateTime(a.turnedOn, lang)}</time></td>
-            <td>
-              ${
-                a.resolvedAt === null
-                  ? 'Active'
-                  : html`<time datetime=${z.ResolvedOn!}>${formatDateTime(a.resolvedAt, lang)}</time>`
-              }
-            </td>
-          </tr>`;
-        })}
-      </tbody>
-    </table>`;
+        <caption>
+          Billing alerts
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Level</th>
+            <th scope="col">Site</th>
+            <th scope="col">Description</th>
+            <th scope="col">Turned on</th>
+            <th scope="col">Resolved</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${this.list.map((a) => {
+            const z = toZvmAlert(a);
+            return html`<tr
+              part="row"
+              class="${z.Level}${a.resolvedAt !== null ? ' resolved' : ''}"
+              data-help=${z.HelpIdentifier}
+            >
+              <td part="level" class="level">${z.Level}</td>
+              <td>${a.site.name || a.site.id}</td>
+              <td>${a.description}</td>
+              <td><time datetime=${z.TurnedOn}>${formatDateTime(a.turnedOn, lang)}</time></td>
+              <td>
+                ${
+                  a.resolvedAt === null
+                    ? 'Active'
+                    : html`<time datetime=${z.ResolvedOn!}>${formatDateTime(a.resolvedAt, lang)}</time>`
+                }
+              </td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+      ${this.renderExport()}`;
   }
 }

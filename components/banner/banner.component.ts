@@ -6,6 +6,8 @@ import { fire, fireTestResult } from '../shared/events.ts';
 import { formatAgo, formatDeadline, within } from '../shared/format.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { hostStyles } from '../shared/tokens.ts';
+import { renderResult } from '../export/result.ts';
+import type { ExportFile } from '../../src/export/index.ts';
 import { bannerStyles } from './banner.styles.ts';
 
 const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconnected: 2 };
@@ -30,6 +32,8 @@ const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconn
  * @csspart actions - The row of actions.
  * @csspart test-link - The "Test connection" action.
  * @csspart test-result - The result of the connection test.
+ * @csspart export-button - "Export usage for manual billing", in the disconnection notice.
+ * @csspart result - The exported file's name and SHA-256 checksum.
  * @csspart collapse-button - Collapses the banner to a slim bar and opens it again.
  * @csspart chip - The small status chip shown while ok with `show-ok`.
  * @csspart config-error - The message shown instead of a state when the configuration cannot work.
@@ -56,6 +60,9 @@ export class ZertoBillingBanner extends SiteBoundElement {
   @state() private collapsed = false;
   @state() private testing = false;
   @state() private testResult: ProbeResult | null = null;
+  @state() private exporting = false;
+  @state() private exported: ExportFile | null = null;
+  @state() private exportError = '';
   /** Text for the assertive live region: set once per escalation, never per tick. */
   @state() private alertText = '';
   /** Text for the polite live region: set once per recovery. */
@@ -184,7 +191,21 @@ export class ZertoBillingBanner extends SiteBoundElement {
             ${this.testing ? 'Testing connection…' : 'Test connection to Zerto billing servers'}
           </button>
           <span part="test-result" class="test-result" role="status">${this.testResultText()}</span>
+          ${
+            warning
+              ? nothing
+              : html`<button
+                  part="export-button"
+                  class="link"
+                  ?disabled=${this.exporting}
+                  @click=${this.exportUsage}
+                >
+                  ${this.exporting ? 'Exporting usage…' : 'Export usage for manual billing'}
+                </button>`
+          }
         </div>
+        ${this.exported ? renderResult(this.exported, this.renderRoot as ShadowRoot) : nothing}
+        ${this.exportError ? html`<p class="message" role="alert">${this.exportError}</p>` : nothing}
       </div>
       ${collapse}
     </section>`;
@@ -219,6 +240,23 @@ export class ZertoBillingBanner extends SiteBoundElement {
     if (r.outcome.ok) return `Reached ${host}.`;
     return `Could not reach ${host}: ${r.outcome.reason.detail ?? r.outcome.reason.kind}`;
   }
+
+  /** One click from the disconnection notice: this site's usage since before the outage, as CSV. */
+  private exportUsage = async (): Promise<void> => {
+    const v = this.view;
+    if (!v || this.exporting) return;
+    this.exporting = true;
+    this.exportError = '';
+    try {
+      // Loaded on demand: the export is not part of what a console loads for the banner.
+      const { quickExport } = await import('../export/quick-export.ts');
+      this.exported = await quickExport(this.renderRoot as ShadowRoot, v, this.now());
+    } catch (err) {
+      this.exportError = `The export failed: ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      this.exporting = false;
+    }
+  };
 
   private testConnection = async (): Promise<void> => {
     if (!this.handle || this.testing) return;

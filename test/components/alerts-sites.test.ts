@@ -4,7 +4,7 @@ import type { ZertoBillingAlerts, ZertoBillingSites } from '../../components/ind
 import { dayStrip } from '../../components/sites/strip.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { appendLog, applyEvent } from '../../src/world/storage/repo.ts';
-import { part, seedWarning, T0, testClock, uniqueSite, useOwnDb, visibleText } from './harness.ts';
+import { part, seedWarning, T0, testClock, uniqueSite, useOwnDb } from './harness.ts';
 
 useOwnDb('zbb-test-views');
 
@@ -53,7 +53,7 @@ describe('<zerto-billing-alerts>', () => {
     const el = await fixture<ZertoBillingAlerts>(html`<zerto-billing-alerts></zerto-billing-alerts>`);
     await el.reload();
     await el.updateComplete;
-    expect(visibleText(el)).to.equal('No billing alerts.');
+    expect(part(el, 'empty')?.textContent).to.equal('No billing alerts.');
     const { publishState } = await import('../../src/world/poller/channel.ts');
     const after = await seedWarning(site, T0, T0 + DAY);
     publishState(after);

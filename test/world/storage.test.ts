@@ -54,6 +54,7 @@ describe('storage: grace state in IndexedDB', () => {
       'outbox',
       'quarantine',
       'sites',
+      'usage',
     ]);
   });
 

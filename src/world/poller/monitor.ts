@@ -1,4 +1,4 @@
-import type { Clock, GraceEvent, GraceState } from '../../core/index.ts';
+import { DAY, type Clock, type GraceEvent, type GraceState } from '../../core/index.ts';
 import {
   probeFor,
   type ProbeExtras,
@@ -11,6 +11,7 @@ import { sleep } from '../probes/http.ts';
 import type { Db } from '../storage/db.ts';
 import { appendLog, applyEvent } from '../storage/repo.ts';
 import { publishState } from './channel.ts';
+import { pruneUsage, recordUsage } from '../usage-history.ts';
 
 export interface WatchedSite {
   config: SiteConfig;
@@ -25,6 +26,11 @@ export interface MonitorDeps {
   publish?: (state: GraceState) => void;
   /** Longest sleep between checks, so that a suspended machine or a moved clock is noticed soon. */
   maxWaitMs?: number;
+  /**
+   * Names a failure better before it is recorded, where the context sees more than fetch does (the
+   * extension reads the browser's own error codes: proxy failed, name not resolved, certificate refused).
+   */
+  explain?: (result: ProbeResult, site: WatchedSite) => ProbeResult | Promise<ProbeResult>;
 }
 
 export const lockName = (siteId: string): string => `zerto-billing:poll:${siteId}`;
@@ -40,13 +46,14 @@ export async function transmitOnce(
 ): Promise<{ result: ProbeResult; state: GraceState }> {
   const { db, clock } = deps;
   const probe = probeFor(site.config.mode, db, site.extras);
-  const result = await probe.transmit({
+  const probed = await probe.transmit({
     config: site.config,
     secrets: site.secrets,
     now: clock,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   });
+  const result = deps.explain ? await deps.explain(probed, site) : probed;
   const identity = { id: site.config.siteId, name: result.site?.name || site.config.siteName };
   const event: GraceEvent = result.outcome.ok
     ? { type: 'succeeded', ...(result.outcome.reportId ? { reportId: result.outcome.reportId } : {}) }
@@ -68,8 +75,36 @@ export async function transmitOnce(
     kind: result.outcome.ok ? null : result.outcome.reason.kind,
     reportId: result.outcome.ok ? (result.outcome.reportId ?? null) : null,
   });
+  if (result.usage) await keepUsage(deps, identity, result, after.latestSeen);
   (deps.publish ?? publishState)(after);
   return { result, state: after };
+}
+
+/** Once a day per context is plenty to keep the usage history bounded by age. */
+let lastPrune = -Infinity;
+
+/** Every usage snapshot collected goes into the history that manual billing is exported from. */
+async function keepUsage(
+  deps: MonitorDeps,
+  site: { id: string; name: string },
+  result: ProbeResult,
+  at: number,
+): Promise<void> {
+  const usage = result.usage!;
+  const reportId = result.reportId ?? (result.outcome.ok ? (result.outcome.reportId ?? null) : null);
+  await recordUsage(deps.db, {
+    siteId: site.id,
+    siteName: site.name,
+    at,
+    protectedVms: usage.protectedVms,
+    licenseType: usage.licenseType ?? null,
+    reportId,
+    acknowledgedAt: result.outcome.ok ? at : null,
+  });
+  if (at - lastPrune > DAY) {
+    lastPrune = at;
+    await pruneUsage(deps.db, at);
+  }
 }
 
 /**

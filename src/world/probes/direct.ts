@@ -2,6 +2,7 @@ import { z } from 'zod/mini';
 import type { FailureReason } from '../../core/index.ts';
 import { enqueue, flush, newReportId, type SendResult } from '../outbox.ts';
 import type { Db, OutboxRecord } from '../storage/db.ts';
+import { markAcknowledged } from '../usage-history.ts';
 import { parseJson, request, statusReason, withRetries } from './http.ts';
 import { Steps } from './steps.ts';
 import type { Probe, ProbeContext, ProbeResult, UsageSnapshot } from './types.ts';
@@ -91,7 +92,10 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
         },
         { ...(ctx.signal ? { signal: ctx.signal } : {}) },
       );
-      const extra = { usage: usage.value };
+      // Reports of earlier attempts that went through now: their usage snapshots count as sent.
+      const late = flushed.acked.filter((id) => id !== report.reportId);
+      if (late.length) await markAcknowledged(db, late, ctx.now());
+      const extra = { usage: usage.value, reportId: report.reportId };
       if (flushed.acked.includes(report.reportId)) {
         steps.set({
           id: 'ack',
@@ -99,7 +103,7 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
           reportId: report.reportId,
           detail: `acknowledged as ${report.reportId}`,
         });
-        return steps.succeed(usage.value, report.reportId);
+        return steps.succeed(usage.value, report.reportId, { reportId: report.reportId });
       }
       const reason: FailureReason = flushed.stoppedBy ??
         flushed.refused.find((x) => x.reportId === report.reportId)?.reason ?? {

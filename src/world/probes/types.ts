@@ -87,6 +87,8 @@ export interface ProbeResult {
   site?: Site;
   /** When the enforcing ZVM reported its own billing alert as turned on. */
   authorityAlertAt?: number;
+  /** The usage report this attempt produced, acknowledged or still queued in the outbox. */
+  reportId?: string;
   steps: TestStep[];
 }
 

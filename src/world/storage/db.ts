@@ -5,7 +5,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
  * on every read (see repo.ts): nothing read from here is trusted as it is.
  */
 export const DB_NAME = 'zerto-billing';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export interface OutboxRecord {
   reportId: string;
@@ -48,6 +48,8 @@ export interface BillingDB extends DBSchema {
   meta: { key: string; value: unknown };
   /** Records that failed validation, set aside with the reason, never silently dropped. */
   quarantine: { key: number; value: QuarantineRecord };
+  /** Every usage snapshot collected, for manual billing (bounded by age). Added in version 2. */
+  usage: { key: number; value: unknown; indexes: { bySite: [string, number]; byAt: number } };
 }
 
 export type Db = IDBPDatabase<BillingDB>;
@@ -65,6 +67,11 @@ const upgrades: Array<(db: IDBPDatabase<BillingDB>) => void> = [
     alerts.createIndex('bySite', 'site.id');
     db.createObjectStore('meta');
     db.createObjectStore('quarantine', { keyPath: 'id', autoIncrement: true });
+  },
+  (db) => {
+    const usage = db.createObjectStore('usage', { keyPath: 'id', autoIncrement: true });
+    usage.createIndex('bySite', ['siteId', 'at']);
+    usage.createIndex('byAt', 'at');
   },
 ];
 

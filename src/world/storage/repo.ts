@@ -23,7 +23,7 @@ export interface QuarantineDetail {
 /** Damaged records are reported here (and on the console); listeners never see an exception. */
 export const storageEvents = new EventTarget();
 
-function reportDamage(detail: QuarantineDetail): void {
+export function reportDamage(detail: QuarantineDetail): void {
   console.error(`zerto-billing: damaged ${detail.store} record "${detail.key}" set aside: ${detail.error}`);
   storageEvents.dispatchEvent(new CustomEvent('quarantine', { detail }));
 }
