@@ -29,6 +29,12 @@ async function scriptTag(name: string, entry: string) {
       ...common.build,
       outDir: 'dist/lib',
       lib: { entry: { [name]: entry }, formats: ['es'], fileName: (_f, n) => `${n}.js` },
+      rollupOptions: {
+        // Shared code stays in the entry (the one file a script tag loads); parts loaded on demand, such as
+        // the export, import from it.
+        preserveEntrySignatures: 'allow-extension',
+        output: { chunkFileNames: `chunks/${name}-[name]-[hash].js` },
+      },
     },
   });
 }
