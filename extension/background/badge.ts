@@ -1,0 +1,71 @@
+import { byUrgency, formatRemaining, type GraceView } from '../../src/core/index.ts';
+import { formatDeadline } from '../../components/shared/format.ts';
+
+/** The toolbar badge for a set of sites: what the most urgent one needs, and its name in the tooltip. */
+export interface Badge {
+  text: string;
+  color: string;
+  title: string;
+}
+
+/** The banner's own accents (components/shared/tokens.ts), dark enough for white badge text. */
+export const BADGE_COLORS = {
+  warning: '#9a4f00',
+  disconnected: '#b10e1c',
+  ok: '#1e7b34',
+  unknown: '#4a4a4a',
+};
+
+const label = (v: GraceView) => v.site.name || v.site.id;
+
+export function badgeFor(views: readonly GraceView[], unchecked: readonly string[]): Badge {
+  const title = 'Zerto billing';
+  if (views.length === 0 && unchecked.length === 0)
+    return {
+      text: '',
+      color: BADGE_COLORS.ok,
+      title: `${title}: no site watched yet (open the options to add one)`,
+    };
+  const sorted = [...views].sort(byUrgency);
+  const top = sorted[0];
+  const others = sorted.slice(1).filter((v) => v.phase === 'warning' || v.phase === 'disconnected').length;
+  const more = others ? ` (${others} more site${others === 1 ? ' needs' : 's need'} attention)` : '';
+  if (top?.phase === 'disconnected') {
+    return {
+      text: '!',
+      color: BADGE_COLORS.disconnected,
+      title: `${title}: ${label(top)} — billing usage not sent; the ZVM stopped communicating with its VRAs${more}`,
+    };
+  }
+  if (top?.phase === 'warning' && top.remaining) {
+    const r = top.remaining;
+    return {
+      text: r.unit === 'days' ? String(r.value) : `${r.value}h`,
+      color: BADGE_COLORS.warning,
+      title:
+        `${title}: ${label(top)} — billing usage not sent; ${formatRemaining(r)} left` +
+        `${top.deadline !== null ? ` (VRA communication stops ${formatDeadline(top.deadline)})` : ''}${more}`,
+    };
+  }
+  const waiting = [...sorted.filter((v) => v.phase === 'unknown').map(label), ...unchecked];
+  if (waiting.length)
+    return {
+      text: '',
+      color: BADGE_COLORS.unknown,
+      title: `${title}: not confirmed yet for ${waiting.join(', ')}`,
+    };
+  return {
+    text: '',
+    color: BADGE_COLORS.ok,
+    title: `${title}: billing usage sent for ${sorted.length === 1 ? label(sorted[0]!) : `all ${sorted.length} sites`}`,
+  };
+}
+
+export async function showBadge(b: Badge): Promise<void> {
+  await Promise.all([
+    chrome.action.setBadgeText({ text: b.text }),
+    chrome.action.setBadgeBackgroundColor({ color: b.color }),
+    chrome.action.setBadgeTextColor({ color: '#ffffff' }),
+    chrome.action.setTitle({ title: b.title }),
+  ]);
+}

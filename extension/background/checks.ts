@@ -1,0 +1,129 @@
+import { viewOf, type GraceState } from '../../src/core/index.ts';
+import { checkSite, lockName, transmitOnce, type MonitorDeps } from '../../src/world/poller/monitor.ts';
+import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
+import { readAllStates, readState } from '../../src/world/storage/repo.ts';
+import { MIN_ALARM_MS, type SiteEntry } from '../shared/settings.ts';
+import { badgeFor, showBadge } from './badge.ts';
+import { pushState, pushSummaries } from './hub.ts';
+import { notifyTransition } from './notify.ts';
+import { explainFailure } from './proxy.ts';
+import { alarmName, clock, db, runtime, watched } from './runtime.ts';
+
+/**
+ * The schedule: one chrome.alarms alarm per site, each check set from the answer of the engine's
+ * `checkSite` (the earlier of the next attempt and the next escalation), never sooner than Chrome's 30-second
+ * alarm minimum. Nothing that matters is held in memory: the state is in IndexedDB, the schedule in
+ * chrome.alarms, what was notified in chrome.storage.
+ */
+
+/** Longest wait between two checks, so that the badge's day count and a moved clock are noticed. */
+const MAX_WAIT_MS = 6 * 60 * 60 * 1000;
+
+async function deps(): Promise<MonitorDeps> {
+  return { db: await db(), clock, publish: onPublished, explain: explainFailure };
+}
+
+/** Every stored change: console pages and popups hear it, a transition is notified once. */
+function onPublished(state: GraceState): void {
+  pushState(state);
+  void notifyTransition(state, clock()).catch((err: unknown) =>
+    console.error('zerto-billing: could not show a notification', err),
+  );
+}
+
+/** One site at a time, whichever of the alarm, the test action or a settings change asks. */
+function withSiteLock<T>(siteId: string, fn: () => Promise<T>): Promise<T> {
+  return navigator.locks.request(lockName(siteId), fn);
+}
+
+export function nextDelay(ms: number): number {
+  return Math.max(MIN_ALARM_MS, Math.min(Number.isFinite(ms) ? ms : MAX_WAIT_MS, MAX_WAIT_MS));
+}
+
+async function schedule(siteId: string, waitMs: number): Promise<void> {
+  await chrome.alarms.create(alarmName(siteId), { when: Date.now() + nextDelay(waitMs) });
+}
+
+/** The scheduled check of one site (an alarm fired, the clock moved, the worker started). */
+export async function checkNow(siteId: string): Promise<void> {
+  const rt = await runtime();
+  const entry = rt.settings.sites.find((s) => s.siteId === siteId);
+  if (!entry) {
+    await chrome.alarms.clear(alarmName(siteId));
+    return;
+  }
+  const w = watched(rt, entry);
+  if ('error' in w) {
+    await chrome.alarms.clear(alarmName(siteId));
+    return;
+  }
+  const d = await deps();
+  const wait = await withSiteLock(siteId, () =>
+    checkSite(d, w.site).catch((err: unknown) => {
+      console.error(`zerto-billing: the check of site ${siteId} failed unexpectedly`, err);
+      return w.site.config.policy.interval;
+    }),
+  );
+  await schedule(siteId, wait);
+  await refreshViews();
+}
+
+/**
+ * A transmission now, whatever the schedule says (a site added or changed, the test action). `unlessWithinMs`
+ * skips it when the site was attempted that recently (the worker's own start may have just done it).
+ */
+export async function transmitNow(
+  siteId: string,
+  opts: { onStep?: (s: TestStep) => void; unlessWithinMs?: number } = {},
+): Promise<{ result: ProbeResult | null } | { error: string }> {
+  const rt = await runtime();
+  const entry = rt.settings.sites.find((s) => s.siteId === siteId);
+  if (!entry) return { error: `site ${siteId} is not watched any more` };
+  const w = watched(rt, entry);
+  if ('error' in w) return { error: w.error };
+  const d = await deps();
+  const { result, wait } = await withSiteLock(siteId, async () => {
+    if (opts.unlessWithinMs) {
+      const c = w.site.config;
+      const read = await readState(d.db, { id: c.siteId, name: c.siteName }, c.policy, clock());
+      const last = read.status === 'absent' ? null : read.state.lastAttemptAt;
+      if (last !== null && clock() - last < opts.unlessWithinMs)
+        return { result: null, wait: await checkSite(d, w.site) };
+    }
+    const { result } = await transmitOnce(d, w.site, opts.onStep ? { onStep: opts.onStep } : {});
+    // Just attempted, so this only asks the engine when the next check is due.
+    return { result, wait: await checkSite(d, w.site) };
+  });
+  await schedule(siteId, wait);
+  await refreshViews();
+  return { result };
+}
+
+export async function checkAll(): Promise<void> {
+  const rt = await runtime();
+  await Promise.all(rt.settings.sites.map((s) => checkNow(s.siteId)));
+}
+
+/** Makes sure every watched site has its alarm (a fresh install, or alarms lost with a browser restart). */
+export async function ensureAlarms(sites: readonly SiteEntry[], checkMissing: boolean): Promise<void> {
+  const alarms = await chrome.alarms.getAll();
+  const wanted = new Set(sites.map((s) => alarmName(s.siteId)));
+  for (const a of alarms)
+    if (a.name.startsWith('site:') && !wanted.has(a.name)) await chrome.alarms.clear(a.name);
+  if (!checkMissing) return;
+  const have = new Set(alarms.map((a) => a.name));
+  await Promise.all(sites.filter((s) => !have.has(alarmName(s.siteId))).map((s) => checkNow(s.siteId)));
+}
+
+/** Badge and popups, from the stored states read at the current clock. */
+export async function refreshViews(): Promise<void> {
+  const [rt, d] = await Promise.all([runtime(), db()]);
+  const states = await readAllStates(d);
+  const now = clock();
+  const ids = new Set(rt.settings.sites.map((s) => s.siteId));
+  const views = states.filter((s) => ids.has(s.site.id)).map((s) => viewOf(s, now));
+  const seen = new Set(views.map((v) => v.site.id));
+  const unchecked = rt.settings.sites.filter((s) => !seen.has(s.siteId)).map((s) => s.siteName || s.siteId);
+  await showBadge(badgeFor(views, unchecked));
+  await pushSummaries();
+}

@@ -1,0 +1,128 @@
+import { readSecrets, readSettings, STORAGE_KEYS, type SiteEntry } from '../shared/settings.ts';
+import { STATUS_KEY } from '../shared/messages.ts';
+import { checkAll, checkNow, ensureAlarms, refreshViews, transmitNow } from './checks.ts';
+import { syncConsoles } from './consoles.ts';
+import { connect, post, pushRelaySites } from './hub.ts';
+import { forgetNotices } from './notify.ts';
+import { applyProxy, attachWebRequest, rememberProxy } from './proxy.ts';
+import { forget, problemsOf, runtime, setOffset, siteOfAlarm } from './runtime.ts';
+
+/**
+ * The service worker. Every listener is registered synchronously at the top level, so that the event that
+ * woke a stopped worker is delivered to it; all state is read again from storage each time it starts.
+ */
+
+/** Background work whose failure is a bug worth seeing on the extension page, never an unhandled rejection. */
+function task(p: Promise<unknown>): void {
+  p.catch((err: unknown) => console.error('zerto-billing:', err));
+}
+
+let reconciling: Promise<void> = Promise.resolve();
+
+/**
+ * Brings alarms, content scripts, the proxy, the badge and the open pages in line with the settings. At a
+ * start, a site without its alarm is checked at once; after a settings change the caller checks them.
+ */
+function reconcile(opts: { checkMissing: boolean } = { checkMissing: true }): Promise<void> {
+  const run = async () => {
+    const rt = await runtime();
+    const proxy = await applyProxy(rt.settings);
+    rememberProxy(rt.settings, proxy);
+    const consoles = await syncConsoles(rt.settings);
+    await chrome.storage.session.set({ [STATUS_KEY]: { proxy, consoles, problems: problemsOf(rt) } });
+    await ensureAlarms(rt.settings.sites, opts.checkMissing);
+    await forgetNotices(new Set(rt.settings.sites.map((s) => s.siteId)));
+    await pushRelaySites();
+    await refreshViews();
+  };
+  reconciling = reconciling.then(run, run);
+  return reconciling;
+}
+
+const running = new Set<string>();
+
+/** The popup's "Test usage transmission": runs here, each step streamed to the popup as it happens. */
+async function test(siteId: string, port: chrome.runtime.Port): Promise<void> {
+  if (running.has(siteId)) {
+    post(port, { type: 'busy', siteId, message: 'a test of this site is already running' });
+    return;
+  }
+  running.add(siteId);
+  try {
+    const r = await transmitNow(siteId, { onStep: (step) => post(port, { type: 'step', siteId, step }) });
+    if ('error' in r) post(port, { type: 'busy', siteId, message: r.error });
+    else if (r.result) post(port, { type: 'result', siteId, result: r.result });
+  } finally {
+    running.delete(siteId);
+  }
+}
+
+/** The sites whose settings or credentials changed (or appeared): they transmit at once. */
+function changedSites(
+  changes: Record<string, chrome.storage.StorageChange>,
+  now: readonly SiteEntry[],
+): string[] {
+  const s = changes[STORAGE_KEYS.settings];
+  const before = s ? readSettings(s.oldValue).settings.sites : now;
+  const c = changes[STORAGE_KEYS.secrets];
+  const oldSecrets = c ? readSecrets(c.oldValue).sites : null;
+  const newSecrets = c ? readSecrets(c.newValue).sites : null;
+  return now
+    .filter((e) => {
+      const old = before.find((b) => b.siteId === e.siteId);
+      if (!old || JSON.stringify(old) !== JSON.stringify(e)) return true;
+      return !!oldSecrets && JSON.stringify(oldSecrets[e.siteId]) !== JSON.stringify(newSecrets?.[e.siteId]);
+    })
+    .map((e) => e.siteId);
+}
+
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== 'local') return;
+  const offset = changes[STORAGE_KEYS.clockOffset];
+  if (offset) {
+    // Time moved (diagnostics): every site is checked at the new time.
+    setOffset(offset.newValue);
+    task(checkAll());
+  }
+  if (changes[STORAGE_KEYS.settings] || changes[STORAGE_KEYS.secrets]) {
+    forget();
+    task(
+      (async () => {
+        await reconcile({ checkMissing: false });
+        const rt = await runtime();
+        const changed = new Set(changedSites(changes, rt.settings.sites));
+        await Promise.all(
+          rt.settings.sites.map((s) =>
+            changed.has(s.siteId) ? transmitNow(s.siteId, { unlessWithinMs: 5000 }) : checkNow(s.siteId),
+          ),
+        );
+      })(),
+    );
+  }
+});
+
+chrome.alarms.onAlarm.addListener((alarm) => {
+  const siteId = siteOfAlarm(alarm.name);
+  if (siteId) task(checkNow(siteId));
+});
+
+chrome.runtime.onConnect.addListener((port) => connect(port, { test }));
+
+chrome.permissions.onAdded.addListener(() => {
+  attachWebRequest();
+  task(reconcile());
+});
+chrome.permissions.onRemoved.addListener(() => task(reconcile()));
+
+chrome.notifications.onClicked.addListener((id) => {
+  task(chrome.runtime.openOptionsPage().then(() => chrome.notifications.clear(id)));
+});
+
+chrome.runtime.onInstalled.addListener(() => task(reconcile()));
+chrome.runtime.onStartup.addListener(() => task(reconcile()));
+
+// Credentials are for this worker and the extension's pages only, never for content scripts.
+task(chrome.storage.local.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' }).catch(() => undefined));
+attachWebRequest();
+// Each start: alarms, scripts and badge are checked against the settings (cheap when nothing changed).
+task(reconcile());

@@ -1,0 +1,97 @@
+import { messageText, viewOf, type GraceState } from '../../src/core/index.ts';
+import { STORAGE_KEYS } from '../shared/settings.ts';
+
+export type NoticeKind = 'alert' | 'disconnected' | 'recovered';
+
+export interface Notice {
+  /** Unique per transition (`site:kind:time`): the same transition seen twice is the same notice. */
+  id: string;
+  siteId: string;
+  kind: NoticeKind;
+  title: string;
+  message: string;
+}
+
+const LOG_LIMIT = 20;
+
+/**
+ * The notice a stored state calls for. Derived from the state itself (the alert's date, the deadline, the
+ * recovery time), so that a worker stopped and started again, or a state published twice, asks for the very
+ * same notice and nothing is announced twice.
+ */
+export function noticeFor(state: GraceState, now: number): Notice | null {
+  const v = viewOf(state, now);
+  const id = state.site.id;
+  const name = state.site.name || state.site.id;
+  const text = v.message ? messageText(v.message) : '';
+  if (state.phase === 'warning' && state.firstAlertAt !== null)
+    return {
+      id: `${id}:alert:${state.firstAlertAt}`,
+      siteId: id,
+      kind: 'alert',
+      title: `Billing usage not sent: ${name}`,
+      message: text,
+    };
+  if (state.phase === 'disconnected' && state.deadline !== null)
+    return {
+      id: `${id}:disconnected:${state.deadline}`,
+      siteId: id,
+      kind: 'disconnected',
+      title: `VRA communication stopped: ${name}`,
+      message: text,
+    };
+  // Only a fresh recovery: an old one found after storage was cleared is not news.
+  if (state.phase === 'ok' && state.recoveredAt !== null && v.recovered)
+    return {
+      id: `${id}:recovered:${state.recoveredAt}`,
+      siteId: id,
+      kind: 'recovered',
+      title: `Billing usage sent again: ${name}`,
+      message: text,
+    };
+  return null;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Shows the notice a state calls for, once; one site's notice replaces its earlier one. */
+export function notifyTransition(state: GraceState, now: number): Promise<void> {
+  const run = async () => {
+    const notice = noticeFor(state, now);
+    if (!notice) return;
+    const got = await chrome.storage.local.get([STORAGE_KEYS.notified, STORAGE_KEYS.noticeLog]);
+    const notified = { ...((got[STORAGE_KEYS.notified] as Record<string, string> | undefined) ?? {}) };
+    const previous = notified[notice.siteId];
+    if (previous === notice.id) return;
+    notified[notice.siteId] = notice.id;
+    const log = Array.isArray(got[STORAGE_KEYS.noticeLog]) ? (got[STORAGE_KEYS.noticeLog] as unknown[]) : [];
+    // Written before it is shown: a worker stopped in between loses one notice rather than repeating it.
+    await chrome.storage.local.set({
+      [STORAGE_KEYS.notified]: notified,
+      [STORAGE_KEYS.noticeLog]: [...log, { id: notice.id, kind: notice.kind, at: now }].slice(-LOG_LIMIT),
+    });
+    if (previous) await chrome.notifications.clear(previous);
+    await chrome.notifications.create(notice.id, {
+      type: 'basic',
+      iconUrl: chrome.runtime.getURL('icons/icon-128.png'),
+      title: notice.title,
+      message: notice.message,
+      priority: notice.kind === 'recovered' ? 0 : 2,
+      requireInteraction: notice.kind === 'disconnected',
+    });
+  };
+  const p = queue.then(run, run);
+  queue = p.catch(() => undefined);
+  return p;
+}
+
+/** Forgets a removed site's notices. */
+export async function forgetNotices(keep: ReadonlySet<string>): Promise<void> {
+  const got = await chrome.storage.local.get(STORAGE_KEYS.notified);
+  const notified = (got[STORAGE_KEYS.notified] as Record<string, string> | undefined) ?? {};
+  const gone = Object.keys(notified).filter((id) => !keep.has(id));
+  if (!gone.length) return;
+  for (const id of gone) await chrome.notifications.clear(notified[id]!);
+  const kept = Object.fromEntries(Object.entries(notified).filter(([id]) => keep.has(id)));
+  await chrome.storage.local.set({ [STORAGE_KEYS.notified]: kept });
+}

@@ -1,0 +1,2 @@
+/// <reference types="chrome" />
+/// <reference types="@crxjs/vite-plugin/client" />

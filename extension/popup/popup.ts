@@ -1,0 +1,290 @@
+import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import { state } from 'lit/decorators.js';
+import { DAY, formatRemaining, type Phase } from '../../src/core/index.ts';
+import { dayKey, MAX_RANGE_DAYS, parseExportRange, type ExportFile } from '../../src/export/index.ts';
+import { exportUsage } from '../../src/world/export-usage.ts';
+import type { ProbeResult, StepId, TestStep } from '../../src/world/probes/index.ts';
+import { openBillingDb } from '../../src/world/storage/db.ts';
+import { offerChecksum, offerDownload } from '../../components/export/download.ts';
+import { formatAgo, formatDateTime, formatDeadline } from '../../components/shared/format.ts';
+import { causeText, STEP_LABELS, whatToCheck } from '../../components/usage-test/hints.ts';
+import { PORTS, type FromPopup, type SiteSummary, type ToPopup } from '../shared/messages.ts';
+
+const ORDER: StepId[] = ['collect', 'reach', 'ack'];
+
+export const PHASE_LABELS: Record<Phase, string> = {
+  unknown: 'Not confirmed yet',
+  ok: 'Usage sent',
+  warning: 'Usage not sent',
+  disconnected: 'VRA communication stopped',
+};
+
+interface TestRun {
+  steps: TestStep[];
+  result: ProbeResult | null;
+  message: string | null;
+}
+
+/**
+ * The toolbar popup: each watched site's phase, days left and last success, and the "Test usage
+ * transmission to Zerto" action, run by the service worker with each step shown as it happens. Rendered in
+ * light DOM (an extension page has no host styles to guard against); every text goes through Lit, escaped.
+ */
+export class ZbbPopup extends LitElement {
+  @state() private sites: SiteSummary[] = [];
+  @state() private at = Date.now();
+  @state() private problems: string[] = [];
+  @state() private loaded = false;
+  @state() private runs: Record<string, TestRun> = {};
+  @state() private exports: Record<string, ExportFile | string> = {};
+  private port: chrome.runtime.Port | null = null;
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.connect();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.port?.disconnect();
+    this.port = null;
+  }
+
+  private connect(): void {
+    const port = chrome.runtime.connect({ name: PORTS.popup });
+    this.port = port;
+    port.onMessage.addListener((msg: ToPopup) => this.onMessage(msg));
+    port.onDisconnect.addListener(() => {
+      // The worker was stopped: connecting again starts it and brings the sites afresh.
+      if (this.port === port && this.isConnected) setTimeout(() => this.connect(), 200);
+    });
+  }
+
+  private send(msg: FromPopup): void {
+    this.port?.postMessage(msg);
+  }
+
+  private onMessage(msg: ToPopup): void {
+    switch (msg.type) {
+      case 'sites':
+        this.sites = msg.sites;
+        this.at = msg.at;
+        this.problems = msg.problems;
+        this.loaded = true;
+        break;
+      case 'step': {
+        const run = this.runs[msg.siteId] ?? { steps: [], result: null, message: null };
+        const steps = [...run.steps.filter((s) => s.id !== msg.step.id), msg.step].sort(
+          (a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id),
+        );
+        this.runs = { ...this.runs, [msg.siteId]: { ...run, steps } };
+        break;
+      }
+      case 'result':
+        this.runs = {
+          ...this.runs,
+          [msg.siteId]: {
+            steps: [...msg.result.steps].sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id)),
+            result: msg.result,
+            message: null,
+          },
+        };
+        break;
+      case 'busy':
+        this.runs = {
+          ...this.runs,
+          [msg.siteId]: { ...(this.runs[msg.siteId] ?? { steps: [], result: null }), message: msg.message },
+        };
+        break;
+    }
+  }
+
+  private test(siteId: string): void {
+    this.runs = {
+      ...this.runs,
+      [siteId]: { steps: [{ id: 'collect', status: 'running' }], result: null, message: null },
+    };
+    this.send({ type: 'test', siteId });
+  }
+
+  /**
+   * Manual billing: this site's usage from a day before its last success (30 days back without one) to now,
+   * as CSV, from the extension's own IndexedDB, where the worker records every usage snapshot it collects.
+   */
+  private async exportSite(s: SiteSummary): Promise<void> {
+    const now = this.at;
+    try {
+      const start = Math.max(
+        now - (MAX_RANGE_DAYS - 1) * DAY,
+        (s.view?.lastSuccessAt ?? now - 30 * DAY) - DAY,
+      );
+      const range = parseExportRange({ from: dayKey(start), to: dayKey(now) }, now);
+      if (!range.ok) throw new Error(range.error);
+      const file = await exportUsage(await openBillingDb(), {
+        siteIds: [s.siteId],
+        range: range.value,
+        format: 'csv',
+        now,
+      });
+      offerDownload(this, file.fileName, file.bytes, file.mimeType);
+      this.exports = { ...this.exports, [s.siteId]: file };
+    } catch (err) {
+      this.exports = {
+        ...this.exports,
+        [s.siteId]: `The export failed: ${err instanceof Error ? err.message : String(err)}`,
+      };
+    }
+  }
+
+  override render(): TemplateResult {
+    return html`<h1>Zerto billing</h1>
+      ${
+        this.problems.length
+          ? html`<p class="notice" role="status">
+              Some stored settings were set aside: ${this.problems.join('; ')}
+            </p>`
+          : nothing
+      }
+      ${
+        !this.loaded
+          ? html`<p class="muted">Loading…</p>`
+          : this.sites.length === 0
+            ? html`<p>No site is watched yet. Add the sites to watch in the options.</p>`
+            : html`<ul class="sites">
+                ${this.sites.map((s) => this.renderSite(s))}
+              </ul>`
+      }
+      <footer>
+        <button class="open-options" @click=${() => void chrome.runtime.openOptionsPage()}>Options</button>
+      </footer>`;
+  }
+
+  private renderSite(s: SiteSummary): TemplateResult {
+    const v = s.view;
+    const phase: Phase = v?.phase ?? 'unknown';
+    const run = this.runs[s.siteId];
+    const running = !!run && !run.result && !run.message;
+    const name = s.siteName || s.siteId;
+    return html`<li
+      class="site ${phase}"
+      data-site-id=${s.siteId}
+      aria-label=${`${name}: ${PHASE_LABELS[phase]}`}
+    >
+      <div class="head">
+        <span class="name">${name}</span>
+        <span class="phase" data-phase=${phase}>${PHASE_LABELS[phase]}</span>
+      </div>
+      ${
+        v?.phase === 'warning' && v.remaining
+          ? html`<p class="days">
+              <strong>${formatRemaining(v.remaining)} left</strong>${
+                v.deadline !== null
+                  ? html` — VRA communication stops on ${formatDeadline(v.deadline)}`
+                  : nothing
+              }
+            </p>`
+          : nothing
+      }
+      ${
+        v?.phase === 'disconnected'
+          ? html`<p class="days">
+              <strong>The ZVM stopped communicating with its VRAs</strong> until usage is sent.
+            </p>`
+          : nothing
+      }
+      <p class="last">
+        Last usage sent:
+        ${
+          v?.lastSuccessAt != null
+            ? html`${formatAgo(Math.max(0, this.at - v.lastSuccessAt))}
+                <span class="muted">(${formatDateTime(v.lastSuccessAt)})</span>`
+            : 'never'
+        }
+      </p>
+      ${
+        s.lastFailure && phase !== 'ok'
+          ? html`<p class="last-failure muted">Last attempt: ${causeText(s.lastFailure)}</p>`
+          : nothing
+      }
+      <button class="test" ?disabled=${running} @click=${() => this.test(s.siteId)}>
+        ${running ? 'Testing…' : 'Test usage transmission to Zerto'}
+      </button>
+      ${
+        phase === 'warning' || phase === 'disconnected'
+          ? html`<button class="export" @click=${() => void this.exportSite(s)}>
+              Export usage for manual billing
+            </button>`
+          : nothing
+      }
+      ${run ? this.renderRun(run, s) : nothing} ${this.renderExport(s.siteId)}
+    </li>`;
+  }
+
+  private renderExport(siteId: string): TemplateResult | typeof nothing {
+    const e = this.exports[siteId];
+    if (!e) return nothing;
+    if (typeof e === 'string') return html`<p class="failure" role="alert">${e}</p>`;
+    return html`<div class="success export-result" role="status">
+      <p>
+        Exported <strong>${e.fileName}</strong>: ${e.rows}
+        site-days${e.unsentDays ? `, ${e.unsentDays} with usage the billing server never acknowledged` : ''}.
+      </p>
+      <p class="detail">SHA-256: <code>${e.sha256}</code></p>
+      <button @click=${() => offerChecksum(this, e)}>Download the checksum file</button>
+    </div>`;
+  }
+
+  private renderRun(run: TestRun, s: SiteSummary): TemplateResult {
+    return html`<ol class="steps" aria-live="polite">
+        ${run.steps.map((step) => this.renderStep(step))}
+      </ol>
+      ${run.message ? html`<p class="notice" role="status">${run.message}</p>` : nothing}
+      ${run.result ? this.renderOutcome(run.result, s) : nothing}`;
+  }
+
+  private renderStep(s: TestStep): TemplateResult {
+    const mark = { running: '…', done: '✓', failed: '✗', skipped: '–' }[s.status];
+    const word = { running: 'in progress', done: 'done', failed: 'failed', skipped: 'skipped' }[s.status];
+    let detail = s.detail ?? '';
+    if (s.id === 'collect' && s.usage)
+      detail = `${s.usage.protectedVms} protected VMs${s.usage.licenseType ? `, ${s.usage.licenseType} license` : ''}`;
+    if (s.id === 'ack' && s.reportId) detail = `report ${s.reportId}`;
+    return html`<li class=${s.status} data-step=${s.id} data-status=${s.status}>
+      <span class="mark" aria-hidden="true">${mark}</span>
+      <span
+        ><strong>${STEP_LABELS[s.id]}</strong>
+        <span class="visually-hidden">${word}</span>
+        ${detail ? html`<span class="detail">${detail}</span>` : nothing}</span
+      >
+    </li>`;
+  }
+
+  private renderOutcome(r: ProbeResult, s: SiteSummary): TemplateResult {
+    if (r.outcome.ok)
+      return html`<p class="success outcome" role="status" data-ok="true">
+        Usage sent and acknowledged. Billing alerts are resolved and VRA communication continues.
+      </p>`;
+    const reason = r.outcome.reason;
+    const failed = r.steps.find((x) => x.status === 'failed');
+    return html`<div class="failure outcome" role="alert" data-ok="false" data-kind=${reason.kind}>
+      <p><strong>Failed at: ${failed ? STEP_LABELS[failed.id] : 'the transmission'}.</strong></p>
+      <p class="cause">Cause: ${causeText(reason)}.</p>
+      <p>Check that:</p>
+      <ul>
+        ${whatToCheck(reason, s.billingHost).map((h) => html`<li>${h}</li>`)}
+      </ul>
+    </div>`;
+  }
+}
+
+customElements.define('zbb-popup', ZbbPopup);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'zbb-popup': ZbbPopup;
+  }
+}

@@ -1,0 +1,393 @@
+import { z } from 'zod/mini';
+import {
+  DEFAULT_POLICY,
+  HOUR,
+  MINUTE,
+  parsePolicy,
+  parseWith,
+  PolicySchema,
+  POLICY_LIMITS,
+  SECOND,
+  type Parsed,
+  type Policy,
+} from '../../src/core/index.ts';
+import {
+  DEFAULT_BILLING_URL,
+  parseSiteConfig,
+  type SiteConfig,
+  type SiteSecrets,
+} from '../../src/world/probes/index.ts';
+import { parseMatchPattern } from './match.ts';
+
+/**
+ * What the admin configures, as stored in chrome.storage.local: the watched sites (no secrets), the schedule
+ * and thresholds shared by every site, the consoles that get the banner, and the optional proxy for the
+ * billing host. Credentials live apart (`secrets`), in chrome.storage.local only: never synced, never sent
+ * anywhere but to the host they belong to, never readable by content scripts.
+ */
+export const STORAGE_KEYS = {
+  settings: 'settings',
+  secrets: 'secrets',
+  /** Diagnostics: milliseconds added to the system clock (tests and demos move time with it). */
+  clockOffset: 'clockOffsetMs',
+  /** The last notification shown per site, so that each transition is announced once. */
+  notified: 'notified',
+  /** The browser's proxy setting found before this extension took control of it. */
+  proxyUnderlying: 'proxyUnderlying',
+  /** Diagnostics: the last notifications shown, newest last (the options page lists them). */
+  noticeLog: 'noticeLog',
+} as const;
+
+/** The probe modes an extension can run: `custom` needs a function that cannot be stored. */
+export const EXTENSION_MODES = ['zvm', 'direct', 'reachability'] as const;
+export type ExtensionMode = (typeof EXTENSION_MODES)[number];
+
+/** Chrome fires an alarm at most every 30 seconds: a shorter interval could not be kept. */
+export const MIN_ALARM_MS = 30 * SECOND;
+export const MAX_SITES = 50;
+export const MAX_CONSOLES = 20;
+
+const text = (max: number) => z.string().check(z.maxLength(max));
+
+export const SiteEntrySchema = z.object({
+  siteId: z.string().check(z.minLength(1), z.maxLength(200)),
+  siteName: z._default(text(200), ''),
+  mode: z.enum(EXTENSION_MODES),
+  zvmUrl: z.optional(text(2000)),
+  billingUrl: z._default(text(2000), DEFAULT_BILLING_URL),
+  protectedVms: z.optional(z.number()),
+  timeoutMs: z._default(z.number(), 10_000),
+  retries: z._default(z.number(), 2),
+  /** Match patterns of the consoles where this site's banner appears. */
+  consoles: z._default(z.array(text(2000)).check(z.maxLength(MAX_CONSOLES)), []),
+});
+export type SiteEntry = z.infer<typeof SiteEntrySchema>;
+
+export const PROXY_SCHEMES = ['http', 'https', 'socks5'] as const;
+export type ProxyScheme = (typeof PROXY_SCHEMES)[number];
+
+export const ProxySettingsSchema = z.object({
+  enabled: z.boolean(),
+  scheme: z.enum(PROXY_SCHEMES),
+  host: text(253),
+  port: z.number().check(z.int(), z.gte(1), z.lte(65535)),
+});
+export type ProxySettings = z.infer<typeof ProxySettingsSchema>;
+
+export const DEFAULT_PROXY: ProxySettings = { enabled: false, scheme: 'http', host: '', port: 3128 };
+
+export interface Settings {
+  v: 1;
+  sites: SiteEntry[];
+  policy: Policy;
+  proxy: ProxySettings;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  v: 1,
+  sites: [],
+  policy: { ...DEFAULT_POLICY },
+  proxy: DEFAULT_PROXY,
+};
+
+export const SecretsSchema = z.object({
+  sites: z._default(
+    z.record(z.string(), z.object({ token: z.optional(text(4000)), session: z.optional(text(4000)) })),
+    {},
+  ),
+  proxy: z.optional(z.object({ username: text(500), password: text(500) })),
+});
+export type Secrets = z.infer<typeof SecretsSchema>;
+
+/**
+ * Reads stored settings, keeping every part that is still valid: a damaged site is reported and left out,
+ * never allowed to stop the others from being watched.
+ */
+export function readSettings(raw: unknown): { settings: Settings; problems: string[] } {
+  const problems: string[] = [];
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const policy = parsePolicy(r.policy);
+  if (!policy.ok) problems.push(policy.error);
+  const proxy = parseWith(ProxySettingsSchema, 'proxy', r.proxy ?? DEFAULT_PROXY);
+  if (!proxy.ok) problems.push(proxy.error);
+  const sites: SiteEntry[] = [];
+  const seen = new Set<string>();
+  for (const [i, s] of (Array.isArray(r.sites) ? r.sites : []).slice(0, MAX_SITES).entries()) {
+    const p = parseWith(SiteEntrySchema, `sites.${i}`, s);
+    if (!p.ok) problems.push(p.error);
+    else if (seen.has(p.value.siteId)) problems.push(`sites.${i}: site id ${p.value.siteId} is listed twice`);
+    else {
+      seen.add(p.value.siteId);
+      sites.push(p.value);
+    }
+  }
+  return {
+    settings: {
+      v: 1,
+      sites,
+      policy: policy.ok ? policy.value : { ...DEFAULT_POLICY },
+      proxy: proxy.ok ? proxy.value : DEFAULT_PROXY,
+    },
+    problems,
+  };
+}
+
+export function readSecrets(raw: unknown): Secrets {
+  const p = parseWith(SecretsSchema, 'secrets', raw ?? {});
+  return p.ok ? p.value : { sites: {} };
+}
+
+/** The engine's view of a stored site: its config, validated by the same parser the element uses. */
+export function siteConfig(entry: SiteEntry, policy: Policy): Parsed<SiteConfig> {
+  return parseSiteConfig({
+    siteId: entry.siteId,
+    siteName: entry.siteName,
+    mode: entry.mode,
+    ...(entry.zvmUrl ? { zvmUrl: entry.zvmUrl } : {}),
+    billingUrl: entry.billingUrl,
+    ...(entry.protectedVms !== undefined ? { protectedVms: entry.protectedVms } : {}),
+    policy,
+    timeoutMs: entry.timeoutMs,
+    retries: entry.retries,
+  });
+}
+
+export function siteSecrets(secrets: Secrets, siteId: string): SiteSecrets {
+  const s = secrets.sites[siteId];
+  return { ...(s?.token ? { token: s.token } : {}), ...(s?.session ? { session: s.session } : {}) };
+}
+
+// ---- The options form: strings in, a valid entry or one message per field out. ----
+
+export interface SiteForm {
+  siteId: string;
+  siteName: string;
+  mode: string;
+  zvmUrl: string;
+  billingUrl: string;
+  protectedVms: string;
+  timeoutSeconds: string;
+  consoles: string;
+  token: string;
+  session: string;
+}
+export type SiteField = keyof SiteForm;
+export type FieldErrors<F extends string> = Partial<Record<F, string>>;
+export type FormResult<T, F extends string> = { ok: true; value: T } | { ok: false; errors: FieldErrors<F> };
+
+const CONFIG_FIELDS: Record<string, SiteField> = {
+  siteId: 'siteId',
+  siteName: 'siteName',
+  mode: 'mode',
+  zvmUrl: 'zvmUrl',
+  billingUrl: 'billingUrl',
+  protectedVms: 'protectedVms',
+  timeoutMs: 'timeoutSeconds',
+};
+
+/** Splits the engine parser's one-line message (`config.zvmUrl: …; config.mode: …`) onto the form fields. */
+function configErrors(message: string): FieldErrors<SiteField> {
+  const errors: FieldErrors<SiteField> = {};
+  for (const part of message.split('; ')) {
+    const m = /^config\.(\w+)(?:\.[\w.]*)?: (.*)$/.exec(part);
+    const field = m ? CONFIG_FIELDS[m[1]!] : undefined;
+    if (!m || !field) {
+      errors.siteId ??= part;
+      continue;
+    }
+    errors[field] ??= m[2]!.replace(/^\w+ must/, 'must');
+  }
+  return errors;
+}
+
+export function validateSiteForm(
+  form: SiteForm,
+  policy: Policy,
+  otherIds: readonly string[],
+): FormResult<{ entry: SiteEntry; secrets: SiteSecrets }, SiteField> {
+  const errors: FieldErrors<SiteField> = {};
+  const siteId = form.siteId.trim();
+  if (!siteId) errors.siteId = 'required: the ZVM site identifier (SiteIdentifier)';
+  else if (otherIds.includes(siteId)) errors.siteId = `another site already has the id ${siteId}`;
+  const mode = (EXTENSION_MODES as readonly string[]).includes(form.mode)
+    ? (form.mode as ExtensionMode)
+    : null;
+  if (!mode) errors.mode = `must be one of ${EXTENSION_MODES.join(', ')}`;
+  let protectedVms: number | undefined;
+  if (form.protectedVms.trim() !== '') {
+    protectedVms = Number(form.protectedVms);
+    if (!Number.isInteger(protectedVms) || protectedVms < 0)
+      errors.protectedVms = `"${form.protectedVms}" is not a whole number of VMs`;
+  }
+  let timeoutMs = 10_000;
+  if (form.timeoutSeconds.trim() !== '') {
+    const s = Number(form.timeoutSeconds);
+    if (!Number.isFinite(s) || s < 0.1 || s > 120)
+      errors.timeoutSeconds = 'must be a number of seconds between 0.1 and 120';
+    else timeoutMs = Math.round(s * 1000);
+  }
+  const consoles: string[] = [];
+  const consoleErrors: string[] = [];
+  for (const line of form.consoles.split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    const p = parseMatchPattern(line);
+    if (p.ok) consoles.push(p.value);
+    else consoleErrors.push(p.error);
+  }
+  if (consoles.length > MAX_CONSOLES) consoleErrors.push(`at most ${MAX_CONSOLES} patterns per site`);
+  if (consoleErrors.length) errors.consoles = consoleErrors.join('; ');
+  if (mode === 'direct' && protectedVms === undefined && !form.zvmUrl.trim())
+    errors.protectedVms =
+      'direct mode needs usage counts: the protected VM count, or a ZVM URL to read them from';
+  if (form.token.length > 4000) errors.token = 'too long (at most 4000 characters)';
+  if (form.session.length > 4000) errors.session = 'too long (at most 4000 characters)';
+
+  const entry: SiteEntry = {
+    siteId,
+    siteName: form.siteName.trim(),
+    mode: mode ?? 'direct',
+    ...(form.zvmUrl.trim() ? { zvmUrl: form.zvmUrl.trim() } : {}),
+    billingUrl: form.billingUrl.trim() || DEFAULT_BILLING_URL,
+    ...(protectedVms !== undefined && !errors.protectedVms ? { protectedVms } : {}),
+    timeoutMs,
+    retries: 2,
+    consoles,
+  };
+  // The engine's parser checks the rest (URLs, zvm mode's address); a missing id must not hide those.
+  const parsed = siteConfig({ ...entry, siteId: siteId || 'unnamed' }, policy);
+  if (!parsed.ok)
+    for (const [k, v] of Object.entries(configErrors(parsed.error))) errors[k as SiteField] ??= v;
+  if (Object.keys(errors).length) return { ok: false, errors };
+  const secrets: SiteSecrets = {
+    ...(form.token ? { token: form.token } : {}),
+    ...(form.session ? { session: form.session } : {}),
+  };
+  return { ok: true, value: { entry, secrets } };
+}
+
+export function siteForm(entry: SiteEntry | null, secrets: SiteSecrets = {}): SiteForm {
+  return {
+    siteId: entry?.siteId ?? '',
+    siteName: entry?.siteName ?? '',
+    mode: entry?.mode ?? 'direct',
+    zvmUrl: entry?.zvmUrl ?? '',
+    billingUrl: entry?.billingUrl ?? DEFAULT_BILLING_URL,
+    protectedVms: entry?.protectedVms === undefined ? '' : String(entry.protectedVms),
+    timeoutSeconds: String((entry?.timeoutMs ?? 10_000) / 1000),
+    consoles: (entry?.consoles ?? []).join('\n'),
+    token: secrets.token ?? '',
+    session: secrets.session ?? '',
+  };
+}
+
+export interface PolicyForm {
+  intervalMinutes: string;
+  alertAfterHours: string;
+  graceDays: string;
+}
+export type PolicyField = keyof PolicyForm;
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+export function policyForm(p: Policy): PolicyForm {
+  return {
+    intervalMinutes: String(round(p.interval / MINUTE)),
+    alertAfterHours: String(round(p.alertAfter / HOUR)),
+    graceDays: String(round(p.graceDays)),
+  };
+}
+
+/** Reads the schedule in the units the form speaks, validated by the engine's own policy parser. */
+export function validatePolicyForm(form: PolicyForm): FormResult<Policy, PolicyField> {
+  const errors: FieldErrors<PolicyField> = {};
+  const num = (field: PolicyField, s: string, unit: number, lo: number, hi: number, unitName: string) => {
+    const n = Number(s);
+    const message = `must be a number of ${unitName} between ${round(lo / unit)} and ${round(hi / unit)}`;
+    if (s.trim() === '' || !Number.isFinite(n)) {
+      errors[field] = message;
+      return undefined;
+    }
+    const value = n * unit;
+    if (!parseWith(PolicySchema.shape[FIELD_KEY[field]], field, value).ok || value < lo)
+      errors[field] = message;
+    return value;
+  };
+  const L = POLICY_LIMITS;
+  const interval = num(
+    'intervalMinutes',
+    form.intervalMinutes,
+    MINUTE,
+    MIN_ALARM_MS,
+    L.interval.max,
+    'minutes',
+  );
+  const alertAfter = num(
+    'alertAfterHours',
+    form.alertAfterHours,
+    HOUR,
+    L.alertAfter.min,
+    L.alertAfter.max,
+    'hours',
+  );
+  const graceDays = num('graceDays', form.graceDays, 1, L.graceDays.min, L.graceDays.max, 'days');
+  if (Object.keys(errors).length) return { ok: false, errors };
+  const p = parsePolicy({ interval, alertAfter, graceDays });
+  if (!p.ok) return { ok: false, errors: { intervalMinutes: p.error } };
+  return { ok: true, value: p.value };
+}
+
+const FIELD_KEY: Record<PolicyField, keyof Policy> = {
+  intervalMinutes: 'interval',
+  alertAfterHours: 'alertAfter',
+  graceDays: 'graceDays',
+};
+
+export interface ProxyForm {
+  enabled: boolean;
+  scheme: string;
+  host: string;
+  port: string;
+  username: string;
+  password: string;
+}
+export type ProxyField = keyof ProxyForm;
+
+export function validateProxyForm(
+  form: ProxyForm,
+): FormResult<{ proxy: ProxySettings; credentials: Secrets['proxy'] | null }, ProxyField> {
+  const errors: FieldErrors<ProxyField> = {};
+  const scheme = (PROXY_SCHEMES as readonly string[]).includes(form.scheme)
+    ? (form.scheme as ProxyScheme)
+    : null;
+  if (!scheme) errors.scheme = `must be one of ${PROXY_SCHEMES.join(', ')}`;
+  const host = form.host.trim();
+  const port = Number(form.port);
+  if (form.enabled || host) {
+    if (!host) errors.host = 'required: the proxy host name or address';
+    else if (!/^[A-Za-z0-9.-]+$/.test(host) && !/^\[[0-9A-Fa-f:.]+\]$/.test(host))
+      errors.host = `"${host}" is not a host name or address (no scheme, no port: those have their own fields)`;
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      errors.port = 'must be a port number from 1 to 65535';
+  }
+  if (form.password && !form.username) errors.username = 'required when a password is given';
+  if (scheme === 'socks5' && form.username)
+    errors.username = 'Chrome cannot authenticate to a SOCKS proxy: leave the credentials empty';
+  if (Object.keys(errors).length) return { ok: false, errors };
+  return {
+    ok: true,
+    value: {
+      proxy: {
+        enabled: form.enabled,
+        scheme: scheme ?? 'http',
+        host,
+        port: Number.isInteger(port) && port >= 1 && port <= 65535 ? port : DEFAULT_PROXY.port,
+      },
+      credentials: form.username ? { username: form.username, password: form.password } : null,
+    },
+  };
+}
+
+/** A copy of `record` without `key` (records here are plain data, rebuilt rather than mutated). */
+export function omit<V>(record: Readonly<Record<string, V>>, key: string): Record<string, V> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
+}
