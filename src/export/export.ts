@@ -1,6 +1,13 @@
 import { DAY, type Parsed } from '../core/index.ts';
-import { csvLine } from './csv.ts';
-import { dailyPeaks, dayKey, type DailyRow, type UsageSnapshotRecord } from './daily.ts';
+import { toCsvPieces } from './csv.ts';
+import {
+  CHUNK,
+  dailyPeaksChunked,
+  dayKey,
+  yieldToEventLoop,
+  type DailyRow,
+  type UsageSnapshotRecord,
+} from './daily.ts';
 
 export const EXPORT_FORMAT = 'zerto-billing-usage-export';
 export const MAX_RANGE_DAYS = 400;
@@ -10,9 +17,12 @@ export interface ExportRange {
   to: number;
 }
 
+export type ExportFormat = 'csv' | 'json';
+
 /**
  * Reads a date range typed by a person (YYYY-MM-DD, whole UTC days, both ends included), with a message that
- * says what is wrong: not a date, from after to, in the future, or longer than the history kept.
+ * says what is wrong: not a date, from after to, in the future, or longer than the history kept. A range that
+ * runs past today ends today: days that have not happened yet would read as gaps in the usage.
  */
 export function parseExportRange(input: { from: string; to: string }, now: number): Parsed<ExportRange> {
   const day = (label: string, text: string): Parsed<number> => {
@@ -37,15 +47,21 @@ export function parseExportRange(input: { from: string; to: string }, now: numbe
       error: `the range is ${days} days; at most ${MAX_RANGE_DAYS} days of usage are kept`,
     };
   }
-  return { ok: true, value: { from: from.value, to: to.value + DAY - 1 } };
+  const endOfToday = Math.floor(now / DAY) * DAY + DAY - 1;
+  return { ok: true, value: { from: from.value, to: Math.min(to.value + DAY - 1, endOfToday) } };
 }
 
-export function exportFileName(o: {
-  siteNames: string[];
-  allSites: boolean;
-  range: ExportRange;
-  format: 'csv' | 'json';
-}): string {
+export type FileNameInput =
+  | { sites: readonly string[] | 'all'; from: number; to: number; format: ExportFormat }
+  | { siteNames: readonly string[]; allSites: boolean; range: ExportRange; format: ExportFormat };
+
+/**
+ * `zerto-usage_amsterdam-dr_2026-11-01_2026-11-30.csv`: one site by its name (sanitised for any file system),
+ * several as `3-sites`, all as `all-sites`.
+ */
+export function exportFileName(o: FileNameInput): string {
+  const names = 'sites' in o ? (o.sites === 'all' ? null : o.sites) : o.allSites ? null : o.siteNames;
+  const { from, to } = 'range' in o ? o.range : o;
   const slug = (s: string) =>
     s
       .normalize('NFKD')
@@ -53,13 +69,10 @@ export function exportFileName(o: {
       .trim()
       .toLowerCase()
       .replace(/[\s_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
       .slice(0, 40) || 'site';
-  const who = o.allSites
-    ? 'all-sites'
-    : o.siteNames.length === 1
-      ? slug(o.siteNames[0]!)
-      : `${o.siteNames.length}-sites`;
-  return `zerto-usage_${who}_${dayKey(o.range.from)}_${dayKey(o.range.to)}.${o.format}`;
+  const who = names === null ? 'all-sites' : names.length === 1 ? slug(names[0]!) : `${names.length}-sites`;
+  return `zerto-usage_${who}_${dayKey(from)}_${dayKey(to)}.${o.format}`;
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -67,100 +80,144 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+export interface JsonMeta {
+  range: ExportRange;
+  /** When the file was made (epoch ms). */
+  now: number;
+}
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+/**
+ * The JSON export in pieces (pausing every CHUNK rows or reports): the daily rows, and every snapshot of the
+ * range with whether the billing server acknowledged it, so a reconciliation can go down to the report.
+ * One row or report per line keeps a large file readable and diffable.
+ */
+export async function toJsonPieces(
+  rows: readonly DailyRow[],
+  snapshots: readonly UsageSnapshotRecord[],
+  meta: JsonMeta,
+  onPiece: (text: string) => void,
+): Promise<void> {
+  const sites = [...new Map(rows.map((r) => [r.siteId, r.siteName])).entries()].map(([id, name]) => ({
+    id,
+    name,
+  }));
+  const s = JSON.stringify;
+  let piece =
+    `{\n  "format": ${s(EXPORT_FORMAT)},\n  "version": 1,\n  "generatedAt": ${s(iso(meta.now))},\n` +
+    `  "range": ${s({ from: iso(meta.range.from), to: iso(meta.range.to) })},\n` +
+    `  "sites": [${sites.map((x) => `\n    ${s(x)}`).join(',')}${sites.length ? '\n  ' : ''}],\n  "days": [`;
+  const flush = async () => {
+    onPiece(piece);
+    piece = '';
+    await yieldToEventLoop();
+  };
+  for (let i = 0; i < rows.length; i++) {
+    piece += `${i ? ',' : ''}\n    ${s(rows[i])}`;
+    if (i % CHUNK === CHUNK - 1) await flush();
+  }
+  piece += `${rows.length ? '\n  ' : ''}],\n  "reports": [`;
+  let n = 0;
+  for (let i = 0; i < snapshots.length; i++) {
+    const r = snapshots[i]!;
+    if (!(r.at >= meta.range.from && r.at <= meta.range.to)) continue;
+    const report = {
+      siteId: r.siteId,
+      siteName: r.siteName,
+      collectedAt: iso(r.at),
+      protectedVms: r.protectedVms,
+      licenseType: r.licenseType,
+      reportId: r.reportId,
+      acknowledged: r.acknowledgedAt !== null,
+      acknowledgedAt: iso(r.acknowledgedAt),
+    };
+    piece += `${n++ ? ',' : ''}\n    ${s(report)}`;
+    if (n % CHUNK === 0) await flush();
+  }
+  piece += `${n ? '\n  ' : ''}]\n}\n`;
+  onPiece(piece);
+}
+
+/** The JSON export as one text: `{ format, version, generatedAt, range, sites, days, reports }`. */
+export async function toJson(
+  rows: readonly DailyRow[],
+  snapshots: readonly UsageSnapshotRecord[],
+  meta: JsonMeta,
+): Promise<string> {
+  const pieces: string[] = [];
+  await toJsonPieces(rows, snapshots, meta, (p) => pieces.push(p));
+  return pieces.join('');
+}
+
 export interface ExportFile {
   fileName: string;
   mimeType: string;
+  /** The file's bytes (UTF-8), exactly what the checksum is of. */
   bytes: Uint8Array;
+  /** The same as text (decoded when first read: a large export is not kept twice). */
+  readonly text: string;
   sha256: string;
   /** `<sha256>  <file name>`, the format `sha256sum -c` reads. */
   checksumLine: string;
   rows: number;
+  /** Site-days with usage the billing server never (or only partly) acknowledged. */
   unsentDays: number;
 }
 
-/** Yields to the event loop every so many rows, so that a large export never blocks the page for long. */
-const CHUNK = 2000;
-const yieldNow = () => new Promise<void>((r) => setTimeout(r, 0));
-
-export async function buildExport(o: {
+export interface ExportInput {
+  /** Snapshots oldest first (as readUsage gives them); ones outside the range are left out. */
   snapshots: readonly UsageSnapshotRecord[];
   range: ExportRange;
-  format: 'csv' | 'json';
+  format: ExportFormat;
+  /** Names the file `all-sites` (else after `siteNames`). */
   allSites: boolean;
   siteNames: string[];
+  /** Sites that get rows even without a snapshot in the range (their days show as no-data). */
+  sites?: ReadonlyArray<{ id: string; name: string }>;
   now: number;
-}): Promise<ExportFile> {
-  const rows = dailyPeaks(o.snapshots, o.range);
+}
+
+/**
+ * Builds the export file from plain arrays (no DOM, no storage: a page, a worker or the extension can run
+ * it). Every step pauses for a macrotask every CHUNK rows, and the text is encoded piece by piece, so that
+ * 400 days of 100 sites never block the main thread for long nor build one huge string.
+ */
+export async function buildExport(o: ExportInput): Promise<ExportFile> {
+  const rows = await dailyPeaksChunked(o.snapshots, {
+    from: o.range.from,
+    to: o.range.to,
+    ...(o.sites ? { sites: o.sites } : {}),
+  });
   const fileName = exportFileName({
     siteNames: o.siteNames,
     allSites: o.allSites,
     range: o.range,
     format: o.format,
   });
-  const text = o.format === 'csv' ? await csv(rows) : await json(rows, o);
-  const bytes = new TextEncoder().encode(text);
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const onPiece = (text: string) => parts.push(encoder.encode(text));
+  if (o.format === 'csv') await toCsvPieces(rows, onPiece);
+  else await toJsonPieces(rows, o.snapshots, { range: o.range, now: o.now }, onPiece);
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    bytes.set(p, offset);
+    offset += p.byteLength;
+  }
   const sha256 = await sha256Hex(bytes);
+  let text: string | undefined;
   return {
     fileName,
     mimeType: o.format === 'csv' ? 'text/csv;charset=utf-8' : 'application/json',
     bytes,
+    get text() {
+      return (text ??= new TextDecoder().decode(bytes));
+    },
     sha256,
     checksumLine: `${sha256}  ${fileName}\n`,
     rows: rows.length,
     unsentDays: rows.filter((r) => r.status === 'unsent' || r.status === 'partially-sent').length,
   };
-}
-
-async function csv(rows: readonly DailyRow[]): Promise<string> {
-  const parts = [
-    csvLine(['date', 'site_id', 'site_name', 'peak_protected_vms', 'snapshots', 'acknowledged', 'status']),
-  ];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    parts.push(
-      csvLine([r.date, r.siteId, r.siteName, r.peakProtectedVms, r.snapshots, r.acknowledged, r.status]),
-    );
-    if (i % CHUNK === CHUNK - 1) await yieldNow();
-  }
-  return parts.join('');
-}
-
-async function json(
-  rows: readonly DailyRow[],
-  o: { snapshots: readonly UsageSnapshotRecord[]; range: ExportRange; now: number },
-): Promise<string> {
-  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-  const reports = [];
-  for (let i = 0; i < o.snapshots.length; i++) {
-    const s = o.snapshots[i]!;
-    if (s.at < o.range.from || s.at > o.range.to) continue;
-    reports.push({
-      siteId: s.siteId,
-      siteName: s.siteName,
-      collectedAt: iso(s.at),
-      protectedVms: s.protectedVms,
-      licenseType: s.licenseType,
-      reportId: s.reportId,
-      acknowledged: s.acknowledgedAt !== null,
-      acknowledgedAt: iso(s.acknowledgedAt),
-    });
-    if (i % CHUNK === CHUNK - 1) await yieldNow();
-  }
-  const sites = [...new Map(rows.map((r) => [r.siteId, r.siteName])).entries()].map(([id, name]) => ({
-    id,
-    name,
-  }));
-  return `${JSON.stringify(
-    {
-      format: EXPORT_FORMAT,
-      version: 1,
-      generatedAt: iso(o.now),
-      range: { from: iso(o.range.from), to: iso(o.range.to) },
-      sites,
-      days: rows,
-      reports,
-    },
-    null,
-    2,
-  )}\n`;
 }

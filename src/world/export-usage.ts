@@ -1,11 +1,22 @@
-import { buildExport, type ExportFile, type ExportRange } from '../export/index.ts';
+import { buildExport, type ExportFile, type ExportFormat, type ExportRange } from '../export/index.ts';
 import type { Db } from './storage/db.ts';
 import { readUsage } from './usage-history.ts';
 
-/** Reads the usage history of some sites (or all) and builds the manual-billing file. */
+/**
+ * Reads the usage history of some sites (or all) and builds the manual-billing file. A site asked for by id
+ * that has no snapshot in the range still gets its rows, all marked no-data: a site down the whole time is
+ * exactly what the billing team must see.
+ */
 export async function exportUsage(
   db: Db,
-  o: { siteIds?: string[]; range: ExportRange; format: 'csv' | 'json'; now: number },
+  o: {
+    siteIds?: string[];
+    /** Names for the asked-for sites, used when the history has none of theirs in the range. */
+    siteNames?: Record<string, string>;
+    range: ExportRange;
+    format: ExportFormat;
+    now: number;
+  },
 ): Promise<ExportFile> {
   const snapshots = await readUsage(db, {
     ...(o.siteIds ? { siteIds: o.siteIds } : {}),
@@ -13,14 +24,15 @@ export async function exportUsage(
     to: o.range.to,
   });
   const names = new Map<string, string>();
-  for (const s of snapshots) names.set(s.siteId, s.siteName || s.siteId);
-  for (const id of o.siteIds ?? []) if (!names.has(id)) names.set(id, id);
+  for (const id of o.siteIds ?? []) names.set(id, o.siteNames?.[id] || id);
+  for (const s of snapshots) if (s.siteName) names.set(s.siteId, s.siteName);
   return buildExport({
     snapshots,
     range: o.range,
     format: o.format,
     allSites: !o.siteIds,
     siteNames: [...names.values()],
+    ...(o.siteIds ? { sites: o.siteIds.map((id) => ({ id, name: names.get(id) ?? id })) } : {}),
     now: o.now,
   });
 }

@@ -7,6 +7,8 @@ import {
   exportFileName,
   parseExportRange,
   sha256Hex,
+  toCsv,
+  toJson,
   type UsageSnapshotRecord,
 } from '../../src/export/index.ts';
 
@@ -73,6 +75,9 @@ describe('manual-billing export', () => {
       expect(r.peakProtectedVms).to.equal(100 + d);
       expect(r.snapshots).to.equal(4);
       expect(r.status).to.equal(d >= 10 && d <= 19 ? 'unsent' : 'sent');
+      expect(r.unsent).to.equal(d >= 10 && d <= 19);
+      expect(r.noData).to.equal(false);
+      expect(r.acknowledged).to.equal(r.unsent ? 0 : 4);
     });
     const file = await buildExport({
       snapshots: thirtyDaysWithOutage(),
@@ -100,10 +105,36 @@ describe('manual-billing export', () => {
   it('lists days with no data at all, so that gaps show', () => {
     const snapshots = thirtyDaysWithOutage().filter((s) => s.at < START + 5 * DAY || s.at >= START + 7 * DAY);
     const rows = dailyPeaks(snapshots, range30);
-    expect(rows.slice(5, 7).map((r) => [r.status, r.peakProtectedVms])).to.deep.equal([
-      ['no-data', null],
-      ['no-data', null],
+    expect(rows.slice(5, 7).map((r) => [r.status, r.peakProtectedVms, r.noData, r.unsent])).to.deep.equal([
+      ['no-data', null, true, false],
+      ['no-data', null, true, false],
     ]);
+    expect(rows[4]?.noData).to.equal(false);
+  });
+
+  it('marks a day partly acknowledged as partially sent, and gives listed sites without data their gaps', () => {
+    const day = (at: number, acked: boolean): UsageSnapshotRecord => ({
+      siteId: 'ams',
+      siteName: 'Amsterdam DR',
+      at,
+      protectedVms: 5,
+      licenseType: null,
+      reportId: null,
+      acknowledgedAt: acked ? at : null,
+    });
+    const rows = dailyPeaks([day(START + HOUR, true), day(START + 2 * HOUR, false)], {
+      from: START,
+      to: START + 2 * DAY - 1,
+      sites: [{ id: 'lis', name: 'Lisbon DR' }],
+    });
+    expect(rows.map((r) => [r.date, r.siteId, r.status])).to.deep.equal([
+      ['2026-10-01', 'ams', 'partially-sent'],
+      ['2026-10-01', 'lis', 'no-data'],
+      ['2026-10-02', 'ams', 'no-data'],
+      ['2026-10-02', 'lis', 'no-data'],
+    ]);
+    expect(rows[1]?.siteName).to.equal('Lisbon DR');
+    expect(rows[0]?.unsent, 'some of it was sent').to.equal(false);
   });
 
   it('gives a SHA-256 checksum that matches the bytes of the file', async () => {
@@ -131,12 +162,16 @@ describe('manual-billing export', () => {
 
   it('keeps a site name with commas, quotes, newlines and a formula intact, and unable to run as a formula', async () => {
     const names = [
+      '=HYPERLINK("http://x","y")',
       '=HYPERLINK("http://evil.example","Click me")',
+      'Site, with "quotes", a comma,\r\nand a new line',
       'Acme, "Cloud"\nDR site',
       '+1 site',
       '-cmd',
       '@SUM(A1)',
       '\tTabbed',
+      '\rReturn',
+      '\uFF1D1+1',
       'Plain',
     ];
     const snapshots: UsageSnapshotRecord[] = names.map((name, i) => ({
@@ -157,16 +192,91 @@ describe('manual-billing export', () => {
       now: START + DAY,
     });
     const text = new TextDecoder().decode(file.bytes);
-    expect(text.split('\r\n')).to.have.length(names.length + 2);
+    expect(parseCsv(text)).to.have.length(names.length + 1);
     const rows = parseCsv(text).slice(1);
     const byId = new Map(rows.map((r) => [r[1], r]));
     names.forEach((name, i) => {
       const cell = byId.get(`s${i}`)![2]!;
-      const dangerous = /^[=+\-@\t\r]/.test(name);
+      const dangerous = /^[=+\-@\t\r\uFF1D]/.test(name);
       expect(cell).to.equal(dangerous ? `'${name}` : name);
       expect(cell).to.not.match(/^[=+\-@\t\r]/);
     });
     expect(csvCell(-5)).to.equal('-5');
+    expect(csvCell(0)).to.equal('0');
+    // The exact formula the brief names, cell by cell: quoted, quotes doubled, and neutralised.
+    expect(text).to.contain(`"'=HYPERLINK(""http://x"",""y"")"`);
+  });
+
+  it('writes the CSV with a header row and the JSON with its documented shape', async () => {
+    const snapshots = thirtyDaysWithOutage().slice(0, 8);
+    const range = { from: START, to: START + 2 * DAY - 1 };
+    const rows = dailyPeaks(snapshots, range);
+    expect(await toCsv(rows)).to.equal(
+      'date,site_id,site_name,peak_protected_vms,snapshots,acknowledged,status\r\n' +
+        '2026-10-01,ams,Amsterdam DR,100,4,4,sent\r\n' +
+        '2026-10-02,ams,Amsterdam DR,101,4,4,sent\r\n',
+    );
+    const json = JSON.parse(await toJson(rows, snapshots, { range, now: START + 3 * DAY }));
+    expect(Object.keys(json)).to.deep.equal([
+      'format',
+      'version',
+      'generatedAt',
+      'range',
+      'sites',
+      'days',
+      'reports',
+    ]);
+    expect(json.version).to.equal(1);
+    expect(json.generatedAt).to.equal('2026-10-04T00:00:00.000Z');
+    expect(json.range).to.deep.equal({ from: '2026-10-01T00:00:00.000Z', to: '2026-10-02T23:59:59.999Z' });
+    expect(json.sites).to.deep.equal([{ id: 'ams', name: 'Amsterdam DR' }]);
+    expect(json.days).to.deep.equal(rows);
+    expect(json.reports[0]).to.deep.equal({
+      siteId: 'ams',
+      siteName: 'Amsterdam DR',
+      collectedAt: '2026-10-01T00:00:00.000Z',
+      protectedVms: 90,
+      licenseType: 'Enterprise',
+      reportId: 'r-0-0',
+      acknowledged: true,
+      acknowledgedAt: '2026-10-01T00:01:00.000Z',
+    });
+    const empty = JSON.parse(await toJson([], [], { range, now: START }));
+    expect([empty.sites, empty.days, empty.reports]).to.deep.equal([[], [], []]);
+  });
+
+  it('lets the page breathe while it exports 400 days of 100 sites', async function () {
+    this.timeout(60_000);
+    const snapshots: UsageSnapshotRecord[] = [];
+    for (let d = 0; d < 400; d++)
+      for (let s = 0; s < 100; s++)
+        snapshots.push({
+          siteId: `zvm-${String(s).padStart(3, '0')}`,
+          siteName: `Site ${s}`,
+          at: START + d * DAY + 12 * HOUR,
+          protectedVms: 20 + ((s * 7 + d) % 300),
+          licenseType: 'Enterprise',
+          reportId: `r-${s}-${d}`,
+          acknowledgedAt: (d + s) % 11 ? START + d * DAY + 13 * HOUR : null,
+        });
+    const range = { from: START, to: START + 400 * DAY - 1 };
+    for (const format of ['csv', 'json'] as const) {
+      // Other work gets turns while the export runs: it pauses for a macrotask every 2,000 rows.
+      let turns = 0;
+      const timer = setInterval(() => turns++, 0);
+      const file = await buildExport({
+        snapshots,
+        range,
+        format,
+        allSites: true,
+        siteNames: [],
+        now: range.to,
+      });
+      clearInterval(timer);
+      expect(file.rows).to.equal(40_000);
+      expect(turns, `${format}: timers ran during the export`).to.be.greaterThan(2);
+      expect(file.text.length).to.be.greaterThan(40_000);
+    }
   });
 
   it('refuses a bad date range with a clear message', () => {
@@ -182,6 +292,15 @@ describe('manual-billing export', () => {
     expect(msg('2026-11-20', '2026-11-01')).to.equal('from (2026-11-20) is after to (2026-11-01)');
     expect(msg('2026-12-01', '2026-12-05')).to.contain('is in the future');
     expect(msg('2025-01-01', '2026-11-01')).to.contain('at most 400 days');
+    expect(msg('2026-13-01', '2026-12-05')).to.contain('from: "2026-13-01" is not a date');
+    expect(msg('2026-11-01', '')).to.contain('to: "" is not a date');
+    expect(msg('2025-10-25', '2026-11-28')).to.equal('');
+    // A range running past today ends today: future days would read as gaps in the usage.
+    const month = parseExportRange({ from: '2026-11-01', to: '2026-11-30' }, now + 5 * HOUR);
+    expect(month).to.deep.equal({
+      ok: true,
+      value: { from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 10, 29) - 1 },
+    });
     const ok = parseExportRange({ from: '2026-11-01', to: '2026-11-01' }, now);
     expect(ok).to.deep.equal({
       ok: true,
@@ -202,6 +321,16 @@ describe('manual-billing export', () => {
     );
     expect(exportFileName({ siteNames: ['../../=evil'], allSites: false, range, format: 'csv' })).to.equal(
       'zerto-usage_evil_2026-11-01_2026-11-30.csv',
+    );
+    expect(
+      exportFileName({ sites: ['Amsterdam DR'], from: range.from, to: range.to, format: 'csv' }),
+    ).to.equal('zerto-usage_amsterdam-dr_2026-11-01_2026-11-30.csv');
+    expect(exportFileName({ sites: ['a', 'b', 'c'], ...range, format: 'csv' })).to.contain('_3-sites_');
+    expect(exportFileName({ sites: 'all', ...range, format: 'json' })).to.equal(
+      'zerto-usage_all-sites_2026-11-01_2026-11-30.json',
+    );
+    expect(exportFileName({ sites: ['Zürich / Genève: "DR"'], ...range, format: 'csv' })).to.equal(
+      'zerto-usage_zurich-geneve-dr_2026-11-01_2026-11-30.csv',
     );
   });
 });

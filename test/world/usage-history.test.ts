@@ -8,6 +8,7 @@ import { markAcknowledged, pruneUsage, readUsage, recordUsage } from '../../src/
 import { parseSiteConfig } from '../../src/world/probes/index.ts';
 import { transmitOnce } from '../../src/world/poller/monitor.ts';
 import { part, settle, testClock } from '../components/harness.ts';
+import { startServers } from '../support/servers.ts';
 
 const T0 = Date.UTC(2026, 9, 1, 8);
 const snap = (siteId: string, at: number, vms: number, acked: boolean) => ({
@@ -64,6 +65,39 @@ describe('usage history', () => {
     expect(await readUsage(db, { from: T0 + HOUR, to: T0 + 2 * DAY })).to.have.length(2);
   });
 
+  it('reads a long history week by week: edges included once, sites merged in time order', async () => {
+    const db = await openBillingDb();
+    // Three sites, one snapshot every 5 hours for 30 days: across several read windows.
+    const all: ReturnType<typeof snap>[] = [];
+    for (let t = T0; t < T0 + 30 * DAY; t += 5 * HOUR)
+      for (const site of ['c', 'a', 'b']) all.push(snap(site, t, Math.floor((t - T0) / HOUR), true));
+    const tx = db.transaction('usage', 'readwrite');
+    for (const x of all) void tx.store.add(x);
+    await tx.done;
+    const every = await readUsage(db, { from: -Infinity, to: Infinity });
+    expect(every).to.have.length(all.length);
+    expect(every.every((x, i) => i === 0 || every[i - 1]!.at <= x.at)).to.equal(true);
+    const from = T0 + 35 * 5 * HOUR; // on a snapshot, in the second week: both ends are inclusive
+    const to = T0 + 21 * DAY;
+    const want = all.filter((x) => x.at >= from && x.at <= to && x.siteId !== 'c');
+    const some = await readUsage(db, { siteIds: ['b', 'a', 'a'], from, to });
+    expect(some.map((x) => x.reportId).sort()).to.deep.equal(want.map((x) => x.reportId).sort());
+    expect(some.every((x, i) => i === 0 || some[i - 1]!.at <= x.at)).to.equal(true);
+    expect(some[0]?.at).to.equal(from);
+    expect(await readUsage(db, { siteIds: ['nobody'], from: 0, to: Infinity })).to.deep.equal([]);
+    expect(await readUsage(db, { from: to, to: from })).to.deep.equal([]);
+  });
+
+  it('refuses to record a malformed snapshot', async () => {
+    const db = await openBillingDb();
+    let error = '';
+    await recordUsage(db, { ...snap('a', T0, 10, true), protectedVms: -1 }).catch((e: Error) => {
+      error = e.message;
+    });
+    expect(error).to.contain('usage.protectedVms');
+    expect(await db.count('usage')).to.equal(0);
+  });
+
   it('quarantines and reports a damaged snapshot without losing the others', async () => {
     const db = await openBillingDb();
     await recordUsage(db, snap('a', T0, 10, true));
@@ -84,6 +118,31 @@ describe('usage history', () => {
     expect((await db.getAll('quarantine')).some((q) => q.store === 'usage')).to.equal(true);
   });
 
+  it('sets a damaged snapshot aside once, however many readers meet it', async () => {
+    const db = await openBillingDb();
+    await recordUsage(db, snap('a', T0, 10, true));
+    await db.add('usage', { ...snap('a', T0 + HOUR, 1, true), acknowledgedAt: 'soon' });
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (m: string) => logged.push(m);
+    try {
+      const [one, two] = await Promise.all([
+        readUsage(db, { from: T0, to: T0 + DAY }),
+        readUsage(db, { siteIds: ['a'], from: T0, to: T0 + DAY }),
+      ]);
+      expect([one.length, two.length]).to.deep.equal([1, 1]);
+    } finally {
+      console.error = original;
+    }
+    const q = (await db.getAll('quarantine')).filter((x) => x.store === 'usage');
+    expect(q).to.have.length(1);
+    expect(q[0]?.error).to.contain('usage.acknowledgedAt');
+    expect((q[0]?.value as { acknowledgedAt: unknown }).acknowledgedAt).to.equal('soon');
+    expect(logged).to.have.length(1);
+    expect(logged[0]).to.contain('damaged usage record');
+    expect(await db.count('usage')).to.equal(1);
+  });
+
   it('drops only snapshots older than the age limit', async () => {
     const db = await openBillingDb();
     const now = T0 + 500 * DAY;
@@ -101,6 +160,70 @@ describe('usage history', () => {
     await recordUsage(db, s);
     await markAcknowledged(db, [s.reportId], T0 + DAY);
     expect((await readUsage(db, { from: 0, to: T0 + DAY }))[0]?.acknowledgedAt).to.equal(T0 + DAY);
+    // One id, or one site's only; an acknowledgement already recorded keeps its time.
+    const t = snap('b', T0 + HOUR, 3, false);
+    await recordUsage(db, t);
+    expect(await markAcknowledged(db, t.reportId, T0 + 2 * DAY, { siteId: 'a' })).to.equal(0);
+    expect(await markAcknowledged(db, t.reportId, T0 + 2 * DAY, { siteId: 'b' })).to.equal(1);
+    expect(await markAcknowledged(db, [s.reportId, t.reportId, 'unknown'], T0 + 3 * DAY)).to.equal(0);
+    expect((await readUsage(db, { from: 0, to: T0 + DAY })).map((x) => x.acknowledgedAt)).to.deep.equal([
+      T0 + DAY,
+      T0 + 2 * DAY,
+    ]);
+  });
+
+  it('marks the snapshot of a report acknowledged when the outbox sends it after an outage', async function () {
+    this.timeout(20_000);
+    const servers = await startServers();
+    try {
+      const db = await openBillingDb();
+      const parsed = parseSiteConfig({
+        siteId: 'direct-site',
+        siteName: 'Direct',
+        mode: 'direct',
+        billingUrl: servers.billingUrl,
+        protectedVms: 9,
+        policy: DEFAULT_POLICY,
+        timeoutMs: 800,
+        retries: 0,
+      });
+      if (!parsed.ok) throw new Error(parsed.error);
+      const site = { config: parsed.value, secrets: {} };
+      const clock = testClock(T0);
+      await servers.fault('error', { status: 503 });
+      const down = await transmitOnce({ db, clock, publish: () => {} }, site);
+      expect(down.result.outcome.ok).to.equal(false);
+      let usage = await readUsage(db, { from: 0, to: Infinity });
+      expect(usage.map((x) => [x.protectedVms, x.acknowledgedAt])).to.deep.equal([[9, null]]);
+      expect(usage[0]?.reportId).to.be.a('string');
+      await servers.fault('none');
+      clock.set(T0 + HOUR);
+      const up = await transmitOnce({ db, clock, publish: () => {} }, site);
+      expect(up.result.outcome.ok).to.equal(true);
+      usage = await readUsage(db, { from: 0, to: Infinity });
+      expect(usage.map((x) => x.acknowledgedAt)).to.deep.equal([T0 + HOUR, T0 + HOUR]);
+    } finally {
+      await servers.fault('none');
+      await servers.stop();
+    }
+  });
+
+  it('exports a site with no usage at all as a run of no-data days', async () => {
+    const db = await openBillingDb();
+    await recordUsage(db, snap('other', T0, 10, true));
+    const file = await exportUsage(db, {
+      siteIds: ['silent'],
+      siteNames: { silent: 'Silent DR' },
+      range: { from: Date.UTC(2026, 9, 1), to: Date.UTC(2026, 9, 4) - 1 },
+      format: 'csv',
+      now: T0 + 3 * DAY,
+    });
+    expect(file.fileName).to.equal('zerto-usage_silent-dr_2026-10-01_2026-10-03.csv');
+    expect(file.text.split('\r\n').slice(1, 4)).to.deep.equal([
+      '2026-10-01,silent,Silent DR,,0,0,no-data',
+      '2026-10-02,silent,Silent DR,,0,0,no-data',
+      '2026-10-03,silent,Silent DR,,0,0,no-data',
+    ]);
   });
 
   it('records a snapshot for every transmission that collected usage', async () => {

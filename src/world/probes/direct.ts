@@ -94,7 +94,12 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
       );
       // Reports of earlier attempts that went through now: their usage snapshots count as sent.
       const late = flushed.acked.filter((id) => id !== report.reportId);
-      if (late.length) await markAcknowledged(db, late, ctx.now());
+      if (late.length) {
+        // The history only informs the export: failing to mark it must not fail a transmission that worked.
+        await markAcknowledged(db, late, ctx.now(), { siteId: ctx.config.siteId }).catch((err: unknown) =>
+          console.error(`zerto-billing: usage history not marked acknowledged: ${String(err)}`),
+        );
+      }
       const extra = { usage: usage.value, reportId: report.reportId };
       if (flushed.acked.includes(report.reportId)) {
         steps.set({
