@@ -1,0 +1,112 @@
+// Gzip sizes of the built library (dist/lib), at gzip -9.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+export const gzipBytes = (buf: Buffer | string): number => gzipSync(buf, { level: 9 }).length;
+
+/** Files a module imports statically (`import … from "./x.js"`, `import "./x.js"`, `export … from "./x.js"`). */
+export function staticImports(code: string): string[] {
+  const out: string[] = [];
+  const re = /(?:^|[;}\n])\s*(?:import|export)\s*(?:[\w$*{}\s,]+?\s*from\s*)?["'](\.{1,2}\/[^"']+)["']/g;
+  for (const m of code.matchAll(re)) out.push(m[1]!);
+  return out;
+}
+
+/** Files a module loads lazily (`import("./x.js")`) or starts as a worker (`new URL("x.js", import.meta.url)`). */
+export function lazyLoads(code: string): string[] {
+  const out: string[] = [];
+  for (const m of code.matchAll(/\bimport\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g)) out.push(m[1]!);
+  for (const m of code.matchAll(/new URL\(\s*["']([^"':]+\.js)["']\s*,\s*import\.meta\.url\s*\)/g))
+    out.push(m[1]!.startsWith('.') ? m[1]! : `./${m[1]!}`);
+  return out;
+}
+
+export interface FileSize {
+  file: string;
+  bytes: number;
+  gzip: number;
+}
+
+export interface Sizes {
+  /** The script-tag banner and every file it imports statically (what a console loads at page load). */
+  banner: FileSize[];
+  /** Everything the banner can load later: lazy chunks and the poller worker. */
+  bannerLater: FileSize[];
+  /** Every script file of the library (see `libraryFiles`). */
+  all: FileSize[];
+  /** zerto-billing.js (every element) with everything it loads, eagerly or later. */
+  allElements: FileSize[];
+}
+
+export const sum = (files: FileSize[]): number => files.reduce((s, f) => s + f.gzip, 0);
+
+/**
+ * "Every file of the library": every .js file under dist/lib except source maps and the esm/ and types/
+ * folders (those are the same code again, unbundled for bundlers, and type declarations). That is both
+ * script-tag builds, their lazily loaded chunks and the shared worker.
+ */
+export function libraryFiles(libDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      const rel = relative(libDir, p);
+      if (e.isDirectory()) {
+        if (rel !== 'esm' && rel !== 'types') walk(p);
+      } else if (e.name.endsWith('.js')) out.push(rel);
+    }
+  };
+  walk(libDir);
+  return out.sort();
+}
+
+export function measureSizes(libDir: string): Sizes {
+  const cache = new Map<string, FileSize>();
+  const size = (rel: string): FileSize => {
+    let s = cache.get(rel);
+    if (!s) {
+      const buf = readFileSync(join(libDir, rel));
+      s = { file: rel, bytes: buf.length, gzip: gzipBytes(buf) };
+      cache.set(rel, s);
+    }
+    return s;
+  };
+  const code = (rel: string) => readFileSync(join(libDir, rel), 'utf8');
+  const resolveFrom = (from: string, spec: string) =>
+    relative(libDir, resolve(libDir, dirname(from), spec))
+      .split('\\')
+      .join('/');
+
+  /** The entry and its static imports, transitively; then what those load later, transitively. */
+  const closure = (entry: string) => {
+    const eager = new Set<string>();
+    const visit = (f: string) => {
+      if (eager.has(f) || !existsSync(join(libDir, f))) return;
+      eager.add(f);
+      for (const s of staticImports(code(f))) visit(resolveFrom(f, s));
+    };
+    visit(entry);
+    const later = new Set<string>();
+    const queue = [...eager];
+    while (queue.length) {
+      const f = queue.shift()!;
+      const next = [...lazyLoads(code(f)), ...staticImports(code(f))].map((s) => resolveFrom(f, s));
+      for (const n of next) {
+        if (eager.has(n) || later.has(n) || !existsSync(join(libDir, n))) continue;
+        later.add(n);
+        queue.push(n);
+      }
+    }
+    return { eager: [...eager].map(size), later: [...later].sort().map(size) };
+  };
+
+  const banner = closure('zerto-billing-banner.js');
+  const everything = closure('zerto-billing.js');
+  return {
+    banner: banner.eager,
+    bannerLater: banner.later,
+    all: libraryFiles(libDir).map(size),
+    allElements: [...everything.eager, ...everything.later],
+  };
+}
