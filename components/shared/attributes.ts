@@ -1,5 +1,17 @@
-import { DAY, HOUR, MINUTE, parsePolicy, SECOND, type Parsed, type Policy } from '../../src/core/index.ts';
-import { parseSiteConfig, type SiteConfig } from '../../src/world/probes/index.ts';
+// Attribute strings to a site config, at page load. Written without zod (the banner's page-load code carries
+// no schema library) but with the very rules the zod `SiteConfigSchema` applies (`policyFieldError`,
+// `CONFIG_LIMITS`, `isHttpUrl`); the poller checks what it is handed against that schema again.
+import { parsePolicy, type Policy } from '../../src/core/policy.ts';
+import { DAY, HOUR, MINUTE, SECOND } from '../../src/core/time.ts';
+import type { Parsed } from '../../src/core/validation.ts';
+import {
+  CONFIG_LIMITS,
+  DEFAULT_BILLING_URL,
+  isHttpUrl,
+  isProbeMode,
+  PROBE_MODES,
+} from '../../src/world/probes/config.ts';
+import type { SiteConfig } from '../../src/world/probes/types.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
 
@@ -25,20 +37,27 @@ export interface SiteAttributes {
   timeout: string | null;
 }
 
+/** Policy fields as the page author wrote them. */
+const POLICY_ATTRIBUTE: Record<keyof Policy, string> = {
+  interval: 'interval',
+  alertAfter: 'alert-after',
+  graceDays: 'grace-days',
+};
+
 /** Turns attribute strings into a validated site config, or one message naming each bad attribute. */
 export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
   const errors: string[] = [];
+  const duration = (name: string, text: string | null): number | undefined => {
+    if (text === null) return undefined;
+    const d = parseDuration(name, text);
+    if (!d.ok) errors.push(d.error);
+    return d.ok ? d.value : undefined;
+  };
   const policyInput: Partial<Policy> = {};
-  if (a.interval !== null) {
-    const d = parseDuration('interval', a.interval);
-    if (d.ok) policyInput.interval = d.value;
-    else errors.push(d.error);
-  }
-  if (a.alertAfter !== null) {
-    const d = parseDuration('alert-after', a.alertAfter);
-    if (d.ok) policyInput.alertAfter = d.value;
-    else errors.push(d.error);
-  }
+  const interval = duration('interval', a.interval);
+  if (interval !== undefined) policyInput.interval = interval;
+  const alertAfter = duration('alert-after', a.alertAfter);
+  if (alertAfter !== undefined) policyInput.alertAfter = alertAfter;
   if (a.graceDays !== null) {
     const n = Number(a.graceDays);
     if (a.graceDays.trim() === '' || !Number.isFinite(n))
@@ -46,46 +65,53 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
     else policyInput.graceDays = n;
   }
   const policy = parsePolicy(policyInput);
-  if (!policy.ok) errors.push(attributeNames(policy.error));
-  let timeoutMs: number | undefined;
-  if (a.timeout !== null) {
-    const d = parseDuration('timeout', a.timeout);
-    if (d.ok) timeoutMs = d.value;
-    else errors.push(d.error);
-  }
+  if (!policy.ok)
+    errors.push(
+      policy.error.replace(/policy\.(\w+): \1 /g, (_m, f: keyof Policy) => `${POLICY_ATTRIBUTE[f] ?? f}: `),
+    );
+
+  const timeoutMs = duration('timeout', a.timeout);
+  const { min: tMin, max: tMax } = CONFIG_LIMITS.timeoutMs;
+  if (timeoutMs !== undefined && !(timeoutMs >= tMin && timeoutMs <= tMax))
+    errors.push(`timeout: must be between ${tMin} ms and ${tMax / SECOND} s (got "${a.timeout}")`);
+
   let protectedVms: number | undefined;
   if (a.protectedVms !== null) {
     protectedVms = Number(a.protectedVms);
-    if (!Number.isInteger(protectedVms) || protectedVms < 0)
-      errors.push(`protected-vms: "${a.protectedVms}" is not a whole number`);
+    const { min, max } = CONFIG_LIMITS.protectedVms;
+    if (!Number.isInteger(protectedVms) || protectedVms < min || protectedVms > max)
+      errors.push(`protected-vms: "${a.protectedVms}" is not a whole number between ${min} and ${max}`);
   }
+
   const mode = a.mode ?? (a.zvmUrl ? 'zvm' : 'direct');
+  if (!isProbeMode(mode)) errors.push(`mode: "${mode}" is not one of ${PROBE_MODES.join(', ')}`);
   const siteId = a.siteId ?? (a.zvmUrl ? `zvm:${a.zvmUrl}` : null);
   if (!siteId) errors.push('site-id: required (the ZVM site identifier), unless zvm-url is given');
-  if (errors.length) return { ok: false, error: errors.join('; ') };
-  const parsed = parseSiteConfig({
-    siteId,
-    siteName: a.siteName ?? '',
-    mode,
-    ...(a.billingUrl !== null ? { billingUrl: a.billingUrl } : {}),
-    ...(a.zvmUrl !== null ? { zvmUrl: a.zvmUrl } : {}),
-    ...(protectedVms !== undefined ? { protectedVms } : {}),
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    policy: policy.ok ? policy.value : undefined,
-  });
-  return parsed.ok ? parsed : { ok: false, error: attributeNames(parsed.error) };
-}
+  else if (siteId.length > CONFIG_LIMITS.idLength)
+    errors.push(`site-id: longer than ${CONFIG_LIMITS.idLength} characters`);
+  if (a.siteName !== null && a.siteName.length > CONFIG_LIMITS.nameLength)
+    errors.push(`site-name: longer than ${CONFIG_LIMITS.nameLength} characters`);
+  for (const [name, url] of [
+    ['billing-url', a.billingUrl],
+    ['zvm-url', a.zvmUrl],
+  ] as const)
+    if (url !== null && !isHttpUrl(url)) errors.push(`${name}: must be an absolute http(s) URL`);
+  if (mode === 'zvm' && a.zvmUrl === null) errors.push('zvm-url: zvm mode needs the ZVM base URL');
 
-/** Speaks of attributes the way the page author wrote them (grace-days, not policy.graceDays). */
-function attributeNames(message: string): string {
-  return message
-    .replace(/policy\.interval/g, 'interval')
-    .replace(/policy\.alertAfter/g, 'alert-after')
-    .replace(/policy\.graceDays/g, 'grace-days')
-    .replace(/config\.siteId/g, 'site-id')
-    .replace(/config\.mode/g, 'mode')
-    .replace(/config\.billingUrl/g, 'billing-url')
-    .replace(/config\.zvmUrl/g, 'zvm-url')
-    .replace(/config\.timeoutMs/g, 'timeout')
-    .replace(/\b(graceDays|alertAfter|interval|billingUrl|zvmUrl) must/g, 'must');
+  if (errors.length || !policy.ok || !siteId || !isProbeMode(mode))
+    return { ok: false, error: errors.join('; ') };
+  return {
+    ok: true,
+    value: {
+      siteId,
+      siteName: a.siteName ?? '',
+      mode,
+      billingUrl: a.billingUrl ?? DEFAULT_BILLING_URL,
+      ...(a.zvmUrl !== null ? { zvmUrl: a.zvmUrl } : {}),
+      ...(protectedVms !== undefined ? { protectedVms } : {}),
+      policy: policy.value,
+      timeoutMs: timeoutMs ?? CONFIG_LIMITS.timeoutMs.default,
+      retries: CONFIG_LIMITS.retries.default,
+    },
+  };
 }

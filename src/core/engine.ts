@@ -1,6 +1,7 @@
 import { graceMs, type Policy } from './policy.ts';
-import type { Alert, AlertKind, FailureReason, GraceState, Site } from './schemas.ts';
-import { GRACE_STATE_VERSION } from './schemas.ts';
+import type { AlertKind } from './kinds.ts';
+import type { Alert, FailureReason, GraceState, Site } from './schemas.ts';
+import { GRACE_STATE_VERSION } from './kinds.ts';
 import { alertDescription } from './texts.ts';
 
 /**

@@ -3,6 +3,7 @@
 export * from './time.ts';
 export * from './validation.ts';
 export * from './policy.ts';
+export * from './kinds.ts';
 export * from './schemas.ts';
 export * from './texts.ts';
 export * from './engine.ts';

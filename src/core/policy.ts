@@ -1,6 +1,5 @@
-import { z } from 'zod/mini';
 import { DAY, HOUR, MINUTE, SECOND } from './time.ts';
-import { parseWith, type Parsed } from './validation.ts';
+import { preview, type Parsed } from './validation.ts';
 
 /**
  * How often a transmission is attempted, how long without success before the alert, and how many days of
@@ -28,36 +27,42 @@ export const POLICY_LIMITS = {
   graceDays: { min: 1 / 24, max: 365 },
 } as const;
 
-function bounded(field: string, unit: string, min: number, max: number) {
-  const message = `${field} must be a finite number of ${unit} between ${min} and ${max}`;
-  return z
-    .number({ error: message })
-    .check(z.refine((n) => Number.isFinite(n) && n >= min && n <= max, { error: message, abort: true }));
+const UNITS: Record<keyof Policy, string> = {
+  interval: 'milliseconds',
+  alertAfter: 'milliseconds',
+  graceDays: 'days',
+};
+const FIELDS = ['interval', 'alertAfter', 'graceDays'] as const;
+
+/**
+ * The one rule for a policy field, shared by `parsePolicy` and the zod `PolicySchema` (which checks stored
+ * states): null when the value is good, else the message.
+ */
+export function policyFieldError(field: keyof Policy, value: unknown): string | null {
+  const { min, max } = POLICY_LIMITS[field];
+  if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return null;
+  return `${field} must be a finite number of ${UNITS[field]} between ${min} and ${max}`;
 }
 
-export const PolicySchema = z.object({
-  interval: bounded('interval', 'milliseconds', POLICY_LIMITS.interval.min, POLICY_LIMITS.interval.max),
-  alertAfter: bounded(
-    'alertAfter',
-    'milliseconds',
-    POLICY_LIMITS.alertAfter.min,
-    POLICY_LIMITS.alertAfter.max,
-  ),
-  graceDays: bounded('graceDays', 'days', POLICY_LIMITS.graceDays.min, POLICY_LIMITS.graceDays.max),
-});
-
-/** Fills defaults for missing fields, then validates. Unknown fields are ignored. */
+/**
+ * Fills defaults for missing fields, then validates; unknown fields are ignored. Written without zod so that
+ * the banner's page-load code can check its attributes without carrying a schema library; `PolicySchema`
+ * applies the same rule to stored states.
+ */
 export function parsePolicy(input: unknown): Parsed<Policy> {
   if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
     return { ok: false, error: 'policy: must be an object with interval, alertAfter and graceDays' };
   }
   const given = (input ?? {}) as Partial<Record<keyof Policy, unknown>>;
-  const merged = {
-    interval: given.interval === undefined ? DEFAULT_POLICY.interval : given.interval,
-    alertAfter: given.alertAfter === undefined ? DEFAULT_POLICY.alertAfter : given.alertAfter,
-    graceDays: given.graceDays === undefined ? DEFAULT_POLICY.graceDays : given.graceDays,
-  };
-  return parseWith(PolicySchema, 'policy', merged);
+  const merged = {} as Policy;
+  const errors: string[] = [];
+  for (const field of FIELDS) {
+    const value = given[field] === undefined ? DEFAULT_POLICY[field] : given[field];
+    const error = policyFieldError(field, value);
+    if (error) errors.push(`policy.${field}: ${error} (got ${preview(value)})`);
+    else merged[field] = value as number;
+  }
+  return errors.length ? { ok: false, error: errors.join('; ') } : { ok: true, value: merged };
 }
 
 /** The grace period in milliseconds. */

@@ -1,8 +1,26 @@
 import { z } from 'zod/mini';
-import { PolicySchema } from './policy.ts';
+import { ALERT_KINDS, FAILURE_KINDS, GRACE_STATE_VERSION, PHASES } from './kinds.ts';
+import { policyFieldError, type Policy } from './policy.ts';
 
 const text = (max: number) => z.string().check(z.maxLength(max));
 const time = z.number().check(z.refine(Number.isFinite, 'must be a finite time in epoch milliseconds'));
+
+/** A policy field checked by the same rule `parsePolicy` applies (one message, naming the field). */
+function bounded(field: keyof Policy) {
+  const message = policyFieldError(field, NaN)!;
+  return z.number({ error: message }).check(
+    z.refine((n) => policyFieldError(field, n) === null, {
+      error: (issue) => policyFieldError(field, issue.input) ?? message,
+      abort: true,
+    }),
+  );
+}
+
+export const PolicySchema = z.object({
+  interval: bounded('interval'),
+  alertAfter: bounded('alertAfter'),
+  graceDays: bounded('graceDays'),
+});
 
 /** A manager (ZVM), known to the vendor as a site. */
 export const SiteSchema = z.object({
@@ -10,19 +28,6 @@ export const SiteSchema = z.object({
   name: text(200),
 });
 export type Site = z.infer<typeof SiteSchema>;
-
-/** Why a transmission failed, classified so that the operator is told what to check. */
-export const FAILURE_KINDS = [
-  'timeout', // no answer within the attempt window
-  'network', // connection refused, reset, name not resolved, CORS: the browser cannot tell which
-  'proxy', // the proxy itself failed (only where the browser names it, i.e. the extension)
-  'http', // an HTTP status outside 2xx; see `status`
-  'auth', // 401 or 403: wrong or expired credentials
-  'bad-answer', // an answer of the wrong shape: HTML, malformed JSON, missing fields, oversized
-  'rejected', // the server answered properly that it did not accept the usage (ZVM `Failed`)
-  'misconfigured', // the component's own settings cannot work (no endpoint, bad URL)
-] as const;
-export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export const FailureReasonSchema = z.object({
   kind: z.enum(FAILURE_KINDS),
@@ -36,12 +41,6 @@ export const OutcomeSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), at: time, reason: FailureReasonSchema }),
 ]);
 export type Outcome = z.infer<typeof OutcomeSchema>;
-
-export const PHASES = ['unknown', 'ok', 'warning', 'disconnected'] as const;
-export type Phase = (typeof PHASES)[number];
-
-export const ALERT_KINDS = ['usage-not-sent', 'vra-disconnected'] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const AlertSchema = z.object({
   id: text(300),
@@ -60,8 +59,6 @@ export type Alert = z.infer<typeof AlertSchema>;
 /** `reading` is null when the clock gave no usable time at all (NaN, Infinity). */
 export const ClockRollbackSchema = z.object({ reading: z.nullable(time), latest: time });
 export type ClockRollback = z.infer<typeof ClockRollbackSchema>;
-
-export const GRACE_STATE_VERSION = 1;
 
 export const GraceStateSchema = z.object({
   v: z.literal(GRACE_STATE_VERSION),

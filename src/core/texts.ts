@@ -1,4 +1,4 @@
-import type { AlertKind } from './schemas.ts';
+import type { AlertKind } from './kinds.ts';
 
 /**
  * What the operator reads, as data first (so that a console can translate or restyle it) and then in

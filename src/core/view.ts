@@ -1,5 +1,6 @@
 import { reduce } from './engine.ts';
-import type { Alert, GraceState, Phase, Site } from './schemas.ts';
+import type { Phase } from './kinds.ts';
+import type { Alert, GraceState, Site } from './schemas.ts';
 import type { Message, Remaining } from './texts.ts';
 import { DAY, HOUR } from './time.ts';
 

@@ -1,5 +1,14 @@
 import { z } from 'zod/mini';
 import {
+  CONFIG_LIMITS,
+  DEFAULT_BILLING_URL,
+  httpUrlMessage,
+  isHttpUrl,
+  PROBE_MODES,
+  type ProbeMode,
+} from './config.ts';
+
+import {
   parseWith,
   PolicySchema,
   type FailureReason,
@@ -9,40 +18,34 @@ import {
   type Site,
 } from '../../core/index.ts';
 
-export const PROBE_MODES = ['zvm', 'direct', 'reachability', 'custom'] as const;
-export type ProbeMode = (typeof PROBE_MODES)[number];
+export * from './config.ts';
 
-/** The vendor's billing host. */
-export const DEFAULT_BILLING_URL = 'https://autologs.zerto.com';
-
-const httpUrl = (field: string) =>
-  z.string().check(
-    z.refine((s) => {
-      try {
-        const u = new URL(s);
-        return u.protocol === 'https:' || u.protocol === 'http:';
-      } catch {
-        return false;
-      }
-    }, `${field} must be an absolute http(s) URL`),
-  );
+const httpUrl = (field: string) => z.string().check(z.refine(isHttpUrl, httpUrlMessage(field)));
 
 /** Everything about one watched site that can be written down (no secrets, no functions). */
 export const SiteConfigSchema = z.object({
-  siteId: z.string().check(z.minLength(1, 'site id must not be empty'), z.maxLength(200)),
-  siteName: z._default(z.string().check(z.maxLength(200)), ''),
+  siteId: z.string().check(z.minLength(1, 'site id must not be empty'), z.maxLength(CONFIG_LIMITS.idLength)),
+  siteName: z._default(z.string().check(z.maxLength(CONFIG_LIMITS.nameLength)), ''),
   mode: z.enum(PROBE_MODES),
   /** ZVM REST API base, e.g. https://zvm.example:9669 (zvm mode; in direct mode the source of usage counts). */
   zvmUrl: z.optional(httpUrl('zvmUrl')),
   /** Billing endpoint base (direct mode) or the host to reach (reachability). */
   billingUrl: z._default(httpUrl('billingUrl'), DEFAULT_BILLING_URL),
   /** Protected VM count to report in direct mode when no ZVM or provider gives one. */
-  protectedVms: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1_000_000))),
+  protectedVms: z.optional(
+    z.number().check(z.int(), z.gte(CONFIG_LIMITS.protectedVms.min), z.lte(CONFIG_LIMITS.protectedVms.max)),
+  ),
   policy: PolicySchema,
   /** Milliseconds before one request is abandoned. */
-  timeoutMs: z._default(z.number().check(z.gte(100), z.lte(120_000)), 10_000),
+  timeoutMs: z._default(
+    z.number().check(z.gte(CONFIG_LIMITS.timeoutMs.min), z.lte(CONFIG_LIMITS.timeoutMs.max)),
+    CONFIG_LIMITS.timeoutMs.default,
+  ),
   /** Extra tries inside one attempt window, with exponential backoff and jitter. */
-  retries: z._default(z.number().check(z.int(), z.gte(0), z.lte(5)), 2),
+  retries: z._default(
+    z.number().check(z.int(), z.gte(CONFIG_LIMITS.retries.min), z.lte(CONFIG_LIMITS.retries.max)),
+    CONFIG_LIMITS.retries.default,
+  ),
 });
 export type SiteConfig = z.infer<typeof SiteConfigSchema>;
 export type SiteConfigInput = z.input<typeof SiteConfigSchema>;
