@@ -1,13 +1,16 @@
 import { html, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { DAY, HOUR, messageText, type GraceView, type Phase } from '../../src/core/index.ts';
+import type { Phase } from '../../src/core/kinds.ts';
+import { messageText } from '../../src/core/texts.ts';
+import { DAY, HOUR } from '../../src/core/time.ts';
+import type { GraceView } from '../../src/core/view.ts';
 import type { ProbeResult } from '../../src/world/probes/index.ts';
 import { fire, fireTestResult } from '../shared/events.ts';
 import { formatAgo, formatDeadline, within } from '../shared/format.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { hostStyles } from '../shared/tokens.ts';
-import { renderResult } from '../export/result.ts';
 import type { ExportFile } from '../../src/export/index.ts';
+import type { renderResult } from '../export/result.ts';
 import { bannerStyles } from './banner.styles.ts';
 
 const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconnected: 2 };
@@ -61,7 +64,8 @@ export class ZertoBillingBanner extends SiteBoundElement {
   @state() private testing = false;
   @state() private testResult: ProbeResult | null = null;
   @state() private exporting = false;
-  @state() private exported: ExportFile | null = null;
+  /** The quick export's file and how to show it (both from its chunk, loaded on the first click). */
+  @state() private exported: { file: ExportFile; render: typeof renderResult } | null = null;
   @state() private exportError = '';
   /** Text for the assertive live region: set once per escalation, never per tick. */
   @state() private alertText = '';
@@ -204,7 +208,7 @@ export class ZertoBillingBanner extends SiteBoundElement {
                 </button>`
           }
         </div>
-        ${this.exported ? renderResult(this.exported, this.renderRoot as ShadowRoot) : nothing}
+        ${this.exported ? this.exported.render(this.exported.file, this.renderRoot as ShadowRoot) : nothing}
         ${this.exportError ? html`<p class="message" role="alert">${this.exportError}</p>` : nothing}
       </div>
       ${collapse}
@@ -249,8 +253,11 @@ export class ZertoBillingBanner extends SiteBoundElement {
     this.exportError = '';
     try {
       // Loaded on demand: the export is not part of what a console loads for the banner.
-      const { quickExport } = await import('../export/quick-export.ts');
-      this.exported = await quickExport(this.renderRoot as ShadowRoot, v, this.now());
+      const { quickExport, renderResult } = await import('../export/quick-export.ts');
+      this.exported = {
+        file: await quickExport(this.renderRoot as ShadowRoot, v, this.now()),
+        render: renderResult,
+      };
     } catch (err) {
       this.exportError = `The export failed: ${err instanceof Error ? err.message : String(err)}`;
     } finally {

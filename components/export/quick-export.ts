@@ -1,8 +1,11 @@
-import { DAY, type GraceView } from '../../src/core/index.ts';
+import { DAY } from '../../src/core/time.ts';
+import type { GraceView } from '../../src/core/view.ts';
 import { dayKey, parseExportRange, MAX_RANGE_DAYS, type ExportFile } from '../../src/export/index.ts';
 import { exportUsage } from '../../src/world/export-usage.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { offerDownload } from './download.ts';
+
+export { renderResult } from './result.ts';
 
 /**
  * The export behind the disconnection notice's button: this site, CSV, from a day before the last success

@@ -1,4 +1,4 @@
-import { formatRemaining, type Remaining } from '../../src/core/index.ts';
+import { formatRemaining, type Remaining } from '../../src/core/texts.ts';
 
 /** dateStyle cannot be combined with timeZoneName, so the parts are spelled out. */
 export const DEADLINE_FORMAT: Intl.DateTimeFormatOptions = {

@@ -1,6 +1,7 @@
 import { LitElement, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { viewOf, type Clock, type GraceView } from '../../src/core/index.ts';
+import type { Clock } from '../../src/core/time.ts';
+import { viewOf, type GraceView } from '../../src/core/view.ts';
 import { systemClock } from '../../src/world/clock.ts';
 import { watchSite, type SiteHandle } from '../../src/world/client.ts';
 import type { CustomProbeFn, SiteConfig, UsageProvider } from '../../src/world/probes/index.ts';
@@ -122,7 +123,7 @@ export abstract class SiteBoundElement extends LitElement {
       console.error(`<${this.localName}>: ignored an external state that is not JSON`);
       return;
     }
-    this.handle.accept(state);
+    void this.handle.accept(state);
   };
 
   private scheduleRefresh(): void {

@@ -1,19 +1,16 @@
-import { parseGraceState, type Clock, type GraceState } from '../core/index.ts';
+// The page's side of a watched site, as light as page-load code can be. It holds the site's state, hears
+// every change, and leaves the heavy work (storage, zod validation, probes, polling) to the origin's shared
+// worker, or, where that cannot run (a CSP without `worker-src`, an injected clock, a custom probe), to
+// `page-host.ts`, which is loaded on demand. Nothing here imports zod or idb, or makes a request.
+import type { GraceState } from '../core/schemas.ts';
+import type { Clock } from '../core/time.ts';
 import { systemClock } from './clock.ts';
-import { onState } from './poller/channel.ts';
-import { Monitor, transmitOnce } from './poller/monitor.ts';
+import type * as PageHost from './page-host.ts';
 import type { FromWorker, ToWorker } from './poller/protocol.ts';
 import { workerUrl } from './poller/worker-url.ts';
-import {
-  probeFor,
-  type ProbeExtras,
-  type ProbeResult,
-  type SiteConfig,
-  type SiteSecrets,
-  type TestStep,
-} from './probes/index.ts';
-import { openBillingDb, requestPersistence, type Db } from './storage/db.ts';
-import { readState } from './storage/repo.ts';
+import type { ProbeExtras, ProbeResult, SiteConfig, SiteSecrets, TestStep } from './probes/index.ts';
+import { storageConfig, WORKER_PREFIX } from './storage/config.ts';
+import { requestPersistence } from './storage/persist.ts';
 
 export interface WatchOptions {
   config: SiteConfig;
@@ -29,6 +26,10 @@ export interface WatchOptions {
 
 export type HandleStatus = 'loading' | 'ready' | 'damaged' | 'failed';
 
+/** The part that runs in the page when the worker cannot, and the on-demand actions: loaded once, lazily. */
+export const loadPageHost = (): Promise<typeof PageHost> => (pageHost ??= import('./page-host.ts'));
+let pageHost: Promise<typeof PageHost> | undefined;
+
 /**
  * The page's view of one site: the stored state read at once, every later change heard live (from this tab,
  * other tabs, or the shared worker), and the on-demand actions. The polling itself happens wherever this
@@ -41,23 +42,20 @@ export class SiteHandle {
   problem: string | null = null;
   readonly ready: Promise<void>;
   private readonly listeners = new Set<(h: SiteHandle) => void>();
-  private readonly offState: () => void;
   private closed = false;
   private release: (() => void) | null = null;
+  private port: MessagePort | null = null;
 
   constructor(readonly options: WatchOptions) {
-    this.offState = onState((s) => {
-      if (s.site.id !== this.options.config.siteId || this.closed) return;
-      if (this.state && s.latestSeen < this.state.latestSeen && s.phase === this.state.phase) return;
-      this.state = s;
-      if (this.status !== 'damaged') this.status = 'ready';
-      this.emit();
-    });
     this.ready = this.load();
   }
 
   get clock(): Clock {
     return this.options.clock ?? systemClock;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   subscribe(listener: (h: SiteHandle) => void): () => void {
@@ -67,11 +65,8 @@ export class SiteHandle {
 
   /** "Test usage transmission": runs in this tab, applies the outcome, and every tab hears it. */
   async test(onStep?: (s: TestStep) => void, signal?: AbortSignal): Promise<ProbeResult> {
-    const db = await openBillingDb();
-    const { result, state } = await transmitOnce({ db, clock: this.clock }, this.watched(), {
-      ...(onStep ? { onStep } : {}),
-      ...(signal ? { signal } : {}),
-    });
+    const host = await loadPageHost();
+    const { result, state } = await host.testTransmission(this.clock, this.watched(), onStep, signal);
     this.state = state;
     this.emit();
     return result;
@@ -79,18 +74,14 @@ export class SiteHandle {
 
   /** "Test connection": can the billing host be reached at all? Changes no state. */
   async checkReachability(onStep?: (s: TestStep) => void): Promise<ProbeResult> {
-    const db = await openBillingDb();
-    return probeFor('reachability', db).transmit({
-      config: { ...this.options.config, mode: 'reachability', retries: 0 },
-      secrets: {},
-      now: this.clock,
-      ...(onStep ? { onStep } : {}),
-    });
+    const host = await loadPageHost();
+    return host.checkReachability(this.options.config, this.clock, onStep);
   }
 
-  /** Takes a state pushed from elsewhere (validated); ignored unless it is this site's. */
-  accept(input: unknown): boolean {
-    const parsed = parseGraceState(input);
+  /** Takes a state pushed from elsewhere, validated by the engine's schema; ignored unless it is this site's. */
+  async accept(input: unknown): Promise<boolean> {
+    const host = await loadPageHost();
+    const parsed = host.parseExternalState(input);
     if (!parsed.ok) {
       console.error(`zerto-billing: ignored an external state: ${parsed.error}`);
       return false;
@@ -102,20 +93,46 @@ export class SiteHandle {
     return true;
   }
 
+  /** A later state heard from the poller; an older one of the same phase (a slow message) is ignored. */
+  receive(s: GraceState): void {
+    if (this.closed || s.site.id !== this.options.config.siteId) return;
+    if (this.state && s.latestSeen < this.state.latestSeen && s.phase === this.state.phase) return;
+    this.state = s;
+    if (this.status !== 'damaged') this.status = 'ready';
+    this.emit();
+  }
+
+  /** The stored state, read when watching began; a state heard meanwhile wins when it is newer. */
+  settle(stored: GraceState | null, status: HandleStatus, problem: string | null): void {
+    if (this.closed) return;
+    if (stored && (!this.state || stored.latestSeen >= this.state.latestSeen)) this.state = stored;
+    this.status = status;
+    this.problem = problem;
+    this.emit();
+  }
+
+  fail(problem: string): void {
+    if (this.closed) return;
+    this.status = 'failed';
+    this.problem = problem;
+    this.emit();
+  }
+
   /** Asks the poller to re-check now (after the clock was moved, for instance). */
   wake(): void {
-    void hosts.wake(this.options);
+    if (this.port)
+      this.port.postMessage({ type: 'wake', siteId: this.options.config.siteId } satisfies ToWorker);
+    else if (this.release) void loadPageHost().then((h) => h.wakeInPage(this));
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.offState();
     this.listeners.clear();
     this.release?.();
   }
 
-  private watched() {
+  watched(): { config: SiteConfig; secrets: SiteSecrets; extras?: ProbeExtras } {
     return {
       config: this.options.config,
       secrets: this.options.secrets ?? {},
@@ -135,22 +152,21 @@ export class SiteHandle {
 
   private async load(): Promise<void> {
     if (this.options.passive) return;
+    const link = needsPage(this.options) ? null : await connectWorker();
+    if (this.closed) return;
+    if (link) {
+      this.port = link.port;
+      this.release = link.serve(this);
+      return;
+    }
     try {
-      const db = await openBillingDb();
-      const c = this.options.config;
-      const read = await readState(db, { id: c.siteId, name: c.siteName }, c.policy, this.clock());
+      const host = await loadPageHost();
       if (this.closed) return;
-      // A newer state may already have arrived on the channel while reading.
-      if (read.status !== 'absent' && (!this.state || read.state.latestSeen >= this.state.latestSeen))
-        this.state = read.state;
-      this.status = read.status === 'damaged' ? 'damaged' : 'ready';
-      this.problem = read.status === 'damaged' ? read.error : null;
-      this.emit();
-      if (!this.closed) this.release = await hosts.watch(this.options, db);
+      const release = await host.watchInPage(this);
+      if (this.closed) release();
+      else this.release = release;
     } catch (err) {
-      this.status = 'failed';
-      this.problem = `storage unavailable: ${err instanceof Error ? err.message : String(err)}`;
-      this.emit();
+      this.fail(`the in-page poller could not load: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 }
@@ -160,99 +176,111 @@ export function watchSite(options: WatchOptions): SiteHandle {
   return new SiteHandle(options);
 }
 
-/** Reads a state pushed from elsewhere (the extension's service worker, a test). */
-export function acceptState(input: unknown): GraceState | null {
-  const p = parseGraceState(input);
-  return p.ok ? p.value : null;
+/** Sites whose state only the page has: its own clock, or a function that cannot be sent to a worker. */
+function needsPage(o: WatchOptions): boolean {
+  return (
+    o.preferWorker === false ||
+    !!o.clock ||
+    !!o.extras?.custom ||
+    !!o.extras?.usageProvider ||
+    o.config.mode === 'custom'
+  );
 }
 
-/** Where this page's sites are polled: the origin's shared worker, or a monitor in this page. */
-class Hosts {
-  private worker: Promise<MessagePort | null> | null = null;
-  private readonly monitors = new Map<Clock, Monitor>();
-  private readonly refs = new Map<string, number>();
+/** This page's connection to the origin's shared worker, and the handles it serves, by site. */
+class WorkerLink {
+  private readonly served = new Map<string, Set<SiteHandle>>();
 
-  async watch(o: WatchOptions, db: Db): Promise<() => void> {
-    const id = o.config.siteId;
-    this.refs.set(id, (this.refs.get(id) ?? 0) + 1);
-    const port = this.needsPage(o) ? null : await this.connectWorker();
-    const site = { config: o.config, secrets: o.secrets ?? {}, ...(o.extras ? { extras: o.extras } : {}) };
-    if (port)
-      port.postMessage({ type: 'watch', config: o.config, secrets: o.secrets ?? {} } satisfies ToWorker);
-    else this.monitorFor(o.clock ?? systemClock, db).watch(site);
+  constructor(readonly port: MessagePort) {}
+
+  serve(handle: SiteHandle): () => void {
+    const id = handle.options.config.siteId;
+    const set = this.served.get(id) ?? new Set();
+    this.served.set(id, set);
+    set.add(handle);
+    // Sent for every handle: the worker answers each watch with the stored state, so a late one gets it too.
+    this.port.postMessage({
+      type: 'watch',
+      config: handle.options.config,
+      secrets: handle.options.secrets ?? {},
+    } satisfies ToWorker);
     return () => {
-      const n = (this.refs.get(id) ?? 1) - 1;
-      this.refs.set(id, n);
-      if (n > 0) return;
-      this.refs.delete(id);
-      if (port) port.postMessage({ type: 'unwatch', siteId: id } satisfies ToWorker);
-      else this.monitors.get(o.clock ?? systemClock)?.unwatch(id);
+      set.delete(handle);
+      if (set.size > 0) return;
+      this.served.delete(id);
+      this.port.postMessage({ type: 'unwatch', siteId: id } satisfies ToWorker);
     };
   }
 
-  async wake(o: WatchOptions): Promise<void> {
-    const port = this.needsPage(o) ? null : await this.worker;
-    if (port) port.postMessage({ type: 'wake', siteId: o.config.siteId } satisfies ToWorker);
-    else this.monitors.get(o.clock ?? systemClock)?.wake(o.config.siteId);
-  }
-
-  /** The page's in-page monitors (tests read which sites this page leads). */
-  get pageMonitors(): Monitor[] {
-    return [...this.monitors.values()];
-  }
-
-  private needsPage(o: WatchOptions): boolean {
-    return (
-      o.preferWorker === false ||
-      !!o.clock ||
-      !!o.extras?.custom ||
-      !!o.extras?.usageProvider ||
-      o.config.mode === 'custom'
-    );
-  }
-
-  private monitorFor(clock: Clock, db: Db): Monitor {
-    let m = this.monitors.get(clock);
-    if (!m) {
-      m = new Monitor({ db, clock });
-      this.monitors.set(clock, m);
+  /**
+   * The worker is this origin's own script and validates every state with the engine's zod schema before it
+   * sends one; the page checks the envelope, so that a message of another shape is dropped, not rendered.
+   */
+  receive(data: unknown): void {
+    const msg = data as FromWorker | null;
+    if (msg?.type === 'hello') return;
+    if (!msg || typeof msg !== 'object' || typeof msg.siteId !== 'string') {
+      console.error('zerto-billing: ignored a poller message of an unknown shape');
+      return;
     }
-    return m;
-  }
-
-  /** Connects to the shared worker, or resolves null where the browser or the page's CSP does not allow it. */
-  private connectWorker(): Promise<MessagePort | null> {
-    this.worker ??= new Promise<MessagePort | null>((resolve) => {
-      if (typeof SharedWorker === 'undefined') return resolve(null);
-      let worker: SharedWorker;
-      try {
-        worker = new SharedWorker(trustedWorkerUrl(workerUrl()) as string, {
-          type: 'module',
-          name: 'zerto-billing-poller',
-        });
-      } catch {
-        return resolve(null); // blocked synchronously (CSP, sandboxed frame): the page polls instead
-      }
-      const timer = setTimeout(() => resolve(null), 3000);
-      worker.onerror = () => {
-        clearTimeout(timer);
-        resolve(null);
-      };
-      worker.port.onmessage = (e: MessageEvent) => {
-        const msg = e.data as FromWorker;
-        if (msg?.type === 'hello') {
-          clearTimeout(timer);
-          resolve(worker.port);
-        } else if (msg?.type === 'error')
-          console.error(`zerto-billing: poller refused a site: ${msg.message}`);
-      };
-      worker.port.start();
-    });
-    return this.worker;
+    const handles = this.served.get(msg.siteId) ?? new Set<SiteHandle>();
+    if (msg.type === 'error') {
+      console.error(`zerto-billing: the poller refused site ${msg.siteId}: ${msg.message}`);
+      for (const h of handles) h.fail(msg.message);
+      return;
+    }
+    if (msg.type !== 'state') return;
+    const state = msg.state;
+    if (state !== null && (typeof state !== 'object' || state.v !== 1 || state.site?.id !== msg.siteId)) {
+      console.error('zerto-billing: ignored a poller state of an unknown shape');
+      return;
+    }
+    for (const h of handles) {
+      if (msg.initial) h.settle(state, msg.status, msg.problem);
+      else if (state) h.receive(state);
+    }
   }
 }
 
-export const hosts = new Hosts();
+const links = new Map<string, Promise<WorkerLink | null>>();
+
+/**
+ * Connects to the shared worker of this origin and database, or resolves null where the browser or the
+ * page's CSP does not allow it.
+ */
+function connectWorker(): Promise<WorkerLink | null> {
+  const dbName = storageConfig.dbName;
+  let link = links.get(dbName);
+  if (link) return link;
+  link = new Promise<WorkerLink | null>((resolve) => {
+    if (typeof SharedWorker === 'undefined') return resolve(null);
+    let w: SharedWorker;
+    try {
+      w = new SharedWorker(trustedWorkerUrl(workerUrl()) as string, {
+        type: 'module',
+        name: WORKER_PREFIX + dbName,
+      });
+    } catch {
+      return resolve(null); // blocked synchronously (CSP, sandboxed frame): the page polls instead
+    }
+    const timer = setTimeout(() => resolve(null), 3000);
+    w.onerror = () => {
+      clearTimeout(timer);
+      resolve(null);
+    };
+    const linked = new WorkerLink(w.port);
+    w.port.onmessage = (e: MessageEvent) => {
+      if ((e.data as FromWorker | null)?.type === 'hello') {
+        clearTimeout(timer);
+        resolve(linked);
+      }
+      linked.receive(e.data);
+    };
+    w.port.start();
+  });
+  links.set(dbName, link);
+  return link;
+}
 
 interface TrustedTypesLike {
   createPolicy(

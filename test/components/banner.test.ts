@@ -2,6 +2,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { DAY, HOUR } from '../../src/core/index.ts';
 import type { StateChangeDetail, ZertoBillingBanner } from '../../components/index.ts';
 import { DEADLINE_FORMAT } from '../../components/shared/format.ts';
+import { until } from '../world/frames.ts';
 import {
   mountBanner,
   part,
@@ -316,6 +317,8 @@ describe('<zerto-billing-banner external> (fed by the extension)', () => {
       document.dispatchEvent(
         new CustomEvent('zerto-billing-external-state', { detail: '{"state": {"v": 1, "broken": true}}' }),
       );
+      // The schema that checks it loads on demand: the refusal is reported once it has.
+      await until(() => errors.length > 0, 5000, 'the malformed state to be refused');
       expect(el.view).to.equal(null);
       expect(errors).to.have.length(1);
     } finally {
@@ -324,6 +327,7 @@ describe('<zerto-billing-banner external> (fed by the extension)', () => {
     document.dispatchEvent(
       new CustomEvent('zerto-billing-external-state', { detail: JSON.stringify({ state: fed }) }),
     );
+    await until(() => el.view !== null, 5000, 'the fed state to be taken');
     await el.updateComplete;
     expect(part(el, 'countdown')?.textContent).to.equal('within 11 days');
   });

@@ -44,6 +44,24 @@ describe('host pages', () => {
     expect(text).to.contain('within 12 days');
   });
 
+  it('reads the stored state through the shared worker: the page itself loads no storage, zod or probe code', async () => {
+    const site = uniqueSite('Light console');
+    const now = Date.now();
+    await seed(site, now - 4 * DAY, now);
+    const win = await openPage('/test/fixtures/script-tag.html', {
+      'site-id': site.id,
+      'billing-url': 'http://127.0.0.1:9',
+    });
+    expect(await bannerText(win, /within 12 days/)).to.contain('within 12 days');
+    // Unbundled here, every module the page imported is a request of its own.
+    const fetched = win.performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
+    expect(fetched.some((p) => p.endsWith('/components/banner/zerto-billing-banner.ts'))).to.equal(true);
+    const heavy = fetched.filter((p) =>
+      /page-host|\/zod\/|\/idb\/|\/probes\/(?!config|types)|storage\/(db|repo)/.test(p),
+    );
+    expect(heavy).to.deep.equal([]);
+  });
+
   it('shows a stored disconnection in a page holding only the script tag and the element', async () => {
     const site = uniqueSite('Tag-only console');
     const now = Date.now();

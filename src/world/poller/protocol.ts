@@ -1,3 +1,5 @@
+import type { GraceState } from '../../core/schemas.ts';
+import type { HandleStatus } from '../client.ts';
 import type { SiteConfig, SiteSecrets } from '../probes/index.ts';
 
 /** Messages between a page and the shared poller worker. */
@@ -6,4 +8,20 @@ export type ToWorker =
   | { type: 'unwatch'; siteId: string }
   | { type: 'wake'; siteId?: string };
 
-export type FromWorker = { type: 'hello' } | { type: 'error'; message: string };
+export type FromWorker =
+  | { type: 'hello' }
+  /** The site's config was refused. */
+  | { type: 'error'; siteId: string; message: string }
+  /**
+   * A site's state, validated by the worker. `initial` answers a watch with what storage holds (null when
+   * nothing: unknown until the first check), with `status` and `problem` saying whether it was damaged.
+   */
+  | { type: 'state'; siteId: string; state: GraceState; initial?: false }
+  | {
+      type: 'state';
+      siteId: string;
+      state: GraceState | null;
+      initial: true;
+      status: Exclude<HandleStatus, 'loading'>;
+      problem: string | null;
+    };

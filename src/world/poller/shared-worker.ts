@@ -1,17 +1,33 @@
 /// <reference lib="webworker" />
-// The origin's one background poller: every tab connects to it and hands over the sites it shows.
+// The origin's one background poller: every tab connects to it and hands over the sites it shows. It reads
+// and validates the stored state, polls, and sends each tab every change of the sites it watches (its own
+// checks and those other tabs publish), so that a page itself never opens storage or loads zod.
 import { systemClock } from '../clock.ts';
 import { parseSiteConfig } from '../probes/index.ts';
-import { openBillingDb, requestPersistence } from '../storage/db.ts';
+import { WORKER_PREFIX } from '../storage/config.ts';
+import { openBillingDb, requestPersistence, storageConfig } from '../storage/db.ts';
+import { readState } from '../storage/repo.ts';
+import { onState } from './channel.ts';
 import { Monitor } from './monitor.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 declare const self: SharedWorkerGlobalScope;
 
-const monitor = openBillingDb().then((db) => new Monitor({ db, clock: systemClock }));
+// Named after its database by the pages (client.ts): one worker per origin and database.
+if (self.name.startsWith(WORKER_PREFIX) && self.name.length > WORKER_PREFIX.length)
+  storageConfig.dbName = self.name.slice(WORKER_PREFIX.length);
+
+const db = openBillingDb();
+const monitor = db.then((d) => new Monitor({ db: d, clock: systemClock }));
 void requestPersistence();
 /** Which ports watch which sites, so that a site stops being polled when its last tab is gone. */
 const watchers = new Map<string, Set<MessagePort>>();
+
+// Every state of a watched site, validated on the channel or produced here, goes to the ports that watch it.
+onState((state) => {
+  for (const port of watchers.get(state.site.id) ?? [])
+    port.postMessage({ type: 'state', siteId: state.site.id, state } satisfies FromWorker);
+});
 
 self.onconnect = (e: MessageEvent) => {
   const port = e.ports[0];
@@ -30,14 +46,29 @@ async function handle(port: MessagePort, msg: ToWorker): Promise<void> {
   if (msg?.type === 'watch') {
     const parsed = parseSiteConfig(msg.config);
     if (!parsed.ok) {
-      port.postMessage({ type: 'error', message: parsed.error } satisfies FromWorker);
+      const siteId = typeof msg.config?.siteId === 'string' ? msg.config.siteId : '';
+      port.postMessage({ type: 'error', siteId, message: parsed.error } satisfies FromWorker);
       return;
     }
-    const id = parsed.value.siteId;
-    const set = watchers.get(id) ?? new Set();
+    const c = parsed.value;
+    const set = watchers.get(c.siteId) ?? new Set();
     set.add(port);
-    watchers.set(id, set);
-    m.watch({ config: parsed.value, secrets: { ...msg.secrets } });
+    watchers.set(c.siteId, set);
+    try {
+      const read = await readState(await db, { id: c.siteId, name: c.siteName }, c.policy, systemClock());
+      port.postMessage({
+        type: 'state',
+        siteId: c.siteId,
+        initial: true,
+        state: read.status === 'absent' ? null : read.state,
+        status: read.status === 'damaged' ? 'damaged' : 'ready',
+        problem: read.status === 'damaged' ? read.error : null,
+      } satisfies FromWorker);
+    } catch (err) {
+      const message = `storage unavailable: ${err instanceof Error ? err.message : String(err)}`;
+      port.postMessage({ type: 'error', siteId: c.siteId, message } satisfies FromWorker);
+    }
+    m.watch({ config: c, secrets: { ...msg.secrets } });
   } else if (msg?.type === 'unwatch') {
     const set = watchers.get(msg.siteId);
     set?.delete(port);

@@ -1,10 +1,11 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { storageConfig } from './config.ts';
 
 /**
  * One database per origin (the page's, or the extension's). Values are stored as plain objects and validated
  * on every read (see repo.ts): nothing read from here is trusted as it is.
  */
-export const DB_NAME = 'zerto-billing';
+export { DB_NAME, storageConfig } from './config.ts';
 export const DB_VERSION = 2;
 
 export interface OutboxRecord {
@@ -77,9 +78,6 @@ const upgrades: Array<(db: IDBPDatabase<BillingDB>) => void> = [
 
 const opened = new Map<string, Promise<Db>>();
 
-/** Which database this context uses (tests give each file its own). */
-export const storageConfig = { dbName: DB_NAME };
-
 /** Opens (once per name and context) and upgrades the database. */
 export function openBillingDb(name = storageConfig.dbName): Promise<Db> {
   let p = opened.get(name);
@@ -103,13 +101,4 @@ export function openBillingDb(name = storageConfig.dbName): Promise<Db> {
   return p;
 }
 
-/** Asks the browser not to evict this origin's data under storage pressure. */
-export async function requestPersistence(): Promise<boolean> {
-  try {
-    if (typeof navigator === 'undefined' || !navigator.storage?.persist) return false;
-    if (await navigator.storage.persisted()) return true;
-    return await navigator.storage.persist();
-  } catch {
-    return false;
-  }
-}
+export { requestPersistence } from './persist.ts';
