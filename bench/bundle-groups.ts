@@ -7,7 +7,7 @@
 //  - "share": the chunk's real gzip size split in proportion to "alone": these add up to the chunk.
 import { relative, resolve } from 'node:path';
 import { build, minify, type Rollup } from 'vite';
-import { builtWorkerUrl } from '../scripts/vite-plugins.ts';
+import { scriptTagConfig } from '../scripts/lib-build.ts';
 import { gzipBytes } from './sizes.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -47,27 +47,12 @@ interface ChunkReport {
   groups: Group[];
 }
 
+// Built as scripts/build.ts builds a script tag (the same settings), in memory.
+const config = scriptTagConfig(name, entry, 'dist/unused');
 const out = (await build({
-  root,
-  configFile: false,
+  ...config,
   logLevel: 'silent',
-  base: './',
-  plugins: [builtWorkerUrl()],
-  worker: { format: 'es', plugins: () => [builtWorkerUrl()] },
-  esbuild: { legalComments: 'none' },
-  build: {
-    write: false,
-    target: 'es2022',
-    minify: true,
-    sourcemap: false,
-    reportCompressedSize: false,
-    lib: { entry: { [name]: entry }, formats: ['es'], fileName: (_f, n) => `${n}.js` },
-    // As scripts/build.ts builds a script tag: shared code stays in the entry, parts loaded on demand import it.
-    rollupOptions: {
-      preserveEntrySignatures: 'allow-extension',
-      output: { chunkFileNames: `chunks/${name}-[name]-[hash].js` },
-    },
-  },
+  build: { ...config.build, write: false, sourcemap: false },
 })) as Rollup.RollupOutput | Rollup.RollupOutput[];
 
 const chunks = (Array.isArray(out) ? out : [out]).flatMap((o) =>

@@ -16,8 +16,9 @@ export function staticImports(code: string): string[] {
 /** Files a module loads lazily (`import("./x.js")`) or starts as a worker (`new URL("x.js", import.meta.url)`). */
 export function lazyLoads(code: string): string[] {
   const out: string[] = [];
-  for (const m of code.matchAll(/\bimport\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g)) out.push(m[1]!);
-  for (const m of code.matchAll(/new URL\(\s*["']([^"':]+\.js)["']\s*,\s*import\.meta\.url\s*\)/g))
+  // Quoted with ' " or ` (a full minifier writes template literals).
+  for (const m of code.matchAll(/\bimport\(\s*["'`](\.{1,2}\/[^"'`]+)["'`]\s*\)/g)) out.push(m[1]!);
+  for (const m of code.matchAll(/new URL\(\s*["'`]([^"'`:]+\.js)["'`]\s*,\s*import\.meta\.url\s*\)/g))
     out.push(m[1]!.startsWith('.') ? m[1]! : `./${m[1]!}`);
   return out;
 }

@@ -3,48 +3,19 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { build, type InlineConfig } from 'vite';
-import { builtWorkerUrl } from './vite-plugins.ts';
+import { build } from 'vite';
+import { buildScriptTag, common } from './lib-build.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
-const common: InlineConfig = {
-  root,
-  configFile: false,
-  logLevel: 'warn',
-  base: './',
-  plugins: [builtWorkerUrl()],
-  worker: { format: 'es', plugins: () => [builtWorkerUrl()] },
-  esbuild: { legalComments: 'none' },
-  build: { target: 'es2022', sourcemap: true, minify: true, emptyOutDir: false, reportCompressedSize: false },
-};
-
-/** One self-contained ES module per script tag (plus the worker file it starts). */
-async function scriptTag(name: string, entry: string) {
-  await build({
-    ...common,
-    build: {
-      ...common.build,
-      outDir: 'dist/lib',
-      lib: { entry: { [name]: entry }, formats: ['es'], fileName: (_f, n) => `${n}.js` },
-      rollupOptions: {
-        // Shared code stays in the entry (the one file a script tag loads); parts loaded on demand, such as
-        // the export, import from it.
-        preserveEntrySignatures: 'allow-extension',
-        output: { chunkFileNames: `chunks/${name}-[name]-[hash].js` },
-      },
-    },
-  });
-}
-
 async function main() {
   if (wanted('lib')) {
     rmSync('dist/lib', { recursive: true, force: true });
     mkdirSync('dist/lib', { recursive: true });
-    await scriptTag('zerto-billing-banner', 'components/banner/zerto-billing-banner.ts');
-    await scriptTag('zerto-billing', 'components/index.ts');
+    await buildScriptTag('zerto-billing-banner', 'components/banner/zerto-billing-banner.ts', 'dist/lib');
+    await buildScriptTag('zerto-billing', 'components/index.ts', 'dist/lib');
     // ES modules for bundlers: one file per source module, dependencies left to the bundler.
     await build({
       ...common,
