@@ -6,7 +6,7 @@ import { DAY, HOUR } from '../../src/core/time.ts';
 import type { GraceView } from '../../src/core/view.ts';
 import type { ProbeResult } from '../../src/world/probes/index.ts';
 import { fire, fireTestResult } from '../shared/events.ts';
-import { formatAgo, formatDeadline, within } from '../shared/format.ts';
+import { deadlineText, formatAgo, within } from '../shared/format.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import type { ExportFile } from '../../src/export/index.ts';
@@ -185,7 +185,7 @@ export class ZertoBillingBanner extends SiteBoundElement {
             ? html`<p class="deadline">
                 VRA communication stops on
                 <time part="deadline" datetime=${new Date(v.deadline).toISOString()}
-                  >${formatDeadline(v.deadline, this.lang || undefined)}</time
+                  >${deadlineText(v.deadline, this.lang || undefined, () => this.requestUpdate())}</time
                 >.
               </p>`
             : nothing

@@ -20,6 +20,31 @@ export function formatDeadline(at: number, locale?: string): string {
   }
 }
 
+/**
+ * A page's first Intl date format costs some 30 ms (ICU loads its data), more than a frame. So that the
+ * banner's first paint does not wait for it, the deadline is first written in UTC (exact, and cheap) and put in
+ * the operator's locale and zone just after that paint; `onLocal` is called then, once.
+ */
+export function deadlineText(at: number, locale: string | undefined, onLocal: () => void): string {
+  if (intlReady) return formatDeadline(at, locale);
+  waiting.add(onLocal);
+  if (waiting.size === 1) {
+    const warm = () => {
+      if (intlReady) return;
+      formatDeadline(0, locale);
+      intlReady = true;
+      for (const cb of waiting) cb();
+      waiting.clear();
+    };
+    // Once the main thread is idle after the first paint; at the latest after half a second.
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 500 });
+    else setTimeout(warm, 50);
+  }
+  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+let intlReady = false;
+const waiting = new Set<() => void>();
+
 export function formatDateTime(at: number, locale?: string): string {
   try {
     return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(at);

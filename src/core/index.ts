@@ -9,3 +9,4 @@ export * from './texts.ts';
 export * from './engine.ts';
 export * from './view.ts';
 export * from './state.ts';
+export * from './guard.ts';

@@ -10,6 +10,7 @@ import type { FromWorker, ToWorker } from './poller/protocol.ts';
 import { workerUrl } from './poller/worker-url.ts';
 import type { ProbeExtras, ProbeResult, SiteConfig, SiteSecrets, TestStep } from './probes/index.ts';
 import { storageConfig, WORKER_PREFIX } from './storage/config.ts';
+import { peekState } from './storage/peek.ts';
 import { requestPersistence } from './storage/persist.ts';
 
 export interface WatchOptions {
@@ -152,6 +153,15 @@ export class SiteHandle {
 
   private async load(): Promise<void> {
     if (this.options.passive) return;
+    // The first paint comes from storage directly (a few ms); the poller is reached after it, so that its
+    // start does not compete with that paint, and its validated state follows.
+    const peeked = await peekState(this.options.config.siteId);
+    if (this.closed) return;
+    if (peeked) {
+      this.settle(peeked, 'ready', null);
+      await afterPaint();
+      if (this.closed) return;
+    }
     const link = needsPage(this.options) ? null : await connectWorker();
     if (this.closed) return;
     if (link) {
@@ -170,6 +180,13 @@ export class SiteHandle {
     }
   }
 }
+
+/** Resolves once the main thread is idle after the next frame (at the latest after 200 ms). */
+const afterPaint = (): Promise<void> =>
+  new Promise((resolve) => {
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => resolve(), { timeout: 200 });
+    else setTimeout(resolve, 16);
+  });
 
 export function watchSite(options: WatchOptions): SiteHandle {
   void requestPersistence();
