@@ -32,7 +32,13 @@ export function scriptTagConfig(name: string, entry: string, outDir: string): In
         preserveEntrySignatures: 'allow-extension',
         // Fully minified, whitespace included: Vite's library mode keeps it in ES output for bundlers that
         // read pure annotations, but these files go to browsers as they are.
-        output: { chunkFileNames: `chunks/${name}-[name]-[hash].js`, minify: true },
+        output: {
+          chunkFileNames: `chunks/${name}-[name]-[hash].js`,
+          minify: true,
+          // V8's compile hint: nearly all of the entry runs in the first render, so compiling it as it loads
+          // (about 3 ms more then) saves compiling each function on its first call during that render.
+          postBanner: (chunk) => (chunk.isEntry ? '//# allFunctionsCalledOnLoad' : ''),
+        },
       },
     },
   };

@@ -93,6 +93,19 @@ export abstract class SiteBoundElement extends LitElement {
     clearTimeout(this.timer);
   }
 
+  /**
+   * The first update waits (100 ms at most) for the stored state, so that the element renders once, with its
+   * state, instead of an empty shell and a frame before it.
+   */
+  protected override async scheduleUpdate(): Promise<void> {
+    if (!this.hasUpdated) {
+      this.syncHandle();
+      const first = this.handle?.firstRead;
+      if (first) await Promise.race([first, new Promise((r) => setTimeout(r, 100))]);
+    }
+    super.scheduleUpdate();
+  }
+
   protected override willUpdate(changed: PropertyValues): void {
     super.willUpdate(changed);
     this.syncHandle();

@@ -42,13 +42,17 @@ export class SiteHandle {
   /** Why the stored state could not be used as it was (damaged, or storage unavailable). */
   problem: string | null = null;
   readonly ready: Promise<void>;
+  /** Settles once the stored state was read for the first paint (or there is none to read). */
+  readonly firstRead: Promise<void>;
+  private firstReadDone!: () => void;
   private readonly listeners = new Set<(h: SiteHandle) => void>();
   private closed = false;
   private release: (() => void) | null = null;
   private port: MessagePort | null = null;
 
   constructor(readonly options: WatchOptions) {
-    this.ready = this.load();
+    this.firstRead = new Promise((resolve) => (this.firstReadDone = resolve));
+    this.ready = this.load().finally(() => this.firstReadDone());
   }
 
   get clock(): Clock {
@@ -157,11 +161,11 @@ export class SiteHandle {
     // start does not compete with that paint, and its validated state follows.
     const peeked = await peekState(this.options.config.siteId);
     if (this.closed) return;
-    if (peeked) {
-      this.settle(peeked, 'ready', null);
-      await afterPaint();
-      if (this.closed) return;
-    }
+    if (peeked) this.settle(peeked, 'ready', null);
+    this.firstReadDone();
+    await afterPaint();
+    if (this.closed) return;
+    void requestPersistence();
     const link = needsPage(this.options) ? null : await connectWorker();
     if (this.closed) return;
     if (link) {
@@ -189,7 +193,6 @@ const afterPaint = (): Promise<void> =>
   });
 
 export function watchSite(options: WatchOptions): SiteHandle {
-  void requestPersistence();
   return new SiteHandle(options);
 }
 
