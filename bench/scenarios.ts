@@ -255,6 +255,103 @@ export async function tickMainThread(
 }
 
 /**
+ * 3a'. Main-thread time of one poll tick in the default deployment: no injected clock, so the origin's shared
+ * worker polls the site (direct mode, the reference billing server, `interval="1s"`, the minimum) and the page
+ * only hears the new state over the worker's port and re-renders. The page marks each state its banner's
+ * handle hears, inside the task that delivered it (no CDP call, timer or channel listener in the page while
+ * the ticks run); a tick's time is the thread (CPU) time of the page's main-thread tasks that start between
+ * one delivery's mark and the next (the render of one state, the delivery of the next). Then the banner is
+ * removed (the worker stops polling) and idle windows of one interval, marked by a timer, give the floor.
+ */
+export async function tickWorker(
+  ctx: Ctx,
+  o: { ticks: number; warmup: number; baseline: number; intervalMs: number },
+): Promise<{
+  cpu: Percentiles;
+  baseline: Percentiles | null;
+  ticks: number;
+  /** States the page heard while traced, and usage POSTs the server received meanwhile. */
+  delivered: number;
+  posts: number;
+  /** Delivery windows longer than 1.5 intervals (an interval that brought the page nothing). */
+  longWindows: number;
+  timeout: boolean;
+}> {
+  return inContext(ctx, async (c) => {
+    const p = await c.newPage();
+    await openPage(p, ctx.origin);
+    await load(p, BANNER, 'zerto-billing-banner');
+    const before = ctx.billing.stats().received;
+    await p.evaluate((a) => (window as unknown as BenchWindow).zbb.mountBanner(a), {
+      attrs: {
+        'site-id': 'bench-tick-worker',
+        'site-name': 'Lisbon DR',
+        mode: 'direct',
+        'billing-url': ctx.billing.url,
+        'protected-vms': '42',
+        interval: `${o.intervalMs}ms`,
+      },
+      channel: false,
+    });
+    if (!(await until(() => ctx.billing.stats().received > before, 15_000)))
+      throw new Error('the shared worker sent nothing to the billing server');
+    await sleep(300);
+    const total = o.warmup + o.ticks;
+    const prefix = 'zbb-wtick-';
+    let posts = 0;
+    const { value: heard, events } = await traced(p, async () => {
+      const from = ctx.billing.stats().received;
+      const r = await p.evaluate((a) => (window as unknown as BenchWindow).zbb.deliveries(a), {
+        prefix,
+        count: total + 1,
+        timeoutMs: 2 * (total + 1) * o.intervalMs + 10_000,
+      });
+      posts = ctx.billing.stats().received - from;
+      // The same windows with nothing polling: what an idle page costs, measured the same way.
+      await p.evaluate(() => (window as unknown as BenchWindow).zbb.unmountBanner());
+      await p.evaluate((a) => (window as unknown as BenchWindow).zbb.timedMarks(a), {
+        prefix: `${prefix}idle-`,
+        count: o.baseline + 1,
+        everyMs: o.intervalMs,
+        delayMs: 1.5 * o.intervalMs,
+      });
+      return r;
+    });
+    if (!heard.viaWorker) throw new Error('the banner polls in the page, not through the shared worker');
+    const tasks = mainThreadTasks(events, prefix);
+    const marks = markTimes(events, prefix);
+    const span = (from: string, to: string) => {
+      const a = marks.get(from);
+      const b = marks.get(to);
+      return a === undefined || b === undefined ? null : { b: busy(tasks, a, b), ms: (b - a) / 1000 };
+    };
+    const cpu: number[] = [];
+    let longWindows = 0;
+    for (let i = o.warmup; i < total; i++) {
+      const w = span(`${prefix}${i}`, `${prefix}${i + 1}`);
+      if (!w) continue;
+      cpu.push(w.b.cpuMs);
+      if (w.ms > 1.5 * o.intervalMs) longWindows++;
+    }
+    const idle: number[] = [];
+    for (let i = 0; i < o.baseline; i++) {
+      const w = span(`${prefix}idle-${i}`, `${prefix}idle-${i + 1}`);
+      if (w) idle.push(w.b.cpuMs);
+    }
+    if (cpu.length === 0) throw new Error(`no tick found in the trace (${heard.count} states heard)`);
+    return {
+      cpu: percentiles(cpu),
+      baseline: idle.length ? percentiles(idle) : null,
+      ticks: cpu.length,
+      delivered: heard.count,
+      posts,
+      longWindows,
+      timeout: heard.timeout,
+    };
+  });
+}
+
+/**
  * 3b. Ten tabs of one origin on one site, interval 2 s, direct mode: usage POSTs reaching the billing server
  * per interval, counted over `intervals` intervals after the first POST seen (one is right).
  */

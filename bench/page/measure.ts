@@ -8,7 +8,12 @@ type SiteElement = HTMLElement & {
   view: { phase: string; lastSuccessAt: number | null } | null;
   clock: (() => number) | undefined;
   /** The element's live handle (a protected field of the built element; property names are not mangled). */
-  handle?: { wake(): void } | null;
+  handle?: {
+    wake(): void;
+    subscribe(listener: () => void): () => void;
+    /** Its port to the origin's shared worker (a private field); null where the page polls itself. */
+    port?: MessagePort | null;
+  } | null;
   refresh(): void;
 };
 
@@ -172,12 +177,19 @@ let onChannel: (() => void) | null = null;
  * as the leader tab does where no shared worker runs); `{ start }` injects a clock that `tick` moves;
  * no clock leaves polling to the origin's shared worker.
  */
-export function mountBanner(o: { attrs: Record<string, string>; clock?: 'real' | { start: number } }): void {
-  channel ??= new BroadcastChannel(CHANNEL_NAME);
-  channel.onmessage = () => {
-    channelMessages++;
-    onChannel?.();
-  };
+export function mountBanner(o: {
+  attrs: Record<string, string>;
+  clock?: 'real' | { start: number };
+  /** Listen to the origin's channel (for `tick`); false leaves the page as a console's would be. */
+  channel?: boolean;
+}): void {
+  if (o.channel !== false) {
+    channel ??= new BroadcastChannel(CHANNEL_NAME);
+    channel.onmessage = () => {
+      channelMessages++;
+      onChannel?.();
+    };
+  }
   const el = document.createElement('zerto-billing-banner') as unknown as SiteElement;
   for (const [k, v] of Object.entries(o.attrs)) el.setAttribute(k, v);
   if (o.clock === 'real') el.clock = () => Date.now();
@@ -234,6 +246,55 @@ export async function tick(o: {
   await new Promise((r) => setTimeout(r, o.settleMs));
   await nextPaint();
   return { wallMs };
+}
+
+/**
+ * Every state the banner's handle hears from now on (with no injected clock: from the origin's shared worker,
+ * over its port) gets a mark `${prefix}${n}`, made inside the task that delivered it; resolves once `count`
+ * arrived or after `timeoutMs`, without a timer or anything else running on this thread meanwhile.
+ */
+export async function deliveries(o: {
+  prefix: string;
+  count: number;
+  timeoutMs: number;
+}): Promise<{ count: number; viaWorker: boolean; timeout: boolean }> {
+  const el = banner;
+  if (!el) throw new Error('mountBanner first');
+  const handle = el.handle;
+  if (!handle) throw new Error('the banner has no handle');
+  let n = 0;
+  let unsubscribe = () => {};
+  const timeout = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(true), o.timeoutMs);
+    unsubscribe = handle.subscribe(() => {
+      performance.mark(`${o.prefix}${n++}`);
+      if (n < o.count) return;
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  unsubscribe();
+  return { count: n, viaWorker: !!handle.port, timeout };
+}
+
+/** Removes the banner (its handle closes: the worker stops polling a site no tab watches). */
+export function unmountBanner(): void {
+  banner?.remove();
+  banner = null;
+}
+
+/** `count` marks `${prefix}${i}`, `everyMs` apart (a timer each), the first after `delayMs`. */
+export async function timedMarks(o: {
+  prefix: string;
+  count: number;
+  everyMs: number;
+  delayMs: number;
+}): Promise<void> {
+  await new Promise((r) => setTimeout(r, o.delayMs));
+  for (let i = 0; i < o.count; i++) {
+    performance.mark(`${o.prefix}${i}`);
+    if (i + 1 < o.count) await new Promise((r) => setTimeout(r, o.everyMs));
+  }
 }
 
 export function mark(name: string): void {
