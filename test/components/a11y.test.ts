@@ -5,6 +5,11 @@ import { mountBanner, seed, seedWarning, settle, T0, testClock, uniqueSite, useO
 
 useOwnDb('zbb-test-a11y');
 
+/** The banner arrives with a short fade; contrast is judged on what stays on screen, once it has ended. */
+async function arrived(el: Element): Promise<void> {
+  await Promise.all((el.shadowRoot?.getAnimations() ?? []).map((a) => a.finished));
+}
+
 // axe-core through chai-a11y-axe: every rule of WCAG 2 A and AA, contrast included.
 describe('accessibility (axe-core finds no violation)', () => {
   for (const theme of ['light', 'dark'] as const) {
@@ -15,6 +20,7 @@ describe('accessibility (axe-core finds no violation)', () => {
       await el.updateComplete;
       const background = getComputedStyle(el.shadowRoot!.querySelector('[part~="banner"]')!).backgroundColor;
       expect(background).to.equal(theme === 'dark' ? 'rgb(58, 40, 0)' : 'rgb(255, 244, 206)');
+      await arrived(el);
       await expect(el).to.be.accessible();
     });
 
@@ -23,6 +29,7 @@ describe('accessibility (axe-core finds no violation)', () => {
       await seedWarning(site, T0, T0 + 16 * DAY);
       const el = await mountBanner({ site, clock: testClock(T0 + 16 * DAY), attrs: { theme } });
       await el.updateComplete;
+      await arrived(el);
       await expect(el).to.be.accessible();
     });
   }
@@ -33,6 +40,7 @@ describe('accessibility (axe-core finds no violation)', () => {
     const el = await mountBanner({ site, clock: testClock(T0 + 14 * DAY + 20 * HOUR) });
     (el.shadowRoot!.querySelector('[part~="collapse-button"]') as HTMLButtonElement).click();
     await el.updateComplete;
+    await arrived(el);
     await expect(el).to.be.accessible();
   });
 
@@ -46,6 +54,7 @@ describe('accessibility (axe-core finds no violation)', () => {
       attrs: { 'show-ok': '' },
     });
     await el.updateComplete;
+    await arrived(el);
     await expect(el).to.be.accessible();
   });
 
@@ -54,6 +63,7 @@ describe('accessibility (axe-core finds no violation)', () => {
     console.error = () => {};
     try {
       const el = await fixture(html`<zerto-billing-banner grace-days="nope"></zerto-billing-banner>`);
+      await arrived(el);
       await expect(el).to.be.accessible();
     } finally {
       console.error = original;
@@ -73,6 +83,7 @@ describe('accessibility (axe-core finds no violation)', () => {
     await settle(el);
     await el.run();
     await el.updateComplete;
+    await arrived(el);
     await expect(el).to.be.accessible();
   });
 });
