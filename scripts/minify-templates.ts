@@ -18,8 +18,11 @@ function skipExpression(code: string, i: number): number {
     else if (c === '}' && --depth === 0) return i + 1;
     else if (c === '"' || c === "'") i = skipString(code, i, c) - 1;
     else if (c === '`') i = skipTemplate(code, i + 1) - 1;
-    else if (c === '/' && code[i + 1] === '/') i = code.indexOf('\n', i) - 1;
-    else if (c === '/' && code[i + 1] === '*') i = code.indexOf('*/', i) + 1;
+    else if (c === '/' && (code[i + 1] === '/' || code[i + 1] === '*')) {
+      const end = code.indexOf(code[i + 1] === '/' ? '\n' : '*/', i + 2);
+      if (end < 0) break; // an unterminated comment: reported below, never a loop
+      i = code[i + 1] === '/' ? end - 1 : end + 1;
+    }
     i++;
   }
   throw new Error('minify-templates: unterminated ${ expression');

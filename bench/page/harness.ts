@@ -4,20 +4,10 @@
 // default database name, so the built elements of the same browser context read what it wrote.
 import { exportModule } from 'virtual:zbb-bench-export';
 import { DAY, DEFAULT_POLICY, HOUR, type Policy } from '../../src/core/index.ts';
+import type { UsageSnapshotRecord as Snapshot } from '../../src/export/daily.ts';
 import { buildReport, parseSiteConfig } from '../../src/world/probes/index.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { applyEvent } from '../../src/world/storage/repo.ts';
-
-/** The shape of a usage history record (src/export/daily.ts), written here without depending on it. */
-interface Snapshot {
-  siteId: string;
-  siteName: string;
-  at: number;
-  protectedVms: number;
-  licenseType: string | null;
-  reportId: string | null;
-  acknowledgedAt: number | null;
-}
 
 /** A raw view of the database, for stores that may not exist in every version of the schema. */
 interface RawDb {

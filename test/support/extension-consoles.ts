@@ -4,6 +4,7 @@
  * console pattern matches. Script and styles are files (not inline), so the strict page runs them too.
  */
 import { createServer, type Server } from 'node:http';
+import { listenOnLoopback } from './free-port.ts';
 
 export const STRICT_CSP = "default-src 'self'";
 
@@ -56,12 +57,7 @@ export async function startConsoles(): Promise<Consoles> {
     });
     res.end(f.body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     origin: `http://127.0.0.1:${port}`,
     close: () =>

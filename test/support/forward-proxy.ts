@@ -6,6 +6,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { listenOnLoopback } from './free-port.ts';
 
 export interface ProxiedRequest {
   method: string;
@@ -117,12 +118,7 @@ export async function startForwardProxy(opts: ForwardProxyOptions = {}): Promise
     s.on('close', () => sockets.delete(s));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     port,
     address: `127.0.0.1:${port}`,
