@@ -5,6 +5,12 @@ import { onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { readAlertHistory } from '../../src/world/storage/repo.ts';
 import { formatDateTime } from '../shared/format.ts';
+import {
+  listStatusStyles,
+  renderListFailure,
+  StoredListController,
+  type ListStatus,
+} from '../shared/stored-list-controller.ts';
 import { hostStyles } from '../shared/tokens.ts';
 
 /** A billing alert in the shape of the ZVM's `GET /v1/alerts`, so that a console can merge the lists. */
@@ -42,7 +48,11 @@ export function toZvmAlert(a: Alert): ZvmAlert {
  * @csspart table - The alerts table.
  * @csspart row - One alert.
  * @csspart level - The level cell.
- * @csspart empty - Shown when there are no billing alerts.
+ * @csspart empty - Shown when a read found no billing alerts (never before a read answered, nor after one failed).
+ * @csspart loading - Shown while the alerts are being read.
+ * @csspart failure - Shown in place of the list when the alerts could not be read: what and why (`role="alert"`).
+ * @csspart failure-reason - The reason the read failed.
+ * @csspart retry-button - Reads the alerts again.
  * @csspart export-button - Opens the manual-billing export.
  * @csspart export - The manual-billing export (a \`<zerto-usage-export>\`).
  *
@@ -52,6 +62,7 @@ export function toZvmAlert(a: Alert): ZvmAlert {
 export class ZertoBillingAlerts extends LitElement {
   static override styles = [
     hostStyles,
+    listStatusStyles,
     css`
       table {
         inline-size: 100%;
@@ -92,52 +103,56 @@ export class ZertoBillingAlerts extends LitElement {
   @property({ attribute: 'site-id' }) siteId: string | null = null;
   /** `light` (default), `dark`, or `auto`. */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
-  @state() private list: Alert[] = [];
-  @state() private loaded = false;
   @state() private exportOpen = false;
-  private off: (() => void) | null = null;
-  private pending: Promise<void> | null = null;
 
-  /** The alerts in the ZVM alert shape, active first, newest first. */
+  /** The alert history, re-read whenever a site shown here changes state (a success resolves its alerts). */
+  private readonly history = new StoredListController<Alert[]>(this, {
+    name: 'zerto-billing-alerts',
+    read: async () => {
+      const db = await openBillingDb();
+      const all = await readAlertHistory(db, this.siteId ?? undefined);
+      return all.sort(
+        (a, b) => Number(a.resolvedAt !== null) - Number(b.resolvedAt !== null) || b.turnedOn - a.turnedOn,
+      );
+    },
+    subscribe: (changed) =>
+      onState((s) => {
+        if (!this.siteId || s.site.id === this.siteId) changed();
+      }),
+  });
+
+  /**
+   * The alerts in the ZVM alert shape, active first, newest first. Empty unless `status` is `ready`: an empty
+   * array says "no alerts" only after a read answered.
+   */
   get alerts(): ZvmAlert[] {
-    return this.list.map(toZvmAlert);
+    return (this.history.value ?? []).map(toZvmAlert);
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.off = onState((s) => {
-      if (!this.siteId || s.site.id === this.siteId) void this.reload();
-    });
-    void this.reload();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.off?.();
+  /** `loading` until the history was read, `ready` once it was, `failed` when it could not be. */
+  get status(): ListStatus {
+    return this.history.status;
   }
 
   /** Re-reads the history (coalesced: a burst of changes costs one read). */
   reload(): Promise<void> {
-    this.pending ??= (async () => {
-      await Promise.resolve();
-      this.pending = null;
-      try {
-        const db = await openBillingDb();
-        const all = await readAlertHistory(db, this.siteId ?? undefined);
-        this.list = all.sort(
-          (a, b) => Number(a.resolvedAt !== null) - Number(b.resolvedAt !== null) || b.turnedOn - a.turnedOn,
-        );
-      } catch (err) {
-        console.error('zerto-billing-alerts: could not read the alert history', err);
-      }
-      this.loaded = true;
-    })();
-    return this.pending;
+    return this.history.reload();
+  }
+
+  /** Forgets what was read and reads the history again (the Retry button). */
+  retry(): Promise<void> {
+    return this.history.retry();
   }
 
   protected override willUpdate(changed: Map<string, unknown>): void {
-    if (changed.has('siteId') && this.isConnected && changed.get('siteId') !== undefined) void this.reload();
+    // Another site's alerts: show loading, not the previous site's rows, until they are read.
+    if (changed.has('siteId') && this.isConnected && changed.get('siteId') !== undefined)
+      void this.history.retry();
   }
+
+  private onRetry = (): void => {
+    void this.retry();
+  };
 
   /** Opens the manual-billing export under the list (its code is loaded on demand). */
   private openExport = async (): Promise<void> => {
@@ -159,9 +174,19 @@ export class ZertoBillingAlerts extends LitElement {
         </p>`;
   }
 
-  override render(): TemplateResult | typeof nothing {
-    if (!this.loaded) return nothing;
-    if (this.list.length === 0)
+  override render(): TemplateResult {
+    const { status, error } = this.history;
+    if (status === 'loading')
+      return html`<p part="loading" class="list-loading" role="status">Reading the billing alerts…</p>`;
+    if (status === 'failed')
+      return html`${renderListFailure(
+        'The billing alerts could not be read, so whether any alert is active is not known.',
+        error ?? 'unknown error',
+        this.onRetry,
+      )}
+      ${this.renderExport()}`;
+    const list = this.history.value ?? [];
+    if (list.length === 0)
       return html`<p part="empty">No billing alerts.</p>
         ${this.renderExport()}`;
     const lang = this.lang || undefined;
@@ -179,7 +204,7 @@ export class ZertoBillingAlerts extends LitElement {
           </tr>
         </thead>
         <tbody>
-          ${this.list.map((a) => {
+          ${list.map((a) => {
             const z = toZvmAlert(a);
             return html`<tr
               part="row"
