@@ -7,6 +7,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   activeAlerts,
+  alertDescription,
   createState,
   DAY,
   HELP_IDENTIFIERS,
@@ -269,12 +270,28 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   }
 
   const server = createServer((req, res) => {
+    dateBySimClock(res);
     handle(req, res).catch((e: unknown) => {
       log(`internal error: ${(e as Error).stack ?? String(e)}`);
       answer(res, 500, { Message: 'The simulator failed to handle this request.' });
     });
   });
   const sockets = trackSockets(server);
+
+  /**
+   * Dates every answer by the simulator's clock (advanced time included), as a ZVM dates its answers by its
+   * own clock: a console measures the ZVM's clock skew from this header. The time is taken when the headers
+   * are written (an explicit writeHead, or the implicit one of write/end), so an answer that waited for a
+   * transmission or followed an advance of the clock carries the time it was sent at. Node sends a Date
+   * header that was set instead of its own.
+   */
+  function dateBySimClock(res: ServerResponse): void {
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.writeHead = ((...args: unknown[]) => {
+      if (!res.headersSent) res.setHeader('Date', new Date(now()).toUTCString());
+      return writeHead(...args);
+    }) as ServerResponse['writeHead'];
+  }
 
   /** Sends a ZVM-shaped answer in the configured casing. */
   function answer(res: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}) {
@@ -293,7 +310,8 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     const url = requestUrl(req);
     const method = req.method ?? 'GET';
     res.on('finish', () => log(`${method} ${req.url} ${res.statusCode}`));
-    const allowed = applyCors(req, res, allowOrigins, ['x-zerto-session']);
+    // Date is not a CORS-safelisted response header: without this a page could not read the ZVM's clock.
+    const allowed = applyCors(req, res, allowOrigins, ['x-zerto-session', 'Date']);
     if (!url)
       return answer(res, 400, { Message: 'The request target must be a path such as /v1/localsite.' });
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -415,7 +433,8 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
       Entity: 'Zvm',
       HelpIdentifier: HELP_IDENTIFIERS[a.kind],
       Site: { identifier: siteId },
-      Description: a.description,
+      // The ZVM's own words: it enforces, so it says what it will do and what it did.
+      Description: alertDescription(a.kind, siteName, policy.graceDays, 'zvm'),
       TurnedOn: new Date(a.turnedOn).toISOString(),
       IsDismissed: false,
     }));

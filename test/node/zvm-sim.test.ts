@@ -327,6 +327,59 @@ describe('ZVM simulator: enforcement on its own clock', () => {
     await assert.rejects(s.advance(401 * DAY), RangeError);
   });
 
+  test('every answer carries a Date header on the simulator clock, readable across origins', async () => {
+    // The sim's clock is not the machine's: it starts 30 days before it.
+    const start = Date.now() - 30 * DAY;
+    const s = await sim({ startAt: start });
+    const dateOf = (a: Answer) => Date.parse(String(a.headers.date));
+    // The header counts whole seconds; the sim's clock runs on while the request is answered.
+    const near = (a: Answer, expected: number, what: string) => {
+      const at = dateOf(a);
+      assert.ok(Number.isFinite(at), `${what}: no usable Date header (${String(a.headers.date)})`);
+      assert.ok(
+        Math.abs(at - expected) < 5000,
+        `${what}: Date ${new Date(at).toISOString()}, expected about ${new Date(expected).toISOString()}`,
+      );
+    };
+    const started = await get(s, '/v1/localsite', { ...BEARER, Origin: ORIGIN });
+    near(started, start, 'at start');
+    assert.match(String(started.headers['access-control-expose-headers']), /(^|,\s*)Date(\s*,|$)/i);
+    assert.match(String(started.headers['access-control-expose-headers']), /x-zerto-session/i);
+
+    await s.advance(3 * DAY);
+    const later = await get(s, '/v1/alerts', { ...BEARER, Origin: ORIGIN });
+    near(later, start + 3 * DAY, 'after advancing 3 days');
+    assert.ok(dateOf(later) - dateOf(started) >= 3 * DAY - 1000, 'the Date header is 3 days ahead');
+    assert.ok(Date.now() - dateOf(later) > 26 * DAY, 'the Date header follows the machine clock');
+
+    // Every kind of answer: refused, unknown, preflight, session, sendUsage, control.
+    const answers: Array<[string, Answer]> = [
+      ['401', await get(s, '/v1/localsite', {})],
+      ['404', await get(s, '/v1/nothing')],
+      [
+        'preflight',
+        await request(`${s.url}/v1/alerts`, {
+          method: 'OPTIONS',
+          headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'GET' },
+        }),
+      ],
+      [
+        'session',
+        await request(`${s.url}/v1/session/add`, {
+          method: 'POST',
+          headers: { Authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+        }),
+      ],
+      ['sendUsage', await sendUsage(s)],
+      ['control/state', await get(s, '/control/state', {})],
+    ];
+    for (const [what, a] of answers) near(a, start + 3 * DAY, what);
+    // An answer to an advance is dated after it.
+    const advanced = await advance(s, DAY);
+    assert.equal(advanced.status, 200);
+    near(advanced, start + 4 * DAY, 'the answer to POST /control/clock');
+  });
+
   test('POST /control/clock refuses a bad advanceMs with 400 naming it', async () => {
     const s = await sim();
     for (const bad of [0, -MINUTE, 'soon', null, 401 * DAY]) {

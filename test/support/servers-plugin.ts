@@ -4,16 +4,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBillingServer, type BillingServer, type Fault } from '../../servers/billing/server.ts';
-import { startZvmSim, type ZvmSim, type ZvmSimOptions } from '../../servers/zvm/server.ts';
+import { MAX_ADVANCE_MS, startZvmSim, type ZvmSim, type ZvmSimOptions } from '../../servers/zvm/server.ts';
 
 interface ServerSet {
   billing: BillingServer;
   zvm: ZvmSim | null;
   dataDir: string;
+  /** The bearer token the simulator accepts, to read its alerts as a console does. */
+  zvmToken: string;
 }
 
 export interface StartPayload {
+  /**
+   * Starts a ZVM simulator with these options. `startAt` (epoch ms) sets its clock apart from the browser's
+   * (both otherwise read this machine's clock); see also `zvmSkewMs`.
+   */
   zvm?: Partial<Omit<ZvmSimOptions, 'billingUrl' | 'allowOrigins'>>;
+  /**
+   * The simulator's clock runs this many ms ahead of the machine's (behind when negative): its `startAt` is
+   * taken as `Date.now() + zvmSkewMs` when the simulator starts. Not together with `zvm.startAt`.
+   */
+  zvmSkewMs?: number;
   /** Restart the billing server on the same data folder (durability tests). */
   restartOf?: string;
 }
@@ -31,6 +42,7 @@ export function serversPlugin(origins: () => string[]) {
       switch (command) {
         case 'servers:start': {
           const opts = p as StartPayload;
+          const zvmOpts = opts.zvm ? { ...opts.zvm, ...zvmStartAt(opts) } : null;
           const dataDir = await mkdtemp(join(tmpdir(), 'zbb-billing-'));
           const billing = await startBillingServer({
             port: 0,
@@ -38,17 +50,21 @@ export function serversPlugin(origins: () => string[]) {
             allowOrigins: origins(),
             quiet: true,
           });
-          const zvm = opts.zvm
+          const zvm = zvmOpts
             ? await startZvmSim({
                 port: 0,
                 billingUrl: billing.url,
                 allowOrigins: origins(),
                 quiet: true,
-                ...opts.zvm,
+                ...zvmOpts,
+              }).catch(async (e: unknown) => {
+                await billing.close();
+                await rm(dataDir, { recursive: true, force: true });
+                throw e;
               })
             : null;
           const id = `set-${++next}`;
-          sets.set(id, { billing, zvm, dataDir });
+          sets.set(id, { billing, zvm, dataDir, zvmToken: zvmOpts?.token ?? 'demo-token' });
           return { id, billingUrl: billing.url, zvmUrl: zvm?.url ?? null };
         }
         case 'servers:fault':
@@ -71,6 +87,11 @@ export function serversPlugin(origins: () => string[]) {
         case 'servers:advance':
           await set?.zvm?.advance(Number(p.ms));
           return set?.zvm?.state() ?? null;
+        case 'servers:zvm-now':
+          // The simulator's clock: its startAt, plus real time since, plus every advance.
+          return set?.zvm?.now() ?? null;
+        case 'servers:zvm-state':
+          return set?.zvm ? zvmState(set.zvm, set.zvmToken) : null;
         case 'servers:stop': {
           if (!set) return false;
           await Promise.all([set.billing.close(), set.zvm?.close()]);
@@ -90,4 +111,46 @@ export function serversPlugin(origins: () => string[]) {
       sets.clear();
     },
   };
+}
+
+/** The simulator's start time from the payload: `zvm.startAt`, or the machine's clock moved by `zvmSkewMs`. */
+function zvmStartAt(opts: StartPayload): { startAt?: number } {
+  const { zvmSkewMs } = opts;
+  const given = opts.zvm?.startAt;
+  if (zvmSkewMs !== undefined && given !== undefined) {
+    throw new TypeError('servers:start: give zvm.startAt or zvmSkewMs, not both');
+  }
+  if (zvmSkewMs !== undefined && (typeof zvmSkewMs !== 'number' || !Number.isFinite(zvmSkewMs))) {
+    throw new TypeError(`servers:start: zvmSkewMs must be a number of ms (got ${JSON.stringify(zvmSkewMs)})`);
+  }
+  const startAt = zvmSkewMs === undefined ? given : Date.now() + zvmSkewMs;
+  if (startAt === undefined) return {};
+  // A Date holds ±8.64e15 ms; the sim must also be able to advance 400 days from there.
+  if (
+    typeof startAt !== 'number' ||
+    !Number.isFinite(startAt) ||
+    Math.abs(startAt) > 8.64e15 - MAX_ADVANCE_MS
+  ) {
+    throw new RangeError(
+      `servers:start: the ZVM start time must be epoch ms (got ${JSON.stringify(startAt)})`,
+    );
+  }
+  return { startAt };
+}
+
+/**
+ * What the simulator enforces, read the way /control/state and a console read it: its control state (phase,
+ * deadline, days left, VRAs with their Status, last attempt) plus `alerts`, the active alerts exactly as
+ * GET /v1/alerts lists them, and `nowMs`/`deadlineMs` as epoch ms.
+ */
+async function zvmState(zvm: ZvmSim, token: string): Promise<Record<string, unknown>> {
+  const read = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${zvm.url}${path}`, { headers, signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`servers:zvm-state: GET ${path} answered HTTP ${res.status}`);
+    return res.json() as Promise<unknown>;
+  };
+  const state = (await read('/control/state')) as Record<string, unknown>;
+  const alerts = await read('/v1/alerts', { Authorization: `Bearer ${token}` });
+  const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
+  return { ...state, alerts, nowMs: ms(state.now), deadlineMs: ms(state.deadline) };
 }
