@@ -1,17 +1,23 @@
-import { html, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import type { Phase } from '../../src/core/kinds.ts';
-import { messageText } from '../../src/core/texts.ts';
+import type { Message } from '../../src/core/texts.ts';
 import { DAY, HOUR } from '../../src/core/time.ts';
 import type { GraceView } from '../../src/core/view.ts';
 import type { ProbeResult } from '../../src/world/probes/index.ts';
 import { fire, fireTestResult } from '../shared/events.ts';
-import { deadlineText, formatAgo, within } from '../shared/format.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import type { ExportFile } from '../../src/export/index.ts';
 import type { renderResult } from '../export/result.ts';
 import { bannerStyles } from './banner.styles.ts';
+import type * as Parts from './banner-parts.ts';
+
+type BannerParts = typeof Parts;
+let loaded: BannerParts | null = null;
+let loading: Promise<BannerParts> | null = null;
+const loadParts = (): Promise<BannerParts> =>
+  (loading ??= import('./banner-parts.ts').then((m) => (loaded = m)));
 
 const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconnected: 2 };
 
@@ -60,21 +66,22 @@ export class ZertoBillingBanner extends SiteBoundElement {
   /** Show a small status chip while usage gets through (otherwise nothing is shown). */
   @property({ type: Boolean, attribute: 'show-ok' }) showOk = false;
 
-  @state() private collapsed = false;
-  @state() private testing = false;
-  @state() private testResult: ProbeResult | null = null;
-  @state() private exporting = false;
-  /** The quick export's file and how to show it (both from its chunk, loaded on the first click). */
-  @state() private exported: { file: ExportFile; render: typeof renderResult } | null = null;
-  @state() private exportError = '';
-  /** Text for the assertive live region: set once per escalation, never per tick. */
-  @state() private alertText = '';
-  /** Text for the polite live region: set once per recovery. */
-  @state() private statusText = '';
+  // What the lazily loaded renderer (./banner-parts.ts) reads and sets: internal, not API.
+  /** @internal */ @state() collapsed = false;
+  /** @internal */ @state() testing = false;
+  /** @internal */ @state() testResult: ProbeResult | null = null;
+  /** @internal */ @state() exporting = false;
+  /** The quick export's file and how to show it (both from its chunk, loaded on the first click). @internal */
+  @state() exported: { file: ExportFile; render: typeof renderResult } | null = null;
+  /** @internal */ @state() exportError = '';
+  /** What the assertive live region says: set once per escalation, never per tick. */
+  @state() private alertMessage: Message | null = null;
+  /** What the polite live region says: set once per recovery. */
+  @state() private statusMessage: Message | null = null;
 
   private lastPhase: Phase | null = null;
   private lastFired = '';
-  private escalated = false;
+  /** @internal */ escalated = false;
 
   protected override refreshAfter(): number {
     const v = this.view;
@@ -110,15 +117,15 @@ export class ZertoBillingBanner extends SiteBoundElement {
     this.escalated = SEVERITY[v.phase] > SEVERITY[prev ?? 'ok'];
     if (this.escalated) {
       this.collapsed = false; // every escalation opens the banner again
-      this.alertText = v.message ? messageText(v.message) : '';
-      this.statusText = '';
+      this.alertMessage = v.message;
+      this.statusMessage = null;
     }
     if (v.phase === 'disconnected' && prev !== null) {
       fire(this, 'zerto-billing-disconnect', { siteId: v.site.id, deadline: v.deadline ?? v.at });
     }
     if (v.phase === 'ok' && prev !== null && SEVERITY[prev] > 0) {
-      this.alertText = '';
-      this.statusText = v.message ? messageText(v.message) : 'Billing usage was sent.';
+      this.alertMessage = null;
+      this.statusMessage = v.message;
       this.testResult = null;
       fire(this, 'zerto-billing-reconnect', { siteId: v.site.id, at: v.lastSuccessAt ?? v.at });
     }
@@ -131,122 +138,41 @@ export class ZertoBillingBanner extends SiteBoundElement {
       </div>`;
     }
     const v = this.view;
-    return html`${this.renderState(v)}
-      <div class="visually-hidden" role="alert">${this.alertText}</div>
-      <div class="visually-hidden" role="status">${this.statusText}</div>`;
+    const parts = this.parts();
+    const say = (m: Message | null) => (m && parts ? parts.messageText(m) : '');
+    return html`${v && parts ? parts.renderState(this, v) : nothing}
+      <div class="visually-hidden" role="alert">${say(this.alertMessage)}</div>
+      <div class="visually-hidden" role="status">${say(this.statusMessage)}</div>`;
   }
 
-  private renderState(v: GraceView | null): TemplateResult | typeof nothing {
-    if (!v) return nothing;
-    if (v.phase === 'warning' || v.phase === 'disconnected') return this.renderAlert(v);
-    if (v.recovered) return this.renderRecovered(v);
-    if (!this.showOk) return nothing;
-    if (v.phase === 'unknown')
-      return html`<span part="chip" class="chip unknown">Billing usage: not checked yet</span>`;
-    return html`<span part="chip" class="chip ok"
-      >${icon('ok')} Billing usage sent
-      ${v.lastSuccessAt !== null ? formatAgo(Math.max(0, v.at - v.lastSuccessAt), this.lang || undefined) : ''}</span
-    >`;
+  /**
+   * The renderer of what the operator reads, with every text, loaded once there is something to read: a
+   * console whose billing is fine never downloads it. Null until loaded (the element renders then).
+   */
+  private parts(): BannerParts | null {
+    const v = this.view;
+    if (loaded || !v || !(v.message || this.showOk || this.alertMessage || this.statusMessage)) return loaded;
+    void loadParts().then(() => this.requestUpdate());
+    return null;
   }
 
-  private renderAlert(v: GraceView): TemplateResult {
-    const warning = v.phase === 'warning';
-    const title = warning ? 'Billing usage not sent' : 'VRA communication stopped';
-    const cls = `banner ${v.phase}${this.escalated ? ' escalated' : ''}${this.collapsed ? ' slim' : ''}`;
-    const collapse = html`<button
-      part="collapse-button"
-      class="collapse"
-      aria-expanded=${String(!this.collapsed)}
-      aria-controls="details"
-      @click=${() => (this.collapsed = !this.collapsed)}
-    >
-      ${this.collapsed ? 'Show details' : 'Collapse'}
-    </button>`;
-    if (this.collapsed) {
-      return html`<section part="banner" class=${cls} aria-label=${title}>
-        ${icon(warning ? 'warning' : 'error')}
-        <p class="title" part="title">
-          ${title}${
-            warning && v.remaining
-              ? html` — <span part="countdown" class="countdown">${within(v.remaining)}</span>`
-              : nothing
-          }
-        </p>
-        ${collapse}
-      </section>`;
-    }
-    return html`<section part="banner" class=${cls} aria-label=${title}>
-      ${icon(warning ? 'warning' : 'error')}
-      <div class="body" id="details">
-        <h2 class="title" part="title">${title}</h2>
-        <p class="message" part="message">${this.messageWithCountdown(v)}</p>
-        ${
-          warning && v.deadline !== null
-            ? html`<p class="deadline">
-                VRA communication stops on
-                <time part="deadline" datetime=${new Date(v.deadline).toISOString()}
-                  >${deadlineText(v.deadline, this.lang || undefined, () => this.requestUpdate())}</time
-                >.
-              </p>`
-            : nothing
-        }
-        <div class="actions" part="actions">
-          <button part="test-link" class="link" ?disabled=${this.testing} @click=${this.testConnection}>
-            ${this.testing ? 'Testing connection…' : 'Test connection to Zerto billing servers'}
-          </button>
-          <span part="test-result" class="test-result" role="status">${this.testResultText()}</span>
-          ${
-            warning
-              ? nothing
-              : html`<button
-                  part="export-button"
-                  class="link"
-                  ?disabled=${this.exporting}
-                  @click=${this.exportUsage}
-                >
-                  ${this.exporting ? 'Exporting usage…' : 'Export usage for manual billing'}
-                </button>`
-          }
-        </div>
-        ${this.exported ? this.exported.render(this.exported.file, this.renderRoot as ShadowRoot) : nothing}
-        ${this.exportError ? html`<p class="message" role="alert">${this.exportError}</p>` : nothing}
-      </div>
-      ${collapse}
-    </section>`;
+  /** `updateComplete` resolves once what the operator must read is rendered, the renderer loaded included. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    if (loaded || !loading) return done;
+    await loading;
+    return super.getUpdateComplete();
   }
 
-  /** The alert text with its countdown marked, so that the live "within N days" can be styled and read. */
-  private messageWithCountdown(v: GraceView): TemplateResult {
-    const text = v.message ? messageText(v.message) : '';
-    if (!v.remaining) return html`${text}`;
-    const marker = within(v.remaining);
-    const at = text.indexOf(marker);
-    if (at < 0) return html`${text}`;
-    return html`${text.slice(0, at)}<strong part="countdown" class="countdown">${marker}</strong>${text.slice(
-        at + marker.length,
-      )}`;
-  }
-
-  private renderRecovered(v: GraceView): TemplateResult {
-    return html`<section part="banner" class="banner recovered" aria-label="Billing usage sent">
-      ${icon('ok')}
-      <div class="body">
-        <h2 class="title" part="title">Billing usage sent</h2>
-        <p class="message" part="message">${v.message ? messageText(v.message) : ''}</p>
-      </div>
-    </section>`;
-  }
-
-  private testResultText(): string {
-    const r = this.testResult;
-    if (!r) return '';
-    const host = this.config ? new URL(this.config.billingUrl).host : 'the billing server';
-    if (r.outcome.ok) return `Reached ${host}.`;
-    return `Could not reach ${host}: ${r.outcome.reason.detail ?? r.outcome.reason.kind}`;
+  /** The first paint waits for the renderer as it waits for the stored state (within the same 100 ms). */
+  protected override beforeFirstUpdate(): Promise<unknown> | null {
+    const v = this.view;
+    return v && (v.message || this.showOk) ? loadParts() : null;
   }
 
   /** One click from the disconnection notice: this site's usage since before the outage, as CSV. */
-  private exportUsage = async (): Promise<void> => {
+  /** @internal */
+  exportUsage = async (): Promise<void> => {
     const v = this.view;
     if (!v || this.exporting) return;
     this.exporting = true;
@@ -265,27 +191,22 @@ export class ZertoBillingBanner extends SiteBoundElement {
     }
   };
 
-  private testConnection = async (): Promise<void> => {
+  /**
+   * The vendor's action: in zvm mode the ZVM is asked to send usage (sendUsage), then its alerts are read
+   * again; every element and tab hears the new state at once. In reachability mode, the browser's own path.
+   */
+  /** @internal */
+  testConnection = async (): Promise<void> => {
     if (!this.handle || this.testing) return;
     this.testing = true;
     this.testResult = null;
     try {
-      const result = await this.handle.checkReachability();
+      const h = this.handle;
+      const result = await (this.mode === 'reachability' ? h.checkReachability() : h.test());
       this.testResult = result;
-      fireTestResult(this, this.handle.options.config.siteId, 'connection', result);
+      fireTestResult(this, h.options.config.siteId, 'connection', result);
     } finally {
       this.testing = false;
     }
   };
-}
-
-function icon(kind: 'warning' | 'error' | 'ok'): TemplateResult {
-  const label = kind === 'ok' ? 'OK' : kind === 'warning' ? 'Warning' : 'Error';
-  const path =
-    kind === 'ok'
-      ? svg`<path d="M4 10.5l4 4 8-9" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/>`
-      : kind === 'warning'
-        ? svg`<path d="M10 2L1 18h18L10 2z" fill="currentColor"/><path d="M10 8v4.5M10 15v.5" stroke="#fff" stroke-width="2" stroke-linecap="round"/>`
-        : svg`<circle cx="10" cy="10" r="9" fill="currentColor"/><path d="M6.5 6.5l7 7M13.5 6.5l-7 7" stroke="#fff" stroke-width="2" stroke-linecap="round"/>`;
-  return html`<svg part="icon" class="icon" viewBox="0 0 20 20" role="img" aria-label=${label}>${path}</svg>`;
 }

@@ -89,7 +89,7 @@ export const bannerStyles = css`
     border: 1px solid var(--_accent);
     font-size: 0.9em;
   }
-  .chip.unknown {
+  .unknown {
     --_bg: var(--_surface);
     --_fg: var(--_muted-fg);
     --_accent: var(--_border);

@@ -70,3 +70,16 @@ export function formatAgo(ms: number, locale?: string): string {
 }
 
 export const within = (r: Remaining): string => `within ${formatRemaining(r)}`;
+
+/** A length of time, unsigned, in its largest sensible unit: "3 days", "2 hours", "12 minutes". */
+export function formatSpan(ms: number): string {
+  const a = Math.abs(ms);
+  const [n, unit] =
+    a >= 2 * 86_400_000
+      ? [a / 86_400_000, 'day']
+      : a >= 7_200_000
+        ? [a / 3_600_000, 'hour']
+        : [a / 60_000, 'minute'];
+  const r = Math.round(n);
+  return `${r} ${unit}${r === 1 ? '' : 's'}`;
+}

@@ -101,7 +101,10 @@ export abstract class SiteBoundElement extends LitElement {
     if (!this.hasUpdated) {
       this.syncHandle();
       const first = this.handle?.firstRead;
-      if (first) await Promise.race([first, new Promise((r) => setTimeout(r, 100))]);
+      const limit = new Promise((r) => setTimeout(r, 100));
+      if (first) await Promise.race([first, limit]);
+      const more = this.beforeFirstUpdate();
+      if (more) await Promise.race([more, limit]);
     }
     super.scheduleUpdate();
   }
@@ -114,6 +117,11 @@ export abstract class SiteBoundElement extends LitElement {
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
     this.scheduleRefresh();
+  }
+
+  /** What else the first render waits for, once the stored state is read (within the same 100 ms). */
+  protected beforeFirstUpdate(): Promise<unknown> | null {
+    return null;
   }
 
   /** How long until the text shown could change; subclasses shorten it. */

@@ -5,6 +5,7 @@ import {
   byUrgency,
   DAY,
   formatRemaining,
+  phaseLabel,
   viewOf,
   type Clock,
   type GraceState,
@@ -15,6 +16,12 @@ import { onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { readAllStates, readLog } from '../../src/world/storage/repo.ts';
 import { formatAgo } from '../shared/format.ts';
+import {
+  listStatusStyles,
+  renderListFailure,
+  StoredListController,
+  type ListStatus,
+} from '../shared/stored-list-controller.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import { dayStrip, describeStrip, type DayResult } from './strip.ts';
 
@@ -26,12 +33,6 @@ export interface SiteRow {
 
 const ROW = 40;
 const OVERSCAN = 8;
-const PHASE_LABEL = {
-  ok: 'OK',
-  warning: 'Usage not sent',
-  disconnected: 'VRAs disconnected',
-  unknown: 'Not checked yet',
-};
 
 /**
  * @summary One row per site for providers with many managers: phase, days left, last success and seven days
@@ -41,6 +42,12 @@ const PHASE_LABEL = {
  * @csspart row - One site's row.
  * @csspart phase - The phase cell.
  * @csspart strip - The seven-day strip.
+ * @csspart empty - Shown when a read found no watched sites (never before a read answered, nor after one failed).
+ * @csspart loading - Shown while the stored sites are being read.
+ * @csspart failure - Shown in place of the list when the stored sites could not be read: what and why
+ * (`role="alert"`).
+ * @csspart failure-reason - The reason the read failed.
+ * @csspart retry-button - Reads the stored sites again.
  *
  * @cssprop [--zbb-sites-height=480px] - Height of the scrolling list.
  * @cssprop [--zbb-ok-accent=#1e7b34] - Strip colour of a day with usage sent.
@@ -49,6 +56,7 @@ const PHASE_LABEL = {
 export class ZertoBillingSites extends LitElement {
   static override styles = [
     hostStyles,
+    listStatusStyles,
     css`
       .scroller {
         max-block-size: var(--zbb-sites-height, 480px);
@@ -147,59 +155,72 @@ export class ZertoBillingSites extends LitElement {
   /** `light` (default), `dark`, or `auto`. */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
 
-  @state() private stored: SiteRow[] = [];
   @state() private first = 0;
   @state() private visible = 20;
   private sorted: Array<{ view: GraceView; strip: DayResult[] }> = [];
-  private off: (() => void) | null = null;
+  /** The rows `sorted` was computed from. */
+  private sortedFrom: readonly SiteRow[] | null = null;
   private resize: ResizeObserver | null = null;
-  private reloading: Promise<void> | null = null;
 
-  /** The rows as shown, most urgent first. */
+  /** Every stored site with its transmission log, re-read whenever a site changes state (unless `sites` is given). */
+  private readonly stored = new StoredListController<SiteRow[]>(this, {
+    name: 'zerto-billing-sites',
+    read: async () => {
+      const db = await openBillingDb();
+      const now = (this.clock ?? systemClock)();
+      const states = await readAllStates(db);
+      return Promise.all(
+        states.map(async (state) => ({
+          state,
+          strip: dayStrip(await readLog(db, state.site.id, now - 7 * DAY), now),
+        })),
+      );
+    },
+    subscribe: (changed) => onState(changed),
+    active: () => !this.sites,
+  });
+
+  /** The rows as shown, most urgent first. Empty unless `status` is `ready`. */
   get rows(): ReadonlyArray<{ view: GraceView; strip: DayResult[] }> {
     return this.sorted;
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.off = onState(() => {
-      if (!this.sites) void this.reload();
-    });
-    if (!this.sites) void this.reload();
+  /**
+   * `ready` when `sites` is given; otherwise `loading` until the stored sites were read, `ready` once they
+   * were, `failed` when they could not be.
+   */
+  get status(): ListStatus {
+    return this.sites ? 'ready' : this.stored.status;
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.off?.();
     this.resize?.disconnect();
   }
 
   /** Re-reads the stored sites (coalesced). */
   reload(): Promise<void> {
-    this.reloading ??= (async () => {
-      await Promise.resolve();
-      this.reloading = null;
-      try {
-        const db = await openBillingDb();
-        const now = (this.clock ?? systemClock)();
-        const states = await readAllStates(db);
-        this.stored = await Promise.all(
-          states.map(async (state) => ({
-            state,
-            strip: dayStrip(await readLog(db, state.site.id, now - 7 * DAY), now),
-          })),
-        );
-      } catch (err) {
-        console.error('zerto-billing-sites: could not read the sites', err);
-      }
-    })();
-    return this.reloading;
+    return this.stored.reload();
   }
 
+  /** Forgets what was read and reads the stored sites again (the Retry button). */
+  retry(): Promise<void> {
+    return this.stored.retry();
+  }
+
+  private onRetry = (): void => {
+    void this.retry();
+  };
+
   protected override willUpdate(changed: PropertyValues): void {
-    if (changed.has('sites') || changed.has('stored') || changed.has('clock') || this.sorted.length === 0) {
+    // Rows given, then taken away: the stored sites are shown from now on, once read.
+    if (changed.has('sites') && changed.get('sites') !== undefined && !this.sites && this.isConnected)
+      void this.stored.retry();
+    const from = this.sites ?? this.stored.value ?? [];
+    if (from !== this.sortedFrom || changed.has('clock')) {
+      this.sortedFrom = from;
       const now = (this.clock ?? systemClock)();
-      this.sorted = (this.sites ?? this.stored)
+      this.sorted = from
         .map((r) => ({
           view: viewOf(r.state, now),
           strip: r.strip ?? ['none', 'none', 'none', 'none', 'none', 'none', 'none'],
@@ -223,32 +244,49 @@ export class ZertoBillingSites extends LitElement {
   };
 
   override render(): TemplateResult {
+    const status = this.status;
     const total = this.sorted.length;
     const start = Math.max(0, this.first - OVERSCAN);
     const end = Math.min(total, this.first + this.visible + OVERSCAN);
     const lang = this.lang || undefined;
-    return html`<div class="scroller" @scroll=${this.onScroll}>
-      <table part="table" aria-rowcount=${total + 1}>
-        <caption class="visually-hidden">
-          Billing usage by site, most urgent first
-        </caption>
-        <thead>
-          <tr aria-rowindex="1">
-            <th scope="col">Site</th>
-            <th scope="col">Status</th>
-            <th scope="col">Days left</th>
-            <th scope="col">Last success</th>
-            <th scope="col">Last 7 days</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${start > 0 ? this.spacer(start) : nothing}
-          ${this.sorted.slice(start, end).map((r, i) => this.row(r, start + i, lang))}
-          ${end < total ? this.spacer(total - end) : nothing}
-        </tbody>
-      </table>
-      ${total === 0 ? html`<p>No sites are watched yet.</p>` : nothing}
-    </div>`;
+    // The scroller stays in the tree (hidden on failure): the ResizeObserver watches it.
+    return html`${
+        status === 'failed'
+          ? renderListFailure(
+              'The watched sites could not be read, so their billing states are not known.',
+              this.stored.error ?? 'unknown error',
+              this.onRetry,
+            )
+          : nothing
+      }
+      <div class="scroller" ?hidden=${status === 'failed'} @scroll=${this.onScroll}>
+        <table part="table" aria-rowcount=${total + 1} aria-busy=${status === 'loading' ? 'true' : 'false'}>
+          <caption class="visually-hidden">
+            Billing usage by site, most urgent first
+          </caption>
+          <thead>
+            <tr aria-rowindex="1">
+              <th scope="col">Site</th>
+              <th scope="col">Status</th>
+              <th scope="col">Days left</th>
+              <th scope="col">Last success</th>
+              <th scope="col">Last 7 days</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${start > 0 ? this.spacer(start) : nothing}
+            ${this.sorted.slice(start, end).map((r, i) => this.row(r, start + i, lang))}
+            ${end < total ? this.spacer(total - end) : nothing}
+          </tbody>
+        </table>
+        ${
+          status === 'loading'
+            ? html`<p part="loading" class="list-loading" role="status">Reading the watched sites…</p>`
+            : status === 'ready' && total === 0
+              ? html`<p part="empty">No sites are watched yet.</p>`
+              : nothing
+        }
+      </div>`;
   }
 
   private spacer(rows: number): TemplateResult {
@@ -265,7 +303,7 @@ export class ZertoBillingSites extends LitElement {
     const left = v.remaining ? formatRemaining(v.remaining) : v.phase === 'disconnected' ? 'none' : '—';
     return html`<tr part="row" class="row ${v.phase}" aria-rowindex=${index + 2} data-site=${v.site.id}>
       <td title=${v.site.name || v.site.id}>${v.site.name || v.site.id}</td>
-      <td part="phase" class="phase">${PHASE_LABEL[v.phase]}</td>
+      <td part="phase" class="phase">${phaseLabel(v.phase, v.source)}</td>
       <td>${left}</td>
       <td>${v.lastSuccessAt === null ? 'never' : formatAgo(Math.max(0, v.at - v.lastSuccessAt), lang)}</td>
       <td>

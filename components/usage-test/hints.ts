@@ -16,6 +16,8 @@ const CAUSES: Record<FailureReason['kind'], string> = {
   'bad-answer': 'An answer of the wrong shape came back',
   rejected: 'The usage was not accepted',
   misconfigured: 'The configuration cannot work',
+  cors: "The browser refused the answer: this page's origin is not allowed (CORS)",
+  unobservable: 'This mode cannot see whether usage is sent',
 };
 
 /** What an operator should check for each kind of failure. */
@@ -54,6 +56,13 @@ export function whatToCheck(reason: FailureReason, billingHost: string): string[
         : ['the billing URL', 'the usage report the server refused (see the detail)'];
     case 'misconfigured':
       return ["the element's attributes (site-id, mode, billing-url, zvm-url)"];
+    case 'cors':
+      return [
+        "add this page's origin to the server's CORS allow-list (Access-Control-Allow-Origin)",
+        'or serve the console from the same origin as the API (a reverse proxy)',
+      ];
+    case 'unobservable':
+      return ['use zvm mode (the ZVM reports its own billing alerts) or direct mode to observe usage'];
   }
 }
 

@@ -1,4 +1,4 @@
-import { byUrgency, formatRemaining, type GraceView } from '../../src/core/index.ts';
+import { byUrgency, titleText, type GraceView } from '../../src/core/index.ts';
 import { formatDeadline } from '../../components/shared/format.ts';
 
 /** The toolbar badge for a set of sites: what the most urgent one needs, and its name in the tooltip. */
@@ -30,11 +30,16 @@ export function badgeFor(views: readonly GraceView[], unchecked: readonly string
   const top = sorted[0];
   const others = sorted.slice(1).filter((v) => v.phase === 'warning' || v.phase === 'disconnected').length;
   const more = others ? ` (${others} more site${others === 1 ? ' needs' : 's need'} attention)` : '';
+  // The banner's own heading: what the mode can know, the time left or since when.
+  const heading = (v: GraceView) =>
+    v.message
+      ? titleText(v.message, { deadline: v.deadline, since: v.disconnectedAt }, (t) => formatDeadline(t))
+      : '';
   if (top?.phase === 'disconnected') {
     return {
       text: '!',
       color: BADGE_COLORS.disconnected,
-      title: `${title}: ${label(top)} — billing usage not sent; the ZVM stopped communicating with its VRAs${more}`,
+      title: `${title}: ${label(top)} — ${heading(top)}${more}`,
     };
   }
   if (top?.phase === 'warning' && top.remaining) {
@@ -42,9 +47,7 @@ export function badgeFor(views: readonly GraceView[], unchecked: readonly string
     return {
       text: r.unit === 'days' ? String(r.value) : `${r.value}h`,
       color: BADGE_COLORS.warning,
-      title:
-        `${title}: ${label(top)} — billing usage not sent; ${formatRemaining(r)} left` +
-        `${top.deadline !== null ? ` (VRA communication stops ${formatDeadline(top.deadline)})` : ''}${more}`,
+      title: `${title}: ${label(top)} — ${heading(top)}${more}`,
     };
   }
   const waiting = [...sorted.filter((v) => v.phase === 'unknown').map(label), ...unchecked];

@@ -1,5 +1,11 @@
 import { viewOf, type GraceState } from '../../src/core/index.ts';
-import { checkSite, lockName, transmitOnce, type MonitorDeps } from '../../src/world/poller/monitor.ts';
+import {
+  checkSite,
+  lockName,
+  ruleOf,
+  transmitOnce,
+  type MonitorDeps,
+} from '../../src/world/poller/monitor.ts';
 import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { readAllStates, readState } from '../../src/world/storage/repo.ts';
 import { MIN_ALARM_MS, type SiteEntry } from '../shared/settings.ts';
@@ -85,7 +91,7 @@ export async function transmitNow(
   const { result, wait } = await withSiteLock(siteId, async () => {
     if (opts.unlessWithinMs) {
       const c = w.site.config;
-      const read = await readState(d.db, { id: c.siteId, name: c.siteName }, c.policy, clock());
+      const read = await readState(d.db, { id: c.siteId, name: c.siteName }, ruleOf(c), clock());
       const last = read.status === 'absent' ? null : read.state.lastAttemptAt;
       if (last !== null && clock() - last < opts.unlessWithinMs)
         return { result: null, wait: await checkSite(d, w.site) };

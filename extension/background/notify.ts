@@ -1,4 +1,5 @@
-import { messageText, viewOf, type GraceState } from '../../src/core/index.ts';
+import { messageText, titleText, viewOf, type GraceState } from '../../src/core/index.ts';
+import { formatDeadline } from '../../components/shared/format.ts';
 import { STORAGE_KEYS } from '../shared/settings.ts';
 
 export type NoticeKind = 'alert' | 'disconnected' | 'recovered';
@@ -24,12 +25,15 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
   const id = state.site.id;
   const name = state.site.name || state.site.id;
   const text = v.message ? messageText(v.message) : '';
+  // The banner's own heading (what the mode can know, the time left or since when), with the site's name.
+  const heading = (fallback: string) =>
+    `${v.message ? titleText(v.message, { deadline: v.deadline, since: v.disconnectedAt }, (t) => formatDeadline(t)) : fallback}: ${name}`;
   if (state.phase === 'warning' && state.firstAlertAt !== null)
     return {
       id: `${id}:alert:${state.firstAlertAt}`,
       siteId: id,
       kind: 'alert',
-      title: `Billing usage not sent: ${name}`,
+      title: heading('Billing usage not sent'),
       message: text,
     };
   if (state.phase === 'disconnected' && state.deadline !== null)
@@ -37,7 +41,7 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
       id: `${id}:disconnected:${state.deadline}`,
       siteId: id,
       kind: 'disconnected',
-      title: `VRA communication stopped: ${name}`,
+      title: heading('VRAs stopped'),
       message: text,
     };
   // Only a fresh recovery: an old one found after storage was cleared is not news.
@@ -46,7 +50,7 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
       id: `${id}:recovered:${state.recoveredAt}`,
       siteId: id,
       kind: 'recovered',
-      title: `Billing usage sent again: ${name}`,
+      title: heading('Billing usage sent'),
       message: text,
     };
   return null;

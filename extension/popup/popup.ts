@@ -1,6 +1,6 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { state } from 'lit/decorators.js';
-import { DAY, formatRemaining, type Phase } from '../../src/core/index.ts';
+import { DAY, formatRemaining, phaseLabel, type Phase } from '../../src/core/index.ts';
 import { dayKey, MAX_RANGE_DAYS, parseExportRange, type ExportFile } from '../../src/export/index.ts';
 import { exportUsage } from '../../src/world/export-usage.ts';
 import type { ProbeResult, StepId, TestStep } from '../../src/world/probes/index.ts';
@@ -11,13 +11,6 @@ import { causeText, STEP_LABELS, whatToCheck } from '../../components/usage-test
 import { PORTS, type FromPopup, type SiteSummary, type ToPopup } from '../shared/messages.ts';
 
 const ORDER: StepId[] = ['collect', 'reach', 'ack'];
-
-export const PHASE_LABELS: Record<Phase, string> = {
-  unknown: 'Not confirmed yet',
-  ok: 'Usage sent',
-  warning: 'Usage not sent',
-  disconnected: 'VRA communication stopped',
-};
 
 interface TestRun {
   steps: TestStep[];
@@ -169,14 +162,11 @@ export class ZbbPopup extends LitElement {
     const run = this.runs[s.siteId];
     const running = !!run && !run.result && !run.message;
     const name = s.siteName || s.siteId;
-    return html`<li
-      class="site ${phase}"
-      data-site-id=${s.siteId}
-      aria-label=${`${name}: ${PHASE_LABELS[phase]}`}
-    >
+    const label = phaseLabel(phase, v?.source ?? 'console');
+    return html`<li class="site ${phase}" data-site-id=${s.siteId} aria-label=${`${name}: ${label}`}>
       <div class="head">
         <span class="name">${name}</span>
-        <span class="phase" data-phase=${phase}>${PHASE_LABELS[phase]}</span>
+        <span class="phase" data-phase=${phase}>${label}</span>
       </div>
       ${
         v?.phase === 'warning' && v.remaining

@@ -1,12 +1,22 @@
 import { graceMs, type Policy } from './policy.ts';
-import type { AlertKind } from './kinds.ts';
+import type { Resolution } from './kinds.ts';
 import type { Alert, FailureReason, GraceState, Site } from './schemas.ts';
 import { GRACE_STATE_VERSION } from './kinds.ts';
-import { alertDescription } from './texts.ts';
+import { GRACE_LIMITS_MS } from './coherence.ts';
+import { disconnect, evaluate, observeClock, openWarning, resolveActive } from './evaluate.ts';
+
+export { CLOCK_TOLERANCE_MS, shiftTimes } from './evaluate.ts';
 
 /**
- * The grace engine: one pure reducer per site. It touches no clock of its own; `now` is passed in, and a
- * reading earlier than the latest one seen counts as the latest (a clock turned back never extends grace).
+ * The grace engine: one pure reducer per site. It touches no clock of its own; `now` is passed in.
+ *
+ * Two ways to know a site's phase:
+ * - this console observes the transmissions (direct, custom): the engine runs the vendor's rule itself;
+ * - the ZVM enforces (zvm mode, `authority`): its billing alerts ARE the state, and the engine only mirrors
+ *   what it reports; it never opens, dates or escalates an alert of its own there.
+ *
+ * Clock jumps: a reading earlier than the latest seen moves every time of the site by the same step, so the
+ * time left is unchanged (a clock turned back neither buys nor steals grace, nor silences an alert).
  */
 export type GraceEvent =
   /** A usage transmission was acknowledged. */
@@ -15,19 +25,31 @@ export type GraceEvent =
   | { type: 'failed'; reason: FailureReason }
   /** Time passed; nothing else happened. */
   | { type: 'tick' }
-  /** The enforcing ZVM reported its own billing alert, turned on at `turnedOn`: its date wins. */
-  | { type: 'authority-alert'; turnedOn: number }
-  /** The policy or the site's display name changed. A deadline already fixed does not move. */
-  | { type: 'configure'; policy?: Policy; siteName?: string };
+  /**
+   * The ZVM's own word (zvm mode), its times already in this site's frame: the TurnedOn of its active usage
+   * alert and of its active disconnection alert (null when not listed; dismissed ones count), and its answer
+   * to sendUsage when it was asked (`reason` when it answered Failed).
+   */
+  | {
+      type: 'zvm';
+      usageAlertAt: number | null;
+      disconnectedAt: number | null;
+      passed: boolean | null;
+      skew: number;
+      reason?: FailureReason;
+    }
+  /** The state cannot be seen (the ZVM API unreadable, a probe that cannot run): never a billing signal. */
+  | { type: 'blind'; reason: FailureReason }
+  /** The policy, the site's display name or who enforces changed. A deadline already fixed does not move. */
+  | { type: 'configure'; policy?: Policy; siteName?: string; authority?: boolean };
 
-const MAX_ALERTS = 50;
-
-export function createState(site: Site, policy: Policy, now: number): GraceState {
+export function createState(site: Site, policy: Policy, now: number, authority = false): GraceState {
   return {
     v: GRACE_STATE_VERSION,
     site: { ...site },
     policy: { ...policy },
     phase: 'unknown',
+    authority,
     trackingSince: now,
     latestSeen: now,
     lastSuccessAt: null,
@@ -35,9 +57,14 @@ export function createState(site: Site, policy: Policy, now: number): GraceState
     lastFailure: null,
     firstAlertAt: null,
     deadline: null,
+    graceMs: null,
+    disconnectedAt: null,
     alertSource: null,
     recoveredAt: null,
-    rollbacks: { count: 0, last: null },
+    policySince: now,
+    zvm: null,
+    blind: null,
+    clockJumps: { count: 0, last: null },
     alerts: [],
   };
 }
@@ -47,71 +74,31 @@ export function reduce(state: GraceState, event: GraceEvent, now: number): Grace
   const t = seen.latestSeen;
   switch (event.type) {
     case 'succeeded':
-      return succeed(seen, t);
-    case 'failed':
-      return evaluate({ ...seen, lastAttemptAt: t, lastFailure: { ...event.reason } }, t);
+      return succeed(evaluate(seen, t), t);
+    case 'failed': {
+      const s = { ...seen, lastAttemptAt: t, lastFailure: { ...event.reason }, blind: null };
+      return evaluate(s, t);
+    }
     case 'tick':
       return evaluate(seen, t);
-    case 'authority-alert':
-      return adoptAuthority(seen, event.turnedOn, t);
-    case 'configure':
+    case 'blind':
       return evaluate(
         {
           ...seen,
-          policy: event.policy ? { ...event.policy } : seen.policy,
-          site: event.siteName === undefined ? seen.site : { ...seen.site, name: event.siteName },
+          lastAttemptAt: t,
+          blind: { since: seen.blind?.since ?? t, reason: { ...event.reason } },
         },
         t,
       );
+    case 'zvm':
+      return mirrorZvm({ ...seen, authority: true }, event, t);
+    case 'configure':
+      return configure(seen, event, t);
   }
 }
 
-/** Keeps the latest reading; records a reading that went backwards (or was not a time at all). */
-function observeClock(state: GraceState, now: number): GraceState {
-  if (Number.isFinite(now) && now >= state.latestSeen) return { ...state, latestSeen: now };
-  return {
-    ...state,
-    rollbacks: {
-      count: state.rollbacks.count + 1,
-      last: { reading: Number.isFinite(now) ? now : null, latest: state.latestSeen },
-    },
-  };
-}
-
-function evaluate(state: GraceState, t: number): GraceState {
-  let s = state;
-  if (s.phase === 'unknown' || s.phase === 'ok') {
-    const since = s.lastSuccessAt ?? s.trackingSince;
-    // The alert appears when the condition began, whether or not anything was polling at that moment.
-    if (t - since < s.policy.alertAfter) return s;
-    s = openWarning(s, since + s.policy.alertAfter, 'engine');
-  }
-  if (s.phase === 'warning' && s.deadline !== null && t >= s.deadline) s = disconnect(s);
-  return s;
-}
-
-function openWarning(s: GraceState, at: number, source: 'engine' | 'authority'): GraceState {
-  return {
-    ...s,
-    phase: 'warning',
-    firstAlertAt: at,
-    deadline: at + graceMs(s.policy),
-    alertSource: source,
-    alerts: withAlert(s.alerts, makeAlert(s, 'usage-not-sent', at)),
-  };
-}
-
-function disconnect(s: GraceState): GraceState {
-  const at = s.deadline as number;
-  const alerts = s.alerts.map((a) =>
-    a.resolvedAt === null && a.kind === 'usage-not-sent'
-      ? { ...a, resolvedAt: at, resolution: 'superseded' as const }
-      : a,
-  );
-  return { ...s, phase: 'disconnected', alerts: withAlert(alerts, makeAlert(s, 'vra-disconnected', at)) };
-}
-
-function succeed(s: GraceState, t: number): GraceState {
+/** Back to ok, every active alert resolved; a recovery notice when it ended an alert. */
+function succeed(s: GraceState, t: number, resolution: Resolution = 'usage-sent'): GraceState {
   const wasAlerting = s.phase === 'warning' || s.phase === 'disconnected';
   return {
     ...s,
@@ -121,45 +108,104 @@ function succeed(s: GraceState, t: number): GraceState {
     lastFailure: null,
     firstAlertAt: null,
     deadline: null,
+    graceMs: null,
+    disconnectedAt: null,
     alertSource: null,
+    blind: null,
     recoveredAt: wasAlerting ? t : s.recoveredAt,
-    alerts: s.alerts.map((a) =>
-      a.resolvedAt === null ? { ...a, resolvedAt: t, resolution: 'usage-sent' as const } : a,
-    ),
+    alerts: resolveActive(s.alerts, t, resolution),
   };
 }
 
 /**
- * The ZVM enforces, so the date it reports is the date the operator must read. Alerts this engine had
- * opened on its own guess are replaced by ones dated from the ZVM's.
+ * Mirrors the ZVM's word. Its disconnection alert: disconnected since its TurnedOn (never a new warning). Its
+ * usage alert: warning from its TurnedOn, the deadline `TurnedOn + graceDays`. Neither, and the last
+ * sendUsage passed: ok. Neither otherwise: no alert (its alert clock runs on the ZVM, not here).
  */
-function adoptAuthority(s: GraceState, turnedOn: number, t: number): GraceState {
-  if (!Number.isFinite(turnedOn)) return evaluate(s, t);
-  const at = Math.min(turnedOn, t);
-  if (s.alertSource === 'authority' && s.firstAlertAt === at) return evaluate(s, t);
-  const reset: GraceState = { ...s, phase: 'ok', alerts: s.alerts.filter((a) => a.resolvedAt !== null) };
-  return evaluate(openWarning(reset, at, 'authority'), t);
+function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t: number): GraceState {
+  let s: GraceState = {
+    ...state,
+    zvm: { readAt: t, skew: e.skew, passed: e.passed },
+    blind: null,
+    lastAttemptAt: e.passed === null ? state.lastAttemptAt : t,
+    lastFailure:
+      e.passed === false ? (e.reason ?? { kind: 'rejected' }) : e.passed ? null : state.lastFailure,
+  };
+  // A ZVM clock a little ahead of this one must not date an alert in this frame's future.
+  const usageAt = e.usageAlertAt === null ? null : Math.min(e.usageAlertAt, t);
+  const offAt = e.disconnectedAt === null ? null : Math.min(e.disconnectedAt, t);
+  if (offAt !== null) {
+    if (s.phase === 'disconnected' && s.alertSource === 'authority' && s.disconnectedAt === offAt) return s;
+    // The first alert: the ZVM's usage alert if it still lists it, else the one this state mirrored, else
+    // the rule's (one grace before the disconnection).
+    const known = s.alertSource === 'authority' && s.firstAlertAt !== null && s.firstAlertAt <= offAt;
+    const first = usageAt ?? (known ? (s.firstAlertAt as number) : offAt - graceMs(s.policy));
+    // The grace a record may carry is bounded; a ZVM's odd dates are kept inside those bounds.
+    const grace = Math.min(GRACE_LIMITS_MS.max, Math.max(GRACE_LIMITS_MS.min, offAt - first));
+    const from = offAt - grace;
+    if (!(s.phase === 'warning' && s.alertSource === 'authority' && s.firstAlertAt === from)) {
+      s = openWarning(clearMirror(s, t), from, 'authority', offAt);
+    }
+    return disconnect({ ...s, deadline: offAt, graceMs: grace }, offAt);
+  }
+  if (usageAt !== null) {
+    if (s.phase === 'warning' && s.alertSource === 'authority' && s.firstAlertAt === usageAt) return s;
+    return openWarning(clearMirror(s, t), usageAt, 'authority');
+  }
+  if (e.passed === true) return succeed(s, t);
+  if (s.phase === 'warning' || s.phase === 'disconnected') {
+    // The ZVM no longer lists its alert, but no transmission was seen to pass: not "usage sent".
+    return clearMirror(s, t);
+  }
+  return s;
 }
 
-function makeAlert(s: GraceState, kind: AlertKind, at: number): Alert {
+/** Ends whatever alert this state held, when the ZVM's word replaces it. */
+function clearMirror(s: GraceState, t: number): GraceState {
   return {
-    id: `${s.site.id}:${kind}:${at}`,
-    kind,
-    level: kind === 'vra-disconnected' ? 'error' : 'warning',
-    site: { ...s.site },
-    description: alertDescription(kind, s.site.name, s.policy.graceDays),
-    turnedOn: at,
-    resolvedAt: null,
-    resolution: null,
+    ...s,
+    phase: 'unknown',
+    firstAlertAt: null,
+    deadline: null,
+    graceMs: null,
+    disconnectedAt: null,
+    alertSource: null,
+    alerts: resolveActive(s.alerts, t, 'cleared'),
   };
 }
 
-/** Adds an alert; drops the oldest resolved ones past the bound (active ones are never dropped). */
-function withAlert(alerts: readonly Alert[], alert: Alert): Alert[] {
-  const all = [...alerts, alert];
-  let excess = all.length - MAX_ALERTS;
-  if (excess <= 0) return all;
-  return all.filter((a) => !(a.resolvedAt !== null && excess-- > 0));
+/**
+ * A policy change never rewrites the past: the time before it is settled under the old policy (an alert or a
+ * disconnection that was due stays), the new one dates no alert before the change, and a deadline already
+ * fixed stays where it is.
+ */
+function configure(s0: GraceState, e: Extract<GraceEvent, { type: 'configure' }>, t: number): GraceState {
+  let s = evaluate(s0, t);
+  if (e.siteName !== undefined) s = { ...s, site: { ...s.site, name: e.siteName } };
+  if (e.authority !== undefined && e.authority !== s.authority) {
+    // Who enforces changed: what the previous one said is no longer this site's word.
+    s = { ...clearMirror(s, t), authority: e.authority, zvm: null, blind: null, policySince: t };
+  }
+  if (e.policy && !samePolicy(e.policy, s.policy)) s = { ...s, policy: { ...e.policy }, policySince: t };
+  return evaluate(s, t);
+}
+
+const samePolicy = (a: Policy, b: Policy) =>
+  a.interval === b.interval && a.alertAfter === b.alertAfter && a.graceDays === b.graceDays;
+
+/**
+ * Re-opens an alert read from a damaged record at `at` with `deadline`, and disconnects it if that deadline
+ * passed by `now` (salvage: a record that cannot be trusted keeps the earliest deadline it can prove).
+ */
+export function reopenAlert(
+  s: GraceState,
+  at: number,
+  deadline: number,
+  source: 'engine' | 'authority',
+  now: number,
+): GraceState {
+  const opened = openWarning({ ...s, phase: 'unknown' }, at, source, deadline);
+  return now >= deadline ? disconnect(opened, deadline) : opened;
 }
 
 export const activeAlerts = (s: GraceState): Alert[] => s.alerts.filter((a) => a.resolvedAt === null);

@@ -7,6 +7,8 @@ export * from './kinds.ts';
 export * from './schemas.ts';
 export * from './texts.ts';
 export * from './engine.ts';
+export { settle } from './evaluate.ts';
 export * from './view.ts';
 export * from './state.ts';
 export * from './guard.ts';
+export * from './coherence.ts';

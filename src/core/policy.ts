@@ -62,7 +62,21 @@ export function parsePolicy(input: unknown): Parsed<Policy> {
     if (error) errors.push(`policy.${field}: ${error} (got ${preview(value)})`);
     else merged[field] = value as number;
   }
+  if (!errors.length) {
+    const cross = policyError(merged);
+    if (cross) errors.push(`policy.interval: ${cross} (got ${preview(merged.interval)})`);
+  }
   return errors.length ? { ok: false, error: errors.join('; ') } : { ok: true, value: merged };
+}
+
+/**
+ * The rule across fields: attempts must come more often than the alert, or a healthy link would be alerted
+ * (and, where the ZVM enforces, disconnected) between two attempts.
+ */
+export function policyError(p: Policy): string | null {
+  return p.interval < p.alertAfter
+    ? null
+    : `interval (${p.interval} ms) must be shorter than alertAfter (${p.alertAfter} ms)`;
 }
 
 /** The grace period in milliseconds. */

@@ -1,3 +1,4 @@
+import { incoherence } from './coherence.ts';
 import {
   AlertSchema,
   GraceStateSchema,
@@ -8,18 +9,15 @@ import {
 } from './schemas.ts';
 import { parseWith, type Parsed } from './validation.ts';
 
-/** Reads a stored or received grace state; anything of the wrong shape is refused with a message. */
+/**
+ * Reads a stored or received grace state; anything of the wrong shape, or of the right shape but incoherent
+ * (a record that could buy grace or hide an alert), is refused with a message.
+ */
 export function parseGraceState(input: unknown): Parsed<GraceState> {
   const parsed = parseWith(GraceStateSchema, 'state', input);
   if (!parsed.ok) return parsed;
-  const s = parsed.value;
-  // Shape is not enough: a state must also be coherent, or it could show a wrong countdown.
-  const alerting = s.phase === 'warning' || s.phase === 'disconnected';
-  if (alerting && (s.firstAlertAt === null || s.deadline === null))
-    return { ok: false, error: `state: phase ${s.phase} needs firstAlertAt and deadline` };
-  if (s.deadline !== null && s.firstAlertAt !== null && s.deadline < s.firstAlertAt)
-    return { ok: false, error: 'state.deadline: must not be before firstAlertAt' };
-  return parsed;
+  const error = incoherence(parsed.value);
+  return error ? { ok: false, error: `state.${error}` } : parsed;
 }
 
 export function parseSite(input: unknown): Parsed<Site> {

@@ -3,6 +3,7 @@
 // worker, or, where that cannot run (a CSP without `worker-src`, an injected clock, a custom probe), to
 // `page-host.ts`, which is loaded on demand. Nothing here imports zod or idb, or makes a request.
 import type { GraceState } from '../core/schemas.ts';
+import { GRACE_STATE_VERSION } from '../core/kinds.ts';
 import type { Clock } from '../core/time.ts';
 import { systemClock } from './clock.ts';
 import type * as PageHost from './page-host.ts';
@@ -251,7 +252,10 @@ class WorkerLink {
     }
     if (msg.type !== 'state') return;
     const state = msg.state;
-    if (state !== null && (typeof state !== 'object' || state.v !== 1 || state.site?.id !== msg.siteId)) {
+    if (
+      state !== null &&
+      (typeof state !== 'object' || state.v !== GRACE_STATE_VERSION || state.site?.id !== msg.siteId)
+    ) {
       console.error('zerto-billing: ignored a poller state of an unknown shape');
       return;
     }

@@ -7,7 +7,7 @@ import type { Parsed } from '../core/validation.ts';
 import type { GraceState } from '../core/schemas.ts';
 import type { SiteHandle } from './client.ts';
 import { onState } from './poller/channel.ts';
-import { Monitor, transmitOnce, type WatchedSite } from './poller/monitor.ts';
+import { Monitor, ruleOf, transmitOnce, type WatchedSite } from './poller/monitor.ts';
 import { probeFor, type ProbeResult, type SiteConfig, type TestStep } from './probes/index.ts';
 import { openBillingDb, type Db } from './storage/db.ts';
 import { readState } from './storage/repo.ts';
@@ -37,7 +37,7 @@ export async function watchInPage(handle: SiteHandle): Promise<() => void> {
   let db: Db;
   try {
     db = await openBillingDb();
-    const read = await readState(db, { id: c.siteId, name: c.siteName }, c.policy, handle.clock());
+    const read = await readState(db, { id: c.siteId, name: c.siteName }, ruleOf(c), handle.clock());
     handle.settle(
       read.status === 'absent' ? null : read.state,
       read.status === 'damaged' ? 'damaged' : 'ready',

@@ -91,9 +91,9 @@ describe('<zerto-billing-sites>', () => {
       [...r.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent!.trim()),
     );
     expect(rows).to.deep.equal([
-      ['Gone', 'VRAs disconnected', 'none'],
+      ['Gone', "VRAs stopped (vendor's rule)", 'none'],
       ['Three left', 'Usage not sent', '3 days'],
-      ['Fine', 'OK', '—'],
+      ['Fine', 'Usage sent', '—'],
     ]);
     const strip = el.shadowRoot!.querySelector('tr[data-site="c"] [part~="strip"]')!;
     expect([...strip.children].map((c) => c.className)).to.deep.equal([

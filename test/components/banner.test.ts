@@ -8,7 +8,6 @@ import {
   part,
   seed,
   seedWarning,
-  settle,
   T0,
   testClock,
   uniqueSite,
@@ -47,20 +46,22 @@ describe('<zerto-billing-banner> shows what the operator must read', () => {
     await seedWarning(site, alertAt, alertAt + HOUR);
     const el = await mountBanner({ site, clock: testClock(alertAt + HOUR) });
     const text = visibleText(el);
-    expect(text).to.contain('Billing usage not sent');
-    expect(text).to.contain(
-      'Zerto Virtual Manager of site Amsterdam DR did not send site usage information for billing purposes to Zerto servers',
+    // This console observed it (custom mode): what it saw and what the vendor's rule implies, no ZVM fact.
+    expect(part(el, 'title')?.textContent).to.match(
+      /^Billing usage not sent: by the vendor's rule, VRAs stop in 15 days, /,
     );
+    expect(text).to.contain('This console has not seen usage information for billing reach Zerto servers.');
     expect(text).to.contain(
-      'If this is not resolved within 15 days, Zerto Virtual Manager will stop communicating with its VRAs.',
+      "By the vendor's rule, if this is not resolved within 15 days, the Zerto Virtual Manager of site Amsterdam DR stops communicating with its VRAs.",
     );
+    expect(text).not.to.contain('will stop communicating');
     expect(part(el, 'countdown')?.textContent).to.equal('within 15 days');
     const deadline = part(el, 'deadline') as HTMLTimeElement;
     expect(deadline.dateTime).to.equal(new Date(alertAt + 15 * DAY).toISOString());
     // In UTC for the first paint, then in the operator's locale and zone.
     const local = new Intl.DateTimeFormat(undefined, DEADLINE_FORMAT).format(alertAt + 15 * DAY);
     await until(() => deadline.textContent === local, 2000, `the deadline in the local format: ${local}`);
-    expect(part(el, 'test-link')?.textContent?.trim()).to.equal('Test connection to Zerto billing servers');
+    expect(part(el, 'test-link')?.textContent?.trim()).to.equal('Test usage transmission to Zerto');
   });
 
   it('shows 3 days left on day 12 of the grace period', async () => {
@@ -84,10 +85,11 @@ describe('<zerto-billing-banner> shows what the operator must read', () => {
     await seedWarning(site, T0, T0 + 16 * DAY);
     const el = await mountBanner({ site, clock: testClock(T0 + 16 * DAY) });
     const text = visibleText(el);
-    expect(text).to.contain('VRA communication stopped');
-    expect(text).to.contain(
-      'has stopped communicating with its VRAs. It will not communicate with them until this issue is resolved.',
+    expect(part(el, 'title')?.textContent).to.match(
+      /^Billing usage not sent: by the vendor's rule, VRAs stopped on /,
     );
+    expect(text).to.contain('This console cannot see the VRAs: check them on the ZVM.');
+    expect(text).not.to.contain('has stopped communicating');
     expect(part(el, 'countdown')).to.equal(null);
     expect(el.view?.vraCommunicationAllowed).to.equal(false);
   });
@@ -104,11 +106,12 @@ describe('<zerto-billing-banner> shows what the operator must read', () => {
     (part(el, 'collapse-button') as HTMLButtonElement).click();
     await el.updateComplete;
     expect(part(el, 'message')).to.equal(null);
-    expect(visibleText(el)).to.contain('within 5 days');
+    // The collapsed bar carries the time left and the date.
+    expect(visibleText(el)).to.contain('VRAs stop in 5 days, ');
     clock.set(T0 + 16 * DAY);
     el.refresh();
     await el.updateComplete;
-    expect(part(el, 'message')?.textContent).to.contain('has stopped communicating');
+    expect(part(el, 'message')?.textContent).to.contain('This console cannot see the VRAs');
   });
 
   it('opens again, expanded, on reload after being collapsed', async () => {
@@ -127,14 +130,14 @@ describe('<zerto-billing-banner> shows what the operator must read', () => {
     await seedWarning(site, T0, T0 + 16 * DAY);
     let answer: { ok: boolean; reason?: { kind: 'network' } } = { ok: false, reason: { kind: 'network' } };
     const el = await mountBanner({ site, clock: testClock(T0 + 16 * DAY), answer: () => answer as never });
-    expect(visibleText(el)).to.contain('VRA communication stopped');
+    expect(visibleText(el)).to.contain("by the vendor's rule, VRAs stopped on");
     answer = { ok: true };
     const reconnect = oneEvent(el, 'zerto-billing-reconnect');
     await (el as unknown as { handle: { test: () => Promise<unknown> } }).handle.test();
     const e = await reconnect;
     expect(e.detail.siteId).to.equal(site.id);
     await el.updateComplete;
-    expect(visibleText(el)).to.contain('Usage information for billing reached Zerto servers again');
+    expect(visibleText(el)).to.contain('Usage information for billing was sent and acknowledged again');
   });
 });
 
@@ -166,7 +169,7 @@ describe('<zerto-billing-banner> announcements and events', () => {
       await el.updateComplete;
     }
     await new Promise((r) => setTimeout(r, 0));
-    expect(changes.filter((c) => c.includes('has stopped communicating'))).to.have.length(1);
+    expect(changes.filter((c) => c.includes('This console cannot see the VRAs'))).to.have.length(1);
     expect(changes).to.have.length(1);
   });
 
@@ -274,25 +277,38 @@ describe('<zerto-billing-banner> configuration and safety', () => {
   });
 });
 
-describe('<zerto-billing-banner> test connection', () => {
-  it('runs the reachability check and shows its result in place', async () => {
+describe('<zerto-billing-banner> test usage transmission', () => {
+  it('runs the usage transmission (not a reachability check) and shows its result in place', async () => {
     const site = uniqueSite();
     await seedWarning(site, T0, T0 + DAY);
-    const el = await mountBanner({
-      site,
-      clock: testClock(T0 + DAY),
-      attrs: { 'billing-url': 'http://127.0.0.1:9/', timeout: '2s' },
-    });
-    await settle(el);
+    const el = await mountBanner({ site, clock: testClock(T0 + DAY) });
     const result = oneEvent(el, 'zerto-billing-test-result');
     (part(el, 'test-link') as HTMLButtonElement).click();
     const e = await result;
-    expect(e.detail).to.include({ kind: 'connection', ok: false });
+    expect(e.detail).to.include({ ok: false });
     await el.updateComplete;
-    expect(part(el, 'test-result')?.textContent).to.match(
-      /^Could not reach 127\.0\.0\.1:9: could not connect/,
+    expect(part(el, 'test-result')?.textContent).to.equal(
+      'Usage was not sent: the server could not be reached: link cut by the test',
     );
     expect(part(el, 'test-result')?.getAttribute('role')).to.equal('status');
+  });
+
+  it("in reachability mode, checks the browser's own path, says so, and never reports usage as sent", async () => {
+    const site = uniqueSite();
+    const el = await mountBanner({
+      site,
+      clock: testClock(T0),
+      attrs: { mode: 'reachability', 'billing-url': 'http://127.0.0.1:9/', timeout: '2s', 'show-ok': '' },
+    });
+    // Its first check sees no usage at all: it says so, as its own notice, never as an all-clear.
+    await until(() => part(el, 'test-link') !== null, 8000, 'the reachability notice');
+    expect(part(el, 'title')?.textContent).to.equal('Billing usage cannot be checked');
+    const result = oneEvent(el, 'zerto-billing-test-result');
+    (part(el, 'test-link') as HTMLButtonElement).click();
+    await result;
+    await el.updateComplete;
+    expect(part(el, 'test-result')?.textContent).to.match(/^This browser could not reach 127\.0\.0\.1:9: /);
+    expect(el.view?.phase).to.equal('unknown');
   });
 });
 

@@ -71,8 +71,8 @@ describe('host pages', () => {
       'site-name': site.name,
       'billing-url': 'http://127.0.0.1:9',
     });
-    const text = await bannerText(win, /VRA communication stopped/);
-    expect(text).to.contain('has stopped communicating with its VRAs');
+    const text = await bannerText(win, /VRAs stopped on/);
+    expect(text).to.contain("Billing usage not sent: by the vendor's rule, VRAs stopped on");
   });
 
   it('works on a page served with default-src self and require-trusted-types-for script, with no violation', async () => {

@@ -73,7 +73,7 @@ describe('<zerto-usage-test>', () => {
     expect((await servers.reports()).some((r) => r.reportId === reportId)).to.equal(true);
     await banner.updateComplete;
     expect(banner.view?.phase).to.equal('ok');
-    expect(visibleText(banner)).to.contain('Usage information for billing reached Zerto servers again');
+    expect(visibleText(banner)).to.contain('Usage information for billing was sent and acknowledged again');
   });
 
   const failures: Array<[string, () => Promise<void>, Record<string, string>, string, RegExp, RegExp]> = [

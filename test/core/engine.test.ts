@@ -1,14 +1,16 @@
 import { expect } from '@open-wc/testing';
 import {
   activeAlerts,
+  createState,
   DAY,
   DEFAULT_POLICY,
   HOUR,
   parseGraceState,
   reduce,
   viewOf,
+  type GraceEvent,
 } from '../../src/core/index.ts';
-import { fail, fresh, ok, run, T0, tick } from './helpers.ts';
+import { fail, fresh, ok, run, site, T0, tick } from './helpers.ts';
 
 const ALERT = DEFAULT_POLICY.alertAfter;
 const GRACE = 15 * DAY;
@@ -61,8 +63,10 @@ describe('grace engine: the warning', () => {
     expect(alert?.kind).to.equal('usage-not-sent');
     expect(alert?.level).to.equal('warning');
     expect(alert?.turnedOn).to.equal(T0 + ALERT);
-    expect(alert?.description).to.contain('did not send site usage information for billing purposes');
-    expect(alert?.description).to.contain('within 15 days');
+    // This console observed it: what it saw, never a claim about the ZVM.
+    expect(alert?.description).to.equal(
+      'This console saw no usage information for billing reach Zerto servers (site Amsterdam DR).',
+    );
   });
 
   it('counts alertAfter from when tracking began when nothing ever succeeded', () => {
@@ -96,13 +100,47 @@ describe('grace engine: the warning', () => {
     expect(activeAlerts(later)).to.have.length(1);
   });
 
-  it('opens the alert at once when alertAfter is shortened past the time already without success', () => {
+  it('opens the alert at the change, never before it, when alertAfter is shortened past the time already without success', () => {
     const s = run(fresh(), [
       [ok, T0],
       [{ type: 'configure', policy: { ...DEFAULT_POLICY, alertAfter: 2 * HOUR } }, T0 + 3 * HOUR],
     ]);
     expect(s.phase).to.equal('warning');
-    expect(s.firstAlertAt).to.equal(T0 + 2 * HOUR);
+    expect(s.firstAlertAt).to.equal(T0 + 3 * HOUR);
+    expect(s.deadline).to.equal(T0 + 3 * HOUR + GRACE);
+  });
+
+  it('shows a warning, not a backdated disconnection, when alertAfter drops from 90 days to 1 on day 83', () => {
+    const long = { ...DEFAULT_POLICY, alertAfter: 90 * DAY };
+    const s = run(fresh(long), [
+      [ok, T0],
+      [{ type: 'configure', policy: { ...long, alertAfter: DAY } }, T0 + 83 * DAY],
+    ]);
+    expect(s.phase).to.equal('warning');
+    expect(s.firstAlertAt).to.equal(T0 + 83 * DAY);
+    expect(viewOf(s, T0 + 83 * DAY).daysLeft).to.equal(15);
+  });
+
+  it('keeps a disconnection that was due when graceDays is raised afterwards', () => {
+    const short = { ...DEFAULT_POLICY, graceDays: 1 };
+    const s = run(fresh(short), [
+      [ok, T0],
+      [tick, T0 + ALERT + 2 * DAY],
+      [{ type: 'configure', policy: { ...short, graceDays: 15 } }, T0 + ALERT + 2 * DAY + 1],
+    ]);
+    expect(s.phase).to.equal('disconnected');
+    expect(s.deadline).to.equal(T0 + ALERT + DAY);
+  });
+
+  it('settles the time before a policy change under the old policy', () => {
+    // Raising graceDays later does not undo a disconnection that the old policy made due, unseen.
+    const short = { ...DEFAULT_POLICY, graceDays: 1 };
+    const s = run(fresh(short), [
+      [ok, T0],
+      [{ type: 'configure', policy: { ...short, graceDays: 15 } }, T0 + ALERT + 3 * DAY],
+    ]);
+    expect(s.phase).to.equal('disconnected');
+    expect(s.firstAlertAt).to.equal(T0 + ALERT);
   });
 
   it('renames the site in later alerts when configured with a new name', () => {
@@ -222,19 +260,29 @@ describe('grace engine: the clock', () => {
     [tick, T0 + ALERT + 5 * DAY],
   ]);
 
-  it('treats a reading earlier than the latest seen as the latest and records the rollback', () => {
-    const s = reduce(warned, tick, T0);
-    expect(s.latestSeen).to.equal(T0 + ALERT + 5 * DAY);
-    expect(s.rollbacks.count).to.equal(1);
-    expect(s.rollbacks.last).to.deep.equal({ reading: T0, latest: T0 + ALERT + 5 * DAY });
-    expect(s.deadline).to.equal(warned.deadline);
-    expect(viewOf(s, T0).daysLeft).to.equal(10);
+  it('moves every time of the site by the step when the clock is turned back, so the time left is unchanged', () => {
+    const back = 30 * DAY;
+    const s = reduce(warned, tick, warned.latestSeen - back);
+    expect(s.latestSeen).to.equal(warned.latestSeen - back);
+    expect(s.deadline).to.equal(warned.deadline! - back);
+    expect(s.firstAlertAt).to.equal(warned.firstAlertAt! - back);
+    expect(s.lastSuccessAt).to.equal(T0 - back);
+    expect(s.clockJumps).to.deep.equal({ count: 1, last: { at: warned.latestSeen - back, step: -back } });
+    expect(viewOf(s, s.latestSeen).daysLeft).to.equal(10);
+    expect(viewOf(s, s.latestSeen).clockJump?.step).to.equal(-back);
   });
 
-  it('records a reading that is not a time at all and ignores it', () => {
-    const s = reduce(warned, tick, Number.NaN);
+  it('treats a few seconds back as the jitter of several readers, not a jump', () => {
+    const s = reduce(warned, tick, warned.latestSeen - 2000);
     expect(s.latestSeen).to.equal(warned.latestSeen);
-    expect(s.rollbacks.last).to.deep.equal({ reading: null, latest: warned.latestSeen });
+    expect(s.clockJumps.count).to.equal(0);
+  });
+
+  it('ignores a reading that is not a time, or is outside the Date range', () => {
+    for (const bad of [Number.NaN, Infinity, 9e15, -9e15]) {
+      const s = reduce(warned, tick, bad);
+      expect(s).to.deep.equal(warned);
+    }
   });
 
   it('cannot escape disconnection by turning the clock back', () => {
@@ -246,45 +294,137 @@ describe('grace engine: the clock', () => {
     expect(viewOf(s, T0).vraCommunicationAllowed).to.equal(false);
   });
 
-  it('dates a success seen under a turned-back clock at the latest time seen', () => {
-    const s = reduce(warned, ok, T0);
-    expect(s.lastSuccessAt).to.equal(warned.latestSeen);
+  it('is not silenced by one reading a year ahead: normal readings after it still bring the alert', () => {
+    // The reading a year ahead is taken as elapsed time (it cannot be disproved); the readings after it are
+    // a jump back, which moves the frame, so 90 days of failures still alert and disconnect.
+    let s = reduce(fresh(), ok, T0);
+    s = reduce(s, tick, T0 + 365 * DAY);
+    expect(s.phase).to.equal('disconnected');
+    let t = T0 + HOUR;
+    s = reduce(s, ok, t);
+    for (let day = 1; day <= 90; day++) s = reduce(s, fail, (t += DAY));
+    expect(s.phase).to.equal('disconnected');
+    expect(viewOf(s, t).vraCommunicationAllowed).to.equal(false);
   });
 });
 
 describe('grace engine: the ZVM as the authority', () => {
-  it('takes the first-alert time and the deadline from the alert the ZVM reports', () => {
-    const zvmTurnedOn = T0 - 2 * DAY;
-    const s = reduce(
-      reduce(fresh(), fail, T0),
-      { type: 'authority-alert', turnedOn: zvmTurnedOn },
-      T0 + HOUR,
-    );
+  const zvm = (e: Partial<Extract<GraceEvent, { type: 'zvm' }>>): GraceEvent => ({
+    type: 'zvm',
+    usageAlertAt: null,
+    disconnectedAt: null,
+    passed: false,
+    skew: 0,
+    ...e,
+  });
+  const governed = () => createState(site, DEFAULT_POLICY, T0, true);
+
+  it('takes the first-alert time and the deadline from the usage alert the ZVM reports', () => {
+    const turnedOn = T0 - 2 * DAY;
+    const s = reduce(governed(), zvm({ usageAlertAt: turnedOn }), T0 + HOUR);
     expect(s.phase).to.equal('warning');
     expect(s.alertSource).to.equal('authority');
-    expect(s.firstAlertAt).to.equal(zvmTurnedOn);
-    expect(s.deadline).to.equal(zvmTurnedOn + GRACE);
+    expect(s.firstAlertAt).to.equal(turnedOn);
+    expect(s.deadline).to.equal(turnedOn + GRACE);
     expect(viewOf(s, T0 + HOUR).daysLeft).to.equal(13);
+    expect(viewOf(s, T0 + HOUR).message).to.include({ key: 'usage-not-sent', source: 'zvm' });
   });
 
-  it('replaces a guess of its own with the ZVM date, without a duplicate alert', () => {
-    const guessed = run(fresh(), [
-      [ok, T0],
-      [tick, T0 + ALERT + DAY],
+  it('reads the disconnection alert as disconnected since its TurnedOn, never as a new warning', () => {
+    const first = T0;
+    const off = T0 + GRACE;
+    let s = reduce(governed(), zvm({ usageAlertAt: first }), T0 + DAY);
+    s = reduce(s, zvm({ disconnectedAt: off }), off + HOUR);
+    expect(s.phase).to.equal('disconnected');
+    expect(s.disconnectedAt).to.equal(off);
+    expect(s.firstAlertAt).to.equal(first);
+    const active = activeAlerts(s);
+    expect(active.map((a) => a.kind)).to.deep.equal(['vra-disconnected']);
+    expect(s.alerts.find((a) => a.kind === 'usage-not-sent')?.resolution).to.equal('superseded');
+    // Polled again and again: still disconnected, since the same time.
+    const again = run(s, [
+      [zvm({ disconnectedAt: off }), off + 2 * HOUR],
+      [zvm({ disconnectedAt: off }), off + 3 * DAY],
     ]);
-    const zvm = { type: 'authority-alert', turnedOn: T0 + ALERT + HOUR } as const;
-    const s = run(guessed, [
-      [zvm, T0 + ALERT + DAY + 1],
-      [zvm, T0 + ALERT + DAY + 2],
+    expect(again.phase).to.equal('disconnected');
+    expect(viewOf(again, off + 3 * DAY).disconnectedAt).to.equal(off);
+    expect(parseGraceState(again).ok).to.equal(true);
+  });
+
+  it('reads a disconnection alert seen first, with no usage alert, as disconnected', () => {
+    const off = T0 + 3 * DAY;
+    const s = reduce(governed(), zvm({ disconnectedAt: off }), off + HOUR);
+    expect(s.phase).to.equal('disconnected');
+    expect(s.disconnectedAt).to.equal(off);
+    expect(parseGraceState(s).ok).to.equal(true);
+  });
+
+  it('counts a dismissed alert (the probe reports it like any other) and never escalates on its own', () => {
+    const s = run(governed(), [
+      [zvm({ usageAlertAt: T0 }), T0 + HOUR],
+      [tick, T0 + GRACE + DAY],
     ]);
-    expect(s.deadline).to.equal(T0 + ALERT + HOUR + GRACE);
-    expect(activeAlerts(s)).to.have.length(1);
-    expect(activeAlerts(s)[0]?.turnedOn).to.equal(T0 + ALERT + HOUR);
+    // The ZVM enforces: past its deadline, this console waits for its word rather than guessing.
+    expect(s.phase).to.equal('warning');
+    expect(viewOf(s, T0 + GRACE + DAY).msLeft).to.equal(0);
+  });
+
+  it('is ok when the ZVM lists no billing alert and the transmission passed, resolving every alert', () => {
+    const s = run(governed(), [
+      [zvm({ usageAlertAt: T0 }), T0 + HOUR],
+      [zvm({ disconnectedAt: T0 + GRACE }), T0 + GRACE + HOUR],
+      [zvm({ passed: true }), T0 + GRACE + 2 * HOUR],
+    ]);
+    expect(s.phase).to.equal('ok');
+    expect(activeAlerts(s)).to.have.length(0);
+    expect(viewOf(s, T0 + GRACE + 2 * HOUR).recovered).to.equal(true);
+  });
+
+  it('never opens a countdown of its own while the ZVM lists no alert, even when its sends fail', () => {
+    let s = reduce(governed(), zvm({ passed: true }), T0);
+    for (let t = T0 + HOUR; t < T0 + 40 * DAY; t += DAY) s = reduce(s, zvm({ passed: false }), t);
+    expect(s.phase).to.equal('ok');
+    expect(s.lastFailure).to.deep.equal({ kind: 'rejected' });
+  });
+
+  it('shows "cannot see" when the ZVM cannot be read, keeping the last known state and its age', () => {
+    const reason = { kind: 'auth' as const, status: 401 };
+    const s = run(governed(), [
+      [zvm({ usageAlertAt: T0 }), T0 + HOUR],
+      [{ type: 'blind', reason }, T0 + 3 * DAY],
+    ]);
+    expect(s.phase).to.equal('warning');
+    expect(s.deadline).to.equal(T0 + GRACE);
+    const v = viewOf(s, T0 + 3 * DAY);
+    expect(v.blind).to.deep.equal({ since: T0 + 3 * DAY, reason, lastKnownAge: 3 * DAY - HOUR });
+  });
+
+  it('starts no countdown when the ZVM was never readable', () => {
+    let s = governed();
+    for (let t = T0; t < T0 + 30 * DAY; t += DAY)
+      s = reduce(s, { type: 'blind', reason: { kind: 'network' } }, t);
+    expect(s.phase).to.equal('unknown');
+    expect(viewOf(s, T0 + 30 * DAY).message?.key).to.equal('blind');
   });
 
   it('never dates the alert in the future', () => {
-    const s = reduce(fresh(), { type: 'authority-alert', turnedOn: T0 + 10 * DAY }, T0);
+    const s = reduce(governed(), zvm({ usageAlertAt: T0 + 10 * DAY }), T0);
     expect(s.firstAlertAt).to.equal(T0);
+  });
+});
+
+describe('grace engine: settling before a success', () => {
+  it('records the warning and the disconnection that happened unseen before a late success', () => {
+    const s = run(fresh(), [
+      [ok, T0],
+      [ok, T0 + 17 * DAY],
+    ]);
+    expect(s.phase).to.equal('ok');
+    expect(s.alerts.map((a) => [a.kind, a.resolution])).to.deep.equal([
+      ['usage-not-sent', 'superseded'],
+      ['vra-disconnected', 'usage-sent'],
+    ]);
+    expect(viewOf(s, T0 + 17 * DAY).recovered).to.equal(true);
   });
 });
 
@@ -295,6 +435,7 @@ describe('grace state records', () => {
       [tick, T0 + ALERT + GRACE],
       [tick, T0],
     ]);
+    expect(s.clockJumps.count).to.equal(1);
     const back = parseGraceState(JSON.parse(JSON.stringify(s)));
     expect(back).to.deep.equal({ ok: true, value: s });
   });
@@ -303,7 +444,7 @@ describe('grace state records', () => {
     const s = { ...run(fresh(), [[tick, T0 + ALERT]]), deadline: null };
     const p = parseGraceState(s);
     expect(p.ok).to.equal(false);
-    if (!p.ok) expect(p.error).to.contain('deadline');
+    if (!p.ok) expect(p.error).to.equal('state.phase: alerting without its dates');
   });
 
   it('are refused with a message naming the damaged field', () => {
@@ -313,7 +454,7 @@ describe('grace state records', () => {
   });
 
   it('keep at most 50 alerts and never drop an active one', () => {
-    let s = fresh({ ...DEFAULT_POLICY, alertAfter: HOUR, graceDays: 1 });
+    let s = fresh({ ...DEFAULT_POLICY, alertAfter: 2 * HOUR, graceDays: 1 });
     let t = T0;
     for (let i = 0; i < 40; i++) {
       s = run(s, [
@@ -321,7 +462,7 @@ describe('grace state records', () => {
         [ok, (t += HOUR)],
       ]);
     }
-    s = reduce(s, tick, t + 2 * HOUR);
+    s = reduce(s, tick, t + 3 * HOUR);
     expect(s.alerts.length).to.be.at.most(50);
     expect(activeAlerts(s)).to.have.length(1);
     expect(parseGraceState(s).ok).to.equal(true);

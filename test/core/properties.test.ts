@@ -103,19 +103,19 @@ describe('grace engine properties (fast-check)', () => {
     );
   });
 
-  it('never moves the deadline later nor raises daysLeft when the clock is turned back', () => {
+  it('keeps the time left unchanged when the clock is turned back (no grace bought, none stolen)', () => {
     fc.assert(
       fc.property(walk, fc.integer({ min: 1, max: 30 * DAY }), event, (steps, back, e) => {
         const { states } = play(steps);
         const s = states[states.length - 1]!;
         const honest = reduce(s, e, s.latestSeen);
         const rolled = reduce(s, e, s.latestSeen - back);
-        expect(rolled.deadline).to.equal(honest.deadline);
         expect(rolled.phase).to.equal(honest.phase);
-        expect(rolled.rollbacks.count).to.equal(s.rollbacks.count + 1);
         const vh = viewOf(honest, honest.latestSeen);
-        const vr = viewOf(rolled, s.latestSeen - back);
-        if (vh.daysLeft !== null) expect(vr.daysLeft).to.be.at.most(vh.daysLeft);
+        const vr = viewOf(rolled, rolled.latestSeen);
+        expect(vr.msLeft).to.equal(vh.msLeft);
+        expect(vr.daysLeft).to.equal(vh.daysLeft);
+        expect(rolled.clockJumps.count).to.equal(s.clockJumps.count + (back > 5000 ? 1 : 0));
       }),
       { numRuns: 300 },
     );
@@ -139,13 +139,12 @@ describe('grace engine properties (fast-check)', () => {
     );
   });
 
-  it('keeps the latest clock reading monotonic and every state valid for storage', () => {
+  it('keeps every state valid for storage', () => {
     fc.assert(
       fc.property(walk, (steps) => {
         const { states } = play(steps);
-        for (let i = 1; i < states.length; i++) {
-          expect(states[i]!.latestSeen).to.be.at.least(states[i - 1]!.latestSeen);
-          const parsed = parseGraceState(JSON.parse(JSON.stringify(states[i])));
+        for (const st of states) {
+          const parsed = parseGraceState(JSON.parse(JSON.stringify(st)));
           expect(parsed.ok, parsed.ok ? '' : parsed.error).to.equal(true);
         }
       }),
@@ -160,8 +159,10 @@ describe('grace engine properties (fast-check)', () => {
         for (let i = 1; i < states.length; i++) {
           const prev = states[i - 1]!;
           const cur = states[i]!;
+          // The deadline moves only with the frame (a clock jump moves every time by the same step).
+          const jumped = cur.clockJumps.count > prev.clockJumps.count ? cur.clockJumps.last!.step : 0;
           if (prev.deadline !== null && events[i - 1]!.type !== 'succeeded') {
-            expect(cur.deadline).to.equal(prev.deadline);
+            expect(cur.deadline).to.equal(prev.deadline + jumped);
           }
         }
       }),

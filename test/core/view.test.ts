@@ -53,6 +53,14 @@ describe('grace view', () => {
     expect(v.remaining).to.equal(null);
     expect(v.vraCommunicationAllowed).to.equal(false);
     const text = messageText(v.message!);
+    // This console saw no usage get through; it did not see the VRAs stop, so it says what the rule implies.
+    expect(text).to.contain("By the vendor's rule");
+    expect(text).to.contain('This console cannot see the VRAs');
+    expect(text).not.to.contain('has stopped communicating');
+  });
+
+  it("reports the ZVM's own words when the ZVM says it disconnected its VRAs", () => {
+    const text = messageText({ key: 'vra-disconnected', source: 'zvm', siteName: 'Amsterdam DR' });
     expect(text).to.contain('has stopped communicating with its VRAs');
     expect(text).to.contain('until this issue is resolved');
   });
@@ -60,7 +68,8 @@ describe('grace view', () => {
   it('names the site and says the manager will stop talking to its VRAs in the warning', () => {
     const text = messageText(viewOf(warned, ALERT_AT).message!);
     expect(text).to.contain('Amsterdam DR');
-    expect(text).to.contain('will stop communicating with its VRAs');
+    expect(text).to.contain("By the vendor's rule, if this is not resolved within 15 days");
+    expect(text).to.contain('stops communicating with its VRAs');
   });
 
   it('has no countdown and nothing to say while ok', () => {

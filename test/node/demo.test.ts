@@ -74,8 +74,8 @@ const expected: Record<string, RegExp> = {
   'warning-first-day': /within 15 days/,
   'three-days-left': /within 3 days/,
   'last-day': /within 5 hours/,
-  disconnected: /has stopped communicating with its VRAs/,
-  recovered: /reached Zerto servers again/,
+  disconnected: /by the vendor's rule, VRAs stopped on/,
+  recovered: /sent and acknowledged again/,
   dark: /within 6 days/,
   rtl: /within 11 days/,
   'strict-csp': /within 10 days/,
@@ -86,7 +86,7 @@ const expected: Record<string, RegExp> = {
   'test-credentials': /Test usage transmission to Zerto/,
   'test-wrong-shape': /Test usage transmission to Zerto/,
   'sites-50': /Amsterdam DR/,
-  'sites-1000': /VRAs disconnected/,
+  'sites-1000': /VRAs stopped \(vendor's rule\)/,
   alerts: /Billing alerts/,
   live: /Lisbon DR \(simulated ZVM\)|Billing link up/,
 };
@@ -135,7 +135,7 @@ describe('the demo', () => {
         await waitText(/Billing usage not sent/);
         await waitText(/within 1[45] days/);
         await click('+15 days');
-        await waitText(/VRA communication stopped/);
+        await waitText(/VRAs disconnected since .*has stopped communicating with its VRAs/);
         await waitText(/: Disconnected/);
         await click('Restore the billing link');
         await click('+1 hour');

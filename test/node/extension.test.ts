@@ -225,7 +225,10 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
     async () => {
       billing.setFault({ mode: 'error', status: 503 });
       await setOffset(25 * HOUR);
-      const b = await waitBadge('15', /Amsterdam DR — billing usage not sent; 15 days left/);
+      const b = await waitBadge(
+        '15',
+        /Amsterdam DR — Billing usage not sent: by the vendor's rule, VRAs stop in 15 days, /,
+      );
       assert.deepEqual(b.color, [154, 79, 0, 255], 'the warning colour');
       await waitFor('the alert notification', async () =>
         (await shownNotifications()).some((id) => id.startsWith('ams:alert:')),
@@ -233,7 +236,7 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
       // Another failed check a while later: the same alert, not a new notification.
       await setOffset(27 * HOUR);
       await waitFor('the second failed attempt', async () => billing.stats().faulted >= 2);
-      await waitBadge('15', /15 days left/);
+      await waitBadge('15', /VRAs stop in 15 days/);
       const log = await noticeLog();
       assert.deepEqual(
         log.map((n) => n.kind),
@@ -249,14 +252,14 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
       await setOffset(25 * HOUR + 15 * DAY + HOUR);
       const b = await waitBadge(
         '!',
-        /Amsterdam DR — billing usage not sent; the ZVM stopped communicating with its VRAs/,
+        /Amsterdam DR — Billing usage not sent: by the vendor's rule, VRAs stopped on /,
       );
       assert.deepEqual(b.color, [177, 14, 28, 255], 'the disconnection colour');
       await waitFor('the escalation notification', async () =>
         (await shownNotifications()).some((id) => id.startsWith('ams:disconnected:')),
       );
       await setOffset(25 * HOUR + 15 * DAY + 3 * HOUR);
-      await waitBadge('!', /stopped communicating/);
+      await waitBadge('!', /VRAs stopped on/);
       assert.deepEqual(
         (await noticeLog()).map((n) => n.kind),
         ['alert', 'disconnected'],
@@ -274,7 +277,7 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
       await p.waitForSelector('li[data-site-id="ams"] .phase[data-phase="disconnected"]', {
         timeout: 15_000,
       });
-      await waitBadge('!', /stopped communicating/);
+      await waitBadge('!', /VRAs stopped on/);
       const alarms = await ext.inWorker<Array<{ name: string }>>('return await chrome.alarms.getAll();');
       assert.ok(alarms.some((a) => a.name === 'site:ams'));
       await setOffset(25 * HOUR + 15 * DAY + 4 * HOUR);
@@ -312,7 +315,10 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
     async () => {
       console1 = watchPage(await ext.browser.newPage(), 'console');
       await console1.goto(`${consoles.origin}/console/index.html`, { timeout: 15_000 });
-      await waitBannerText(console1, /VRA communication stopped.*has stopped communicating with its VRAs/);
+      await waitBannerText(
+        console1,
+        /by the vendor's rule, VRAs stopped on.*This console cannot see the VRAs/,
+      );
       const { globals, ...layout } = (await console1.evaluate(`({
       first: document.body.firstElementChild.localName,
       own: document.body.firstElementChild.hasAttribute('data-zerto-billing-extension'),
@@ -338,7 +344,7 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
       const strict = watchPage(await ext.browser.newPage(), 'strict console');
       const res = await strict.goto(`${consoles.origin}/console/strict.html`, { timeout: 15_000 });
       assert.equal(res?.headers()['content-security-policy'], STRICT_CSP);
-      await waitBannerText(strict, /VRA communication stopped/);
+      await waitBannerText(strict, /VRAs stopped on/);
       assert.equal(await strict.evaluate(`document.getElementById('app').dataset.ready`), 'yes');
       await strict.close();
 
@@ -378,7 +384,7 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
         (await shownNotifications()).some((id) => id.startsWith('ams:recovered:')),
       );
       // The console page opened before the recovery was not reloaded: the relay brought the state.
-      await waitBannerText(console1, /Billing usage sent.*reached Zerto servers again/);
+      await waitBannerText(console1, /Billing usage sent.*sent and acknowledged again/);
       assert.deepEqual(
         (await noticeLog()).map((n) => n.kind),
         ['alert', 'disconnected', 'recovered'],

@@ -169,12 +169,23 @@ describe('zvm probe against the ZVM simulator', () => {
     expect(result.outcome.ok).to.equal(true);
   });
 
-  it('is rejected when the ZVM answers Failed, and takes the ZVM’s own alert time', async () => {
+  it('is rejected when the ZVM answers Failed, and reports the ZVM’s own usage alert time', async () => {
     await servers.fault('error', { status: 503 });
     await servers.advanceZvm(DEFAULT_POLICY.alertAfter + 60_000);
     const { result } = await transmit(zvm(), { token: 'demo-token' });
     expect(reasonOf(result)?.kind).to.equal('rejected');
-    expect(result.authorityAlertAt).to.be.a('number');
+    expect(result.blind).to.equal(undefined);
+    expect(result.zvm?.usageAlertAt).to.be.a('number');
+    expect(result.zvm?.disconnectedAt).to.equal(null);
+    expect(result.zvm?.passed).to.equal(false);
+  });
+
+  it('cannot see, rather than alarms, when the ZVM refuses the credentials', async () => {
+    const { result } = await transmit(zvm(), { token: 'expired' });
+    expect(result.blind).to.equal(true);
+    expect(result.zvm).to.equal(undefined);
+    expect(reasonOf(result)?.kind).to.equal('auth');
+    expect(reasonOf(result)?.detail).to.contain('refused the credentials');
   });
 
   it('keeps the path of a ZVM behind a reverse proxy', async () => {

@@ -154,12 +154,14 @@ describe('storage: damaged records', () => {
 });
 
 describe('storage: the clock and the transmission log', () => {
-  it('starts a new site no earlier than the latest time this origin has seen', async () => {
+  it("starts a new site at its own reading: one site's clock a year ahead does not silence another", async () => {
     const a = site();
-    await applyEvent(db, a, DEFAULT_POLICY, { type: 'tick' }, T0 + 10 * DAY);
+    await applyEvent(db, a, DEFAULT_POLICY, { type: 'tick' }, T0 + 365 * DAY);
     const b = site();
     const { after } = await applyEvent(db, b, DEFAULT_POLICY, { type: 'tick' }, T0);
-    expect(after.trackingSince).to.equal(T0 + 10 * DAY);
+    expect(after.trackingSince).to.equal(T0);
+    const later = await applyEvent(db, b, DEFAULT_POLICY, { type: 'tick' }, T0 + DEFAULT_POLICY.alertAfter);
+    expect(later.after.phase).to.equal('warning');
   });
 
   it(`keeps the last ${LOG_LIMIT} transmission results per site`, async () => {

@@ -1,4 +1,5 @@
 import { DAY, type Clock, type GraceEvent, type GraceState } from '../../core/index.ts';
+import type { SiteRule } from '../storage/repo.ts';
 import {
   probeFor,
   type ProbeExtras,
@@ -55,19 +56,13 @@ export async function transmitOnce(
   });
   const result = deps.explain ? await deps.explain(probed, site) : probed;
   const identity = { id: site.config.siteId, name: result.site?.name || site.config.siteName };
-  const event: GraceEvent = result.outcome.ok
-    ? { type: 'succeeded', ...(result.outcome.reportId ? { reportId: result.outcome.reportId } : {}) }
-    : { type: 'failed', reason: result.outcome.reason };
-  let { after } = await applyEvent(db, identity, site.config.policy, event, clock());
-  if (!result.outcome.ok && result.authorityAlertAt !== undefined) {
-    ({ after } = await applyEvent(
-      db,
-      identity,
-      site.config.policy,
-      { type: 'authority-alert', turnedOn: result.authorityAlertAt },
-      clock(),
-    ));
-  }
+  const { after } = await applyEvent(
+    db,
+    identity,
+    ruleOf(site.config),
+    eventOf(site.config, result),
+    clock(),
+  );
   await appendLog(db, {
     siteId: site.config.siteId,
     at: after.latestSeen,
@@ -78,6 +73,44 @@ export async function transmitOnce(
   if (result.usage) await keepUsage(deps, identity, result, after.latestSeen);
   (deps.publish ?? publishState)(after);
   return { result, state: after };
+}
+
+/** Who enforces a site's rule: the ZVM in zvm mode, this console's own observations otherwise. */
+export const ruleOf = (config: SiteConfig): SiteRule => ({
+  policy: config.policy,
+  authority: config.mode === 'zvm',
+});
+
+/**
+ * What an attempt means for the engine. The ZVM's word is the state in zvm mode; an attempt that could not
+ * see (the ZVM API unreadable, a probe that cannot run) is never "usage not sent"; a reachable billing host
+ * is never "usage sent" (reachability mode observes no usage at all).
+ */
+export function eventOf(config: SiteConfig, result: ProbeResult): GraceEvent {
+  const { outcome } = result;
+  if (result.zvm) {
+    return {
+      type: 'zvm',
+      ...result.zvm,
+      ...(outcome.ok ? {} : { reason: outcome.reason }),
+    };
+  }
+  if (config.mode === 'reachability') {
+    return {
+      type: 'blind',
+      reason: outcome.ok
+        ? {
+            kind: 'unobservable',
+            detail:
+              'this console only checks that the billing host can be reached from this browser (it can); it cannot see whether usage is sent',
+          }
+        : outcome.reason,
+    };
+  }
+  if (outcome.ok) return { type: 'succeeded', ...(outcome.reportId ? { reportId: outcome.reportId } : {}) };
+  if (result.blind || outcome.reason.kind === 'misconfigured')
+    return { type: 'blind', reason: outcome.reason };
+  return { type: 'failed', reason: outcome.reason };
 }
 
 /** Once a day per context is plenty to keep the usage history bounded by age. */
@@ -201,7 +234,7 @@ export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: A
   const { db, clock } = deps;
   const now = clock();
   const identity = { id: site.config.siteId, name: site.config.siteName };
-  const { before, after } = await applyEvent(db, identity, site.config.policy, { type: 'tick' }, now);
+  const { before, after } = await applyEvent(db, identity, ruleOf(site.config), { type: 'tick' }, now);
   if (before && before.phase !== after.phase) (deps.publish ?? publishState)(after);
   const interval = site.config.policy.interval;
   const due = after.lastAttemptAt === null ? now : after.lastAttemptAt + interval;
@@ -215,6 +248,7 @@ export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: A
 /** The earlier of the next attempt and the next escalation (the alert appearing, or the deadline). */
 function nextCheck(s: GraceState, now: number, interval: number): number {
   const candidates = [(s.lastAttemptAt ?? now) + interval];
+  // At the deadline the ZVM's word is read again, so its disconnection is seen when it happens.
   if (s.phase === 'warning' && s.deadline !== null) candidates.push(s.deadline);
   if (s.phase === 'ok' && s.lastSuccessAt !== null) candidates.push(s.lastSuccessAt + s.policy.alertAfter);
   return Math.max(0, Math.min(...candidates) - now);

@@ -8,7 +8,7 @@ import { WORKER_PREFIX } from '../storage/config.ts';
 import { openBillingDb, requestPersistence, storageConfig } from '../storage/db.ts';
 import { readState } from '../storage/repo.ts';
 import { onState } from './channel.ts';
-import { Monitor } from './monitor.ts';
+import { Monitor, ruleOf } from './monitor.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 declare const self: SharedWorkerGlobalScope;
@@ -55,7 +55,7 @@ async function handle(port: MessagePort, msg: ToWorker): Promise<void> {
     set.add(port);
     watchers.set(c.siteId, set);
     try {
-      const read = await readState(await db, { id: c.siteId, name: c.siteName }, c.policy, systemClock());
+      const read = await readState(await db, { id: c.siteId, name: c.siteName }, ruleOf(c), systemClock());
       port.postMessage({
         type: 'state',
         siteId: c.siteId,

@@ -4,7 +4,15 @@ import type { FailureReason } from '../../core/index.ts';
 export const MAX_ANSWER_BYTES = 256 * 1024;
 
 export type HttpResult =
-  { ok: true; status: number; text: string; contentType: string } | { ok: false; reason: FailureReason };
+  | {
+      ok: true;
+      status: number;
+      text: string;
+      contentType: string;
+      /** The server's clock from its `Date` header (where CORS exposes it), else null. */
+      date: number | null;
+    }
+  | { ok: false; reason: FailureReason };
 
 export interface RequestOptions {
   timeoutMs: number;
@@ -39,17 +47,35 @@ export async function request(url: string, init: RequestInit, opts: RequestOptio
         reason: { kind: 'bad-answer', status: res.status, detail: 'answer larger than expected' },
       };
     }
-    return { ok: true, status: res.status, text: body, contentType: res.headers.get('content-type') ?? '' };
-  } catch (err) {
+    const date = Date.parse(res.headers.get('date') ?? '');
+    return {
+      ok: true,
+      status: res.status,
+      text: body,
+      contentType: res.headers.get('content-type') ?? '',
+      date: Number.isFinite(date) ? date : null,
+    };
+  } catch {
     if (timedOut)
       return { ok: false, reason: { kind: 'timeout', detail: `no answer within ${opts.timeoutMs} ms` } };
     if (opts.signal?.aborted) return { ok: false, reason: { kind: 'timeout', detail: 'cancelled' } };
-    // The browser deliberately does not say whether it was refused, reset, unresolvable or blocked by CORS.
+    // The browser deliberately does not say whether it was refused, reset, unresolvable or blocked by CORS;
+    // a request that needs no CORS permission tells the two apart: if it gets through, the server is there
+    // and it is this page's origin that is not allowed.
+    if (init.mode !== 'no-cors' && (await reachableWithoutCors(url, opts.timeoutMs))) {
+      return {
+        ok: false,
+        reason: {
+          kind: 'cors',
+          detail: `${hostOf(url)} answered, but does not allow this page's origin (${originOf()}) to read it: add the origin to its CORS allow-list`,
+        },
+      };
+    }
     return {
       ok: false,
       reason: {
         kind: 'network',
-        detail: `could not connect to ${hostOf(url)} (refused, reset, blocked, or the name did not resolve; ${describe(err)})`,
+        detail: `could not connect to ${hostOf(url)} (refused, reset, or the name did not resolve)`,
       },
     };
   } finally {
@@ -95,9 +121,24 @@ function hostOf(url: string): string {
   }
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 300) : String(err).slice(0, 300);
+/** True when a no-cors GET of the same URL gets an answer (any answer) within the timeout. */
+async function reachableWithoutCors(url: string, timeoutMs: number): Promise<boolean> {
+  // Outside a browser there is no CORS: a failed fetch there is a network failure.
+  if (typeof location === 'undefined' || location.protocol === 'chrome-extension:') return false;
+  try {
+    await fetch(url, {
+      mode: 'no-cors',
+      cache: 'no-store',
+      credentials: 'omit',
+      signal: AbortSignal.timeout(Math.min(timeoutMs, 5000)),
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
+
+const originOf = () => (typeof location === 'undefined' ? 'this origin' : location.origin);
 
 /** Classifies a status outside 2xx. */
 export function statusReason(status: number, detail?: string): FailureReason {

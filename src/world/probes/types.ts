@@ -88,11 +88,26 @@ export interface ProbeResult {
   usage?: UsageSnapshot;
   /** The site as the ZVM names it, when it said. */
   site?: Site;
-  /** When the enforcing ZVM reported its own billing alert as turned on. */
-  authorityAlertAt?: number;
+  /**
+   * The ZVM's own word (zvm mode), its times already in this clock's frame: the TurnedOn of its active
+   * billing alerts, its answer to sendUsage, and its clock's skew.
+   */
+  zvm?: ZvmReport;
+  /**
+   * The attempt could not see the state at all (the ZVM API unreadable, a probe that cannot run): not a
+   * billing signal, never "usage not sent".
+   */
+  blind?: boolean;
   /** The usage report this attempt produced, acknowledged or still queued in the outbox. */
   reportId?: string;
   steps: TestStep[];
+}
+
+export interface ZvmReport {
+  usageAlertAt: number | null;
+  disconnectedAt: number | null;
+  passed: boolean | null;
+  skew: number;
 }
 
 export interface ProbeContext {

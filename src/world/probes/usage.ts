@@ -58,7 +58,8 @@ export function authHeaders(ctx: ProbeContext): Record<string, string> {
   return h;
 }
 
-export type JsonResult<T> = { ok: true; value: T } | { ok: false; reason: FailureReason };
+export type JsonResult<T> =
+  { ok: true; value: T; date?: number | null } | { ok: false; reason: FailureReason };
 
 /** GET or POST returning JSON of a known shape, retried inside the attempt window. */
 export async function fetchJson<T>(
@@ -96,7 +97,7 @@ export async function fetchJson<T>(
           },
         };
       }
-      return { ok: true, value: parsed.data };
+      return { ok: true, value: parsed.data, date: r.date };
     },
     {
       retries: ctx.config.retries,

@@ -1,24 +1,31 @@
-import { HELP_IDENTIFIERS } from '../../core/index.ts';
+import { HELP_IDENTIFIERS, isTime, MINUTE, type FailureReason } from '../../core/index.ts';
 import { parseJson, request, statusReason, withRetries } from './http.ts';
 import { Steps } from './steps.ts';
-import type { Probe, ProbeContext, ProbeResult } from './types.ts';
+import type { Probe, ProbeContext, ProbeResult, ZvmReport } from './types.ts';
+import { CONFIG_LIMITS } from './config.ts';
 import { AlertsSchema, authHeaders, endpoint, fetchJson, LocalSiteSchema, zvmUsage } from './usage.ts';
 import type { z } from 'zod/mini';
 
-const BILLING_HELP_IDS = new Set(Object.values(HELP_IDENTIFIERS));
+/** A skew under this is the Date header's one-second resolution and the request's latency, not a skew. */
+const SKEW_NOISE_MS = MINUTE;
 
 /**
- * The console is (or fronts) a ZVM: it transmits and it enforces. Identity from /v1/localsite, usage from
- * /v1/license, the transmission through /v1/localsite/billing/sendUsage, and on failure the ZVM's own billing
- * alert from /v1/alerts, whose TurnedOn time is the one the deadline is counted from.
+ * The console is (or fronts) a ZVM: it transmits and it enforces, and its billing alerts ARE the state.
+ * Identity from /v1/localsite, usage from /v1/license, the vendor's action through
+ * /v1/localsite/billing/sendUsage, then the ZVM's billing alerts from /v1/alerts, always: their TurnedOn
+ * times are the first alert and the disconnection, on the ZVM's clock (its skew measured from its `Date`).
+ * When the ZVM API itself cannot be read the result is `blind`: this console cannot see, which is not a
+ * billing alarm.
  */
 export const zvmProbe: Probe = {
   mode: 'zvm',
   async transmit(ctx: ProbeContext): Promise<ProbeResult> {
     const steps = new Steps(ctx);
+    const blind = { blind: true } as const;
     const base = ctx.config.zvmUrl;
-    if (!base) return steps.fail('collect', { kind: 'misconfigured', detail: 'no ZVM URL configured' });
-    steps.running('collect', 'reading site and license from the ZVM');
+    if (!base)
+      return steps.fail('collect', { kind: 'misconfigured', detail: 'no ZVM URL configured' }, blind);
+    steps.running('collect', `reading site and license from the ZVM at ${hostOf(base)}`);
     const site = await fetchJson(
       ctx,
       endpoint(base, 'v1/localsite'),
@@ -26,16 +33,20 @@ export const zvmProbe: Probe = {
       LocalSiteSchema,
       'localsite',
     );
-    if (!site.ok) return steps.fail('collect', site.reason);
-    const identity = { id: site.value.siteidentifier, name: site.value.sitename };
+    if (!site.ok) return steps.fail('collect', zvmReason(site.reason, base), blind);
+    const identity = {
+      id: site.value.siteidentifier,
+      name: cut(site.value.sitename, CONFIG_LIMITS.nameLength),
+    };
     const usage = await zvmUsage(ctx, base);
-    if (!usage.ok) return steps.fail('collect', usage.reason, { site: identity });
+    if (!usage.ok) return steps.fail('collect', zvmReason(usage.reason, base), { ...blind, site: identity });
     steps.set({
       id: 'collect',
       status: 'done',
       usage: usage.value,
       detail: `${usage.value.protectedVms} protected VMs`,
     });
+    const extra = { site: identity, usage: usage.value };
 
     steps.running('reach', 'asking the ZVM to send usage to the billing server');
     // sendUsage is not retried blindly: the ZVM itself retries towards the billing server.
@@ -48,34 +59,48 @@ export const zvmProbe: Probe = {
         ),
       { retries: Math.min(1, ctx.config.retries), windowMs: 30_000, signal: ctx.signal },
     );
-    const extra = { site: identity, usage: usage.value };
-    if (!sent.ok) return steps.fail('reach', sent.reason, extra);
-    if (sent.status < 200 || sent.status > 299)
-      return steps.fail('reach', statusReason(sent.status, `sendUsage: HTTP ${sent.status}`), extra);
+    if (!sent.ok) return steps.fail('reach', zvmReason(sent.reason, base), { ...blind, ...extra });
+    if (sent.status < 200 || sent.status > 299) {
+      const reason = statusReason(sent.status, `sendUsage: HTTP ${sent.status}`);
+      return steps.fail('reach', zvmReason(reason, base), { ...blind, ...extra });
+    }
     const answer = parseJson(sent.text);
+    if (answer !== 'Passed' && answer !== 'Failed') {
+      const reason = {
+        kind: 'bad-answer',
+        detail: 'sendUsage answered neither "Passed" nor "Failed"',
+      } as const;
+      return steps.fail('reach', reason, { ...blind, ...extra });
+    }
+
+    const word = await readAlerts(ctx, base, answer === 'Passed');
+    if (!word.ok) return steps.fail('reach', word.reason, { ...blind, ...extra });
+    const zvm = word.report;
     if (answer === 'Passed') {
       steps.set({ id: 'reach', status: 'done', detail: 'the ZVM reached the billing server' });
       steps.set({ id: 'ack', status: 'done', detail: 'the ZVM answered Passed' });
-      return steps.succeed(usage.value, undefined, { site: identity });
+      return steps.succeed(usage.value, undefined, { site: identity, zvm });
     }
-    if (answer !== 'Failed') {
-      return steps.fail(
-        'reach',
-        { kind: 'bad-answer', detail: 'sendUsage answered neither "Passed" nor "Failed"' },
-        extra,
-      );
-    }
-    const authority = await authorityAlertAt(ctx, base);
     return steps.fail(
       'reach',
-      { kind: 'rejected', detail: 'the ZVM could not send usage to the billing server (it answered Failed)' },
-      { ...extra, ...(authority === undefined ? {} : { authorityAlertAt: authority }) },
+      {
+        kind: 'rejected',
+        detail:
+          'the ZVM could not send usage to the billing server (it answered Failed): check that the ZVM reaches ' +
+          'autologs.zerto.com on port 443 (directly or through its proxy) and that its license is valid',
+      },
+      { ...extra, zvm },
     );
   },
 };
 
-/** The earliest TurnedOn of the ZVM's active billing alerts, if it reports any. */
-async function authorityAlertAt(ctx: ProbeContext, base: string): Promise<number | undefined> {
+/** The ZVM's active billing alerts, their TurnedOn moved into this clock's frame. */
+async function readAlerts(
+  ctx: ProbeContext,
+  base: string,
+  passed: boolean,
+): Promise<{ ok: true; report: ZvmReport } | { ok: false; reason: FailureReason }> {
+  const started = ctx.now();
   const r = await fetchJson(
     ctx,
     endpoint(base, 'v1/alerts'),
@@ -83,12 +108,61 @@ async function authorityAlertAt(ctx: ProbeContext, base: string): Promise<number
     AlertsSchema as z.ZodMiniType<z.infer<typeof AlertsSchema>>,
     'alerts',
   );
-  if (!r.ok) return undefined;
-  let earliest: number | undefined;
+  if (!r.ok) return { ok: false, reason: zvmReason(r.reason, base) };
+  const local = (started + ctx.now()) / 2;
+  // The Date header is whole seconds: its true time is half a second later on average.
+  const measured = r.date === null || r.date === undefined ? 0 : r.date + 500 - local;
+  const skew = Math.abs(measured) < SKEW_NOISE_MS ? 0 : Math.round(measured / 1000) * 1000;
+  let usageAlertAt: number | null = null;
+  let disconnectedAt: number | null = null;
   for (const a of r.value) {
-    if (a.isdismissed || !BILLING_HELP_IDS.has(a.helpidentifier) || a.turnedon === undefined) continue;
-    const t = typeof a.turnedon === 'number' ? a.turnedon : Date.parse(a.turnedon);
-    if (Number.isFinite(t) && (earliest === undefined || t < earliest)) earliest = t;
+    // A dismissed alert still counts: dismissing is not resolving.
+    const kind =
+      a.helpidentifier === HELP_IDENTIFIERS['usage-not-sent']
+        ? 'usage'
+        : a.helpidentifier === HELP_IDENTIFIERS['vra-disconnected']
+          ? 'vra'
+          : null;
+    if (!kind) continue;
+    const t = typeof a.turnedon === 'number' ? a.turnedon : Date.parse(a.turnedon ?? '');
+    if (!isTime(t) || !isTime(t - skew)) {
+      return {
+        ok: false,
+        reason: {
+          kind: 'bad-answer',
+          detail: `alerts: billing alert ${a.helpidentifier} has no usable TurnedOn time (got ${String(a.turnedon).slice(0, 40)})`,
+        },
+      };
+    }
+    const at = t - skew;
+    if (kind === 'usage') usageAlertAt = usageAlertAt === null ? at : Math.min(usageAlertAt, at);
+    else disconnectedAt = disconnectedAt === null ? at : Math.min(disconnectedAt, at);
   }
-  return earliest;
+  return { ok: true, report: { usageAlertAt, disconnectedAt, passed, skew } };
+}
+
+/** A failure to read the ZVM, worded so that it names the ZVM (not the billing host) and what to check. */
+function zvmReason(reason: FailureReason, base: string): FailureReason {
+  const host = hostOf(base);
+  const hint: Partial<Record<FailureReason['kind'], string>> = {
+    auth: `the ZVM at ${host} refused the credentials: give the element a valid token or session`,
+    network: `the ZVM at ${host} could not be reached from this browser: check the zvm-url and that the ZVM is up`,
+    timeout: `the ZVM at ${host} did not answer in time`,
+  };
+  const detail = hint[reason.kind] ?? reason.detail;
+  return { ...reason, ...(detail ? { detail: detail.slice(0, 500) } : {}) };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** At most `max` code points (a surrogate pair is never split). */
+function cut(s: string, max: number): string {
+  if (s.length <= max) return s;
+  return Array.from(s).slice(0, max).join('');
 }

@@ -1,5 +1,9 @@
 import {
   createState,
+  GRACE_LIMITS_MS,
+  graceMs,
+  isTime,
+  reopenAlert,
   parseAlert,
   parseGraceState,
   reduce,
@@ -28,33 +32,49 @@ export function reportDamage(detail: QuarantineDetail): void {
   storageEvents.dispatchEvent(new CustomEvent('quarantine', { detail }));
 }
 
-const finite = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-
 /**
- * Builds the safest state from a damaged record: whatever deadline can still be read is kept (so a damaged
- * record never buys extra grace); what cannot be read starts over as unknown, to be re-established by the
- * next probe, never shown as ok on trust.
+ * Builds the safest state from a damaged (or older) record: only times up to now are believed; an alert that
+ * can be read is re-opened at its date with the earliest deadline that can be proved (the recorded one, never
+ * later than the policy allows from the first alert); what cannot be read starts over as unknown, to be
+ * re-established by the next probe, never shown as ok on trust.
  */
-export function salvageState(raw: unknown, site: Site, policy: Policy, now: number): GraceState {
+export function salvageState(
+  raw: unknown,
+  site: Site,
+  policy: Policy,
+  now: number,
+  authority = false,
+): GraceState {
   const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const lastSuccessAt = finite(r.lastSuccessAt);
-  const trackingSince = Math.min(finite(r.trackingSince) ?? now, lastSuccessAt ?? now, now);
-  const latestSeen = Math.max(finite(r.latestSeen) ?? now, now);
-  let s: GraceState = { ...createState(site, policy, trackingSince), latestSeen: trackingSince };
-  if (lastSuccessAt !== null) s = { ...reduce(s, { type: 'succeeded' }, lastSuccessAt), phase: 'unknown' };
-  const firstAlertAt = finite(r.firstAlertAt);
-  const deadline = finite(r.deadline);
-  if (firstAlertAt !== null && deadline !== null && deadline >= firstAlertAt) {
-    // Re-open the alert at its old date, keeping the old deadline even if the policy now says otherwise.
-    s = reduce({ ...s, phase: 'ok' }, { type: 'authority-alert', turnedOn: firstAlertAt }, firstAlertAt);
-    s = { ...s, alertSource: r.alertSource === 'authority' ? 'authority' : 'engine', deadline };
+  const past = (x: unknown): number | null => (isTime(x) && x <= now ? x : null);
+  const lastSuccessAt = past(r.lastSuccessAt);
+  const trackingSince = Math.min(past(r.trackingSince) ?? now, lastSuccessAt ?? now);
+  let s: GraceState = {
+    ...createState(site, policy, trackingSince, authority),
+    latestSeen: now,
+    lastSuccessAt,
+  };
+  const recorded = isTime(r.deadline) ? r.deadline : null;
+  const first =
+    past(r.firstAlertAt) ?? (recorded === null ? null : Math.min(recorded - graceMs(policy), now));
+  if (first !== null) {
+    const limit = first + graceMs(policy);
+    const deadline = recorded !== null && recorded >= first ? Math.min(recorded, limit) : limit;
+    const source = r.alertSource === 'authority' ? 'authority' : 'engine';
+    s = reopenAlert(s, first, Math.max(deadline, first + GRACE_LIMITS_MS.min), source, now);
   }
-  return reduce(s, { type: 'tick' }, latestSeen);
+  return reduce(s, { type: 'tick' }, now);
 }
 
 export interface ApplyResult {
   before: GraceState | null;
   after: GraceState;
+}
+
+/** Who enforces, by mode: the ZVM in zvm mode; this console's own observations otherwise. */
+export interface SiteRule {
+  policy: Policy;
+  authority: boolean;
 }
 
 /**
@@ -64,41 +84,46 @@ export interface ApplyResult {
 export async function applyEvent(
   db: Db,
   site: Site,
-  policy: Policy,
+  rule: Policy | SiteRule,
   event: GraceEvent,
   now: number,
 ): Promise<ApplyResult> {
-  const tx = db.transaction(['sites', 'alerts', 'meta', 'quarantine'], 'readwrite');
+  const { policy, authority } = 'authority' in rule ? rule : { policy: rule, authority: false };
+  const tx = db.transaction(['sites', 'alerts', 'quarantine'], 'readwrite');
   const sites = tx.objectStore('sites');
   const raw = await sites.get(site.id);
-  const metaLatest = finite(await tx.objectStore('meta').get('latestSeen'));
-  const seen = Math.max(now, metaLatest ?? now);
+  const at = isTime(now) ? now : Date.now();
   let before: GraceState | null = null;
   let base: GraceState;
   if (raw === undefined) {
-    base = createState(site, policy, Number.isFinite(seen) ? seen : Date.now());
+    base = createState(site, policy, at, authority);
   } else {
     const parsed = parseGraceState(raw);
     if (parsed.ok) {
       before = parsed.value;
       base = parsed.value;
     } else {
-      await tx
-        .objectStore('quarantine')
-        .add({ store: 'sites', key: site.id, value: raw, error: parsed.error, at: seen });
-      reportDamage({ store: 'sites', key: site.id, error: parsed.error });
-      base = salvageState(raw, site, policy, seen);
+      // A record of the previous version is not damaged, only older: it is carried over without a report.
+      if ((raw as { v?: unknown } | null)?.v !== 1) {
+        await tx
+          .objectStore('quarantine')
+          .add({ store: 'sites', key: site.id, value: raw, error: parsed.error, at });
+        reportDamage({ store: 'sites', key: site.id, error: parsed.error });
+      }
+      base = salvageState(raw, site, policy, at, authority);
     }
   }
-  if (policyDiffers(base.policy, policy) || (site.name && site.name !== base.site.name)) {
-    base = reduce(base, { type: 'configure', policy, siteName: site.name || base.site.name }, now);
+  if (
+    policyDiffers(base.policy, policy) ||
+    base.authority !== authority ||
+    (site.name && site.name !== base.site.name)
+  ) {
+    base = reduce(base, { type: 'configure', policy, authority, siteName: site.name || base.site.name }, now);
   }
   const after = reduce(base, event, now);
   await sites.put(after, site.id);
   const alerts = tx.objectStore('alerts');
   for (const a of changedAlerts(before, after)) await alerts.put(a, a.id);
-  if (after.latestSeen > (metaLatest ?? -Infinity))
-    await tx.objectStore('meta').put(after.latestSeen, 'latestSeen');
   await tx.done;
   return { before, after };
 }
@@ -124,12 +149,17 @@ export type ReadResult =
  * Reads a site's state for display. A damaged record is quarantined and replaced by its salvage (in one
  * transaction, so two readers never both quarantine it); an absent one reads as absent (unknown), never ok.
  */
-export async function readState(db: Db, site: Site, policy: Policy, now: number): Promise<ReadResult> {
+export async function readState(
+  db: Db,
+  site: Site,
+  rule: Policy | SiteRule,
+  now: number,
+): Promise<ReadResult> {
   const raw = await db.get('sites', site.id);
   if (raw === undefined) return { status: 'absent' };
   const parsed = parseGraceState(raw);
   if (parsed.ok) return { status: 'ok', state: parsed.value };
-  const { after } = await applyEvent(db, site, policy, { type: 'tick' }, now);
+  const { after } = await applyEvent(db, site, rule, { type: 'tick' }, now);
   return { status: 'damaged', state: after, error: parsed.error };
 }
 

@@ -1,0 +1,136 @@
+// The part of the grace engine that lets time pass: clock readings (and jumps), the alert when no
+// transmission succeeded for `alertAfter`, the disconnection at the deadline. The banner's page-load code
+// needs only this to read a stored state at the current time; the events (engine.ts) build on it.
+import { graceMs } from './policy.ts';
+import { isTime, type AlertKind, type Resolution } from './kinds.ts';
+import type { Alert, GraceState } from './schemas.ts';
+import { alertSummary } from './texts/summary.ts';
+
+const MAX_ALERTS = 50;
+/** Backward readings within this are the jitter of several contexts reading one clock, not a jump. */
+export const CLOCK_TOLERANCE_MS = 5_000;
+
+/** The state at `now`: the clock observed, then time let pass. */
+export function settle(state: GraceState, now: number): GraceState {
+  const s = observeClock(state, now);
+  return evaluate(s, s.latestSeen);
+}
+
+/**
+ * Keeps one frame of time per site. A reading earlier than the latest seen (beyond the jitter of several
+ * readers) is a clock jump: every stored time moves by the same step, and the jump is recorded. A reading
+ * that is no time at all, or outside the Date range, is ignored.
+ */
+export function observeClock(state: GraceState, now: number): GraceState {
+  if (!isTime(now)) return state;
+  if (now >= state.latestSeen) return { ...state, latestSeen: now };
+  const step = now - state.latestSeen;
+  if (-step <= CLOCK_TOLERANCE_MS) return state;
+  return {
+    ...shiftTimes(state, step),
+    clockJumps: { count: state.clockJumps.count + 1, last: { at: now, step } },
+  };
+}
+
+/** Every time of the site moved by `step` (the ZVM's skew moves the other way: its clock did not jump). */
+export function shiftTimes(s: GraceState, step: number): GraceState {
+  const m = (t: number | null) => (t === null ? null : t + step);
+  return {
+    ...s,
+    trackingSince: s.trackingSince + step,
+    latestSeen: s.latestSeen + step,
+    lastSuccessAt: m(s.lastSuccessAt),
+    lastAttemptAt: m(s.lastAttemptAt),
+    firstAlertAt: m(s.firstAlertAt),
+    deadline: m(s.deadline),
+    disconnectedAt: m(s.disconnectedAt),
+    recoveredAt: m(s.recoveredAt),
+    policySince: s.policySince + step,
+    zvm: s.zvm && { ...s.zvm, readAt: s.zvm.readAt + step, skew: s.zvm.skew - step },
+    blind: s.blind && { ...s.blind, since: s.blind.since + step },
+    alerts: s.alerts.map((a) => ({ ...a, turnedOn: a.turnedOn + step, resolvedAt: m(a.resolvedAt) })),
+  };
+}
+
+/**
+ * Lets time pass under this console's own rule: the alert when no transmission succeeded for `alertAfter`
+ * (dated when that happened, never before the current policy took effect), the disconnection at the
+ * deadline. Where the ZVM enforces, nothing happens here: only its word changes the phase.
+ */
+export function evaluate(state: GraceState, t: number): GraceState {
+  if (state.authority) return state;
+  let s = state;
+  if (s.phase === 'unknown' || s.phase === 'ok') {
+    // A probe that cannot run sees nothing: it starts no countdown.
+    if (s.blind) return s;
+    const since = s.lastSuccessAt ?? s.trackingSince;
+    const at = Math.max(since + s.policy.alertAfter, s.policySince);
+    if (t < at) return s;
+    s = openWarning(s, at, 'engine');
+  }
+  if (s.phase === 'warning' && s.deadline !== null && t >= s.deadline) s = disconnect(s, s.deadline);
+  return s;
+}
+
+export function openWarning(
+  s: GraceState,
+  at: number,
+  source: 'engine' | 'authority',
+  deadline?: number,
+): GraceState {
+  const end = deadline ?? at + graceMs(s.policy);
+  return {
+    ...s,
+    phase: 'warning',
+    firstAlertAt: at,
+    deadline: end,
+    graceMs: end - at,
+    disconnectedAt: null,
+    alertSource: source,
+    alerts: withAlert(s.alerts, makeAlert(s, 'usage-not-sent', at)),
+  };
+}
+
+export function disconnect(s: GraceState, at: number): GraceState {
+  const alerts = resolveActive(s.alerts, at, 'superseded', 'usage-not-sent');
+  return {
+    ...s,
+    phase: 'disconnected',
+    disconnectedAt: at,
+    alerts: withAlert(alerts, makeAlert(s, 'vra-disconnected', at)),
+  };
+}
+
+export function resolveActive(
+  alerts: readonly Alert[],
+  at: number,
+  resolution: Resolution,
+  kind?: AlertKind,
+) {
+  return alerts.map((a) =>
+    a.resolvedAt === null && (kind === undefined || a.kind === kind)
+      ? { ...a, resolvedAt: Math.max(at, a.turnedOn), resolution }
+      : a,
+  );
+}
+
+function makeAlert(s: GraceState, kind: AlertKind, at: number): Alert {
+  return {
+    id: `${s.site.id}:${kind}:${at}`,
+    kind,
+    level: kind === 'vra-disconnected' ? 'error' : 'warning',
+    site: { ...s.site },
+    description: alertSummary(kind, s.site.name, s.authority ? 'zvm' : 'console'),
+    turnedOn: at,
+    resolvedAt: null,
+    resolution: null,
+  };
+}
+
+/** Adds an alert; drops the oldest resolved ones past the bound (active ones are never dropped). */
+export function withAlert(alerts: readonly Alert[], alert: Alert): Alert[] {
+  const all = [...alerts.filter((a) => a.id !== alert.id), alert];
+  let excess = all.length - MAX_ALERTS;
+  if (excess <= 0) return all;
+  return all.filter((a) => !(a.resolvedAt !== null && excess-- > 0));
+}

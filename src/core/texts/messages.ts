@@ -1,0 +1,156 @@
+import type { AlertKind } from '../kinds.ts';
+import type { FailureReason } from '../schemas.ts';
+
+/**
+ * Every text an operator reads, chosen by what the mode can know, as data first (so that a console can
+ * translate or restyle it) and then in English. `source: 'zvm'` reports what the ZVM says, in the vendor's
+ * own wording of its Automated Billing alerts; `source: 'console'` says what this console observed and what
+ * the vendor's rule implies, never that the ZVM did it.
+ */
+export type Remaining = { unit: 'days' | 'hours'; value: number };
+import type { Source } from './summary.ts';
+export type { Source };
+
+export type Message =
+  | { key: 'usage-not-sent'; source: Source; siteName: string; remaining: Remaining }
+  | { key: 'vra-disconnected'; source: Source; siteName: string }
+  | { key: 'recovered'; source: Source; siteName: string }
+  /** The state cannot be seen: the ZVM API unreadable, or a probe that cannot run. Never a billing alarm. */
+  | { key: 'blind'; source: Source; siteName: string; reason: FailureReason }
+  /** Nothing confirmed the billing status for longer than one interval. */
+  | { key: 'unconfirmed'; source: Source; siteName: string; reason: FailureReason | null };
+
+export function formatRemaining(r: Remaining): string {
+  const unit = r.unit === 'days' ? (r.value === 1 ? 'day' : 'days') : r.value === 1 ? 'hour' : 'hours';
+  return `${r.value} ${unit}`;
+}
+
+const managerName = (siteName: string): string =>
+  siteName ? `Zerto Virtual Manager of site ${siteName}` : 'Zerto Virtual Manager';
+
+/** What went wrong, once, in the operator's words (no exception names, no schema paths). */
+export function reasonText(r: FailureReason): string {
+  const d = r.detail ? `: ${r.detail}` : '';
+  switch (r.kind) {
+    case 'auth':
+      return `the credentials were refused (HTTP ${r.status ?? 401})`;
+    case 'cors':
+      return `the browser refused the answer: the server does not allow this page's origin (CORS)${d}`;
+    case 'timeout':
+      return `no answer in time${d}`;
+    case 'network':
+      return `the server could not be reached${d}`;
+    case 'proxy':
+      return `the proxy failed${d}`;
+    case 'http':
+      return `the server answered HTTP ${r.status ?? '?'}${d}`;
+    case 'bad-answer':
+      return `the answer was not what the API returns${d}`;
+    case 'rejected':
+      return `the usage was not accepted${d}`;
+    case 'misconfigured':
+      return `the settings cannot work${d}`;
+    case 'unobservable':
+      return r.detail ?? 'this mode cannot observe usage transmissions';
+  }
+}
+
+export function messageText(m: Message): string {
+  const zvm = m.source === 'zvm';
+  switch (m.key) {
+    case 'usage-not-sent':
+      return zvm
+        ? `${managerName(m.siteName)} did not send site usage information for billing purposes to Zerto servers. ` +
+            `If this is not resolved within ${formatRemaining(m.remaining)}, ` +
+            `Zerto Virtual Manager will stop communicating with its VRAs.`
+        : `This console has not seen usage information for billing reach Zerto servers. ` +
+            `By the vendor's rule, if this is not resolved within ${formatRemaining(m.remaining)}, ` +
+            `the ${managerName(m.siteName)} stops communicating with its VRAs.`;
+    case 'vra-disconnected':
+      return zvm
+        ? `${managerName(m.siteName)} did not send site usage information for billing purposes to Zerto servers ` +
+            `and has stopped communicating with its VRAs. ` +
+            `It will not communicate with them until this issue is resolved.`
+        : `This console has not seen usage information for billing reach Zerto servers since the alert. ` +
+            `By the vendor's rule, the ${managerName(m.siteName)} stops communicating with its VRAs at the deadline, ` +
+            `until usage is sent. This console cannot see the VRAs: check them on the ZVM.`;
+    case 'recovered':
+      return zvm
+        ? `Usage information for billing reached Zerto servers again: the ${managerName(m.siteName)} resolved its billing alerts.`
+        : `Usage information for billing was sent and acknowledged again; the billing alerts are resolved.`;
+    case 'blind':
+      return zvm
+        ? `This console cannot read the billing alerts of the ${managerName(m.siteName)}: ${reasonText(m.reason)}. ` +
+            `Nothing is counted down while it cannot see them.`
+        : `This console cannot check billing usage: ${reasonText(m.reason)}.`;
+    case 'unconfirmed':
+      return `No transmission has confirmed billing usage${m.siteName ? ` of site ${m.siteName}` : ''} yet${
+        m.reason ? `: ${reasonText(m.reason)}` : ''
+      }.`;
+  }
+}
+
+/**
+ * The heading, which also serves as the collapsed bar: the time left and the date, or since when.
+ * `date` writes a time in the operator's locale.
+ */
+export function titleText(
+  m: Message,
+  at: { deadline: number | null; since: number | null },
+  date: (t: number) => string,
+): string {
+  const zvm = m.source === 'zvm';
+  switch (m.key) {
+    case 'usage-not-sent': {
+      const date_ = at.deadline === null ? '' : `, ${date(at.deadline)}`;
+      const rule = zvm ? '' : "by the vendor's rule, ";
+      return `Billing usage not sent: ${rule}VRAs stop in ${formatRemaining(m.remaining)}${date_}`;
+    }
+    case 'vra-disconnected': {
+      if (zvm) return `VRAs disconnected${at.since === null ? '' : ` since ${date(at.since)}`}`;
+      const on = at.since === null ? '' : ` on ${date(at.since)}`;
+      return `Billing usage not sent: by the vendor's rule, VRAs stopped${on}`;
+    }
+    case 'recovered':
+      return 'Billing usage sent';
+    case 'blind':
+      return zvm ? "Cannot read the ZVM's billing status" : 'Billing usage cannot be checked';
+    case 'unconfirmed':
+      return `Billing status not confirmed${at.since === null ? '' : ` since ${date(at.since)}`}`;
+  }
+}
+
+/** The phase in a word or two, for lists, the popup and notifications: the same on every surface. */
+export function phaseLabel(phase: 'unknown' | 'ok' | 'warning' | 'disconnected', source: Source): string {
+  switch (phase) {
+    case 'unknown':
+      return 'Not confirmed';
+    case 'ok':
+      return 'Usage sent';
+    case 'warning':
+      return 'Usage not sent';
+    case 'disconnected':
+      return source === 'zvm' ? 'VRAs disconnected' : "VRAs stopped (vendor's rule)";
+  }
+}
+
+/** The vendor's text of each billing alert as it turns on (what a ZVM lists in Monitoring > Alerts). */
+export function alertDescription(
+  kind: AlertKind,
+  siteName: string,
+  graceDays: number,
+  source: Source = 'zvm',
+): string {
+  if (kind === 'vra-disconnected') return messageText({ key: 'vra-disconnected', source, siteName });
+  const remaining: Remaining =
+    graceDays >= 1
+      ? { unit: 'days', value: Math.ceil(graceDays) }
+      : { unit: 'hours', value: Math.ceil(graceDays * 24) };
+  return messageText({ key: 'usage-not-sent', source, siteName, remaining });
+}
+
+/** The `HelpIdentifier` of each billing alert in the ZVM alert shape (Monitoring > Alerts). */
+export const HELP_IDENTIFIERS: Readonly<Record<AlertKind, string>> = Object.freeze({
+  'usage-not-sent': 'BIL0001',
+  'vra-disconnected': 'BIL0002',
+});
