@@ -1,5 +1,5 @@
 import { graceMs, type Policy } from './policy.ts';
-import type { Resolution } from './kinds.ts';
+import { isTime, type Resolution } from './kinds.ts';
 import type { Alert, FailureReason, GraceState, Site } from './schemas.ts';
 import { GRACE_STATE_VERSION } from './kinds.ts';
 import { GRACE_LIMITS_MS } from './coherence.ts';
@@ -41,7 +41,14 @@ export type GraceEvent =
   /** The state cannot be seen (the ZVM API unreadable, a probe that cannot run): never a billing signal. */
   | { type: 'blind'; reason: FailureReason }
   /** The policy, the site's display name or who enforces changed. A deadline already fixed does not move. */
-  | { type: 'configure'; policy?: Policy; siteName?: string; authority?: boolean };
+  | { type: 'configure'; policy?: Policy; siteName?: string; authority?: boolean }
+  /**
+   * While a worker ran, the wall clock stepped `step` ms further than the monotonic clock. Recorded and shown,
+   * and counted as time that passed: it can bring an alert early, never late. (Browsers outside Windows stop
+   * the monotonic clock while the computer sleeps, so a step forward is as likely a sleep as a clock change;
+   * moving the site's times by it would buy a night of grace every time a laptop is closed.)
+   */
+  | { type: 'clock-step'; step: number };
 
 export function createState(site: Site, policy: Policy, now: number, authority = false): GraceState {
   return {
@@ -94,6 +101,12 @@ export function reduce(state: GraceState, event: GraceEvent, now: number): Grace
       return mirrorZvm({ ...seen, authority: true }, event, t);
     case 'configure':
       return configure(seen, event, t);
+    case 'clock-step':
+      if (!isTime(event.step / 2)) return evaluate(seen, t);
+      return evaluate(
+        { ...seen, clockJumps: { count: seen.clockJumps.count + 1, last: { at: t, step: event.step } } },
+        t,
+      );
   }
 }
 
@@ -194,8 +207,8 @@ const samePolicy = (a: Policy, b: Policy) =>
   a.interval === b.interval && a.alertAfter === b.alertAfter && a.graceDays === b.graceDays;
 
 /**
- * Re-opens an alert read from a damaged record at `at` with `deadline`, and disconnects it if that deadline
- * passed by `now` (salvage: a record that cannot be trusted keeps the earliest deadline it can prove).
+ * Re-opens an alert read from a damaged record at `at` with `deadline`, and disconnects it at that deadline
+ * if it passed by `now` (salvage: a record that cannot be trusted keeps the earliest deadline it can prove).
  */
 export function reopenAlert(
   s: GraceState,

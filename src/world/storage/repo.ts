@@ -33,10 +33,13 @@ export function reportDamage(detail: QuarantineDetail): void {
 }
 
 /**
- * Builds the safest state from a damaged (or older) record: only times up to now are believed; an alert that
- * can be read is re-opened at its date with the earliest deadline that can be proved (the recorded one, never
- * later than the policy allows from the first alert); what cannot be read starts over as unknown, to be
- * re-established by the next probe, never shown as ok on trust.
+ * Builds the safest state from a damaged (or older) record. No time later than the latest reading it shows
+ * (and never later than now) is believed; tracking began by that reading at the latest. Of every deadline the record can prove (the recorded deadline, the
+ * first alert plus the grace recorded with it or the policy's, the recorded disconnection), the earliest is
+ * kept, so a damaged record never buys grace; without any, the alert comes when the earliest time it shows
+ * says it is due. What cannot be read starts over as unknown, re-established by the next probe, never ok on
+ * trust. Where the ZVM enforces, a passed deadline is not turned into a disconnection here unless the record
+ * said so: that is the ZVM's word to give.
  */
 export function salvageState(
   raw: unknown,
@@ -46,22 +49,36 @@ export function salvageState(
   authority = false,
 ): GraceState {
   const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const past = (x: unknown): number | null => (isTime(x) && x <= now ? x : null);
-  const lastSuccessAt = past(r.lastSuccessAt);
-  const trackingSince = Math.min(past(r.trackingSince) ?? now, lastSuccessAt ?? now);
+  const latest = isTime(r.latestSeen) ? Math.min(r.latestSeen, now) : now;
+  // A time after the record's own latest reading cannot have happened: it is not believed at all.
+  const early = (x: unknown): number | null => (isTime(x) && x <= latest ? x : null);
+  const lastSuccessAt = early(r.lastSuccessAt);
+  const trackingSince = Math.min(early(r.trackingSince) ?? latest, lastSuccessAt ?? latest);
   let s: GraceState = {
     ...createState(site, policy, trackingSince, authority),
     latestSeen: now,
     lastSuccessAt,
   };
-  const recorded = isTime(r.deadline) ? r.deadline : null;
-  const first =
-    past(r.firstAlertAt) ?? (recorded === null ? null : Math.min(recorded - graceMs(policy), now));
-  if (first !== null) {
-    const limit = first + graceMs(policy);
-    const deadline = recorded !== null && recorded >= first ? Math.min(recorded, limit) : limit;
-    const source = r.alertSource === 'authority' ? 'authority' : 'engine';
-    s = reopenAlert(s, first, Math.max(deadline, first + GRACE_LIMITS_MS.min), source, now);
+  const first = early(r.firstAlertAt);
+  const grace = isTime(r.graceMs) && r.graceMs >= GRACE_LIMITS_MS.min ? r.graceMs : null;
+  const deadlines = [
+    isTime(r.deadline) ? r.deadline : null,
+    isTime(r.disconnectedAt) ? r.disconnectedAt : null,
+    first === null ? null : first + graceMs(policy),
+    first === null || grace === null ? null : first + grace,
+  ].filter((t): t is number => t !== null);
+  if (deadlines.length) {
+    let deadline = Math.min(...deadlines);
+    // The first alert: as recorded, but within the grace limits before that deadline and not after now.
+    const from = Math.min(
+      Math.max(first ?? deadline - graceMs(policy), deadline - GRACE_LIMITS_MS.max),
+      deadline - GRACE_LIMITS_MS.min,
+      now,
+    );
+    deadline = Math.min(deadline, from + GRACE_LIMITS_MS.max);
+    const source = r.alertSource === 'authority' || authority ? 'authority' : 'engine';
+    const said = r.phase === 'disconnected' || isTime(r.disconnectedAt);
+    s = reopenAlert(s, from, deadline, source, !authority || said ? now : -Infinity);
   }
   return reduce(s, { type: 'tick' }, now);
 }
@@ -104,7 +121,8 @@ export async function applyEvent(
       base = parsed.value;
     } else {
       // A record of the previous version is not damaged, only older: it is carried over without a report.
-      if ((raw as { v?: unknown } | null)?.v !== 1) {
+      const older = (raw as { v?: unknown; rollbacks?: unknown } | null) ?? {};
+      if (older.v !== 1 || older.rollbacks === undefined) {
         await tx
           .objectStore('quarantine')
           .add({ store: 'sites', key: site.id, value: raw, error: parsed.error, at });
