@@ -1,9 +1,19 @@
 import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { HELP_IDENTIFIERS, type Alert } from '../../src/core/index.ts';
+import {
+  HELP_IDENTIFIERS,
+  messageText,
+  viewOf,
+  type Alert,
+  type Clock,
+  type GraceState,
+  type GraceView,
+  type Resolution,
+} from '../../src/core/index.ts';
+import { systemClock } from '../../src/world/clock.ts';
 import { onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
-import { readAlertHistory } from '../../src/world/storage/repo.ts';
+import { readAlertHistory, readAllStates } from '../../src/world/storage/repo.ts';
 import { formatDateTime } from '../shared/format.ts';
 import {
   listStatusStyles,
@@ -27,14 +37,30 @@ export interface ZvmAlert {
   ResolvedOn: string | null;
 }
 
-export function toZvmAlert(a: Alert): ZvmAlert {
+/**
+ * An active alert reads as the banner reads now (the same live words and day count); a resolved one keeps
+ * the line it turned on with.
+ */
+export function liveDescription(a: Alert, view: GraceView | undefined): string {
+  if (a.resolvedAt !== null || !view?.message) return a.description;
+  const key = a.kind === 'usage-not-sent' ? 'usage-not-sent' : 'vra-disconnected';
+  return view.message.key === key ? messageText(view.message) : a.description;
+}
+
+const RESOLVED: Record<Resolution, string> = {
+  'usage-sent': 'usage sent',
+  superseded: 'replaced by the disconnection',
+  cleared: 'no longer listed by the ZVM',
+};
+
+export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
   return {
     AlertIdentifier: a.id,
     Level: a.level === 'error' ? 'Error' : 'Warning',
     Entity: 'Zvm',
     HelpIdentifier: HELP_IDENTIFIERS[a.kind],
     Site: { SiteIdentifier: a.site.id, SiteName: a.site.name },
-    Description: a.description,
+    Description: liveDescription(a, view),
     TurnedOn: new Date(a.turnedOn).toISOString(),
     IsDismissed: false,
     ResolvedOn: a.resolvedAt === null ? null : new Date(a.resolvedAt).toISOString(),
@@ -103,17 +129,31 @@ export class ZertoBillingAlerts extends LitElement {
   @property({ attribute: 'site-id' }) siteId: string | null = null;
   /** `light` (default), `dark`, or `auto`. */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
+  /** An injected clock (epoch ms); defaults to the system clock. */
+  @property({ attribute: false }) clock: Clock | undefined;
   @state() private exportOpen = false;
 
-  /** The alert history, re-read whenever a site shown here changes state (a success resolves its alerts). */
-  private readonly history = new StoredListController<Alert[]>(this, {
+  /**
+   * The alert history and each site's state (for the live words of its active alerts), re-read whenever a
+   * site shown here changes state (a success resolves its alerts).
+   */
+  private readonly history = new StoredListController<{
+    alerts: Alert[];
+    states: ReadonlyMap<string, GraceState>;
+  }>(this, {
     name: 'zerto-billing-alerts',
     read: async () => {
       const db = await openBillingDb();
-      const all = await readAlertHistory(db, this.siteId ?? undefined);
-      return all.sort(
-        (a, b) => Number(a.resolvedAt !== null) - Number(b.resolvedAt !== null) || b.turnedOn - a.turnedOn,
-      );
+      const [all, states] = await Promise.all([
+        readAlertHistory(db, this.siteId ?? undefined),
+        readAllStates(db),
+      ]);
+      return {
+        alerts: all.sort(
+          (a, b) => Number(a.resolvedAt !== null) - Number(b.resolvedAt !== null) || b.turnedOn - a.turnedOn,
+        ),
+        states: new Map(states.map((st) => [st.site.id, st])),
+      };
     },
     subscribe: (changed) =>
       onState((s) => {
@@ -126,7 +166,16 @@ export class ZertoBillingAlerts extends LitElement {
    * array says "no alerts" only after a read answered.
    */
   get alerts(): ZvmAlert[] {
-    return (this.history.value ?? []).map(toZvmAlert);
+    const views = this.views();
+    return (this.history.value?.alerts ?? []).map((a) => toZvmAlert(a, views.get(a.site.id)));
+  }
+
+  /** Each site's view now, from the states read with the history. */
+  private views(): Map<string, GraceView> {
+    const now = (this.clock ?? systemClock)();
+    const out = new Map<string, GraceView>();
+    for (const [id, st] of this.history.value?.states ?? []) out.set(id, viewOf(st, now));
+    return out;
   }
 
   /** `loading` until the history was read, `ready` once it was, `failed` when it could not be. */
@@ -185,7 +234,8 @@ export class ZertoBillingAlerts extends LitElement {
         this.onRetry,
       )}
       ${this.renderExport()}`;
-    const list = this.history.value ?? [];
+    const list = this.history.value?.alerts ?? [];
+    const views = this.views();
     if (list.length === 0)
       return html`<p part="empty">No billing alerts.</p>
         ${this.renderExport()}`;
@@ -205,7 +255,7 @@ export class ZertoBillingAlerts extends LitElement {
         </thead>
         <tbody>
           ${list.map((a) => {
-            const z = toZvmAlert(a);
+            const z = toZvmAlert(a, views.get(a.site.id));
             return html`<tr
               part="row"
               class="${z.Level}${a.resolvedAt !== null ? ' resolved' : ''}"
@@ -213,13 +263,14 @@ export class ZertoBillingAlerts extends LitElement {
             >
               <td part="level" class="level">${z.Level}</td>
               <td>${a.site.name || a.site.id}</td>
-              <td>${a.description}</td>
+              <td>${z.Description}</td>
               <td><time datetime=${z.TurnedOn}>${formatDateTime(a.turnedOn, lang)}</time></td>
               <td>
                 ${
                   a.resolvedAt === null
                     ? 'Active'
-                    : html`<time datetime=${z.ResolvedOn!}>${formatDateTime(a.resolvedAt, lang)}</time>`
+                    : html`<time datetime=${z.ResolvedOn!}>${formatDateTime(a.resolvedAt, lang)}</time>
+                        (${RESOLVED[a.resolution ?? 'usage-sent']})`
                 }
               </td>
             </tr>`;

@@ -2,7 +2,14 @@
 // (banner.component.ts) once there is something to show, so that a console whose billing is fine never
 // downloads it. Functions of the element, not a second element.
 import { html, nothing, svg, type TemplateResult } from 'lit';
-import { messageText, reasonText, titleText, type Message } from '../../src/core/texts.ts';
+import {
+  messageText,
+  phaseLabel,
+  reasonText,
+  testPassedText,
+  titleText,
+  type Message,
+} from '../../src/core/texts.ts';
 import type { GraceView } from '../../src/core/view.ts';
 import { deadlineText, formatAgo, formatSpan, within } from '../shared/format.ts';
 import type { ZertoBillingBanner } from './banner.component.ts';
@@ -41,20 +48,29 @@ function heading(b: B, v: GraceView): string {
 /** What else the operator must know: a ZVM that cannot be read now, a clock that jumped or is skewed. */
 function notes(b: B, v: GraceView): TemplateResult {
   const lines: string[] = [];
-  if (v.blind && (v.phase === 'warning' || v.phase === 'disconnected'))
+  const blind = v.source === 'zvm' ? v.blind : null;
+  if (blind) {
+    const age = blind.lastKnownAge === null ? null : formatAgo(blind.lastKnownAge, b.lang || undefined);
     lines.push(
-      `This console cannot read the ZVM now (${reasonText(v.blind.reason)}); this is its last known state${
-        v.blind.lastKnownAge === null ? '' : `, read ${formatAgo(v.blind.lastKnownAge, b.lang || undefined)}`
-      }.`,
+      v.phase === 'warning' || v.phase === 'disconnected'
+        ? `This console cannot read the ZVM now (${reasonText(blind.reason)}); this is its last known state${age ? `, read ${age}` : ''}.`
+        : age
+          ? `Its last known state: ${phaseLabel(v.phase, 'zvm').toLowerCase()}, read ${age}.`
+          : 'It has not been read yet.',
     );
+  }
   if (v.skew !== null)
     lines.push(
       `The ZVM's clock is ${formatSpan(v.skew)} ${v.skew > 0 ? 'ahead of' : 'behind'} this computer's; days left are counted on the ZVM's clock.`,
     );
-  if (v.clockJump)
+  if (v.clockJump) {
+    const { step, at } = v.clockJump;
     lines.push(
-      `This computer's clock jumped ${formatSpan(v.clockJump.step)} ${v.clockJump.step < 0 ? 'back' : 'ahead'} on ${date(b)(v.clockJump.at)}; the deadline was kept.`,
+      step < 0
+        ? `This computer's clock was turned back ${formatSpan(step)} on ${date(b)(at)}; every date was moved with it, so the time left is unchanged.`
+        : `This computer's clock moved ${formatSpan(step)} further than its running time on ${date(b)(at)} (a clock change, or the computer slept); it is counted as time that passed.`,
     );
+  }
   return html`${lines.map((l) => html`<p class="note" part="note">${l}</p>`)}`;
 }
 
@@ -84,7 +100,7 @@ function renderAlert(b: B, v: GraceView): TemplateResult {
       <h2 class="title" part="title">${title}</h2>
       <p class="message" part="message">${messageWithCountdown(v)}</p>
       ${
-        warning && v.deadline !== null
+        warning && v.deadline !== null && v.remaining
           ? html`<p class="deadline">
               ${v.source === 'zvm' ? 'The ZVM stops communicating with its VRAs on' : "By the vendor's rule, VRA communication stops on"}
               <time part="deadline" datetime=${new Date(v.deadline).toISOString()}
@@ -145,15 +161,11 @@ function renderNotice(b: B, v: GraceView, m: Message): TemplateResult {
 function testResultText(b: B): string {
   const r = b.testResult;
   if (!r) return '';
-  if (b.mode === 'reachability') {
-    const host = hostOf(b.billingUrl ?? 'https://autologs.zerto.com');
-    return r.outcome.ok
-      ? `This browser reached ${host} (its own path, not the ZVM's; no usage was sent).`
-      : `This browser could not reach ${host}: ${reasonText(r.outcome.reason)}`;
-  }
-  if (r.outcome.ok)
-    return r.zvm ? 'The ZVM sent usage to Zerto (it answered Passed).' : 'Usage sent and acknowledged.';
-  return `Usage was not sent: ${reasonText(r.outcome.reason)}`;
+  const mode = b.mode ?? '';
+  if (r.outcome.ok) return testPassedText(mode, hostOf(b.billingUrl ?? 'https://autologs.zerto.com'));
+  const prefix =
+    mode === 'reachability' ? 'This browser could not reach the billing host' : 'Usage was not sent';
+  return `${prefix}: ${reasonText(r.outcome.reason)}`;
 }
 
 function icon(kind: 'warning' | 'error' | 'ok'): TemplateResult {

@@ -24,24 +24,26 @@ const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconn
 /**
  * @summary The urgent billing banner: nothing while usage gets through; a countdown to the day the ZVM stops
  * talking to its VRAs when it does not; the disconnection notice after that; a recovery notice when usage
- * flows again.
+ * flows again; and, never silent, a notice when the state cannot be seen or confirmed. In zvm mode it reports
+ * the ZVM's own billing alerts; in the other modes what this console observed and what the vendor's rule implies.
  *
  * @fires zerto-billing-state-change - The phase, the deadline or the days left changed. `detail: StateChangeDetail`
- * @fires zerto-billing-disconnect - The site passed its deadline: VRA communication stopped. `detail: { siteId, deadline }`
+ * @fires zerto-billing-disconnect - The site is disconnected (by the ZVM's alert in zvm mode, by the vendor's rule otherwise). `detail: { siteId, deadline }`
  * @fires zerto-billing-reconnect - Usage got through after a warning or a disconnection. `detail: { siteId, at }`
- * @fires zerto-billing-test-result - The "Test connection" check finished. `detail: TestResultDetail`
+ * @fires zerto-billing-test-result - The "Test usage transmission to Zerto" action (in reachability mode, the browser's own connection check) finished. `detail: TestResultDetail`
  * @fires zerto-billing-config-error - An attribute value cannot work. `detail: { message }`
  *
- * @csspart banner - The banner box (warning, disconnection and recovery).
+ * @csspart banner - The banner box (warning, disconnection, recovery, and the cannot-see and not-confirmed notices).
  * @csspart icon - The status icon.
  * @csspart title - The banner's heading.
  * @csspart message - The alert text.
  * @csspart countdown - "within N days" (hours on the last day).
  * @csspart deadline - The date VRA communication stops, in the operator's locale and time zone.
  * @csspart actions - The row of actions.
- * @csspart test-link - The "Test connection" action.
- * @csspart test-result - The result of the connection test.
- * @csspart export-button - "Export usage for manual billing", in the disconnection notice.
+ * @csspart test-link - "Test usage transmission to Zerto" (in zvm mode the ZVM's sendUsage; in reachability mode, "Test connection").
+ * @csspart test-result - The result of that test.
+ * @csspart note - What else the operator must know: a ZVM that cannot be read now, a skewed or jumped clock.
+ * @csspart export-button - "Export usage for manual billing", in every notice that is not ok.
  * @csspart result - The exported file's name and SHA-256 checksum.
  * @csspart collapse-button - Collapses the banner to a slim bar and opens it again.
  * @csspart chip - The small status chip shown while ok with `show-ok`.

@@ -1,5 +1,6 @@
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { query, state } from 'lit/decorators.js';
+import { testPassedText } from '../../src/core/texts.ts';
 import type { ProbeResult, StepId, TestStep } from '../../src/world/probes/index.ts';
 import { fireTestResult } from '../shared/events.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
@@ -188,8 +189,9 @@ export class ZertoUsageTest extends SiteBoundElement {
     const r = this.result;
     if (!r) return nothing;
     if (r.outcome.ok) {
+      const host = this.config ? new URL(this.config.billingUrl).host : 'the billing host';
       return html`<p part="success" class="success" role="status">
-        Usage sent and acknowledged. Billing alerts are resolved and VRA communication continues.
+        ${testPassedText(this.config?.mode ?? '', host)}
       </p>`;
     }
     const failed = r.steps.find((s) => s.status === 'failed');

@@ -1,6 +1,6 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { state } from 'lit/decorators.js';
-import { DAY, formatRemaining, phaseLabel, type Phase } from '../../src/core/index.ts';
+import { DAY, formatRemaining, phaseLabel, testPassedText, type Phase } from '../../src/core/index.ts';
 import { dayKey, MAX_RANGE_DAYS, parseExportRange, type ExportFile } from '../../src/export/index.ts';
 import { exportUsage } from '../../src/world/export-usage.ts';
 import type { ProbeResult, StepId, TestStep } from '../../src/world/probes/index.ts';
@@ -256,7 +256,7 @@ export class ZbbPopup extends LitElement {
   private renderOutcome(r: ProbeResult, s: SiteSummary): TemplateResult {
     if (r.outcome.ok)
       return html`<p class="success outcome" role="status" data-ok="true">
-        Usage sent and acknowledged. Billing alerts are resolved and VRA communication continues.
+        ${testPassedText(s.mode, s.billingHost)}
       </p>`;
     const reason = r.outcome.reason;
     const failed = r.steps.find((x) => x.status === 'failed');

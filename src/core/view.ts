@@ -63,23 +63,26 @@ export function viewOf(state: GraceState, now: number): GraceView {
   const alerting = s.phase === 'warning' || s.phase === 'disconnected';
   const msLeft = s.deadline === null || !alerting ? null : Math.max(0, s.deadline - at);
   const daysLeft = msLeft === null ? null : Math.ceil(msLeft / DAY);
-  const remaining = msLeft === null || s.phase !== 'warning' ? null : remainingFrom(msLeft);
+  const remaining = msLeft === null || msLeft === 0 || s.phase !== 'warning' ? null : remainingFrom(msLeft);
   const recovered = s.phase === 'ok' && s.recoveredAt !== null && at - s.recoveredAt < RECOVERY_NOTICE_MS;
   const blind = s.blind && {
     since: s.blind.since,
     reason: s.blind.reason,
     lastKnownAge: s.zvm ? at - s.zvm.readAt : null,
   };
-  const unconfirmedSince =
-    s.phase === 'unknown' && at - s.trackingSince > s.policy.interval ? s.trackingSince : null;
+  // Unconfirmed since the last confirmation, or since tracking began when nothing ever confirmed.
+  const confirmedAt = s.lastSuccessAt ?? s.trackingSince;
+  const unconfirmedSince = s.phase === 'unknown' && at - confirmedAt > s.policy.interval ? confirmedAt : null;
   const siteName = s.site.name;
   let message: Message | null = null;
-  if (s.phase === 'warning' && remaining) message = { key: 'usage-not-sent', source, siteName, remaining };
+  if (s.phase === 'warning' && msLeft === 0) message = { key: 'overdue', source, siteName };
+  else if (s.phase === 'warning' && remaining)
+    message = { key: 'usage-not-sent', source, siteName, remaining };
   else if (s.phase === 'disconnected') message = { key: 'vra-disconnected', source, siteName };
   else if (blind) message = { key: 'blind', source, siteName, reason: blind.reason };
   else if (recovered) message = { key: 'recovered', source, siteName };
   else if (unconfirmedSince !== null)
-    message = { key: 'unconfirmed', source, siteName, reason: s.lastFailure };
+    message = { key: 'unconfirmed', source, siteName, reason: s.lastFailure, ever: s.lastSuccessAt !== null };
   const jump = s.clockJumps.last;
   return {
     site: s.site,

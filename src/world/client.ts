@@ -102,7 +102,11 @@ export class SiteHandle {
   /** A later state heard from the poller; an older one of the same phase (a slow message) is ignored. */
   receive(s: GraceState): void {
     if (this.closed || s.site.id !== this.options.config.siteId) return;
-    if (this.state && s.latestSeen < this.state.latestSeen && s.phase === this.state.phase) return;
+    // After a clock turned back every time of the site is earlier: a newer state then has more jumps.
+    const cur = this.state;
+    const older =
+      s.latestSeen < (cur?.latestSeen ?? -Infinity) && s.clockJumps.count === cur?.clockJumps.count;
+    if (cur && older && s.phase === cur.phase) return;
     this.state = s;
     if (this.status !== 'damaged') this.status = 'ready';
     this.emit();
@@ -111,7 +115,12 @@ export class SiteHandle {
   /** The stored state, read when watching began; a state heard meanwhile wins when it is newer. */
   settle(stored: GraceState | null, status: HandleStatus, problem: string | null): void {
     if (this.closed) return;
-    if (stored && (!this.state || stored.latestSeen >= this.state.latestSeen)) this.state = stored;
+    const cur = this.state;
+    if (
+      stored &&
+      (!cur || stored.latestSeen >= cur.latestSeen || stored.clockJumps.count > cur.clockJumps.count)
+    )
+      this.state = stored;
     this.status = status;
     this.problem = problem;
     this.emit();

@@ -4,7 +4,7 @@ import type { ZertoBillingAlerts, ZertoBillingSites } from '../../components/ind
 import { dayStrip } from '../../components/sites/strip.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { appendLog, applyEvent } from '../../src/world/storage/repo.ts';
-import { part, seedWarning, T0, testClock, uniqueSite, useOwnDb } from './harness.ts';
+import { mountBanner, part, seedWarning, T0, testClock, uniqueSite, useOwnDb } from './harness.ts';
 
 useOwnDb('zbb-test-views');
 
@@ -46,6 +46,42 @@ describe('<zerto-billing-alerts>', () => {
     expect(rows[0]!.textContent).to.contain('Active');
     expect(rows[0]!.textContent).to.contain('Lisbon <b>DR</b>');
     expect(el.shadowRoot!.querySelector('b')).to.equal(null);
+  });
+
+  it('reads an active alert with the same live words and day count as the banner', async () => {
+    const site = uniqueSite('Porto DR');
+    // The alert turned on 10 days ago: the banner reads "within 5 days" now, not "within 15 days".
+    await seedWarning(site, T0, T0 + 10 * DAY);
+    const clock = testClock(T0 + 10 * DAY);
+    const alerts = await fixture<ZertoBillingAlerts>(
+      html`<zerto-billing-alerts site-id=${site.id} .clock=${clock}></zerto-billing-alerts>`,
+    );
+    await alerts.reload();
+    await alerts.updateComplete;
+    const banner = await mountBanner({ site, clock });
+    const [active] = alerts.alerts;
+    expect(active?.ResolvedOn).to.equal(null);
+    expect(active?.Description).to.contain('within 5 days');
+    expect(part(banner, 'message')?.textContent?.replace(/\s+/g, ' ').trim()).to.equal(active?.Description);
+  });
+
+  it('says a warning was replaced by the disconnection, not that it was fixed', async () => {
+    const site = uniqueSite();
+    await seedWarning(site, T0, T0 + 16 * DAY);
+    const el = await fixture<ZertoBillingAlerts>(
+      html`<zerto-billing-alerts
+        site-id=${site.id}
+        .clock=${testClock(T0 + 16 * DAY)}
+      ></zerto-billing-alerts>`,
+    );
+    await el.reload();
+    await el.updateComplete;
+    const rows = [...el.shadowRoot!.querySelectorAll('[part~="row"]')].map((r) =>
+      r.textContent!.replace(/\s+/g, ' '),
+    );
+    expect(rows).to.have.length(2);
+    expect(rows[0]).to.contain('Active');
+    expect(rows[1]).to.contain('(replaced by the disconnection)');
   });
 
   it('updates live when a site changes', async () => {

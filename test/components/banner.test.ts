@@ -8,6 +8,7 @@ import {
   part,
   seed,
   seedWarning,
+  seedZvm,
   T0,
   testClock,
   uniqueSite,
@@ -29,7 +30,8 @@ describe('<zerto-billing-banner> shows what the operator must read', () => {
 
   it('shows a small status chip while ok when asked with show-ok', async () => {
     const site = uniqueSite();
-    await seed(site, T0, T0 + HOUR);
+    // The last attempt half an hour ago: no attempt is due while the test reads the chip.
+    await seed(site, T0, T0 + 2.5 * HOUR);
     const el = await mountBanner({
       site,
       clock: testClock(T0 + 3 * HOUR),
@@ -138,6 +140,75 @@ describe('<zerto-billing-banner> shows what the operator must read', () => {
     expect(e.detail.siteId).to.equal(site.id);
     await el.updateComplete;
     expect(visibleText(el)).to.contain('Usage information for billing was sent and acknowledged again');
+  });
+});
+
+describe('<zerto-billing-banner> is never silent about what it cannot confirm', () => {
+  it('says "not confirmed since" once a site stayed unknown for longer than one interval, with the cause', async () => {
+    const site = uniqueSite();
+    const clock = testClock(T0);
+    const el = await mountBanner({ site, clock, attrs: { 'show-ok': '' } });
+    await until(() => (el.view?.lastAttemptAt ?? null) !== null, 8000, 'the first attempt');
+    await el.updateComplete;
+    // Within the first interval: the chip says what the last check found, not "not checked yet".
+    expect(part(el, 'chip')?.textContent).to.match(
+      /^Billing usage: last check failed .*: the server could not be reached: link cut by the test$/,
+    );
+    clock.set(T0 + 2 * HOUR);
+    el.refresh();
+    await el.updateComplete;
+    expect(part(el, 'title')?.textContent).to.match(/^Billing status not confirmed since /);
+    expect(part(el, 'message')?.textContent).to.equal(
+      'No transmission has confirmed billing usage of site Amsterdam DR yet: the server could not be reached: link cut by the test.',
+    );
+  });
+
+  it('shows nothing without show-ok only while it is confirmed: an unconfirmed site is shown anyway', async () => {
+    const site = uniqueSite();
+    const clock = testClock(T0);
+    const el = await mountBanner({ site, clock });
+    await until(() => (el.view?.lastAttemptAt ?? null) !== null, 8000, 'the first attempt');
+    await el.updateComplete;
+    expect(visibleText(el)).to.equal('');
+    clock.set(T0 + 2 * HOUR);
+    el.refresh();
+    await el.updateComplete;
+    expect(visibleText(el)).to.contain('Billing status not confirmed since');
+  });
+});
+
+describe('<zerto-billing-banner mode="zvm"> reports what the ZVM says', () => {
+  const zvmAttrs = { mode: 'zvm', 'zvm-url': 'http://127.0.0.1:9/', timeout: '1s' };
+
+  it("shows the ZVM's usage alert in the vendor's words, and its last known state when it cannot be read now", async () => {
+    const site = uniqueSite();
+    await seedZvm(site, { usageAlertAt: T0 }, T0 + 2 * DAY);
+    const el = await mountBanner({ site, clock: testClock(T0 + 2 * DAY + HOUR), attrs: zvmAttrs });
+    expect(part(el, 'title')?.textContent).to.match(/^Billing usage not sent: VRAs stop in 13 days, /);
+    expect(visibleText(el)).to.contain(
+      'Zerto Virtual Manager of site Amsterdam DR did not send site usage information for billing purposes to Zerto servers. If this is not resolved within 13 days, Zerto Virtual Manager will stop communicating with its VRAs.',
+    );
+    // Its poll cannot reach this ZVM: it says so, keeps the ZVM's word, and counts nothing down of its own.
+    await until(() => part(el, 'note') !== null, 8000, 'the cannot-read note');
+    await el.updateComplete;
+    expect(part(el, 'note')?.textContent).to.match(
+      /^This console cannot read the ZVM now \(the server could not be reached: the ZVM at 127\.0\.0\.1:9 could not be reached.*\); this is its last known state, read 1 hour ago\.$/,
+    );
+    expect(el.view?.phase).to.equal('warning');
+    expect(el.view?.deadline).to.equal(T0 + 15 * DAY);
+  });
+
+  it("shows the disconnection since the TurnedOn of the ZVM's disconnection alert, never a new warning", async () => {
+    const site = uniqueSite();
+    await seedZvm(site, { usageAlertAt: T0 }, T0 + DAY);
+    await seedZvm(site, { disconnectedAt: T0 + 15 * DAY }, T0 + 16 * DAY);
+    const el = await mountBanner({ site, clock: testClock(T0 + 16 * DAY), attrs: zvmAttrs });
+    expect(el.view?.phase).to.equal('disconnected');
+    expect(part(el, 'title')?.textContent).to.match(/^VRAs disconnected since /);
+    expect(visibleText(el)).to.contain(
+      'and has stopped communicating with its VRAs. It will not communicate with them until this issue is resolved.',
+    );
+    expect(part(el, 'countdown')).to.equal(null);
   });
 });
 
@@ -307,7 +378,9 @@ describe('<zerto-billing-banner> test usage transmission', () => {
     (part(el, 'test-link') as HTMLButtonElement).click();
     await result;
     await el.updateComplete;
-    expect(part(el, 'test-result')?.textContent).to.match(/^This browser could not reach 127\.0\.0\.1:9: /);
+    expect(part(el, 'test-result')?.textContent).to.match(
+      /^This browser could not reach the billing host: the server could not be reached/,
+    );
     expect(el.view?.phase).to.equal('unknown');
   });
 });

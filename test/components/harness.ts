@@ -57,6 +57,29 @@ export async function seed(
 export const seedWarning = (site: { id: string; name: string }, alertAt: number, at: number) =>
   seed(site, alertAt - DEFAULT_POLICY.alertAfter, at);
 
+/** Stores a zvm-mode site as the ZVM reported it at `at`: its usage alert and disconnection alert times. */
+export async function seedZvm(
+  site: { id: string; name: string },
+  zvm: { usageAlertAt?: number; disconnectedAt?: number },
+  at: number,
+) {
+  const db = await openBillingDb();
+  const { after } = await applyEvent(
+    db,
+    site,
+    { policy: DEFAULT_POLICY, authority: true },
+    {
+      type: 'zvm',
+      usageAlertAt: zvm.usageAlertAt ?? null,
+      disconnectedAt: zvm.disconnectedAt ?? null,
+      passed: false,
+      skew: 0,
+    },
+    at,
+  );
+  return after;
+}
+
 export interface MountOptions {
   site: { id: string; name: string };
   clock: () => number;

@@ -367,6 +367,7 @@ describe('grace engine: the ZVM as the authority', () => {
     // The ZVM enforces: past its deadline, this console waits for its word rather than guessing.
     expect(s.phase).to.equal('warning');
     expect(viewOf(s, T0 + GRACE + DAY).msLeft).to.equal(0);
+    expect(viewOf(s, T0 + GRACE + DAY).message?.key).to.equal('overdue');
   });
 
   it('is ok when the ZVM lists no billing alert and the transmission passed, resolving every alert', () => {

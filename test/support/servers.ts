@@ -15,7 +15,9 @@ export interface Servers {
   stop(): Promise<void>;
 }
 
-export async function startServers(opts: { zvm?: Record<string, unknown> } = {}): Promise<Servers> {
+export async function startServers(
+  opts: { zvm?: Record<string, unknown>; zvmSkewMs?: number } = {},
+): Promise<Servers> {
   const r = await executeServerCommand<{ id: string; billingUrl: string; zvmUrl: string | null }, unknown>(
     'servers:start',
     opts,

@@ -17,8 +17,10 @@ export type Message =
   | { key: 'recovered'; source: Source; siteName: string }
   /** The state cannot be seen: the ZVM API unreadable, or a probe that cannot run. Never a billing alarm. */
   | { key: 'blind'; source: Source; siteName: string; reason: FailureReason }
-  /** Nothing confirmed the billing status for longer than one interval. */
-  | { key: 'unconfirmed'; source: Source; siteName: string; reason: FailureReason | null };
+  /** The ZVM's deadline passed and it has not reported its disconnection yet (zvm mode only). */
+  | { key: 'overdue'; source: Source; siteName: string }
+  /** Nothing confirmed the billing status for longer than one interval; `ever`: something did before. */
+  | { key: 'unconfirmed'; source: Source; siteName: string; reason: FailureReason | null; ever: boolean };
 
 export function formatRemaining(r: Remaining): string {
   const unit = r.unit === 'days' ? (r.value === 1 ? 'day' : 'days') : r.value === 1 ? 'hour' : 'hours';
@@ -83,10 +85,15 @@ export function messageText(m: Message): string {
         ? `This console cannot read the billing alerts of the ${managerName(m.siteName)}: ${reasonText(m.reason)}. ` +
             `Nothing is counted down while it cannot see them.`
         : `This console cannot check billing usage: ${reasonText(m.reason)}.`;
+    case 'overdue':
+      return (
+        `The deadline of the ${managerName(m.siteName)} has passed, but it has not reported that it stopped ` +
+        `communicating with its VRAs; this console is reading its alerts again.`
+      );
     case 'unconfirmed':
-      return `No transmission has confirmed billing usage${m.siteName ? ` of site ${m.siteName}` : ''} yet${
-        m.reason ? `: ${reasonText(m.reason)}` : ''
-      }.`;
+      return `No transmission has confirmed billing usage${m.siteName ? ` of site ${m.siteName}` : ''} ${
+        m.ever ? 'since the last one that did' : 'yet'
+      }${m.reason ? `: ${reasonText(m.reason)}` : ''}.`;
   }
 }
 
@@ -113,11 +120,25 @@ export function titleText(
     }
     case 'recovered':
       return 'Billing usage sent';
+    case 'overdue':
+      return `Billing usage not sent: the ZVM's deadline passed${at.deadline === null ? '' : ` on ${date(at.deadline)}`}`;
     case 'blind':
       return zvm ? "Cannot read the ZVM's billing status" : 'Billing usage cannot be checked';
     case 'unconfirmed':
       return `Billing status not confirmed${at.since === null ? '' : ` since ${date(at.since)}`}`;
   }
+}
+
+/**
+ * What a test that went through proves, by mode: the ZVM's Passed, this console's acknowledged report, or,
+ * in reachability mode, only that this browser reached the billing host (never "usage sent").
+ */
+export function testPassedText(mode: string, billingHost: string): string {
+  if (mode === 'zvm')
+    return 'The ZVM sent usage to Zerto (it answered Passed); its billing alerts were read again.';
+  if (mode === 'reachability')
+    return `This browser reached ${billingHost} (its own path, not the ZVM's). No usage was sent, and no alert is resolved by it.`;
+  return 'Usage sent and acknowledged; the billing alerts this console raised are resolved.';
 }
 
 /** The phase in a word or two, for lists, the popup and notifications: the same on every surface. */

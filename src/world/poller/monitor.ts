@@ -9,6 +9,7 @@ import {
   type TestStep,
 } from '../probes/index.ts';
 import { sleep } from '../probes/http.ts';
+import { systemClock } from '../clock.ts';
 import type { Db } from '../storage/db.ts';
 import { appendLog, applyEvent } from '../storage/repo.ts';
 import { publishState } from './channel.ts';
@@ -34,6 +35,9 @@ export interface MonitorDeps {
   explain?: (result: ProbeResult, site: WatchedSite) => ProbeResult | Promise<ProbeResult>;
 }
 
+/** A step of the wall clock beyond the monotonic clock's, between two checks, worth recording. */
+export const CLOCK_STEP_MS = 5 * 60_000;
+
 export const lockName = (siteId: string): string => `zerto-billing:poll:${siteId}`;
 
 /**
@@ -56,19 +60,17 @@ export async function transmitOnce(
   });
   const result = deps.explain ? await deps.explain(probed, site) : probed;
   const identity = { id: site.config.siteId, name: result.site?.name || site.config.siteName };
-  const { after } = await applyEvent(
-    db,
-    identity,
-    ruleOf(site.config),
-    eventOf(site.config, result),
-    clock(),
-  );
+  const event = eventOf(site.config, result);
+  const { after } = await applyEvent(db, identity, ruleOf(site.config), event, clock());
+  // The log says "usage sent" only for a transmission that was: never for a reachable host or a blind read.
+  const sent = event.type === 'succeeded' || (event.type === 'zvm' && event.passed === true);
+  const failure = event.type === 'blind' ? event.reason : result.outcome.ok ? null : result.outcome.reason;
   await appendLog(db, {
     siteId: site.config.siteId,
     at: after.latestSeen,
-    ok: result.outcome.ok,
-    kind: result.outcome.ok ? null : result.outcome.reason.kind,
-    reportId: result.outcome.ok ? (result.outcome.reportId ?? null) : null,
+    ok: sent,
+    kind: sent ? null : (failure?.kind ?? null),
+    reportId: sent && result.outcome.ok ? (result.outcome.reportId ?? null) : null,
   });
   if (result.usage) await keepUsage(deps, identity, result, after.latestSeen);
   (deps.publish ?? publishState)(after);
@@ -201,6 +203,27 @@ export class Monitor {
     for (const id of [...this.sites.keys()]) this.unwatch(id);
   }
 
+  /**
+   * A step of the wall clock that the monotonic clock does not confirm, seen between two checks of this
+   * loop, is recorded on the site (only with the system clock: an injected clock is moved on purpose).
+   */
+  private async noticeClockStep(
+    site: WatchedSite,
+    last: { wall: number; mono: number } | null,
+  ): Promise<{ wall: number; mono: number }> {
+    const now = { wall: this.deps.clock(), mono: performance.now() };
+    if (last && this.deps.clock === systemClock) {
+      const step = now.wall - last.wall - (now.mono - last.mono);
+      if (Math.abs(step) >= CLOCK_STEP_MS && step > 0) {
+        const identity = { id: site.config.siteId, name: site.config.siteName };
+        await applyEvent(this.deps.db, identity, ruleOf(site.config), { type: 'clock-step', step }, now.wall)
+          .then(({ after }) => (this.deps.publish ?? publishState)(after))
+          .catch((err: unknown) => console.error('zerto-billing: a clock step was not recorded', err));
+      }
+    }
+    return now;
+  }
+
   private async lead(
     id: string,
     signal: AbortSignal,
@@ -208,7 +231,9 @@ export class Monitor {
   ): Promise<void> {
     this.leading.add(id);
     try {
+      let last: { wall: number; mono: number } | null = null;
       while (!signal.aborted) {
+        last = await this.noticeClockStep(entry.site, last);
         const wait = await checkSite(this.deps, entry.site, signal).catch((err: unknown) => {
           console.error('zerto-billing: poll failed unexpectedly', err);
           return entry.site.config.policy.interval;
@@ -237,7 +262,7 @@ export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: A
   const { before, after } = await applyEvent(db, identity, ruleOf(site.config), { type: 'tick' }, now);
   if (before && before.phase !== after.phase) (deps.publish ?? publishState)(after);
   const interval = site.config.policy.interval;
-  const due = after.lastAttemptAt === null ? now : after.lastAttemptAt + interval;
+  const due = dueAt(after, now, interval);
   if (now >= due) {
     const { state } = await transmitOnce(deps, site, signal ? { signal } : {});
     return nextCheck(state, clock(), interval);
@@ -245,11 +270,26 @@ export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: A
   return Math.min(due - now, nextCheck(after, now, interval));
 }
 
-/** The earlier of the next attempt and the next escalation (the alert appearing, or the deadline). */
+/**
+ * When the next attempt is due: an interval after the last one, and, where the ZVM enforces, at its
+ * deadline too, so that its disconnection is read when it happens rather than up to an interval later.
+ */
+function dueAt(s: GraceState, now: number, interval: number): number {
+  if (s.lastAttemptAt === null) return now;
+  const next = s.lastAttemptAt + interval;
+  const readAtDeadline =
+    s.authority && s.phase === 'warning' && s.deadline !== null && s.lastAttemptAt < s.deadline;
+  return readAtDeadline ? Math.min(next, s.deadline as number) : next;
+}
+
+/**
+ * The earlier of the next attempt and the next escalation still ahead (the alert appearing, the deadline).
+ * A moment already past is no reason to wake: the next attempt covers it (a loop on a past moment would spin).
+ */
 function nextCheck(s: GraceState, now: number, interval: number): number {
-  const candidates = [(s.lastAttemptAt ?? now) + interval];
-  // At the deadline the ZVM's word is read again, so its disconnection is seen when it happens.
-  if (s.phase === 'warning' && s.deadline !== null) candidates.push(s.deadline);
-  if (s.phase === 'ok' && s.lastSuccessAt !== null) candidates.push(s.lastSuccessAt + s.policy.alertAfter);
-  return Math.max(0, Math.min(...candidates) - now);
+  const ahead = [dueAt(s, now, interval)];
+  if (s.phase === 'warning' && s.deadline !== null) ahead.push(s.deadline);
+  if (s.phase === 'ok' && s.lastSuccessAt !== null) ahead.push(s.lastSuccessAt + s.policy.alertAfter);
+  const future = ahead.filter((t) => t > now);
+  return future.length ? Math.min(...future) - now : interval;
 }

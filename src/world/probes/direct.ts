@@ -57,7 +57,9 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
       const steps = new Steps(ctx);
       steps.running('collect', 'collecting usage');
       const usage = await collect(ctx, provider);
-      if (!usage.ok) return steps.fail('collect', usage.reason);
+      // No count to report (no provider, a provider that fails, a ZVM that cannot be read for counts): this
+      // console cannot check, which is a configuration to fix, not "usage not sent".
+      if (!usage.ok) return steps.fail('collect', usage.reason, { blind: true });
       steps.set({
         id: 'collect',
         status: 'done',

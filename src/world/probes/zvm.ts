@@ -113,10 +113,24 @@ async function readAlerts(
   // The Date header is whole seconds: its true time is half a second later on average.
   const measured = r.date === null || r.date === undefined ? 0 : r.date + 500 - local;
   const skew = Math.abs(measured) < SKEW_NOISE_MS ? 0 : Math.round(measured / 1000) * 1000;
+  const word = billingAlerts(r.value, skew);
+  return word.ok ? { ok: true, report: { ...word.times, passed, skew } } : word;
+}
+
+/**
+ * The ZVM's active billing alerts (its answer to GET /v1/alerts, keys lower-cased and checked by
+ * `AlertsSchema`), their TurnedOn moved into this clock's frame by `skew`. A dismissed alert still counts:
+ * dismissing is not resolving. A billing alert whose TurnedOn cannot be used makes the whole answer unusable.
+ */
+export function billingAlerts(
+  list: z.infer<typeof AlertsSchema>,
+  skew: number,
+):
+  | { ok: true; times: { usageAlertAt: number | null; disconnectedAt: number | null } }
+  | { ok: false; reason: FailureReason } {
   let usageAlertAt: number | null = null;
   let disconnectedAt: number | null = null;
-  for (const a of r.value) {
-    // A dismissed alert still counts: dismissing is not resolving.
+  for (const a of list) {
     const kind =
       a.helpidentifier === HELP_IDENTIFIERS['usage-not-sent']
         ? 'usage'
@@ -138,7 +152,7 @@ async function readAlerts(
     if (kind === 'usage') usageAlertAt = usageAlertAt === null ? at : Math.min(usageAlertAt, at);
     else disconnectedAt = disconnectedAt === null ? at : Math.min(disconnectedAt, at);
   }
-  return { ok: true, report: { usageAlertAt, disconnectedAt, passed, skew } };
+  return { ok: true, times: { usageAlertAt, disconnectedAt } };
 }
 
 /** A failure to read the ZVM, worded so that it names the ZVM (not the billing host) and what to check. */

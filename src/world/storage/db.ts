@@ -45,7 +45,7 @@ export interface BillingDB extends DBSchema {
   log: { key: number; value: LogRecord; indexes: { bySite: [string, number] } };
   /** Every alert ever turned on, active and resolved. */
   alerts: { key: string; value: unknown; indexes: { bySite: string } };
-  /** Key-value metadata: the latest clock reading seen, and the like. */
+  /** Key-value metadata (no longer holds a clock reading: each site keeps its own time frame). */
   meta: { key: string; value: unknown };
   /** Records that failed validation, set aside with the reason, never silently dropped. */
   quarantine: { key: number; value: QuarantineRecord };

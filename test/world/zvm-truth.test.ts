@@ -1,0 +1,164 @@
+// Properties of zvm mode: the ZVM's billing alerts are the state. An oracle ZVM (the same vendor rule the
+// simulator runs: the engine without authority, driven by its own passed and failed transmissions) lives
+// through random outages; a console mirrors it through the probe's reading of its alerts, with stretches where
+// the ZVM cannot be read and with its own clock jumping both ways. Pure: no browser API is faked.
+import { expect } from '@open-wc/testing';
+import fc from 'fast-check';
+import {
+  activeAlerts,
+  createState,
+  DAY,
+  HOUR,
+  parseGraceState,
+  reduce,
+  viewOf,
+  type GraceState,
+  type Policy,
+} from '../../src/core/index.ts';
+import { billingAlerts } from '../../src/world/probes/zvm.ts';
+import { AlertsSchema, lowerKeys } from '../../src/world/probes/usage.ts';
+
+const policy: Policy = { interval: HOUR, alertAfter: DAY, graceDays: 3 };
+const site = { id: 'zvm-1', name: 'Oracle DR' };
+const T0 = Date.UTC(2026, 10, 1);
+
+type Step =
+  | { kind: 'time'; ms: number }
+  | { kind: 'send'; pass: boolean }
+  | { kind: 'read' }
+  | { kind: 'blind' }
+  | { kind: 'jump'; ms: number };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { arbitrary: fc.integer({ min: 0, max: 2 * DAY }).map((ms) => ({ kind: 'time' as const, ms })), weight: 5 },
+  { arbitrary: fc.boolean().map((pass) => ({ kind: 'send' as const, pass })), weight: 4 },
+  { arbitrary: fc.constant({ kind: 'read' as const }), weight: 5 },
+  { arbitrary: fc.constant({ kind: 'blind' as const }), weight: 2 },
+  {
+    arbitrary: fc
+      .oneof(fc.integer({ min: -400 * DAY, max: -10_000 }), fc.integer({ min: 10_000, max: 400 * DAY }))
+      .map((ms) => ({ kind: 'jump' as const, ms })),
+    weight: 1,
+  },
+);
+
+/** The ZVM's GET /v1/alerts answer for its state, in its casing, dismissed or not, TurnedOn as text or number. */
+function alertsAnswer(zvm: GraceState, shape: { camel: boolean; dismissed: boolean; numeric: boolean }) {
+  return activeAlerts(zvm).map((a) => {
+    const body: Record<string, unknown> = {
+      HelpIdentifier: a.kind === 'usage-not-sent' ? 'BIL0001' : 'BIL0002',
+      Level: a.level === 'error' ? 'Error' : 'Warning',
+      TurnedOn: shape.numeric ? a.turnedOn : new Date(a.turnedOn).toISOString(),
+      IsDismissed: shape.dismissed,
+    };
+    return shape.camel
+      ? Object.fromEntries(Object.entries(body).map(([k, v]) => [k[0]!.toLowerCase() + k.slice(1), v]))
+      : body;
+  });
+}
+
+/** What the probe makes of an answer: lower-cased keys, the schema, then the billing alerts. */
+function read(answer: unknown, skew: number) {
+  const parsed = AlertsSchema.safeParse(lowerKeys(answer));
+  if (!parsed.success) throw new Error('the answer should have the schema shape');
+  return billingAlerts(parsed.data, skew);
+}
+
+describe('zvm mode: the ZVM is the state (fast-check, against an oracle ZVM)', () => {
+  it('after every read the console shows what the ZVM enforces; it never starts a countdown of its own', () => {
+    const shape = fc.record({ camel: fc.boolean(), dismissed: fc.boolean(), numeric: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), shape, (steps, form) => {
+        let zvmNow = T0;
+        // The console's clock minus the ZVM's: what a clock jump on the console changes.
+        let offset = 0;
+        let zvm = reduce(createState(site, policy, T0), { type: 'succeeded' }, T0);
+        let lastPassed: boolean | null = true;
+        let c = createState(site, policy, T0, true);
+        for (const s of steps) {
+          const consoleNow = zvmNow + offset;
+          if (s.kind === 'time') {
+            zvmNow += s.ms;
+            zvm = reduce(zvm, { type: 'tick' }, zvmNow);
+            const before = c;
+            c = reduce(c, { type: 'tick' }, zvmNow + offset);
+            // Time alone never changes what the ZVM said.
+            expect(c.phase).to.equal(before.phase);
+          } else if (s.kind === 'send') {
+            zvm = reduce(
+              zvm,
+              s.pass ? { type: 'succeeded' } : { type: 'failed', reason: { kind: 'network' } },
+              zvmNow,
+            );
+            lastPassed = s.pass;
+          } else if (s.kind === 'jump') {
+            const before = viewOf(c, consoleNow);
+            offset += s.ms;
+            c = reduce(c, { type: 'tick' }, zvmNow + offset);
+            const after = viewOf(c, zvmNow + offset);
+            // A jump neither silences the alert nor changes the time left.
+            expect(after.phase).to.equal(before.phase);
+            if (s.ms < 0) expect(after.msLeft).to.equal(before.msLeft);
+            else if (before.msLeft !== null) expect(after.msLeft).to.be.at.most(before.msLeft);
+          } else if (s.kind === 'blind') {
+            const before = c;
+            c = reduce(c, { type: 'blind', reason: { kind: 'network' } }, consoleNow);
+            expect(c.phase).to.equal(before.phase);
+            expect(c.deadline).to.equal(before.deadline);
+          } else {
+            // The console reads the ZVM: its clock's skew is the ZVM's minus the console's.
+            const word = read(alertsAnswer(zvm, form), -offset);
+            expect(word.ok).to.equal(true);
+            if (!word.ok) return;
+            c = reduce(c, { type: 'zvm', ...word.times, passed: lastPassed, skew: -offset }, consoleNow);
+            const z = viewOf(zvm, zvmNow);
+            const v = viewOf(c, consoleNow);
+            if (z.phase === 'disconnected') {
+              expect(v.phase).to.equal('disconnected');
+              expect(v.disconnectedAt! - offset).to.equal(zvm.disconnectedAt);
+            } else if (z.phase === 'warning') {
+              expect(v.phase).to.equal('warning');
+              expect(v.deadline! - offset).to.equal(zvm.deadline);
+              expect(v.daysLeft).to.equal(z.daysLeft);
+            } else {
+              expect(v.phase).to.not.be.oneOf(['warning', 'disconnected']);
+              if (lastPassed) expect(v.phase).to.equal('ok');
+            }
+            expect(activeAlerts(c).map((a) => a.kind)).to.deep.equal(activeAlerts(zvm).map((a) => a.kind));
+          }
+          const stored = parseGraceState(JSON.parse(JSON.stringify(c)));
+          expect(stored.ok, stored.ok ? '' : stored.error).to.equal(true);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('refuses a billing alert whose TurnedOn is no time in the Date range, and ignores other alerts', () => {
+    const bad = fc.oneof(
+      fc.constant(-1e17),
+      fc.constant(9e15),
+      fc.constant('not a date'),
+      fc.constant(''),
+      fc.double({ min: 8.7e15, max: 1e300, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(bad, fc.constantFrom('BIL0001', 'BIL0002'), (turnedOn, help) => {
+        const word = read(
+          [
+            { HelpIdentifier: 'VRA0001', TurnedOn: -1e17 },
+            { HelpIdentifier: help, TurnedOn: turnedOn },
+          ],
+          0,
+        );
+        expect(word.ok).to.equal(false);
+        if (!word.ok) expect(word.reason.kind).to.equal('bad-answer');
+      }),
+    );
+    // A non-billing alert with a broken time is not the console's business.
+    expect(read([{ HelpIdentifier: 'VRA0001', TurnedOn: -1e17 }], 0)).to.deep.equal({
+      ok: true,
+      times: { usageAlertAt: null, disconnectedAt: null },
+    });
+  });
+});
