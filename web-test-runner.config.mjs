@@ -5,6 +5,7 @@ import { chromePath, CHROME_ARGS } from './scripts/chrome-path.mjs';
 import { countReporter } from './scripts/wtr-count-reporter.mjs';
 import { serversPlugin } from './test/support/servers-plugin.ts';
 import { cspPlugin } from './test/support/csp-plugin.mjs';
+import { builtLibraryPlugin } from './test/support/built-plugin.ts';
 
 // A fixed port keeps the origin known to the reference servers' CORS list; WTR_PORT moves it.
 const port = Number(process.env.WTR_PORT ?? 8731);
@@ -18,6 +19,7 @@ export default {
     esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', target: 'es2022' }),
     serversPlugin(origins),
     cspPlugin(),
+    builtLibraryPlugin(),
   ],
   // One page at a time: a page in the background gets no animation frames and throttled timers.
   concurrency: 1,

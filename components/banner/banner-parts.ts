@@ -68,7 +68,7 @@ function notes(b: B, v: GraceView): TemplateResult {
     lines.push(
       step < 0
         ? `This computer's clock was turned back ${formatSpan(step)} on ${date(b)(at)}; every date was moved with it, so the time left is unchanged.`
-        : `This computer's clock moved ${formatSpan(step)} further than its running time on ${date(b)(at)} (a clock change, or the computer slept); it is counted as time that passed.`,
+        : `This computer's clock moved ${formatSpan(step)} ahead of its running time on ${date(b)(at)}: as far as that set right an earlier turn back, every date moved with it; beyond that it counts as time that passed (the computer may have slept).`,
     );
   }
   return html`${lines.map((l) => html`<p class="note" part="note">${l}</p>`)}`;

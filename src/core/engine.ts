@@ -1,9 +1,9 @@
 import { graceMs, type Policy } from './policy.ts';
-import { isTime, type Resolution } from './kinds.ts';
+import type { Resolution } from './kinds.ts';
 import type { Alert, FailureReason, GraceState, Site } from './schemas.ts';
 import { GRACE_STATE_VERSION } from './kinds.ts';
 import { GRACE_LIMITS_MS } from './coherence.ts';
-import { disconnect, evaluate, observeClock, openWarning, resolveActive } from './evaluate.ts';
+import { clockStep, disconnect, evaluate, observeClock, openWarning, resolveActive } from './evaluate.ts';
 
 export { CLOCK_TOLERANCE_MS, shiftTimes } from './evaluate.ts';
 
@@ -43,10 +43,9 @@ export type GraceEvent =
   /** The policy, the site's display name or who enforces changed. A deadline already fixed does not move. */
   | { type: 'configure'; policy?: Policy; siteName?: string; authority?: boolean }
   /**
-   * While a worker ran, the wall clock stepped `step` ms further than the monotonic clock. Recorded and shown,
-   * and counted as time that passed: it can bring an alert early, never late. (Browsers outside Windows stop
-   * the monotonic clock while the computer sleeps, so a step forward is as likely a sleep as a clock change;
-   * moving the site's times by it would buy a night of grace every time a laptop is closed.)
+   * While a worker ran, the wall clock stepped `step` ms further than the monotonic clock: the clock set right
+   * after it was seen turned back (every time moves with it), or else time that passed (a sleep). See
+   * `clockStep`.
    */
   | { type: 'clock-step'; step: number };
 
@@ -71,13 +70,15 @@ export function createState(site: Site, policy: Policy, now: number, authority =
     policySince: now,
     zvm: null,
     blind: null,
-    clockJumps: { count: 0, last: null },
+    clockJumps: { count: 0, last: null, setBack: 0 },
     alerts: [],
   };
 }
 
 export function reduce(state: GraceState, event: GraceEvent, now: number): GraceState {
-  const seen = observeClock(state, now);
+  // A step the monotonic clock did not confirm moves the frame before the new reading is taken in.
+  const base = event.type === 'clock-step' ? clockStep(state, event.step, now) : state;
+  const seen = observeClock(base, now);
   const t = seen.latestSeen;
   switch (event.type) {
     case 'succeeded':
@@ -102,11 +103,7 @@ export function reduce(state: GraceState, event: GraceEvent, now: number): Grace
     case 'configure':
       return configure(seen, event, t);
     case 'clock-step':
-      if (!isTime(event.step / 2)) return evaluate(seen, t);
-      return evaluate(
-        { ...seen, clockJumps: { count: seen.clockJumps.count + 1, last: { at: t, step: event.step } } },
-        t,
-      );
+      return evaluate(seen, t);
   }
 }
 

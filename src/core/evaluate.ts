@@ -10,6 +10,27 @@ const MAX_ALERTS = 50;
 /** Backward readings within this are the jitter of several contexts reading one clock, not a jump. */
 export const CLOCK_TOLERANCE_MS = 5_000;
 
+/**
+ * A step forward of the wall clock that the monotonic clock did not confirm, seen while a worker ran. Up to
+ * what the clock was seen turned back, it is the clock being set right: every time moves with it (nothing is
+ * stolen). Beyond that it counts as time that passed, as browsers outside Windows stop the monotonic clock
+ * while the computer sleeps: moving the times by a sleep would buy a night of grace every time a laptop is
+ * closed. Either way the step is recorded and shown.
+ */
+export function clockStep(state: GraceState, step: number, now: number): GraceState {
+  if (!isTime(step / 2) || step <= 0) return state;
+  const back = Math.min(step, state.clockJumps.setBack);
+  const moved = back > 0 ? shiftTimes(state, back) : state;
+  return {
+    ...moved,
+    clockJumps: {
+      count: state.clockJumps.count + 1,
+      last: { at: isTime(now) ? now : moved.latestSeen, step },
+      setBack: state.clockJumps.setBack - back,
+    },
+  };
+}
+
 /** The state at `now`: the clock observed, then time let pass. */
 export function settle(state: GraceState, now: number): GraceState {
   const s = observeClock(state, now);
@@ -28,7 +49,11 @@ export function observeClock(state: GraceState, now: number): GraceState {
   if (-step <= CLOCK_TOLERANCE_MS) return state;
   return {
     ...shiftTimes(state, step),
-    clockJumps: { count: state.clockJumps.count + 1, last: { at: now, step } },
+    clockJumps: {
+      count: state.clockJumps.count + 1,
+      last: { at: now, step },
+      setBack: state.clockJumps.setBack - step,
+    },
   };
 }
 

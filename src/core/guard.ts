@@ -33,7 +33,11 @@ const alert = (x: unknown) =>
   among([null, ...RESOLUTIONS], x.resolution);
 
 const clockJumps = (x: unknown) =>
-  obj(x) && count(x.count) && (x.last === null || (obj(x.last) && isTime(x.last.at) && span(x.last.step)));
+  obj(x) &&
+  count(x.count) &&
+  (x.last === null || (obj(x.last) && isTime(x.last.at) && span(x.last.step))) &&
+  isTime(x.setBack) &&
+  (x.setBack as number) >= 0;
 
 const zvmWord = (x: unknown) =>
   x === null ||

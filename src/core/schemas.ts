@@ -127,7 +127,15 @@ export const GraceStateSchema = z.object({
   policySince: time,
   zvm: z.nullable(ZvmWordSchema),
   blind: z.nullable(BlindSchema),
-  clockJumps: z.object({ count: z.number().check(z.int(), z.gte(0)), last: z.nullable(ClockJumpSchema) }),
+  /**
+   * The clock jumps seen: how many, the last one, and `setBack`, how far the clock was seen turned back and
+   * not yet seen set right (a step forward the monotonic clock does not confirm repays it).
+   */
+  clockJumps: z.object({
+    count: z.number().check(z.int(), z.gte(0)),
+    last: z.nullable(ClockJumpSchema),
+    setBack: z.number().check(z.refine((n) => isTime(n) && n >= 0, 'must be a time span of 0 or more')),
+  }),
   /** Active alerts first, then the most recent resolved ones (bounded; full history lives in storage). */
   alerts: z.array(AlertSchema).check(z.maxLength(50)),
 });

@@ -1,5 +1,6 @@
-// End to end, in a real browser, over 30+ simulated days: the banner in zvm mode against the real ZVM
-// simulator and the real billing receiver, through two outages and two recoveries. The ZVM is the authority
+// End to end, in a real browser, over 30+ simulated days: the built banner (the script-tag build, as shipped,
+// served under /built/ by test/support/built-plugin.ts) in zvm mode against the real ZVM simulator and the real
+// billing receiver, through two outages and two recoveries. The ZVM is the authority
 // (PRODUCT.md, "zvm"): after every step the banner's phase and deadline, and the active alerts of
 // <zerto-billing-alerts>, must be what the simulator itself enforces at that moment.
 import { expect, fixture, html } from '@open-wc/testing';
@@ -7,9 +8,20 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { DAY, HOUR, MINUTE } from '../../src/core/index.ts';
 import type { ZertoBillingAlerts, ZertoBillingBanner } from '../../components/index.ts';
 import type { StartPayload } from '../support/servers-plugin.ts';
-import { settle, useOwnDb } from './harness.ts';
 
-useOwnDb('zbb-test-timeline');
+// This page registers the elements from the built library only: no source element is imported here.
+const BUILT = '/built/zerto-billing.js';
+before(async () => {
+  await import(/* @vite-ignore */ BUILT);
+  if (!customElements.get('zerto-billing-banner')) throw new Error(`${BUILT} did not define the elements`);
+});
+
+/** Waits until the element has read its stored state and rendered it. */
+async function settle(el: HTMLElement & { updateComplete: Promise<boolean> }): Promise<void> {
+  await el.updateComplete;
+  await new Promise((r) => setTimeout(r, 0));
+  await el.updateComplete;
+}
 
 const USAGE_ALERT = 'BIL0001';
 const DISCONNECTION_ALERT = 'BIL0002';
@@ -123,7 +135,9 @@ describe('<zerto-billing-banner mode="zvm"> over 30 simulated days against the Z
     expect(simNow, 'servers:zvm-now').to.be.a('number');
     let offset = simNow! - (before + after) / 2;
     expect(offset, 'the simulator runs on its own date, not the browser’s').to.be.below(-44 * DAY);
-    const clock = () => Date.now() + offset;
+    // The banner's own clock error (a clock turned back, then set right): the simulator's clock is not moved.
+    let jump = 0;
+    const clock = () => Date.now() + offset + jump;
     const simStart = clock();
 
     const banner = await fixture<ZertoBillingBanner>(
@@ -151,11 +165,31 @@ describe('<zerto-billing-banner mode="zvm"> over 30 simulated days against the Z
       return typeof state?.lastAttemptAt === 'number' ? state.lastAttemptAt : null;
     };
 
+    /** How many clock jumps the banner's stored state has taken in. */
+    const jumpsSeen = (): number =>
+      (banner as unknown as { handle: { state: { clockJumps?: { count: number } } | null } | null }).handle
+        ?.state?.clockJumps?.count ?? 0;
+
+    /** Wakes the banner's poller until its state has taken in a jump of its own clock (no read is due then). */
+    const jumpTakenIn = async (before: number, label: string) => {
+      const give = Date.now() + 15_000;
+      while (jumpsSeen() <= before) {
+        if (Date.now() > give) throw new Error(`${label}: the banner never took in its clock's jump`);
+        banner.refresh();
+        await sleep(50);
+      }
+      await banner.updateComplete;
+      await alertsEl.reload();
+      await alertsEl.updateComplete;
+    };
+
     /** Wakes the banner's poller until its state reflects a read of the ZVM made at or after `at`. */
-    const rereadAfter = async (at: number, label: string) => {
+    const rereadAfter = async (at: number, before: number | null, label: string) => {
       const give = Date.now() + 15_000;
       // A wake can land while a check is running and be absorbed by it: it is repeated until a read shows.
-      while ((lastReadAt() ?? -Infinity) < at) {
+      // A new read, not the one before the step: after the banner's clock is turned back, the read before the
+      // step can be later than the step by that clock.
+      while ((lastReadAt() ?? -Infinity) < at || lastReadAt() === before) {
         if (Date.now() > give) {
           throw new Error(
             `${label}: the banner made no read of the ZVM after the step (its last attempt ${iso(lastReadAt())}, the step at ${iso(at)})`,
@@ -174,19 +208,30 @@ describe('<zerto-billing-banner mode="zvm"> over 30 simulated days against the Z
     let stepNo = 0;
 
     /** Runs one step, lets the banner re-read the ZVM, and compares everything with the simulator. */
-    const step = async (label: string, act: () => Promise<void>): Promise<{ z: ZvmState; t: Truth }> => {
+    const step = async (
+      label: string,
+      act: () => Promise<void>,
+      /** The step only turns the banner's clock back: no read is due, the jump must be taken in. */
+      jumpBack = false,
+    ): Promise<{ z: ZvmState; t: Truth }> => {
       const name = `step ${++stepNo} (${label})`;
+      const before = lastReadAt();
+      const jumps = jumpsSeen();
       await act();
       const at = clock();
-      await rereadAfter(at, name);
+      if (jumpBack) await jumpTakenIn(jumps, name);
+      else await rereadAfter(at, before, name);
       const z = await zvmState();
-      expect(Math.abs(z.nowMs - clock()), `${name}: the banner's clock is the simulator's`).to.be.below(2000);
+      expect(
+        Math.abs(z.nowMs - (clock() - jump)),
+        `${name}: the banner's clock is the simulator's, but for its own jump`,
+      ).to.be.below(2000);
       const t = truthOf(z, name);
       const v = banner.view;
       const day = (z.nowMs - simStart) / DAY;
       trace.push(
         `${name} @ sim day ${day.toFixed(2)}: ZVM ${t.phase} deadline ${iso(t.deadline)} alerts [${t.active.map((a) => a.kind).join(', ')}]` +
-          ` | banner ${v?.phase} deadline ${iso(v?.deadline)} daysLeft ${String(v?.daysLeft)}`,
+          ` | banner ${v?.phase} deadline ${iso(v?.deadline)} daysLeft ${String(v?.daysLeft)} (its clock ${(jump / DAY).toFixed(0)} days off)`,
       );
       const fail = (what: string) => problems.push(`${name} @ sim ${iso(z.nowMs)}: ${what}`);
       if (!v) {
@@ -203,10 +248,13 @@ describe('<zerto-billing-banner mode="zvm"> over 30 simulated days against the Z
         if (v.phase !== t.phase) fail(`phase: the ZVM enforces '${t.phase}', the banner shows '${v.phase}'`);
         if (t.deadline === null) {
           if (v.deadline !== null) fail(`deadline: the ZVM has none, the banner has ${iso(v.deadline)}`);
-        } else if (v.deadline === null || Math.abs(v.deadline - t.deadline) >= TOLERANCE) {
+        } else if (v.deadline === null || Math.abs(v.deadline - jump - t.deadline) >= TOLERANCE) {
+          // The banner's dates are in its own clock's frame: the ZVM's deadline moved by the banner's jump.
           fail(
-            `deadline: the ZVM's is ${iso(t.deadline)}, the banner's ${iso(v.deadline)}` +
-              (v.deadline === null ? '' : ` (${((v.deadline - t.deadline) / DAY).toFixed(3)} days apart)`),
+            `deadline: the ZVM's is ${iso(t.deadline)}, the banner's ${iso(v.deadline)} in a frame ${jump} ms off` +
+              (v.deadline === null
+                ? ''
+                : ` (${((v.deadline - jump - t.deadline) / DAY).toFixed(3)} days apart)`),
           );
         }
         if (t.phase === 'warning' && v.daysLeft !== t.daysLeft)
@@ -223,7 +271,7 @@ describe('<zerto-billing-banner mode="zvm"> over 30 simulated days against the Z
         fail(`active alerts: the ZVM lists [${kinds(t.active)}], <zerto-billing-alerts> [${kinds(shown)}]`);
       } else {
         t.active.forEach((a, i) => {
-          const mine = shown[i]!.turnedOn;
+          const mine = shown[i]!.turnedOn - jump;
           if (Math.abs(mine - a.turnedOn) >= TOLERANCE)
             fail(
               `${a.kind} turned on at ${iso(a.turnedOn)} on the ZVM, at ${iso(mine)} in <zerto-billing-alerts>`,
@@ -265,8 +313,25 @@ describe('<zerto-billing-banner mode="zvm"> over 30 simulated days against the Z
       );
     }
 
-    const cut = await step('+10 days: past the 15-day deadline, the ZVM disconnects its VRAs', () =>
-      advance(10 * DAY).then(() => undefined),
+    // The banner's computer has its clock turned back 40 days, then set right: neither moves the deadline the
+    // ZVM enforces, nor the days left.
+    const turnedBack = await step(
+      'the banner’s clock is turned back 40 days',
+      async () => {
+        jump = -40 * DAY;
+      },
+      true,
+    );
+    expect(turnedBack.t.phase, 'premise: the ZVM is unmoved').to.equal('warning');
+    await step('warning, a day later, the banner’s clock still 40 days behind', () =>
+      advance(DAY).then(() => undefined),
+    );
+    await step('the banner’s clock is set right', async () => {
+      jump = 0;
+    });
+
+    const cut = await step('+9 days: past the 15-day deadline, the ZVM disconnects its VRAs', () =>
+      advance(9 * DAY).then(() => undefined),
     );
     expect(cut.t.phase, 'premise: the ZVM disconnected its VRAs').to.equal('disconnected');
     expect(

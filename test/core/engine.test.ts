@@ -267,9 +267,32 @@ describe('grace engine: the clock', () => {
     expect(s.deadline).to.equal(warned.deadline! - back);
     expect(s.firstAlertAt).to.equal(warned.firstAlertAt! - back);
     expect(s.lastSuccessAt).to.equal(T0 - back);
-    expect(s.clockJumps).to.deep.equal({ count: 1, last: { at: warned.latestSeen - back, step: -back } });
+    expect(s.clockJumps).to.deep.equal({
+      count: 1,
+      last: { at: warned.latestSeen - back, step: -back },
+      setBack: back,
+    });
     expect(viewOf(s, s.latestSeen).daysLeft).to.equal(10);
     expect(viewOf(s, s.latestSeen).clockJump?.step).to.equal(-back);
+  });
+
+  it('moves the dates back again when the clock is set right while the poller runs: no grace stolen', () => {
+    const back = 30 * DAY;
+    const turnedBack = reduce(warned, tick, warned.latestSeen - back);
+    // Set right an hour later: the wall clock stepped 30 days and an hour, the monotonic clock only an hour.
+    const now = warned.latestSeen + HOUR;
+    const setRight = reduce(turnedBack, { type: 'clock-step', step: back }, now);
+    expect(setRight.deadline).to.equal(warned.deadline);
+    expect(setRight.clockJumps.setBack).to.equal(0);
+    expect(viewOf(setRight, now).msLeft).to.equal(viewOf(warned, now).msLeft);
+  });
+
+  it('counts a step the monotonic clock did not confirm as time that passed when nothing was turned back (a sleep)', () => {
+    const now = warned.latestSeen + 11 * DAY;
+    const slept = reduce(warned, { type: 'clock-step', step: 11 * DAY }, now);
+    expect(slept.deadline).to.equal(warned.deadline);
+    expect(slept.phase).to.equal('disconnected');
+    expect(slept.clockJumps.last).to.deep.equal({ at: now, step: 11 * DAY });
   });
 
   it('treats a few seconds back as the jitter of several readers, not a jump', () => {

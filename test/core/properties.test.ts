@@ -121,6 +121,29 @@ describe('grace engine properties (fast-check)', () => {
     );
   });
 
+  it('neither buys nor steals grace when a clock turned back is set right while the poller runs', () => {
+    fc.assert(
+      fc.property(
+        walk,
+        fc.integer({ min: 10_000, max: 60 * DAY }),
+        fc.integer({ min: 0, max: HOUR }),
+        (steps, back, run) => {
+          const { states } = play(steps);
+          const s = states[states.length - 1]!;
+          const t = s.latestSeen;
+          const honest = reduce(s, { type: 'tick' }, t + run);
+          const turned = reduce(s, { type: 'tick' }, t - back);
+          // Set right `run` ms later: the wall clock steps back + run, the monotonic clock confirms only run.
+          const setRight = reduce(turned, { type: 'clock-step', step: back }, t + run);
+          expect(setRight.phase).to.equal(honest.phase);
+          expect(setRight.deadline).to.equal(honest.deadline);
+          expect(viewOf(setRight, t + run).msLeft).to.equal(viewOf(honest, t + run).msLeft);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('never raises daysLeft while the warning lasts', () => {
     fc.assert(
       fc.property(walk, (steps) => {

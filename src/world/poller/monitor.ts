@@ -260,7 +260,9 @@ export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: A
   const now = clock();
   const identity = { id: site.config.siteId, name: site.config.siteName };
   const { before, after } = await applyEvent(db, identity, ruleOf(site.config), { type: 'tick' }, now);
-  if (before && before.phase !== after.phase) (deps.publish ?? publishState)(after);
+  // An escalation, or a clock jump (every date moved, and the jump is shown): every tab hears it now.
+  const jumped = before !== null && before.clockJumps.count !== after.clockJumps.count;
+  if (before && (before.phase !== after.phase || jumped)) (deps.publish ?? publishState)(after);
   const interval = site.config.policy.interval;
   const due = dueAt(after, now, interval);
   if (now >= due) {
