@@ -334,3 +334,173 @@ describe('manual-billing export', () => {
     );
   });
 });
+
+describe('CSV export: cells a spreadsheet could read as a formula', () => {
+  /** Exports one site per name through the real export and gives back each name's site_name cell, as written. */
+  async function exportedNames(names: readonly string[]): Promise<string[]> {
+    const snapshots: UsageSnapshotRecord[] = names.map((name, i) => ({
+      siteId: `s${i}`,
+      siteName: name,
+      at: START + HOUR,
+      protectedVms: 10,
+      licenseType: null,
+      reportId: null,
+      acknowledgedAt: null,
+    }));
+    const file = await buildExport({
+      snapshots,
+      range: { from: START, to: START + DAY - 1 },
+      format: 'csv',
+      allSites: true,
+      siteNames: [],
+      now: START + DAY,
+    });
+    const rows = parseCsv(file.text).slice(1);
+    expect(rows, 'one row per site').to.have.length(names.length);
+    const byId = new Map(rows.map((r) => [r[1], r[2]!]));
+    return names.map((_, i) => byId.get(`s${i}`)!);
+  }
+
+  /** Reads a cell back by the documented rule: a cell starting with `'` had exactly one `'` added. */
+  const readBack = (cell: string) => (cell.startsWith("'") ? cell.slice(1) : cell);
+
+  const SIGNS: ReadonlyArray<[string, string]> = [
+    ['= equals', '='],
+    ['+ plus', '+'],
+    ['- hyphen-minus', '-'],
+    ['@ commercial at', '@'],
+    ['U+FF1D full-width equals', '\uFF1D'],
+    ['U+FF0B full-width plus', '\uFF0B'],
+    ['U+FF0D full-width hyphen-minus', '\uFF0D'],
+    ['U+FF20 full-width commercial at', '\uFF20'],
+    ['U+2212 minus sign', '\u2212'],
+    ['U+FE62 small plus', '\uFE62'],
+    ['U+FE63 small hyphen-minus', '\uFE63'],
+    ['U+FE66 small equals', '\uFE66'],
+    ['U+FE6B small commercial at', '\uFE6B'],
+  ];
+
+  const LEADING: ReadonlyArray<[string, string]> = [
+    ['nothing', ''],
+    ['a space', ' '],
+    ['a tab', '\t'],
+    ['a carriage return', '\r'],
+    ['a line feed', '\n'],
+    ['CRLF', '\r\n'],
+    ['U+00A0 no-break space', '\u00A0'],
+    ['U+200B zero-width space', '\u200B'],
+    ['U+FEFF byte order mark', '\uFEFF'],
+    ['U+3000 ideographic space', '\u3000'],
+    ['U+2060 word joiner', '\u2060'],
+    ['U+2003 em space', '\u2003'],
+    ['U+2028 line separator', '\u2028'],
+    ['U+180E Mongolian vowel separator', '\u180E'],
+    ['U+0085 next line', '\u0085'],
+    ['several kinds mixed', ' \u00A0\u200B\uFEFF\u3000\t'],
+  ];
+
+  for (const [signName, sign] of SIGNS) {
+    it(`neutralises ${signName}, alone, before a formula and after each kind of leading whitespace`, async () => {
+      const cases = LEADING.flatMap(([wsName, ws]) => [
+        { label: `${wsName} + ${signName} alone`, text: `${ws}${sign}` },
+        { label: `${wsName} + ${signName} + formula`, text: `${ws}${sign}1+1` },
+        { label: `${wsName} + ${signName} + HYPERLINK`, text: `${ws}${sign}HYPERLINK("http://x","y")` },
+      ]);
+      const cells = await exportedNames(cases.map((c) => c.text));
+      cases.forEach(({ label, text }, i) => {
+        expect(cells[i], label).to.equal(`'${text}`);
+        expect(readBack(cells[i]!), `${label}: reads back`).to.equal(text);
+        expect(csvCell(text), `${label}: csvCell`).to.match(/^"?'/);
+      });
+    });
+  }
+
+  it('neutralises a cell starting with a tab, a carriage return or a line feed, whatever follows', async () => {
+    const cases: ReadonlyArray<[string, string]> = [
+      ['tab alone', '\t'],
+      ['tab before a name', '\tTabbed'],
+      ['carriage return alone', '\r'],
+      ['carriage return before a name', '\rReturn'],
+      ['line feed alone', '\n'],
+      ['line feed before a name', '\nNew line'],
+      ['line feed before =', '\n=1+1'],
+      ['line feed before a command', '\n-2+3+cmd|" /C calc"!A0'],
+    ];
+    const cells = await exportedNames(cases.map(([, t]) => t));
+    cases.forEach(([label, text], i) => {
+      expect(cells[i], label).to.equal(`'${text}`);
+      expect(readBack(cells[i]!), `${label}: reads back`).to.equal(text);
+    });
+    // The line feed is inside the quoted field, so the row is not broken.
+    expect(csvCell('\n=1+1')).to.equal(`"'\n=1+1"`);
+  });
+
+  it("writes '=1+1 and =1+1 differently, so that the quote prefix is unambiguous", async () => {
+    const cases: ReadonlyArray<[string, string, string]> = [
+      ['formula', '=1+1', "'=1+1"],
+      ['already quoted formula', "'=1+1", "''=1+1"],
+      ['twice quoted formula', "''=1+1", "'''=1+1"],
+      ['quote before a name', "'Amsterdam DR", "''Amsterdam DR"],
+      ['quote alone', "'", "''"],
+      ['quote with a comma', "'a,b", `"''a,b"`],
+    ];
+    const cells = await exportedNames(cases.map(([, t]) => t));
+    cases.forEach(([label, text, written], i) => {
+      expect(csvCell(text), `${label}: csvCell`).to.equal(written);
+      expect(readBack(cells[i]!), `${label}: reads back`).to.equal(text);
+    });
+    expect(cells[0]).to.not.equal(cells[1]);
+    expect(new Set(cells).size, 'every cell distinct').to.equal(cases.length);
+  });
+
+  it('leaves ordinary names and the values it writes itself (dates, statuses, negative counts) alone', async () => {
+    const names: ReadonlyArray<[string, string]> = [
+      ['plain name', 'Amsterdam DR'],
+      ['name with a sign inside', 'Site 1+1=2 @ Lisbon - DR'],
+      ['name starting with a digit', '1+1'],
+      ['leading space before a name', ' Amsterdam DR'],
+      ['no-break space before a name', '\u00A0Amsterdam DR'],
+      ['zero-width space before a name', '\u200BAmsterdam DR'],
+      ['non-Latin name', '东京 DR'],
+      ['accented name', 'Zürich / Genève'],
+      ['en dash (not a minus)', '\u2013 Rotterdam'],
+      ['empty name', ''],
+    ];
+    const cells = await exportedNames(names.map(([, t]) => t));
+    names.forEach(([label, text], i) => expect(cells[i], label).to.equal(text));
+
+    // Numbers are written as numbers: a negative-looking count is not prefixed.
+    expect(csvCell(-5)).to.equal('-5');
+    expect(csvCell(-0.5)).to.equal('-0.5');
+    expect(
+      await toCsv([
+        {
+          date: '2026-10-01',
+          siteId: 'ams',
+          siteName: 'Amsterdam DR',
+          peakProtectedVms: -3,
+          snapshots: 1,
+          acknowledged: 0,
+          status: 'unsent',
+          unsent: true,
+          noData: false,
+        },
+        {
+          date: '2026-10-02',
+          siteId: 'ams',
+          siteName: 'Amsterdam DR',
+          peakProtectedVms: null,
+          snapshots: 0,
+          acknowledged: 0,
+          status: 'no-data',
+          unsent: false,
+          noData: true,
+        },
+      ]),
+    ).to.equal(
+      'date,site_id,site_name,peak_protected_vms,snapshots,acknowledged,status\r\n' +
+        '2026-10-01,ams,Amsterdam DR,-3,1,0,unsent\r\n' +
+        '2026-10-02,ams,Amsterdam DR,,0,0,no-data\r\n',
+    );
+  });
+});
