@@ -185,7 +185,7 @@ describe('zvm probe against the ZVM simulator', () => {
     expect(result.blind).to.equal(true);
     expect(result.zvm).to.equal(undefined);
     expect(reasonOf(result)?.kind).to.equal('auth');
-    expect(reasonOf(result)?.detail).to.contain('refused the credentials');
+    expect(reasonOf(result)?.detail).to.contain('give the element a valid token');
   });
 
   it('keeps the path of a ZVM behind a reverse proxy', async () => {

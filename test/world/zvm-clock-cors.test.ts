@@ -84,6 +84,6 @@ describe('zvm probe: a ZVM that does not allow this origin (CORS)', () => {
     expect(result.blind).to.equal(true);
     const reason = result.outcome.ok ? null : result.outcome.reason;
     expect(reason?.kind).to.equal('network');
-    expect(reason?.detail).to.contain('the ZVM at 127.0.0.1:9 could not be reached');
+    expect(reason?.detail).to.contain('the ZVM at 127.0.0.1:9, from this browser');
   });
 });

@@ -35,7 +35,7 @@ export function reasonText(r: FailureReason): string {
   const d = r.detail ? `: ${r.detail}` : '';
   switch (r.kind) {
     case 'auth':
-      return `the credentials were refused (HTTP ${r.status ?? 401})`;
+      return `the credentials were refused (HTTP ${r.status ?? 401})${d}`;
     case 'cors':
       return `the browser refused the answer: the server does not allow this page's origin (CORS)${d}`;
     case 'timeout':

@@ -159,9 +159,9 @@ export function billingAlerts(
 function zvmReason(reason: FailureReason, base: string): FailureReason {
   const host = hostOf(base);
   const hint: Partial<Record<FailureReason['kind'], string>> = {
-    auth: `the ZVM at ${host} refused the credentials: give the element a valid token or session`,
-    network: `the ZVM at ${host} could not be reached from this browser: check the zvm-url and that the ZVM is up`,
-    timeout: `the ZVM at ${host} did not answer in time`,
+    auth: `the ZVM at ${host} (give the element a valid token, or session for an older ZVM)`,
+    network: `the ZVM at ${host}, from this browser (check the zvm-url, and that the ZVM is up)`,
+    timeout: `the ZVM at ${host}`,
   };
   const detail = hint[reason.kind] ?? reason.detail;
   return { ...reason, ...(detail ? { detail: detail.slice(0, 500) } : {}) };
