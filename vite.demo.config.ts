@@ -29,6 +29,7 @@ export default defineConfig({
       input: {
         index: resolve(import.meta.dirname, 'demo/index.html'),
         csp: resolve(import.meta.dirname, 'demo/csp.html'),
+        'other-origin': resolve(import.meta.dirname, 'demo/other-origin.html'),
       },
     },
   },

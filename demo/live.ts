@@ -1,7 +1,15 @@
 // The live scenario: the banner in zvm mode against the ZVM simulator, which sends usage to the reference
 // billing server. The demo's clock follows the simulator's, so both move forward together.
 import { DAY, HOUR } from '../src/core/index.ts';
-import type { StoryContext } from './stories.ts';
+import type { DemoServers, StoryContext } from './stories.ts';
+
+/**
+ * What the demo server answers besides the addresses: each server's control token, for the buttons below
+ * (faults, clock). It comes from the demo server's own origin, never in a URL.
+ */
+interface LiveServers extends DemoServers {
+  control?: { billing: string; zvm: string };
+}
 
 interface SimState {
   now: string;
@@ -15,7 +23,7 @@ export async function mountLive(
 ): Promise<HTMLElement> {
   const root = document.createElement('div');
   ctx.canvas.append(root);
-  const servers = ctx.servers;
+  const servers = ctx.servers as LiveServers | null;
   if (!servers) {
     const p = document.createElement('p');
     p.textContent = 'The live scenario needs the real servers: run `npm start` and open the URL it prints.';
@@ -24,8 +32,9 @@ export async function mountLive(
   }
   await freshDb('live');
   const auth = { authorization: `Bearer ${servers.token}` };
+  const control = (server: 'billing' | 'zvm') => ({ 'x-control-token': servers.control?.[server] ?? '' });
   const sim = async (): Promise<SimState> =>
-    (await fetch(`${servers.zvmUrl}/control/state`)).json() as Promise<SimState>;
+    (await fetch(`${servers.zvmUrl}/control/state`, { headers: control('zvm') })).json() as Promise<SimState>;
   const site = (await (await fetch(`${servers.zvmUrl}/v1/localsite`, { headers: auth })).json()) as {
     SiteIdentifier: string;
     SiteName: string;
@@ -94,13 +103,13 @@ export async function mountLive(
   const fault = (mode: string) =>
     fetch(`${servers.billingUrl}/control/fault`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...control('billing') },
       body: JSON.stringify(mode === 'none' ? { mode } : { mode, status: 503 }),
     });
   const advance = async (ms: number) => {
     await fetch(`${servers.zvmUrl}/control/clock`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...control('zvm') },
       body: JSON.stringify({ advanceMs: ms }),
     });
     offset = Date.parse((await sim()).now) - Date.now();

@@ -1,7 +1,16 @@
 // Every story mounts real elements over a real IndexedDB state; the clock is injected so that any point of
 // the timeline can be shown. Stories that need a transmission use the real reference servers when `npm start`
 // runs them, and otherwise a host probe whose answer the story names.
-import { createState, DAY, DEFAULT_POLICY, HOUR, reduce, type GraceState } from '../src/core/index.ts';
+import {
+  createState,
+  DAY,
+  DEFAULT_POLICY,
+  HOUR,
+  MINUTE,
+  reduce,
+  type FailureReason,
+  type GraceState,
+} from '../src/core/index.ts';
 import type { CustomAnswer } from '../src/world/probes/index.ts';
 import { openBillingDb, storageConfig } from '../src/world/storage/db.ts';
 import { applyEvent } from '../src/world/storage/repo.ts';
@@ -70,6 +79,93 @@ function bannerAt(id: string, ago: number, answer = failing, attrs: Record<strin
 }
 
 const ALERT = DEFAULT_POLICY.alertAfter;
+
+/**
+ * Nothing listens here: a real refused connection. (Not port 9, discard: browsers refuse to connect to it at
+ * all, net::ERR_UNSAFE_PORT. 65535 is above the ephemeral ports Linux hands out, so no test server gets it.)
+ */
+const REFUSED = 'http://127.0.0.1:65535';
+/** The ZVM of the seeded zvm-mode stories: never read unless "Test usage transmission" is pressed. */
+const SEEDED_ZVM = 'https://zvm.amsterdam.example:9669';
+
+/**
+ * Stores a zvm-mode site as the poller stores what the ZVM reported at `at`: the TurnedOn of its usage alert
+ * (BIL0001) and of its disconnection alert (BIL0002), in this clock's frame, its clock's skew, and its answer
+ * to sendUsage (Failed while it lists an alert).
+ */
+async function seedZvm(
+  at: number,
+  word: { usageAlertAt?: number; disconnectedAt?: number; skew?: number },
+): Promise<void> {
+  const db = await openBillingDb();
+  await applyEvent(
+    db,
+    SITE,
+    { policy: DEFAULT_POLICY, authority: true },
+    {
+      type: 'zvm',
+      usageAlertAt: word.usageAlertAt ?? null,
+      disconnectedAt: word.disconnectedAt ?? null,
+      passed: false,
+      skew: word.skew ?? 0,
+    },
+    at,
+  );
+}
+
+/**
+ * A banner in another mode than custom, at the story's time. With the state just read (seeded at `ctx.now`),
+ * the poller waits an interval before it reads again, and the story's clock stands still: what is shown is
+ * the stored state. With none, or an older one, it checks at once, for real.
+ */
+function modeBanner(
+  ctx: StoryContext,
+  attrs: Record<string, string>,
+  props: Record<string, unknown> = {},
+): HTMLElement {
+  const el = document.createElement('zerto-billing-banner');
+  el.setAttribute('site-id', SITE.id);
+  el.setAttribute('site-name', SITE.name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  Object.assign(el, { clock: () => ctx.now, ...props });
+  ctx.canvas.append(el);
+  return el;
+}
+
+function zvmStory(
+  id: string,
+  title: string,
+  description: string,
+  word: (now: number) => { usageAlertAt?: number; disconnectedAt?: number; skew?: number },
+  group = 'Banner: zvm mode (the ZVM’s word)',
+): Story {
+  return {
+    id,
+    group,
+    title,
+    description,
+    async render(ctx) {
+      await freshDb(id);
+      await seedZvm(ctx.now, word(ctx.now));
+      return modeBanner(ctx, { mode: 'zvm', 'zvm-url': SEEDED_ZVM, timeout: '3s' });
+    },
+  };
+}
+
+/** Where a story's frame is served from another origin: another host name of the demo server (*.localhost). */
+function otherOrigin(path: string): URL | null {
+  const url = new URL(path, location.href);
+  if (url.hostname !== 'localhost' && url.hostname !== '127.0.0.1') return null;
+  url.hostname = 'zbb-console.localhost';
+  return url;
+}
+
+function note(ctx: StoryContext, text: string): HTMLElement {
+  const p = document.createElement('p');
+  p.textContent = text;
+  ctx.canvas.append(p);
+  return p;
+}
 
 function usageTest(ctx: StoryContext, attrs: Record<string, string>, probe?: () => unknown): HTMLElement {
   const el = document.createElement('zerto-usage-test');
@@ -143,45 +239,51 @@ function sitesStory(count: number): Story {
   };
 }
 
+const CUSTOM = 'Banner: custom mode (the vendor’s rule)';
+const BLIND = 'Banner: cannot see, cannot confirm';
+const CLOCKS = 'Banner: clocks';
+
 export const stories: Story[] = [
   {
     id: 'ok',
-    group: 'Banner',
+    group: CUSTOM,
     title: 'OK (status chip)',
     description: 'Usage was sent two hours ago. The banner shows nothing; with show-ok, a small chip.',
     render: bannerAt('ok', 2 * HOUR, { ok: true }, { 'show-ok': '' }),
   },
   {
     id: 'warning-first-day',
-    group: 'Banner',
+    group: CUSTOM,
     title: 'Warning, first day',
-    description: 'No usage got through for 24 hours: the urgent banner appears with 15 days to go.',
+    description:
+      'No usage got through for 24 hours (the host’s probe, custom mode): this console applies the vendor’s rule, and the urgent banner appears with 15 days to go.',
     render: bannerAt('warning-first-day', ALERT + 2 * HOUR),
   },
   {
     id: 'three-days-left',
-    group: 'Banner',
+    group: CUSTOM,
     title: 'Three days left',
     description: 'Day 12 of the grace period.',
     render: bannerAt('three-days-left', ALERT + 12 * DAY),
   },
   {
     id: 'last-day',
-    group: 'Banner',
+    group: CUSTOM,
     title: 'The last day, in hours',
     description: 'On the last day the countdown is in hours.',
     render: bannerAt('last-day', ALERT + 15 * DAY - 5 * HOUR),
   },
   {
     id: 'disconnected',
-    group: 'Banner',
-    title: 'Disconnected',
-    description: 'The deadline passed: the ZVM stopped communicating with its VRAs until usage is sent.',
+    group: CUSTOM,
+    title: 'Disconnected, by the vendor’s rule',
+    description:
+      'The deadline passed. This console cannot see the VRAs: it says that, by the vendor’s rule, the ZVM stopped communicating with them on that day, until usage is sent.',
     render: bannerAt('disconnected', ALERT + 16 * DAY),
   },
   {
     id: 'recovered',
-    group: 'Banner',
+    group: CUSTOM,
     title: 'Recovered',
     description:
       'Usage got through again after a disconnection: the alerts are resolved and a short notice says so.',
@@ -191,6 +293,164 @@ export const stories: Story[] = [
       const db = await openBillingDb();
       await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'succeeded' }, ctx.now - 10 * 60_000);
       return banner(ctx, { ok: true });
+    },
+  },
+  zvmStory(
+    'zvm-usage-alert',
+    'The ZVM’s usage alert',
+    'zvm mode: the ZVM lists its usage alert (BIL0001), turned on 3 days ago, and its sendUsage answers Failed. The banner says what the ZVM says, in the vendor’s words, and counts down to its TurnedOn plus 15 days. (Seeded: the state stored as the poller read it just now.)',
+    (now) => ({ usageAlertAt: now - 3 * DAY - 2 * HOUR }),
+  ),
+  zvmStory(
+    'zvm-disconnected',
+    'The ZVM disconnected its VRAs',
+    'zvm mode: the ZVM lists its disconnection alert (BIL0002), turned on 2 days ago: it has stopped communicating with its VRAs. The banner reports it since that TurnedOn, no longer "by the vendor’s rule". (Seeded: the state stored as the poller read it just now.)',
+    (now) => ({ usageAlertAt: now - 17 * DAY, disconnectedAt: now - 2 * DAY }),
+  ),
+  zvmStory(
+    'zvm-overdue',
+    'The ZVM’s deadline passed',
+    'zvm mode: the usage alert’s 15 days ran out 3 hours ago, but the ZVM still lists only its usage alert. Only the ZVM’s word disconnects its VRAs: until it gives it, the banner says the deadline passed, not that they stopped. (Seeded: the state stored as the poller read it just now.)',
+    (now) => ({ usageAlertAt: now - 15 * DAY - 3 * HOUR }),
+  ),
+  {
+    id: 'zvm-blind-credentials',
+    group: BLIND,
+    title: 'Cannot read the ZVM: credentials refused',
+    description:
+      'zvm mode against the demo’s real ZVM simulator, with a wrong token: the ZVM answers 401. This console cannot see the ZVM’s alerts, says why, and starts no countdown. (Without npm start: the same state, seeded.)',
+    async render(ctx) {
+      await freshDb('zvm-blind-credentials');
+      if (ctx.servers)
+        return modeBanner(
+          ctx,
+          { mode: 'zvm', 'zvm-url': ctx.servers.zvmUrl, timeout: '3s' },
+          { token: 'not-the-demo-token' },
+        );
+      const db = await openBillingDb();
+      const reason: FailureReason = {
+        kind: 'auth',
+        status: 401,
+        detail: 'the ZVM refused the credentials: give the element a valid token or session',
+      };
+      await applyEvent(
+        db,
+        SITE,
+        { policy: DEFAULT_POLICY, authority: true },
+        { type: 'blind', reason },
+        ctx.now,
+      );
+      return modeBanner(ctx, { mode: 'zvm', 'zvm-url': SEEDED_ZVM });
+    },
+  },
+  {
+    id: 'zvm-blind-last-known',
+    group: BLIND,
+    title: 'Cannot read the ZVM: its last known state',
+    description:
+      'zvm mode: the ZVM listed its usage alert when it was last read, 2 days ago (seeded); now nothing answers at its zvm-url (a real refused connection). The banner keeps that last known state, says how old it is, and why the ZVM cannot be read.',
+    async render(ctx) {
+      await freshDb('zvm-blind-last-known');
+      await seedZvm(ctx.now - 2 * DAY, { usageAlertAt: ctx.now - 6 * DAY });
+      return modeBanner(ctx, { mode: 'zvm', 'zvm-url': REFUSED, timeout: '3s' });
+    },
+  },
+  {
+    id: 'zvm-cors',
+    group: BLIND,
+    title: 'Cannot read the ZVM: CORS refusal',
+    description:
+      'The frame below is a console served from another origin (another host name of the demo server), which the real ZVM simulator’s CORS allow-list does not name: the browser refuses its answers, and the banner names the refusal, the ZVM and the origin to allow.',
+    async render(ctx) {
+      const src = ctx.servers ? otherOrigin('other-origin.html') : null;
+      if (!src)
+        return note(
+          ctx,
+          ctx.servers
+            ? 'This story frames the console from zbb-console.localhost: open the demo at localhost or 127.0.0.1.'
+            : 'This story needs the real ZVM simulator: run `npm start` and open the URL it prints.',
+        );
+      const frame = document.createElement('iframe');
+      frame.className = 'csp other-origin';
+      frame.title = `A console on another origin (${src.origin})`;
+      frame.src = src.href;
+      ctx.canvas.append(frame);
+      await new Promise((r) => frame.addEventListener('load', r, { once: true }));
+      return frame;
+    },
+  },
+  {
+    id: 'unconfirmed',
+    group: BLIND,
+    title: 'Billing status not confirmed',
+    description:
+      'direct mode: this console began watching 3 hours ago and no transmission has gone through since (a real refused connection at billing-url). It is too early for the vendor’s alert, but more than an interval without a confirmation is never shown as silence.',
+    async render(ctx) {
+      await freshDb('unconfirmed');
+      const db = await openBillingDb();
+      const reason: FailureReason = {
+        kind: 'network',
+        detail: `could not connect to ${new URL(REFUSED).host}`,
+      };
+      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'failed', reason }, ctx.now - 3 * HOUR);
+      return modeBanner(ctx, {
+        mode: 'direct',
+        'billing-url': REFUSED,
+        'protected-vms': '42',
+        timeout: '3s',
+      });
+    },
+  },
+  {
+    id: 'cannot-check-reachability',
+    group: BLIND,
+    title: 'Reachability mode: usage cannot be checked',
+    description:
+      'reachability mode checks only this browser’s path to the billing host (the demo’s reference billing server when npm start runs, for real): even when it answers, that is not usage sent, so the banner says billing usage cannot be checked, with what the check found.',
+    async render(ctx) {
+      await freshDb('cannot-check-reachability');
+      return modeBanner(ctx, {
+        mode: 'reachability',
+        ...(ctx.servers ? { 'billing-url': ctx.servers.billingUrl } : {}),
+        timeout: '5s',
+      });
+    },
+  },
+  {
+    id: 'cannot-check-settings',
+    group: BLIND,
+    title: 'Usage cannot be checked: settings',
+    description:
+      'direct mode with no usage counts to report (no protected-vms, zvm-url or usage provider): the probe cannot run. That is a configuration to fix, said as such, never "usage not sent", and no countdown starts.',
+    async render(ctx) {
+      await freshDb('cannot-check-settings');
+      return modeBanner(ctx, {
+        mode: 'direct',
+        ...(ctx.servers ? { 'billing-url': ctx.servers.billingUrl } : {}),
+        timeout: '3s',
+      });
+    },
+  },
+  zvmStory(
+    'zvm-skew',
+    'The ZVM’s clock is skewed',
+    'zvm mode: the ZVM’s Date header was 2 hours ahead of this computer’s clock when it was read. Its alert times are moved into this clock’s frame, days left are counted on the ZVM’s clock, and the banner says so. (Seeded: the state stored as the poller read it just now, skew included.)',
+    (now) => ({ usageAlertAt: now - 5 * DAY - 30 * MINUTE, skew: 2 * HOUR }),
+    CLOCKS,
+  ),
+  {
+    id: 'clock-turned-back',
+    group: CLOCKS,
+    title: 'This computer’s clock turned back',
+    description:
+      'custom mode: the stored state was last read 3 days later than this computer’s clock now says (seeded: a warning, then the clock turned back 3 days). Every date moved with the clock, so the time left is unchanged, and the jump is shown.',
+    async render(ctx) {
+      await freshDb('clock-turned-back');
+      const before = ctx.now + 3 * DAY;
+      await seed(before, ALERT + 6 * DAY);
+      const db = await openBillingDb();
+      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'tick' }, ctx.now);
+      return banner(ctx, failing);
     },
   },
   {
@@ -257,7 +517,7 @@ export const stories: Story[] = [
     slow(null),
     () => ({
       mode: 'direct',
-      'billing-url': 'http://127.0.0.1:9',
+      'billing-url': REFUSED,
       'protected-vms': '42',
     }),
   ),

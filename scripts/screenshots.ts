@@ -19,7 +19,15 @@ const shots: Array<[string, string]> = [
   ['rtl', 'rtl'],
   ['sites-50', 'sites'],
   ['alerts', 'alerts'],
+  ['zvm-disconnected', 'zvm-disconnected'],
+  // The banner reads the real ZVM simulator first (with a wrong token): waited for below.
+  ['zvm-blind-credentials', 'zvm-cannot-read'],
 ];
+/** Page source (not a compiled function): true once the story's banner shows a heading. */
+const BANNER_TITLED = `(() => {
+  const b = document.querySelector('#canvas zerto-billing-banner');
+  return !b || !!b.shadowRoot?.querySelector('[part~="title"]')?.textContent?.trim();
+})()`;
 
 mkdirSync(out, { recursive: true });
 ensureManifest();
@@ -37,6 +45,7 @@ try {
   for (const [story, name] of shots) {
     await page.goto(`${demo.url}#story=${story}`, { waitUntil: 'load' });
     await page.waitForSelector(`#canvas[data-rendered="${story}"]`);
+    await page.waitForFunction(BANNER_TITLED, { timeout: 15_000, polling: 100 });
     await new Promise((r) => setTimeout(r, 600));
     const canvas = await page.$('#canvas');
     await canvas!.screenshot({ path: join(out, `${name}.png`) as `${string}.png` });

@@ -59,23 +59,60 @@ const CANVAS_TEXT = `(() => {
   };
   return walk(document.getElementById('canvas')).replace(/\\s+/g, ' ');
 })()`;
-const canvasText = (page: Page) => page.evaluate(CANVAS_TEXT) as Promise<string>;
-const waitCanvas = (page: Page, rx: RegExp, timeout = 20_000) =>
-  page
-    .waitForFunction(`new RegExp(${JSON.stringify(rx.source)}).test(${CANVAS_TEXT})`, {
-      timeout,
-      polling: 200,
-    })
-    .then(() => undefined)
-    .catch(async () => assert.fail(`${rx} not found in: ${(await canvasText(page)).slice(0, 600)}`));
+/** The text of a frame's page, for frames of another origin (the canvas walk above cannot enter those). */
+const BODY_TEXT = CANVAS_TEXT.replace("document.getElementById('canvas')", 'document.body');
+async function canvasText(page: Page): Promise<string> {
+  let text = (await page.evaluate(CANVAS_TEXT)) as string;
+  const origin = new URL(page.url()).origin;
+  for (const frame of page.mainFrame().childFrames()) {
+    if (new URL(frame.url(), page.url()).origin === origin) continue;
+    text += ' ' + ((await frame.evaluate(BODY_TEXT).catch(() => '')) as string);
+  }
+  return text;
+}
+async function waitCanvas(page: Page, rx: RegExp, timeout = 20_000): Promise<void> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const text = await canvasText(page);
+    if (rx.test(text)) return;
+    if (Date.now() > end) assert.fail(`${rx} not found in: ${text.slice(0, 900)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 const expected: Record<string, RegExp> = {
   ok: /Billing usage sent/,
-  'warning-first-day': /within 15 days/,
+  'warning-first-day':
+    /by the vendor's rule, VRAs stop in 15 days.*By the vendor's rule, if this is not resolved within 15 days/,
   'three-days-left': /within 3 days/,
   'last-day': /within 5 hours/,
-  disconnected: /by the vendor's rule, VRAs stopped on/,
+  disconnected: /by the vendor's rule, VRAs stopped on .*This console cannot see the VRAs/,
   recovered: /sent and acknowledged again/,
+  // zvm mode: the ZVM's own alerts, in the vendor's words (no "vendor's rule").
+  'zvm-usage-alert':
+    /Billing usage not sent: VRAs stop in 12 days, .*Zerto Virtual Manager of site Amsterdam DR did not send site usage information for billing purposes to Zerto servers\. If this is not resolved within 12 days ?, Zerto Virtual Manager will stop communicating with its VRAs\. The ZVM stops communicating with its VRAs on /,
+  'zvm-disconnected':
+    /VRAs disconnected since .*Amsterdam DR did not send site usage information for billing purposes to Zerto servers and has stopped communicating with its VRAs\. It will not communicate with them until this issue is resolved/,
+  'zvm-overdue':
+    /Billing usage not sent: the ZVM's deadline passed on .*has passed, but it has not reported that it stopped communicating with its VRAs; this console is reading its alerts again/,
+  // Cannot see, cannot confirm: never a countdown.
+  'zvm-blind-credentials':
+    /Cannot read the ZVM's billing status .*the credentials were refused \(HTTP 401\): the ZVM at [^ ]+ \(give the element a valid token, or session for an older ZVM\)\. Nothing is counted down while it cannot see them\. It has not been read yet/,
+  'zvm-blind-last-known':
+    /VRAs stop in 9 days, .*This console cannot read the ZVM now \(the server could not be reached: the ZVM at 127\.0\.0\.1:65535, from this browser.*\); this is its last known state, read 2 days ago\./,
+  'zvm-cors':
+    /Cannot read the ZVM's billing status .*the browser refused the answer: the server does not allow this page's origin \(CORS\): 127\.0\.0\.1:\d+ answered, but does not allow this page's origin \(http:\/\/zbb-console\.localhost:\d+\)/,
+  unconfirmed:
+    /Billing status not confirmed since .*No transmission has confirmed billing usage of site Amsterdam DR yet: the server could not be reached: could not connect to 127\.0\.0\.1:65535/,
+  'cannot-check-reachability':
+    /Billing usage cannot be checked .*This console cannot check billing usage: this console only checks that the billing host can be reached from this browser \(it can\); it cannot see whether usage is sent\..*Test connection to Zerto billing servers/,
+  'cannot-check-settings':
+    /Billing usage cannot be checked .*This console cannot check billing usage: the settings cannot work: direct mode needs usage counts/,
+  // Clocks.
+  'zvm-skew':
+    /within 10 days ?, Zerto Virtual Manager will stop .*The ZVM's clock is 2 hours ahead of this computer's; days left are counted on the ZVM's clock\./,
+  'clock-turned-back':
+    /within 9 days.*This computer's clock was turned back 3 days on .*; every date was moved with it, so the time left is unchanged\./,
   dark: /within 6 days/,
   rtl: /within 11 days/,
   'strict-csp': /within 10 days/,
@@ -91,6 +128,18 @@ const expected: Record<string, RegExp> = {
   live: /Lisbon DR \(simulated ZVM\)|Billing link up/,
 };
 
+/**
+ * What the browser logs for a request a story makes fail on purpose (a refused connection, the ZVM's 401, the
+ * billing host's 404 to a reachability check): the story's subject, not an error of the page.
+ */
+const REFUSED_LOG = /^Failed to load resource: net::ERR_CONNECTION_REFUSED$/;
+const expectedErrors: Record<string, RegExp> = {
+  'zvm-blind-credentials': /^Failed to load resource: the server responded with a status of 401 /,
+  'zvm-blind-last-known': REFUSED_LOG,
+  unconfirmed: REFUSED_LOG,
+  'cannot-check-reachability': /^Failed to load resource: the server responded with a status of 404 /,
+};
+
 describe('the demo', () => {
   test('has a check for every story', () => {
     assert.deepEqual(stories.map((s) => s.id).sort(), Object.keys(expected).sort());
@@ -101,7 +150,11 @@ describe('the demo', () => {
       const { page, errors } = await open(story.id);
       try {
         await waitCanvas(page, expected[story.id]!, 10_000);
-        assert.deepEqual(errors, []);
+        const allowed = expectedErrors[story.id];
+        assert.deepEqual(
+          errors.filter((e) => !allowed?.test(e)),
+          [],
+        );
         if (story.id === 'strict-csp') {
           const violations = await page.evaluate(`document.querySelector('iframe').contentWindow.violations`);
           assert.deepEqual(violations, []);
