@@ -28,7 +28,8 @@ export default defineManifest({
     default_icon: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png' },
   },
   options_ui: { page: 'options/index.html', open_in_tab: true },
-  permissions: ['storage', 'alarms', 'notifications', 'scripting'],
+  // unlimitedStorage: the outbox of usage reports not yet acknowledged must never be evicted.
+  permissions: ['storage', 'unlimitedStorage', 'alarms', 'notifications', 'scripting'],
   optional_permissions: ['proxy', 'webRequest', 'webRequestAuthProvider'],
   optional_host_permissions: ['https://*/*', 'http://*/*'],
 });

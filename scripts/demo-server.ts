@@ -2,6 +2,7 @@
 // story page (Vite). `npm start` runs it; the demo test starts it on free ports.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { resolve } from 'node:path';
 import { createServer, type Plugin, type ViteDevServer } from 'vite';
 import { startBillingServer, type BillingServer } from '../servers/billing/server.ts';
@@ -46,15 +47,44 @@ export function ensureManifest(): void {
   );
 }
 
-function demoPlugin(servers: () => { billingUrl: string; zvmUrl: string }): Plugin {
+/** Where the demo's servers are, and the control tokens the live story needs to drive them. */
+export interface DemoServersAnswer {
+  billingUrl: string;
+  zvmUrl: string;
+  /** The simulator's API bearer token (a stand-in for a console's ZVM session). */
+  token: string;
+  /** The X-Control-Token of each server, for the live story's buttons (faults, clock). */
+  control: { billing: string; zvm: string };
+}
+
+/**
+ * True for a request the page itself made (same origin) or one typed in the address bar: the control tokens
+ * go to no other page. Vite's CORS is off for the demo, and its host check keeps rebinding names out.
+ */
+function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  return origin === undefined || origin === `http://${req.headers.host ?? ''}`;
+}
+
+function demoPlugin(servers: () => DemoServersAnswer): Plugin {
   return {
     name: 'zbb-demo',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const url = req.url ?? '';
         if (url.startsWith('/__demo/servers')) {
+          res.setHeader('cache-control', 'no-store');
           res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify({ ...servers(), token: DEMO_TOKEN }));
+          if (!sameOrigin(req)) {
+            res.statusCode = 403;
+            res.end(
+              JSON.stringify({ error: { code: 'forbidden-origin', message: 'for the demo page only' } }),
+            );
+            return;
+          }
+          res.end(JSON.stringify(servers()));
           return;
         }
         if (url.startsWith('/demo/custom-elements.json')) {
@@ -119,8 +149,16 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
         configFile: false,
         logLevel: 'warn',
         clearScreen: false,
-        server: { port, host, strictPort: true, hmr: false },
-        plugins: [demoPlugin(() => ({ billingUrl: billing.url, zvmUrl: zvm.url }))],
+        // No CORS: the control tokens in /__demo/servers are for this page's own origin only.
+        server: { port, host, strictPort: true, hmr: false, cors: false },
+        plugins: [
+          demoPlugin(() => ({
+            billingUrl: billing.url,
+            zvmUrl: zvm.url,
+            token: DEMO_TOKEN,
+            control: { billing: billing.controlToken, zvm: zvm.controlToken },
+          })),
+        ],
       });
       await vite.listen();
     } catch (err) {

@@ -11,8 +11,15 @@ try {
     zvmPort: env('ZVM_PORT'),
   });
   console.log(`\n  zerto-billing-banner demo: ${demo.url}\n`);
-  console.log(`  reference billing server  ${demo.billing.url}`);
-  console.log(`  ZVM simulator             ${demo.zvm.url}  (token demo-token)`);
+  console.log(
+    `  reference billing server  ${demo.billing.url}  (control token ${demo.billing.controlToken})`,
+  );
+  console.log(
+    `  ZVM simulator             ${demo.zvm.url}  (token demo-token, control token ${demo.zvm.controlToken})`,
+  );
+  console.log(
+    '  (the demo page gets the control tokens itself; send one as X-Control-Token to use /control/*)',
+  );
   console.log('\n  Ctrl-C stops all three.\n');
   let stopping = false;
   const stop = async () => {

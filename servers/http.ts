@@ -1,8 +1,17 @@
 /**
- * Shared plumbing for the reference servers (node:http only): body reading with a byte limit, JSON answers,
- * CORS for an allow list of origins, listening and closing.
+ * Shared plumbing for the reference servers (node:http only): a server with request, header and idle timeouts
+ * and a connection cap that answers malformed HTTP in JSON, body reading with a byte limit, JSON answers
+ * (whole or streamed), CORS for an allow list of origins, listening and closing.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 
 /** The demo page's origins: what the CLIs and the programmatic defaults let through CORS. */
@@ -12,7 +21,8 @@ export const DEFAULT_ALLOW_ORIGINS: readonly string[] = Object.freeze([
 ]);
 
 export const CORS_ALLOW_METHODS = 'GET, POST, HEAD, OPTIONS';
-export const CORS_ALLOW_HEADERS = 'Content-Type, Idempotency-Key, Authorization, x-zerto-session';
+export const CORS_ALLOW_HEADERS =
+  'Content-Type, Idempotency-Key, Authorization, x-zerto-session, X-Control-Token';
 
 export type BodyResult =
   | { ok: true; body: Buffer }
@@ -302,4 +312,200 @@ export function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * How long a client may take and how many may be connected at once. Loopback does not keep a client out, so
+ * a socket that never sends a byte, or trickles one every few seconds, must not hold the server.
+ */
+export interface ServerLimits {
+  /** The headers of a request must arrive within this (a silent new connection is closed after it). Default 10000. */
+  headersTimeoutMs?: number;
+  /** The whole request, body included, must arrive within this. Default 30000; not less than headersTimeoutMs. */
+  requestTimeoutMs?: number;
+  /** A kept-alive connection with no new request is closed after this. Default 5000. */
+  keepAliveTimeoutMs?: number;
+  /** A connection with no traffic either way is closed after this. Default 60000. */
+  idleTimeoutMs?: number;
+  /** Connections at once; more are closed as they arrive. Default 256. */
+  maxConnections?: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Required<ServerLimits>> = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 256,
+});
+
+/** Fills the defaults and checks the limits; throws a RangeError naming the bad one. */
+export function resolveLimits(given: ServerLimits = {}, who = 'server'): Required<ServerLimits> {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ServerLimits>) {
+    const value = given[key];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+      throw new RangeError(
+        `${who}: limits.${key} must be a whole number from 1 to 2147483647 (got ${value})`,
+      );
+    }
+    limits[key] = value;
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new RangeError(
+      `${who}: limits.headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed limits.requestTimeoutMs (${limits.requestTimeoutMs})`,
+    );
+  }
+  return limits;
+}
+
+/**
+ * An HTTP server with the limits applied. A request without a Host header reaches the handler (so that the
+ * host check answers it in JSON, rather than Node with a bare 400), and HTTP that Node cannot parse is
+ * answered with a JSON error (see answerClientError). `extraHeaders` go on those raw answers (the simulator
+ * dates them by its own clock).
+ */
+export function createLimitedServer(
+  handler: RequestListener,
+  limits: Required<ServerLimits>,
+  extraHeaders: () => Record<string, string> = () => ({}),
+): Server {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts above on this beat (30 s by default): a quarter of the shorter keeps a
+      // silent connection from outliving its timeout by much.
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      requireHostHeader: false,
+    },
+    handler,
+  );
+  server.maxConnections = limits.maxConnections;
+  // With no 'timeout' listener, Node destroys a socket idle this long.
+  server.timeout = limits.idleTimeoutMs;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(err, socket, extraHeaders()),
+  );
+  return server;
+}
+
+/** What Node's parser (or its request timeout) reported, as a status and the protocol's error code. */
+function clientErrorAnswer(code: string | undefined): [number, string, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'headers-too-large', 'the request headers are larger than this server accepts'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'request-timeout', 'the request did not arrive in time; the connection is closed'];
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return [
+        400,
+        'bad-request',
+        'Content-Length is not valid (not a number, repeated, or with Transfer-Encoding)',
+      ];
+    case 'HPE_INVALID_METHOD':
+    case 'HPE_INVALID_URL':
+    case 'HPE_INVALID_VERSION':
+    case 'HPE_INVALID_CONSTANT':
+      return [400, 'bad-request', 'the request line is not HTTP/1.x (METHOD /path HTTP/1.1)'];
+    default:
+      return [400, 'bad-request', `the request is not valid HTTP/1.x (${code ?? 'unknown parse error'})`];
+  }
+}
+
+/**
+ * Answers a request Node could not parse with the protocol's JSON error and closes the connection. Nothing
+ * is written where it could be mistaken for another answer: a connection already answering a request, or one
+ * that cannot be written to, is only closed.
+ */
+export function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Duplex,
+  extraHeaders: Record<string, string> = {},
+): void {
+  const answering = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || (answering && !answering.writableEnded)) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = clientErrorAnswer(err.code);
+  const body = JSON.stringify({ error: { code, message } });
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'Cache-Control': 'no-store',
+    Connection: 'close',
+    ...extraHeaders,
+  };
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`);
+  // A client that never reads or closes does not keep the socket.
+  setTimeout(() => socket.destroy(), 2000).unref();
+}
+
+/**
+ * Streams a JSON document made of `prefix`, the items (each JSON.stringify'd, comma-separated) and `suffix`,
+ * without building it whole: it waits for the socket to drain and yields to other requests every ~64 KB, so
+ * a long listing neither fills memory nor holds up a health check. Stops when the client goes away.
+ */
+export async function sendJsonStream(
+  res: ServerResponse,
+  status: number,
+  prefix: string,
+  items: Iterable<unknown>,
+  suffix: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...NO_STORE, 'Content-Type': 'application/json; charset=utf-8', ...headers });
+  if (res.req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const gone = () => res.destroyed || res.writableEnded;
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.once('drain', done);
+      res.once('close', done);
+    });
+  let sinceYield = 0;
+  let first = true;
+  let ok = res.write(prefix);
+  for (const item of items) {
+    if (!ok) await drained();
+    if (gone()) return;
+    const text = (first ? '' : ',') + JSON.stringify(item);
+    first = false;
+    ok = res.write(text);
+    sinceYield += text.length;
+    if (sinceYield >= 64 * 1024) {
+      sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (gone()) return;
+    }
+  }
+  if (!ok) await drained();
+  if (!gone()) res.end(suffix);
+}
+
+/**
+ * Keeps a connection open past the idle timeout while this server itself holds the answer back (the `hang`
+ * and `slow` faults, which exist to be waited on); the timeout applies again once the answer is sent.
+ */
+export function holdOpen(res: ServerResponse, idleTimeoutMs: number): void {
+  const socket = res.req.socket;
+  socket.setTimeout(0);
+  res.once('finish', () => {
+    if (!socket.destroyed) socket.setTimeout(idleTimeoutMs);
+  });
 }

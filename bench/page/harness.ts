@@ -72,7 +72,13 @@ export async function seedOutbox(o: {
   for (let i = 0; i < o.count; i++) {
     const at = o.now - (o.count - i) * o.interval;
     const protectedVms = 40 + (i % 7);
-    const report = buildReport({ config: config.value, secrets: {}, now: () => at }, { protectedVms });
+    // Consecutive periods, as the period rule makes them.
+    const period = { from: at - o.interval, to: at };
+    const report = buildReport(
+      { config: config.value, secrets: {}, now: () => at },
+      { protectedVms },
+      period,
+    );
     void tx.objectStore('outbox').put({
       reportId: report.reportId,
       siteId: o.site.id,

@@ -15,6 +15,7 @@ import { systemClock } from '../../src/world/clock.ts';
 import { onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { readAllStates, readLog } from '../../src/world/storage/repo.ts';
+import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
 import { formatAgo } from '../shared/format.ts';
 import {
   listStatusStyles,
@@ -155,6 +156,8 @@ export class ZertoBillingSites extends LitElement {
   /** `light` (default), `dark`, or `auto`. */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
 
+  /** The outbox per site: reports waiting to be delivered, and reports the receiver refused (set aside). */
+  @state() private backlog: Backlog[] = [];
   @state() private first = 0;
   @state() private visible = 20;
   private sorted: Array<{ view: GraceView; strip: DayResult[] }> = [];
@@ -168,7 +171,8 @@ export class ZertoBillingSites extends LitElement {
     read: async () => {
       const db = await openBillingDb();
       const now = (this.clock ?? systemClock)();
-      const states = await readAllStates(db);
+      const [states, backlog] = await Promise.all([readAllStates(db), readBacklog(db)]);
+      this.backlog = [...backlog.values()].filter((b) => b.waiting > 0 || b.setAside.length > 0);
       return Promise.all(
         states.map(async (state) => ({
           state,
@@ -286,7 +290,35 @@ export class ZertoBillingSites extends LitElement {
               ? html`<p part="empty">No sites are watched yet.</p>`
               : nothing
         }
-      </div>`;
+      </div>
+      ${this.renderBacklog(lang)}`;
+  }
+
+  /** Usage reports not yet delivered, per site: how many and since when, and those set aside, with why. */
+  private renderBacklog(lang: string | undefined): TemplateResult | typeof nothing {
+    if (this.sites || this.backlog.length === 0) return nothing;
+    const names = new Map(this.sorted.map((r) => [r.view.site.id, r.view.site.name || r.view.site.id]));
+    const now = (this.clock ?? systemClock)();
+    return html`<section part="backlog" class="backlog" aria-label="Usage reports not yet delivered">
+      <h3>Usage reports not yet delivered</h3>
+      <ul>
+        ${this.backlog.map(
+          (b) =>
+            html`<li>
+              <strong>${names.get(b.siteId) ?? `${b.siteId} (no longer watched)`}</strong>:
+              ${
+                b.waiting
+                  ? `${b.waiting} waiting, the oldest made ${formatAgo(Math.max(0, now - (b.oldest ?? now)), lang)}`
+                  : ''
+              }${b.waiting && b.setAside.length ? '; ' : ''}${
+                b.setAside.length
+                  ? `${b.setAside.length} refused by the billing server and set aside (${b.setAside[0]!.reason}); their usage is in the manual-billing export, as not sent`
+                  : ''
+              }
+            </li>`,
+        )}
+      </ul>
+    </section>`;
   }
 
   private spacer(rows: number): TemplateResult {

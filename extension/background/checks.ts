@@ -3,6 +3,8 @@ import {
   checkSite,
   lockName,
   ruleOf,
+  sweepUnwatched,
+  SWEEP_EVERY_MS,
   transmitOnce,
   type MonitorDeps,
 } from '../../src/world/poller/monitor.ts';
@@ -71,7 +73,26 @@ export async function checkNow(siteId: string): Promise<void> {
     }),
   );
   await schedule(siteId, wait);
+  await sweepNow(rt);
   await refreshViews();
+}
+
+let lastSweep = -Infinity;
+
+/**
+ * Now and then, the reports of sites no longer watched (removed, or switched to another mode) are still
+ * delivered, each to the endpoint it was queued for.
+ */
+async function sweepNow(rt: Awaited<ReturnType<typeof runtime>>): Promise<void> {
+  if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
+  lastSweep = Date.now();
+  const sites = rt.settings.sites.flatMap((entry) => {
+    const w = watched(rt, entry);
+    return 'error' in w ? [] : [w.site];
+  });
+  await sweepUnwatched((await deps()).db, sites, clock()).catch((err: unknown) =>
+    console.error('zerto-billing: the outbox sweep failed', err),
+  );
 }
 
 /**

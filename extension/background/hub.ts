@@ -1,5 +1,6 @@
 import { viewOf, type GraceState } from '../../src/core/index.ts';
 import { readAllStates } from '../../src/world/storage/repo.ts';
+import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
 import { PORTS, type FromPopup, type SiteSummary, type ToPopup, type ToRelay } from '../shared/messages.ts';
 import { sitesForUrl } from './consoles.ts';
 import { clock, db, problemsOf, runtime } from './runtime.ts';
@@ -53,7 +54,7 @@ export function post(port: chrome.runtime.Port, msg: ToPopup | ToRelay): void {
 
 export async function summaries(): Promise<Extract<ToPopup, { type: 'sites' }>> {
   const [rt, d] = await Promise.all([runtime(), db()]);
-  const states = await readAllStates(d);
+  const [states, backlog] = await Promise.all([readAllStates(d), readBacklog(d)]);
   const now = clock();
   const sites: SiteSummary[] = rt.settings.sites.map((entry) => {
     const s = states.find((st) => st.site.id === entry.siteId);
@@ -71,9 +72,20 @@ export async function summaries(): Promise<Extract<ToPopup, { type: 'sites' }>> 
       view: s ? viewOf(s, now) : null,
       lastAttemptAt: s?.lastAttemptAt ?? null,
       lastFailure: s?.lastFailure ?? null,
+      backlog: backlogOf(backlog.get(entry.siteId)),
     };
   });
   return { type: 'sites', at: now, sites, problems: problemsOf(rt) };
+}
+
+/** What the popup shows of a site's outbox (counts, the oldest, and the reason of one set-aside report). */
+function backlogOf(b: Backlog | undefined): SiteSummary['backlog'] {
+  return {
+    waiting: b?.waiting ?? 0,
+    oldest: b?.oldest ?? null,
+    setAside: b?.setAside.length ?? 0,
+    setAsideReason: b?.setAside[0]?.reason ?? null,
+  };
 }
 
 async function sendSites(port: chrome.runtime.Port): Promise<void> {

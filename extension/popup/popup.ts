@@ -200,6 +200,22 @@ export class ZbbPopup extends LitElement {
           ? html`<p class="last-failure muted">Last attempt: ${causeText(s.lastFailure)}</p>`
           : nothing
       }
+      ${
+        s.backlog.waiting || s.backlog.setAside
+          ? html`<p class="backlog muted">
+              ${
+                s.backlog.waiting
+                  ? `${s.backlog.waiting} usage report${s.backlog.waiting === 1 ? '' : 's'} waiting to be delivered, the oldest made ${formatAgo(Math.max(0, this.at - (s.backlog.oldest ?? this.at)))}.`
+                  : ''
+              }
+              ${
+                s.backlog.setAside
+                  ? `${s.backlog.setAside} refused by the billing server and set aside (${s.backlog.setAsideReason ?? 'no reason given'}).`
+                  : ''
+              }
+            </p>`
+          : nothing
+      }
       <button class="test" ?disabled=${running} @click=${() => this.test(s.siteId)}>
         ${running ? 'Testing…' : 'Test usage transmission to Zerto'}
       </button>

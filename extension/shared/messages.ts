@@ -18,6 +18,8 @@ export interface SiteSummary {
   view: GraceView | null;
   lastAttemptAt: number | null;
   lastFailure: FailureReason | null;
+  /** The outbox: usage reports waiting to be delivered (and the oldest), and reports set aside. */
+  backlog: { waiting: number; oldest: number | null; setAside: number; setAsideReason: string | null };
 }
 
 export type ToPopup =

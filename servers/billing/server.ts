@@ -1,16 +1,20 @@
 /**
  * The reference billing receiver: speaks the usage protocol (docs/protocol.md), stores reports durably,
- * de-duplicates them by report id, lists them for reconciliation, and can be told to fail in the ways a
- * real link fails (for tests and the demo).
+ * de-duplicates them by report id, lists them page by page for reconciliation, and can be told to fail in the
+ * ways a real link fails (for tests and the demo). Its routes are one table; every route refuses a foreign
+ * `Host`, and the control routes need the control token (see ../guard.ts).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { z } from 'zod';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod/mini';
+import { controlRefusal, controlTokenOption, hostGuard, hostsOption, type Refusal } from '../guard.ts';
 import {
   answerPreflight,
   applyCors,
   baseUrl,
   closeServer,
+  createLimitedServer,
   DEFAULT_ALLOW_ORIGINS,
+  holdOpen,
   isJsonContentType,
   isPlainObject,
   lingerAndClose,
@@ -19,13 +23,21 @@ import {
   parseJsonBody,
   readBody,
   requestUrl,
+  resolveLimits,
   sendEmpty,
   sendError,
   sendJson,
+  sendJsonStream,
   trackSockets,
+  type ServerLimits,
 } from '../http.ts';
+import { RouteTable, type Route } from '../routes.ts';
 import { ReportIdSchema, validate, validateReport } from './protocol.ts';
 import { ReportStore, type StoredReport } from './store.ts';
+import { overlapMessage, receiveBatch } from './batch.ts';
+
+/** A batch body may be this many times the single report's limit. */
+const BATCH_BODY_FACTOR = 64;
 
 export type FaultMode =
   'none' | 'error' | 'hang' | 'reset' | 'slow' | 'malformed' | 'html' | 'wrong-shape' | 'oversized';
@@ -63,6 +75,15 @@ export interface BillingServerOptions {
   maxBodyBytes?: number;
   /** No request log on stdout, and no store warnings on stderr (they stay readable with `warnings()`). */
   quiet?: boolean;
+  /** The token the control routes need (header X-Control-Token). Default: a random one, see `controlToken`. */
+  controlToken?: string;
+  /**
+   * Other names this server answers to, with any port (a proxy's name for it, e.g. `billing.test`). Loopback
+   * names and the bound address are always accepted with the server's own port; any other Host is refused.
+   */
+  hosts?: string[];
+  /** Request, header and idle timeouts and the connection cap (defaults in DEFAULT_LIMITS). */
+  limits?: ServerLimits;
 }
 
 export interface BillingStats {
@@ -82,6 +103,8 @@ export interface BillingServer {
   /** http://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** What the control routes need in the X-Control-Token header. */
+  controlToken: string;
   setFault(f: Fault): void;
   fault(): Fault;
   stats(): BillingStats;
@@ -94,23 +117,33 @@ const DEFAULT_ERROR_STATUS = 503;
 const DEFAULT_DELAY_MS = 3000;
 const OVERSIZED_BYTES = 2 * 1024 * 1024;
 const CONTROL_BODY_LIMIT = 16 * 1024;
+/** Reports per page of `GET /v1/usage`: what a page holds when `limit` is not given, and at most. */
+export const LIST_DEFAULT_LIMIT = 100;
+export const LIST_MAX_LIMIT = 1000;
 
+const statusError = 'must be an HTTP error status from 400 to 599';
 export const FaultSchema = z.strictObject({
   mode: z.enum(FAULT_MODES as [FaultMode, ...FaultMode[]], {
     error: `must be one of ${FAULT_MODES.join(', ')}`,
   }),
-  status: z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(400, { error: 'must be an HTTP error status from 400 to 599' })
-    .max(599, { error: 'must be an HTTP error status from 400 to 599' })
-    .optional(),
-  delayMs: z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number of milliseconds' })
-    .min(0, { error: 'must not be negative' })
-    .max(600_000, { error: 'must be at most 600000 (10 minutes)' })
-    .optional(),
+  status: z.optional(
+    z
+      .number({ error: 'must be a number' })
+      .check(
+        z.int({ error: 'must be a whole number' }),
+        z.gte(400, { error: statusError }),
+        z.lte(599, { error: statusError }),
+      ),
+  ),
+  delayMs: z.optional(
+    z
+      .number({ error: 'must be a number' })
+      .check(
+        z.int({ error: 'must be a whole number of milliseconds' }),
+        z.gte(0, { error: 'must not be negative' }),
+        z.lte(600_000, { error: 'must be at most 600000 (10 minutes)' }),
+      ),
+  ),
 });
 
 /** Validates a fault and fills its default; fields that do not apply to the mode are dropped. */
@@ -134,6 +167,19 @@ const CAPTIVE_PORTAL_PAGE = `<!doctype html>
 <button>Sign in</button></form></body></html>
 `;
 
+/** What a handler gets: the request, its answer, its URL and the `:name` segments of its route. */
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+}
+
+interface BillingRoute extends Route<(ctx: Ctx) => void | Promise<void>> {
+  /** `control` routes need the control token, an allowed (or no) Origin, and JSON bodies. */
+  access: 'public' | 'control';
+}
+
 export async function startBillingServer(opts: BillingServerOptions): Promise<BillingServer> {
   if (!opts || typeof opts.dataDir !== 'string' || opts.dataDir === '') {
     throw new TypeError('startBillingServer: dataDir (the folder of the report file) is required');
@@ -144,6 +190,9 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) {
     throw new RangeError(`startBillingServer: maxBodyBytes must be a whole number ≥ 1 (got ${maxBodyBytes})`);
   }
+  const controlToken = controlTokenOption(opts.controlToken, 'startBillingServer');
+  const hosts = hostsOption(opts.hosts, 'startBillingServer');
+  const limits = resolveLimits(opts.limits, 'startBillingServer');
   const log = logger(opts.quiet, 'billing');
   const warn = opts.quiet ? () => undefined : (m: string) => console.warn(`[billing] warning: ${m}`);
   const store = await ReportStore.open(opts.dataDir, warn);
@@ -152,8 +201,58 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
   const stats: BillingStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, faulted: 0 };
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
+  let port = 0;
+  const checkHost = hostGuard(host, () => port, hosts);
 
-  const server = createServer((req, res) => {
+  const routes = new RouteTable<BillingRoute['handler'], BillingRoute>([
+    {
+      method: ['GET', 'HEAD'],
+      path: '/v1/health',
+      access: 'public',
+      handler: ({ res }) => sendEmpty(res, 204),
+    },
+    {
+      method: ['GET', 'HEAD'],
+      path: '/v1/usage',
+      access: 'public',
+      handler: ({ res, url }) => listUsage(res, url),
+    },
+    { method: 'POST', path: '/v1/usage', access: 'public', handler: ({ req, res }) => postUsage(req, res) },
+    {
+      method: 'POST',
+      path: '/v1/usage/batch',
+      access: 'public',
+      handler: ({ req, res }) => postBatch(req, res),
+    },
+    {
+      method: ['GET', 'HEAD'],
+      path: '/v1/usage/:reportId',
+      access: 'public',
+      handler: ({ res, params }) => getReport(res, params.reportId ?? ''),
+    },
+    {
+      method: 'GET',
+      path: '/control/fault',
+      access: 'control',
+      handler: ({ res }) => sendJson(res, 200, fault),
+    },
+    {
+      method: 'POST',
+      path: '/control/fault',
+      access: 'control',
+      handler: ({ req, res }) => postFault(req, res),
+    },
+    {
+      method: 'GET',
+      path: '/control/stats',
+      access: 'control',
+      handler: ({ res }) =>
+        sendJson(res, 200, { ...stats, stored: store.count, fault, warnings: store.warnings }),
+    },
+    { method: 'POST', path: '/control/clear', access: 'control', handler: ({ req, res }) => clear(req, res) },
+  ]);
+
+  const server = createLimitedServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       // Never let one request take the server down; say what happened instead.
       log(`internal error: ${(e as Error).stack ?? String(e)}`);
@@ -164,7 +263,7 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
         'the billing receiver failed to handle this request; it was not stored',
       );
     });
-  });
+  }, limits);
   const sockets = trackSockets(server);
   const hung = new Set<ServerResponse>();
 
@@ -178,17 +277,29 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     });
   }
 
+  function refuse(res: ServerResponse, r: Refusal): void {
+    sendError(res, r.status, r.code, r.message, r.field);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req);
     const method = req.method ?? 'GET';
     res.on('finish', () => log(`${method} ${req.url} ${res.statusCode}`));
     const allowed = applyCors(req, res, allowOrigins, ['Location', 'Retry-After']);
+    // Before anything else, faults included: a page that reached loopback under its own name learns nothing.
+    const wrongHost = checkHost(req);
+    if (wrongHost) {
+      req.resume();
+      // Nothing more on this connection: it was opened under a name that is not this server's.
+      res.setHeader('Connection', 'close');
+      return refuse(res, wrongHost);
+    }
     if (!url)
       return sendError(res, 400, 'bad-request', 'the request target must be a path such as /v1/usage');
     const path = url.pathname;
     const isPreflight = method === 'OPTIONS';
 
-    const isUsagePost = method === 'POST' && path === '/v1/usage';
+    const isUsagePost = method === 'POST' && (path === '/v1/usage' || path === '/v1/usage/batch');
     if (isUsagePost) stats.received++;
     if (path.startsWith('/v1/') || path === '/v1') {
       // A preflight is only cut by faults that cut the connection; otherwise the browser could not read
@@ -196,6 +307,7 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
       const f = fault;
       const applies = f.mode !== 'none' && (!isPreflight || f.mode === 'hang' || f.mode === 'reset');
       if (applies && f.mode === 'slow') {
+        holdOpen(res, limits.idleTimeoutMs);
         await delay(f.delayMs ?? DEFAULT_DELAY_MS);
         if (closing || res.destroyed) return;
       } else if (applies) {
@@ -205,25 +317,28 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     }
 
     if (isPreflight) return answerPreflight(req, res, allowed);
-    if (path === '/v1/health') {
-      if (method === 'GET' || method === 'HEAD') return sendEmpty(res, 204);
-      return notAllowed(res, 'GET, HEAD, OPTIONS');
+    const match = routes.match(method, path);
+    if (match.kind === 'not-found') {
+      req.resume();
+      const where = path.startsWith('/control')
+        ? `control has ${routes.paths('/control/').join(', ')}`
+        : 'the usage protocol lives under /v1/usage';
+      return sendError(res, 404, 'not-found', `nothing at ${path}; ${where}`);
     }
-    if (path === '/v1/usage') {
-      if (method === 'POST') return postUsage(req, res);
-      if (method === 'GET' || method === 'HEAD') return listUsage(res, url);
-      return notAllowed(res, 'GET, HEAD, POST, OPTIONS');
+    if (match.kind === 'wrong-method') {
+      req.resume();
+      return sendError(res, 405, 'method-not-allowed', `use one of: ${match.allow}`, undefined, {
+        Allow: match.allow,
+      });
     }
-    if (path.startsWith('/v1/usage/')) {
-      if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET, HEAD, OPTIONS');
-      return getReport(res, path.slice('/v1/usage/'.length));
+    if (match.route.access === 'control') {
+      const refused = controlRefusal(req, controlToken, allowOrigins);
+      if (refused) {
+        lingerAndClose(req, res);
+        return refuse(res, refused);
+      }
     }
-    if (path.startsWith('/control/')) return control(req, res, path, method);
-    return sendError(res, 404, 'not-found', `nothing at ${path}; the usage protocol lives under /v1/usage`);
-  }
-
-  function notAllowed(res: ServerResponse, allow: string): void {
-    sendError(res, 405, 'method-not-allowed', `use one of: ${allow}`, undefined, { Allow: allow });
+    return match.route.handler({ req, res, url, params: match.params });
   }
 
   function reject(res: ServerResponse, status: number, code: string, message: string, field?: string): void {
@@ -295,6 +410,9 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
         'reportId',
       );
     }
+    if (result.kind === 'overlap') {
+      return reject(res, 422, 'period-overlap', overlapMessage(report, result.stored.report), 'period');
+    }
     const location = `/v1/usage/${encodeURIComponent(reportId)}`;
     if (result.kind === 'duplicate') {
       stats.duplicates++;
@@ -304,7 +422,47 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     sendJson(res, 201, { status: 'accepted', reportId, receivedAt }, { Location: location });
   }
 
-  function listUsage(res: ServerResponse, url: URL): void {
+  /**
+   * `POST /v1/usage/batch`: up to MAX_BATCH reports, each judged as if posted alone and answered in order
+   * (see batch.ts); the accepted ones stored with one write and one fsync.
+   */
+  async function postBatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const encoding = req.headers['content-encoding'];
+    if (!isJsonContentType(req.headers['content-type']) || (encoding && encoding !== 'identity')) {
+      lingerAndClose(req, res);
+      return reject(
+        res,
+        415,
+        'unsupported-media-type',
+        `Content-Type must be application/json (UTF-8, not compressed); got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
+        'Content-Type',
+      );
+    }
+    const limit = maxBodyBytes * BATCH_BODY_FACTOR;
+    const read = await readBody(req, limit);
+    if (!read.ok) {
+      if (read.reason === 'aborted') return;
+      lingerAndClose(req, res);
+      return reject(res, 413, 'too-large', `body: larger than ${limit} bytes; send smaller batches`, 'body');
+    }
+    const json = parseJsonBody(read.body);
+    if (!json.ok) return reject(res, 400, 'invalid', json.message, 'body');
+    const outcome = await receiveBatch(store, json.value, new Date());
+    if (!outcome.ok) return reject(res, 400, 'invalid', outcome.message, outcome.field);
+    for (const r of outcome.answer.results) {
+      if (r.status === 'accepted') stats.accepted++;
+      else if (r.status === 'duplicate') stats.duplicates++;
+      else stats.rejected++;
+    }
+    sendJson(res, 200, outcome.answer);
+  }
+
+  /**
+   * One page of the reports, in the order received: `limit` of them (default LIST_DEFAULT_LIMIT, at most
+   * LIST_MAX_LIMIT) after the `cursor` of the page before, with `next`, the cursor of the page after (null on
+   * the last page). Streamed, so a page of large reports is never one string in memory.
+   */
+  async function listUsage(res: ServerResponse, url: URL): Promise<void> {
     const siteId = url.searchParams.get('siteId') ?? undefined;
     const sinceText = url.searchParams.get('since');
     let since: number | undefined;
@@ -321,8 +479,38 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
       }
       since = Date.parse(sinceText);
     }
-    const reports = store.list({ siteId, since }).map(flatten);
-    sendJson(res, 200, { reports, count: reports.length });
+    const limitText = url.searchParams.get('limit');
+    const limit = limitText === null ? LIST_DEFAULT_LIMIT : Number(limitText);
+    if (!/^\d{1,7}$/.test(limitText ?? '1') || limit < 1 || limit > LIST_MAX_LIMIT) {
+      return sendError(
+        res,
+        400,
+        'invalid',
+        `limit: must be a whole number from 1 to ${LIST_MAX_LIMIT} (got ${JSON.stringify(limitText)})`,
+        'limit',
+      );
+    }
+    const reports = store.list({ siteId, since });
+    const cursorText = url.searchParams.get('cursor');
+    let start = 0;
+    if (cursorText !== null && cursorText !== '') {
+      const found = resumeAfter(cursorText, reports);
+      if (typeof found === 'string') return sendError(res, 400, 'invalid', `cursor: ${found}`, 'cursor');
+      start = found;
+    }
+    const page = reports.slice(start, start + limit);
+    const end = start + page.length;
+    const last = page[page.length - 1];
+    const next = last && end < reports.length ? encodeCursor(last.report.reportId, end) : null;
+    await sendJsonStream(
+      res,
+      200,
+      '{"reports":[',
+      (function* () {
+        for (const s of page) yield flatten(s);
+      })(),
+      `],"count":${page.length},"next":${JSON.stringify(next)}}`,
+    );
   }
 
   function getReport(res: ServerResponse, rawId: string): void {
@@ -350,34 +538,35 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     if (f.mode !== 'hang') for (const res of hung) res.destroy();
   }
 
-  async function control(req: IncomingMessage, res: ServerResponse, path: string, method: string) {
-    if (path === '/control/fault') {
-      if (method === 'GET') return sendJson(res, 200, fault);
-      if (method !== 'POST') return notAllowed(res, 'GET, POST, OPTIONS');
-      const body = await readControlBody(req, res);
-      if (body === undefined) return;
-      const parsed = parseFault(body);
-      if (!parsed.ok) return sendError(res, 400, 'invalid', parsed.message, parsed.field);
-      applyFault(parsed.value);
-      log(`fault set to ${JSON.stringify(fault)}`);
-      return sendJson(res, 200, fault);
+  async function postFault(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readControlBody(req, res);
+    if (body === undefined) return;
+    const parsed = parseFault(body);
+    if (!parsed.ok) return sendError(res, 400, 'invalid', parsed.message, parsed.field);
+    applyFault(parsed.value);
+    log(`fault set to ${JSON.stringify(fault)}`);
+    return sendJson(res, 200, fault);
+  }
+
+  async function clear(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The body says nothing; an empty one or a JSON object are both fine.
+    const read = await readBody(req, CONTROL_BODY_LIMIT);
+    if (!read.ok) {
+      if (read.reason === 'too-large') {
+        lingerAndClose(req, res);
+        sendError(res, 413, 'too-large', `body: larger than ${CONTROL_BODY_LIMIT} bytes`, 'body');
+      }
+      return;
     }
-    if (path === '/control/stats') {
-      if (method !== 'GET') return notAllowed(res, 'GET, OPTIONS');
-      return sendJson(res, 200, { ...stats, stored: store.count, fault, warnings: store.warnings });
+    if (read.body.length > 0) {
+      const json = parseJsonBody(read.body);
+      if (!json.ok || !isPlainObject(json.value)) {
+        return sendError(res, 400, 'invalid', 'body: must be empty or a JSON object', 'body');
+      }
     }
-    if (path === '/control/clear') {
-      if (method !== 'POST') return notAllowed(res, 'POST, OPTIONS');
-      const cleared = await store.clear();
-      Object.assign(stats, { received: 0, accepted: 0, duplicates: 0, rejected: 0, faulted: 0 });
-      return sendJson(res, 200, { cleared });
-    }
-    return sendError(
-      res,
-      404,
-      'not-found',
-      `nothing at ${path}; control has /control/fault, /control/stats, /control/clear`,
-    );
+    const cleared = await store.clear();
+    Object.assign(stats, { received: 0, accepted: 0, duplicates: 0, rejected: 0, faulted: 0 });
+    return sendJson(res, 200, { cleared });
   }
 
   /** Reads a small JSON control body; answers the error itself and returns undefined when it is bad. */
@@ -408,6 +597,7 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     switch (f.mode) {
       case 'hang':
         // Never answer; close(), or turning the fault off, ends the socket.
+        holdOpen(res, limits.idleTimeoutMs);
         hung.add(res);
         res.on('close', () => hung.delete(res));
         return;
@@ -467,7 +657,7 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     pump();
   }
 
-  const port = await listen(server, opts.port ?? 0, host).catch(async (e: unknown) => {
+  port = await listen(server, opts.port ?? 0, host).catch(async (e: unknown) => {
     await store.close();
     throw e;
   });
@@ -475,6 +665,7 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
   return {
     url: baseUrl(host, port),
     port,
+    controlToken,
     setFault(f: Fault) {
       const parsed = parseFault(f);
       if (!parsed.ok) throw new TypeError(`setFault: ${parsed.message}`);
@@ -494,6 +685,37 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
       return closed;
     },
   };
+}
+
+/**
+ * A listing cursor: the last report of a page and where the next page starts, opaque to the client. The id
+ * keeps it right if the position moved (a report not in an earlier listing); a cursor whose report is gone
+ * (the store was cleared) is refused, so that a reconciliation never silently skips or repeats reports.
+ */
+function encodeCursor(reportId: string, at: number): string {
+  return Buffer.from(JSON.stringify({ after: reportId, at })).toString('base64url');
+}
+
+/** Where the page after `cursor` starts in `reports`, or why the cursor is refused. */
+function resumeAfter(cursor: string, reports: readonly StoredReport[]): number | string {
+  let decoded: unknown;
+  try {
+    if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return 'is not a cursor this receiver gave (pass the `next` of the previous page as it was)';
+  }
+  const after = isPlainObject(decoded) ? decoded.after : undefined;
+  const at = isPlainObject(decoded) ? decoded.at : undefined;
+  if (typeof after !== 'string' || typeof at !== 'number' || !Number.isInteger(at) || at < 1) {
+    return 'is not a cursor this receiver gave (pass the `next` of the previous page as it was)';
+  }
+  if (reports[at - 1]?.report.reportId === after) return at;
+  const index = reports.findIndex((s) => s.report.reportId === after);
+  if (index < 0) {
+    return `its report ${JSON.stringify(after)} is no longer listed here (cleared?); list again from the start`;
+  }
+  return index + 1;
 }
 
 function flatten(s: StoredReport): Record<string, unknown> {

@@ -5,8 +5,8 @@
  */
 import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { UsageReportSchema, type UsageReport } from './protocol.ts';
+import { z } from 'zod/mini';
+import { periodsOverlap, UsageReportSchema, type UsageReport } from './protocol.ts';
 
 export const STORE_FILE = 'reports.jsonl';
 /** The version of one stored line, so that the line format can change without misreading old files. */
@@ -27,10 +27,14 @@ export interface StoredReport {
 export type PutResult =
   | { kind: 'accepted'; stored: StoredReport }
   | { kind: 'duplicate'; stored: StoredReport }
-  | { kind: 'conflict'; stored: StoredReport };
+  | { kind: 'conflict'; stored: StoredReport }
+  /** Its period overlaps the period of a report this site already has (the period rule). */
+  | { kind: 'overlap'; stored: StoredReport };
 
 export class ReportStore {
   private readonly reports = new Map<string, StoredReport>();
+  /** Each site's reports, ordered by the start of their period, for the period rule. */
+  private readonly periods = new Map<string, StoredReport[]>();
   /** Every write goes through this chain, so lines never interleave and a check-then-write is atomic. */
   private queue: Promise<unknown> = Promise.resolve();
   private size = 0;
@@ -57,7 +61,7 @@ export class ReportStore {
     if (loaded.created) await syncDir(dataDir);
     const store = new ReportStore(file, handle, warnings);
     store.size = loaded.size;
-    for (const s of loaded.reports) store.reports.set(s.report.reportId, s);
+    for (const s of loaded.reports) store.remember(s);
     return store;
   }
 
@@ -91,6 +95,8 @@ export class ReportStore {
         const same = JSON.stringify(seen.report) === JSON.stringify(report);
         return { kind: same ? 'duplicate' : 'conflict', stored: seen };
       }
+      const clash = this.overlapping(report);
+      if (clash) return { kind: 'overlap', stored: clash };
       const stored: StoredReport = { report, receivedAt: receivedAt.toISOString() };
       const line = `${JSON.stringify({ v: LINE_VERSION, receivedAt: stored.receivedAt, report })}\n`;
       try {
@@ -102,8 +108,56 @@ export class ReportStore {
         throw e;
       }
       this.size += Buffer.byteLength(line);
-      this.reports.set(report.reportId, stored);
+      this.remember(stored);
       return { kind: 'accepted', stored };
+    });
+  }
+
+  /**
+   * Stores a batch in one write and one fsync (a group commit), each report judged as `put` would judge it
+   * alone, in order, the batch's own earlier reports included. Resolves once every accepted line is on disk.
+   */
+  putMany(reports: readonly UsageReport[], receivedAt: Date): Promise<PutResult[]> {
+    return this.serial(async () => {
+      const results: PutResult[] = [];
+      const accepted: StoredReport[] = [];
+      const lines: string[] = [];
+      const at = receivedAt.toISOString();
+      for (const report of reports) {
+        const seen =
+          this.reports.get(report.reportId) ?? accepted.find((a) => a.report.reportId === report.reportId);
+        if (seen) {
+          const same = JSON.stringify(seen.report) === JSON.stringify(report);
+          results.push({ kind: same ? 'duplicate' : 'conflict', stored: seen });
+          continue;
+        }
+        const clash =
+          this.overlapping(report) ??
+          accepted.find(
+            (a) => a.report.site.id === report.site.id && periodsOverlap(a.report.period, report.period),
+          );
+        if (clash) {
+          results.push({ kind: 'overlap', stored: clash });
+          continue;
+        }
+        const stored: StoredReport = { report, receivedAt: at };
+        accepted.push(stored);
+        lines.push(`${JSON.stringify({ v: LINE_VERSION, receivedAt: at, report })}\n`);
+        results.push({ kind: 'accepted', stored });
+      }
+      if (lines.length) {
+        const chunk = lines.join('');
+        try {
+          await this.handle.write(chunk);
+          await this.handle.sync();
+        } catch (e) {
+          await this.handle.truncate(this.size).catch(() => undefined);
+          throw e;
+        }
+        this.size += Buffer.byteLength(chunk);
+        for (const stored of accepted) this.remember(stored);
+      }
+      return results;
     });
   }
 
@@ -115,6 +169,7 @@ export class ReportStore {
       await this.handle.sync();
       this.size = 0;
       this.reports.clear();
+      this.periods.clear();
       return n;
     });
   }
@@ -124,6 +179,28 @@ export class ReportStore {
     this.closed = true;
     await this.queue.catch(() => undefined);
     await this.handle.close();
+  }
+
+  private remember(s: StoredReport): void {
+    this.reports.set(s.report.reportId, s);
+    const list = this.periods.get(s.report.site.id) ?? [];
+    const from = Date.parse(s.report.period.from);
+    list.splice(firstAfter(list, from), 0, s);
+    this.periods.set(s.report.site.id, list);
+  }
+
+  /** A report of the same site whose period overlaps this one's, if any (its neighbours by start). */
+  private overlapping(report: UsageReport): StoredReport | undefined {
+    const list = this.periods.get(report.site.id);
+    if (!list?.length) return undefined;
+    const i = firstAfter(list, Date.parse(report.period.from));
+    // The one starting at or before it, and those starting before its end.
+    for (let j = Math.max(0, i - 1); j < list.length; j++) {
+      const other = list[j]!;
+      if (Date.parse(other.report.period.from) >= Date.parse(report.period.to)) break;
+      if (periodsOverlap(other.report.period, report.period)) return other;
+    }
+    return undefined;
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -202,4 +279,16 @@ async function syncDir(dir: string): Promise<void> {
   } catch {
     // Some platforms cannot fsync a directory; the file itself is still synced on every write.
   }
+}
+
+/** The index of the first report starting after `from` (binary search over a list ordered by start). */
+function firstAfter(list: readonly StoredReport[], from: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (Date.parse(list[mid]!.report.period.from) <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -1,40 +1,53 @@
 /**
  * A ZVM API simulator with the public field shapes. Like a real ZVM it is the authority: it transmits usage
  * to its billing receiver on its own schedule, runs the grace engine on the outcomes (the same engine the
- * banner runs), raises the billing alerts, and stops talking to its VRAs at the deadline.
+ * banner runs), raises the billing alerts, and stops talking to its VRAs at the deadline. The state machine
+ * is machine.ts; this file is its HTTP face, one table of routes. Every route refuses a foreign `Host`; the
+ * control routes need the control token (see ../guard.ts).
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   activeAlerts,
   alertDescription,
-  createState,
-  DAY,
   HELP_IDENTIFIERS,
   parsePolicy,
-  reduce,
-  viewOf,
   type Alert,
-  type FailureReason,
   type GraceState,
   type Policy,
 } from '../../src/core/index.ts';
-import { PROTOCOL_VERSION, type UsageReport } from '../billing/protocol.ts';
+import {
+  controlRefusal,
+  controlTokenOption,
+  hostGuard,
+  hostsOption,
+  sameText,
+  type Refusal,
+} from '../guard.ts';
 import {
   answerPreflight,
   applyCors,
   baseUrl,
   closeServer,
+  createLimitedServer,
   DEFAULT_ALLOW_ORIGINS,
   isPlainObject,
+  lingerAndClose,
   listen,
   logger,
   parseJsonBody,
   readBody,
   requestUrl,
+  resolveLimits,
+  sendError,
   sendJson,
   trackSockets,
+  type ServerLimits,
 } from '../http.ts';
+import { RouteTable, type Route } from '../routes.ts';
+import { CLIENT_VERSION, createMachine, MAX_ADVANCE_MS } from './machine.ts';
+import { LoginThrottle, Sessions, type LoginThrottleOptions } from './sessions.ts';
+
+export { MAX_ADVANCE_MS };
 
 export interface ZvmSimOptions {
   /** 0 = any free port. Default 0. */
@@ -60,16 +73,28 @@ export interface ZvmSimOptions {
   autoSend?: boolean;
   /** Sim clock start, epoch ms. Default Date.now(). */
   startAt?: number;
-  /** Origins answered with CORS headers. Default: the demo page's. */
+  /** Origins answered with CORS headers, and the only ones the control routes take. Default: the demo page's. */
   allowOrigins?: string[];
   /** How long a transmission may take before it counts as a timeout. Default 5000 ms. */
   sendTimeoutMs?: number;
+  /** The token the control routes need (header X-Control-Token). Default: a random one, see `controlToken`. */
+  controlToken?: string;
+  /** Other names this server answers to, with any port; loopback names and the bound address always. */
+  hosts?: string[];
+  /** Request, header and idle timeouts and the connection cap (defaults in DEFAULT_LIMITS). */
+  limits?: ServerLimits;
+  /** An `x-zerto-session` unused this long ends (real time). Default 30 minutes. */
+  sessionIdleMs?: number;
+  /** Wrong logins before a client must wait, and how long. Defaults: 5, then 1 s doubling up to 15 min. */
+  loginThrottle?: LoginThrottleOptions;
   quiet?: boolean;
 }
 
 export interface ZvmSim {
   url: string;
   port: number;
+  /** What the control routes need in the X-Control-Token header. */
+  controlToken: string;
   /** The sim's clock: startAt + real time elapsed + time advanced. */
   now(): number;
   /** Moves the clock forward (0 < ms ≤ 400 days), runs one due transmission if autoSend, ticks the engine. */
@@ -79,18 +104,21 @@ export interface ZvmSim {
   close(): Promise<void>;
 }
 
-export const MAX_ADVANCE_MS = 400 * DAY;
-const ANSWER_LIMIT = 64 * 1024;
 const CONTROL_BODY_LIMIT = 16 * 1024;
-const CLIENT_VERSION = '10.0.30';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-interface Attempt {
-  at: string;
-  result: 'Passed' | 'Failed';
-  reportId: string;
-  reason: FailureReason | null;
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+interface SimRoute extends Route<(ctx: Ctx) => void | Promise<void>> {
+  /**
+   * `login`: anyone (basic auth is its point); `api`: a bearer token or a live session; `control`: the
+   * control token, an allowed (or no) Origin, and JSON bodies.
+   */
+  access: 'login' | 'api' | 'control';
 }
 
 export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
@@ -120,162 +148,76 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   if (typeof siteId !== 'string' || siteId === '' || siteId.length > 200) {
     throw new RangeError('startZvmSim: siteId must be 1 to 200 characters');
   }
-  if (!Number.isFinite(sendTimeoutMs) || sendTimeoutMs <= 0) {
+  if (!Number.isFinite(sendTimeoutMs) || sendTimeoutMs <= 0 || sendTimeoutMs > 2 ** 31 - 1) {
     throw new RangeError('startZvmSim: sendTimeoutMs must be a positive number of milliseconds');
   }
+  const controlToken = controlTokenOption(opts.controlToken, 'startZvmSim');
+  const hosts = hostsOption(opts.hosts, 'startZvmSim');
+  const limits = resolveLimits(opts.limits, 'startZvmSim');
+  const sessions = new Sessions({ idleMs: opts.sessionIdleMs });
+  const throttle = new LoginThrottle(opts.loginThrottle);
   const log = logger(opts.quiet, 'zvm-sim');
 
-  // The clock: its own start, real time since then, plus whatever was advanced.
-  const startAt = opts.startAt ?? Date.now();
-  const realStart = Date.now();
-  let advanced = 0;
-  const now = () => startAt + (Date.now() - realStart) + advanced;
-
-  let state = createState({ id: siteId, name: siteName }, policy, startAt);
-  const tick = () => {
-    state = reduce(state, { type: 'tick' }, now());
-    return state;
-  };
-
-  const sessions = new Set<string>();
-  /** A report not yet acknowledged is resent as it is, so the receiver can de-duplicate it. */
-  let pending: UsageReport | null = null;
-  let lastPeriodEnd = new Date(startAt).toISOString();
-  let lastAttempt: Attempt | null = null;
-  let queue: Promise<unknown> = Promise.resolve();
-  let nextSendAt = startAt;
-  let timer: NodeJS.Timeout | null = null;
-  let closing = false;
-  const stop = new AbortController();
-
-  function buildReport(at: number): UsageReport {
-    return {
-      protocol: PROTOCOL_VERSION,
-      reportId: `zvmsim-${randomUUID()}`,
-      site: { id: siteId, name: siteName },
-      period: { from: lastPeriodEnd, to: new Date(at).toISOString() },
-      generatedAt: new Date(at).toISOString(),
-      usage: {
-        protectedVms,
-        licenseType: 'Enterprise',
-        sites: [{ id: siteId, name: siteName, protectedVms }],
-      },
-      client: { name: 'zvm-simulator', version: CLIENT_VERSION },
-    };
-  }
-
-  /** One transmission, serialized with the others so the engine sees outcomes in order. */
-  function sendUsage(): Promise<'Passed' | 'Failed'> {
-    const run = queue.then(async () => {
-      const report = pending ?? buildReport(now());
-      pending = report;
-      const reason = await transmit(report);
-      const at = now();
-      if (reason === null) {
-        pending = null;
-        lastPeriodEnd = report.period.to;
-        state = reduce(state, { type: 'succeeded', reportId: report.reportId }, at);
-      } else {
-        state = reduce(state, { type: 'failed', reason }, at);
-      }
-      const result = reason === null ? 'Passed' : 'Failed';
-      lastAttempt = { at: new Date(at).toISOString(), result, reportId: report.reportId, reason };
-      log(
-        `sendUsage ${result}${reason ? ` (${reason.kind}${reason.detail ? `: ${reason.detail}` : ''})` : ''}`,
-      );
-      return result;
-    });
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Posts a report; null when acknowledged, otherwise why not. */
-  async function transmit(report: UsageReport): Promise<FailureReason | null> {
-    const signal = AbortSignal.any([AbortSignal.timeout(sendTimeoutMs), stop.signal]);
-    try {
-      const res = await fetch(usageUrl, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'Idempotency-Key': report.reportId,
-          'User-Agent': `zvm-simulator/${CLIENT_VERSION}`,
-        },
-        body: JSON.stringify(report),
-        signal,
-        redirect: 'manual',
-      });
-      const text = await readCapped(res, ANSWER_LIMIT);
-      if (res.status === 401 || res.status === 403) return { kind: 'auth', status: res.status };
-      if (res.status !== 200 && res.status !== 201) {
-        return { kind: 'http', status: res.status, detail: errorDetail(text) };
-      }
-      if (text === null) return { kind: 'bad-answer', detail: `answer larger than ${ANSWER_LIMIT} bytes` };
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        const type = res.headers.get('content-type') ?? 'no content type';
-        return { kind: 'bad-answer', detail: `answer is not JSON (${type.slice(0, 100)})` };
-      }
-      const ack = isPlainObject(body) ? body : {};
-      if ((ack.status !== 'accepted' && ack.status !== 'duplicate') || ack.reportId !== report.reportId) {
-        return { kind: 'bad-answer', detail: 'answer is not an acknowledgement of this report' };
-      }
-      return null;
-    } catch (e) {
-      if (signal.aborted) return { kind: 'timeout', detail: `no answer within ${sendTimeoutMs} ms` };
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      return {
-        kind: 'network',
-        detail: (cause?.code ?? cause?.message ?? (e as Error).message).slice(0, 500),
-      };
-    }
-  }
-
-  function schedule(): void {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    if (!autoSend || closing) return;
-    // setTimeout overflows past 2^31-1 ms; a long wait is simply re-armed.
-    const wait = Math.min(Math.max(0, nextSendAt - now()), 2 ** 31 - 1);
-    timer = setTimeout(() => void onTimer(), wait);
-    // A sim waiting for its next transmission must not keep the process alive.
-    timer.unref();
-  }
-
-  async function onTimer(): Promise<void> {
-    timer = null;
-    if (closing) return;
-    if (now() >= nextSendAt) {
-      nextSendAt = now() + policy.interval;
-      await sendUsage();
-    }
-    schedule();
-  }
-
-  async function advance(ms: number): Promise<void> {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > MAX_ADVANCE_MS) {
-      throw new RangeError(
-        `advanceMs must be a number of milliseconds above 0 and at most ${MAX_ADVANCE_MS} (400 days); got ${String(ms)}`,
-      );
-    }
-    advanced += ms;
-    // One catch-up transmission, not one per missed interval: the skipped time is when nothing was watched.
-    if (autoSend && now() >= nextSendAt) {
-      nextSendAt = now() + policy.interval;
-      await sendUsage();
-    }
-    tick();
-    schedule();
-  }
-
-  const server = createServer((req, res) => {
-    dateBySimClock(res);
-    handle(req, res).catch((e: unknown) => {
-      log(`internal error: ${(e as Error).stack ?? String(e)}`);
-      answer(res, 500, { Message: 'The simulator failed to handle this request.' });
-    });
+  const machine = createMachine({
+    usageUrl,
+    siteId,
+    siteName,
+    protectedVms,
+    policy,
+    autoSend,
+    startAt: opts.startAt ?? Date.now(),
+    sendTimeoutMs,
+    log,
   });
+  const { now } = machine;
+  let closing = false;
+  let port = 0;
+  const checkHost = hostGuard(host, () => port, hosts);
+
+  const routes = new RouteTable<SimRoute['handler'], SimRoute>([
+    { method: 'POST', path: '/v1/session/add', access: 'login', handler: ({ req, res }) => login(req, res) },
+    {
+      method: 'GET',
+      path: '/v1/localsite',
+      access: 'api',
+      handler: ({ res }) => answer(res, 200, localSite()),
+    },
+    { method: 'GET', path: '/v1/license', access: 'api', handler: ({ res }) => answer(res, 200, license()) },
+    {
+      method: 'POST',
+      path: '/v1/localsite/billing/sendUsage',
+      access: 'api',
+      handler: async ({ req, res }) => {
+        // The body is empty by definition; whatever came is read and dropped.
+        const read = await readBody(req, CONTROL_BODY_LIMIT);
+        if (!read.ok && read.reason === 'aborted') return;
+        const result = await machine.sendUsage();
+        if (closing) return;
+        return answer(res, 200, result);
+      },
+    },
+    { method: 'GET', path: '/v1/alerts', access: 'api', handler: ({ res }) => answer(res, 200, alerts()) },
+    { method: 'GET', path: '/v1/vras', access: 'api', handler: ({ res }) => answer(res, 200, vras()) },
+    {
+      method: 'GET',
+      path: '/control/state',
+      access: 'control',
+      handler: ({ res }) => sendJson(res, 200, controlState()),
+    },
+    { method: 'POST', path: '/control/clock', access: 'control', handler: ({ req, res }) => clock(req, res) },
+  ]);
+
+  const server = createLimitedServer(
+    (req, res) => {
+      dateBySimClock(res);
+      handle(req, res).catch((e: unknown) => {
+        log(`internal error: ${(e as Error).stack ?? String(e)}`);
+        answer(res, 500, { Message: 'The simulator failed to handle this request.' });
+      });
+    },
+    limits,
+    () => ({ Date: new Date(now()).toUTCString() }),
+  );
   const sockets = trackSockets(server);
 
   /**
@@ -298,12 +240,17 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     sendJson(res, status, camel ? camelize(body) : body, headers);
   }
 
+  /** A refusal of the host or the control checks, in the protocol's error shape. */
+  function refuse(res: ServerResponse, r: Refusal): void {
+    sendError(res, r.status, r.code, r.message, r.field);
+  }
+
   function authorized(req: IncomingMessage): boolean {
     const auth = req.headers.authorization;
-    if (typeof auth === 'string' && /^bearer /i.test(auth) && safeEqual(auth.slice(7).trim(), token))
+    if (typeof auth === 'string' && /^bearer /i.test(auth) && sameText(auth.slice(7).trim(), token))
       return true;
     const session = req.headers['x-zerto-session'];
-    return typeof session === 'string' && sessions.has(session);
+    return typeof session === 'string' && sessions.use(session);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -312,27 +259,55 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     res.on('finish', () => log(`${method} ${req.url} ${res.statusCode}`));
     // Date is not a CORS-safelisted response header: without this a page could not read the ZVM's clock.
     const allowed = applyCors(req, res, allowOrigins, ['x-zerto-session', 'Date']);
+    const wrongHost = checkHost(req);
+    if (wrongHost) {
+      req.resume();
+      // Nothing more on this connection: it was opened under a name that is not this server's.
+      res.setHeader('Connection', 'close');
+      return refuse(res, wrongHost);
+    }
     if (!url)
       return answer(res, 400, { Message: 'The request target must be a path such as /v1/localsite.' });
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (method === 'OPTIONS') return answerPreflight(req, res, allowed);
-    if (path.startsWith('/control/') || path === '/control') return control(req, res, path, method);
-    if (!path.startsWith('/v1/'))
-      return answer(res, 404, { Message: `No resource at ${path}; the API is under /v1.` });
-
-    if (path === '/v1/session/add') {
-      if (method !== 'POST') return notAllowed(res, 'POST, OPTIONS');
-      req.resume();
-      if (!basicAuthOk(req.headers.authorization)) {
-        return answer(res, 401, { Message: 'Invalid user name or password (HTTP basic authentication).' });
+    const isControl = path === '/control' || path.startsWith('/control/');
+    const match = routes.match(method, path);
+    if (match.kind !== 'found') req.resume();
+    if (match.kind === 'not-found') {
+      if (isControl) {
+        return sendError(
+          res,
+          404,
+          'not-found',
+          `nothing at ${path}; control has ${routes.paths('/control/').join(', ')}`,
+        );
       }
-      const id = randomUUID();
-      sessions.add(id);
-      res.writeHead(200, { 'x-zerto-session': id, 'Content-Length': '0', 'Cache-Control': 'no-store' });
-      res.end();
-      return;
+      const message = path.startsWith('/v1/')
+        ? `No HTTP resource was found that matches ${path}.`
+        : `No resource at ${path}; the API is under /v1.`;
+      return answer(res, 404, { Message: message });
     }
-    if (!authorized(req)) {
+    if (match.kind === 'wrong-method') {
+      if (isControl) {
+        return sendError(res, 405, 'method-not-allowed', `use one of: ${match.allow}`, undefined, {
+          Allow: match.allow,
+        });
+      }
+      return answer(
+        res,
+        405,
+        { Message: `The requested method is not allowed here; use ${match.allow}.` },
+        { Allow: match.allow },
+      );
+    }
+    const { route } = match;
+    if (route.access === 'control') {
+      const refused = controlRefusal(req, controlToken, allowOrigins);
+      if (refused) {
+        lingerAndClose(req, res);
+        return refuse(res, refused);
+      }
+    } else if (route.access === 'api' && !authorized(req)) {
       req.resume();
       return answer(
         res,
@@ -342,46 +317,30 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
         { 'WWW-Authenticate': 'Bearer realm="zvm-sim"' },
       );
     }
-
-    const route = `${method} ${path}`;
-    switch (route) {
-      case 'GET /v1/localsite':
-        return answer(res, 200, localSite());
-      case 'GET /v1/license':
-        return answer(res, 200, license());
-      case 'POST /v1/localsite/billing/sendUsage': {
-        // The body is empty by definition; whatever came is read and dropped.
-        const read = await readBody(req, CONTROL_BODY_LIMIT);
-        if (!read.ok && read.reason === 'aborted') return;
-        const result = await sendUsage();
-        if (closing) return;
-        return answer(res, 200, result);
-      }
-      case 'GET /v1/alerts':
-        return answer(res, 200, alerts());
-      case 'GET /v1/vras':
-        return answer(res, 200, vras());
-    }
-    const known = [
-      '/v1/localsite',
-      '/v1/license',
-      '/v1/localsite/billing/sendUsage',
-      '/v1/alerts',
-      '/v1/vras',
-    ];
-    if (known.includes(path)) {
-      return notAllowed(res, path === '/v1/localsite/billing/sendUsage' ? 'POST, OPTIONS' : 'GET, OPTIONS');
-    }
-    return answer(res, 404, { Message: `No HTTP resource was found that matches ${path}.` });
+    return route.handler({ req, res });
   }
 
-  function notAllowed(res: ServerResponse, allow: string): void {
-    answer(
-      res,
-      405,
-      { Message: `The requested method is not allowed here; use ${allow}.` },
-      { Allow: allow },
-    );
+  function login(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const wait = throttle.waitFor(client);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      return answer(
+        res,
+        429,
+        { Message: `Too many failed logins from this address; try again in ${seconds} s.` },
+        { 'Retry-After': String(seconds) },
+      );
+    }
+    if (!basicAuthOk(req.headers.authorization)) {
+      throttle.failed(client);
+      return answer(res, 401, { Message: 'Invalid user name or password (HTTP basic authentication).' });
+    }
+    throttle.succeeded(client);
+    const id = sessions.add();
+    res.writeHead(200, { 'x-zerto-session': id, 'Content-Length': '0', 'Cache-Control': 'no-store' });
+    res.end();
   }
 
   function basicAuthOk(header: string | undefined): boolean {
@@ -390,8 +349,8 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     const colon = decoded.indexOf(':');
     if (colon < 0) return false;
     // Both compared, always, so the time taken does not say which one was wrong.
-    const userOk = safeEqual(decoded.slice(0, colon), user);
-    const passwordOk = safeEqual(decoded.slice(colon + 1), password);
+    const userOk = sameText(decoded.slice(0, colon), user);
+    const passwordOk = sameText(decoded.slice(colon + 1), password);
     return userOk && passwordOk;
   }
 
@@ -426,8 +385,8 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     };
   }
 
-  function alertsOf(s: GraceState): Json[] {
-    return activeAlerts(s).map((a: Alert) => ({
+  function alerts(): Json[] {
+    return activeAlerts(machine.state()).map((a: Alert) => ({
       AlertIdentifier: a.id,
       Level: a.level === 'error' ? 'Error' : 'Warning',
       Entity: 'Zvm',
@@ -439,10 +398,9 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
       IsDismissed: false,
     }));
   }
-  const alerts = () => alertsOf(tick());
 
   function vras(): Json[] {
-    const connected = viewOf(tick(), now()).vraCommunicationAllowed;
+    const connected = machine.view().vraCommunicationAllowed;
     return Array.from({ length: vraCount }, (_, i) => {
       const n = String(i + 1).padStart(2, '0');
       return {
@@ -455,83 +413,66 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   }
 
   function controlState(): Json {
-    const at = now();
-    const v = viewOf(tick(), at);
+    const v = machine.view();
     const vraList = vras();
+    const next = machine.nextSendAt();
     return {
       now: new Date(v.at).toISOString(),
       phase: v.phase,
       deadline: v.deadline === null ? null : new Date(v.deadline).toISOString(),
       daysLeft: v.daysLeft,
       vras: camel ? camelize(vraList) : vraList,
-      state: state as unknown as Json,
+      state: machine.state() as unknown as Json,
       site: { id: siteId, name: siteName },
       billingUrl: usageUrl,
       autoSend,
-      nextSendAt: autoSend ? new Date(nextSendAt).toISOString() : null,
-      lastAttempt: lastAttempt as unknown as Json,
+      nextSendAt: next === null ? null : new Date(next).toISOString(),
+      lastAttempt: machine.lastAttempt() as unknown as Json,
     };
   }
 
-  async function control(req: IncomingMessage, res: ServerResponse, path: string, method: string) {
-    if (path === '/control/state') {
-      if (method !== 'GET') return controlError(res, 405, 'use GET', undefined, { Allow: 'GET, OPTIONS' });
-      return sendJson(res, 200, controlState());
-    }
-    if (path === '/control/clock') {
-      if (method !== 'POST') return controlError(res, 405, 'use POST', undefined, { Allow: 'POST, OPTIONS' });
-      const read = await readBody(req, CONTROL_BODY_LIMIT);
-      if (!read.ok) {
-        if (read.reason === 'too-large')
-          controlError(res, 413, `body: larger than ${CONTROL_BODY_LIMIT} bytes`, 'body');
-        return;
+  async function clock(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const read = await readBody(req, CONTROL_BODY_LIMIT);
+    if (!read.ok) {
+      if (read.reason === 'too-large') {
+        lingerAndClose(req, res);
+        sendError(res, 413, 'too-large', `body: larger than ${CONTROL_BODY_LIMIT} bytes`, 'body');
       }
-      const json = parseJsonBody(read.body);
-      if (!json.ok) return controlError(res, 400, json.message, 'body');
-      if (!isPlainObject(json.value)) return controlError(res, 400, 'body: must be a JSON object', 'body');
-      const ms = json.value.advanceMs;
-      try {
-        await advance(ms as number);
-      } catch (e) {
-        return controlError(res, 400, (e as Error).message, 'advanceMs');
-      }
-      return sendJson(res, 200, controlState());
+      return;
     }
-    return controlError(res, 404, `nothing at ${path}; control has /control/state and /control/clock`);
+    const json = parseJsonBody(read.body);
+    if (!json.ok) return sendError(res, 400, 'invalid', json.message, 'body');
+    if (!isPlainObject(json.value))
+      return sendError(res, 400, 'invalid', 'body: must be a JSON object', 'body');
+    try {
+      await machine.advance(json.value.advanceMs as number);
+    } catch (e) {
+      return sendError(res, 400, 'invalid', (e as Error).message, 'advanceMs');
+    }
+    return sendJson(res, 200, controlState());
   }
 
-  function controlError(
-    res: ServerResponse,
-    status: number,
-    message: string,
-    field?: string,
-    headers: Record<string, string> = {},
-  ): void {
-    sendJson(res, status, { error: { code: status === 400 ? 'invalid' : 'error', field, message } }, headers);
-  }
-
-  const port = await listen(server, opts.port ?? 0, host);
+  port = await listen(server, opts.port ?? 0, host);
   log(
     `listening; transmitting to ${usageUrl}${autoSend ? ` every ${policy.interval} ms` : ' on demand only'}`,
   );
   // The first transmission happens at start, as a ZVM does when it comes up.
-  schedule();
+  machine.start();
 
   let closed: Promise<void> | null = null;
   return {
     url: baseUrl(host, port),
     port,
+    controlToken,
     now,
-    advance,
-    state: () => tick(),
+    advance: machine.advance,
+    state: machine.state,
     close() {
       closed ??= (async () => {
         closing = true;
-        if (timer) clearTimeout(timer);
-        timer = null;
-        stop.abort();
+        const stopped = machine.stop();
         await closeServer(server, sockets);
-        await queue.catch(() => undefined);
+        await stopped;
       })();
       return closed;
     },
@@ -554,45 +495,6 @@ function usageEndpoint(billingUrl: unknown): string {
     throw new TypeError(`startZvmSim: billingUrl must be http or https (got ${u.protocol})`);
   }
   return `${billingUrl.replace(/\/+$/, '')}/v1/usage`;
-}
-
-/** Reads an answer up to `limit` bytes; null when it is larger (the rest is not downloaded). */
-async function readCapped(res: Response, limit: number): Promise<string | null> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The message of a protocol error answer, if it is one. */
-function errorDetail(text: string | null): string | undefined {
-  if (text === null) return undefined;
-  try {
-    const body: unknown = JSON.parse(text);
-    if (isPlainObject(body) && isPlainObject(body.error) && typeof body.error.message === 'string') {
-      return body.error.message.slice(0, 500);
-    }
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  return undefined;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** The same answer with camelCase keys (`SiteIdentifier` → `siteIdentifier`), as newer ZVMs answer. */

@@ -28,7 +28,7 @@ export function parseWith<S extends z.core.$ZodType>(
   return { ok: false, error: describeIssues(label, result.error.issues, input) };
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = input;
   for (const key of path) {
     if (cur === null || typeof cur !== 'object') return undefined;

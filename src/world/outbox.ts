@@ -1,4 +1,5 @@
-import type { FailureReason } from '../core/index.ts';
+import { isTime, type FailureReason } from '../core/index.ts';
+import { nextPeriod, type UsageReport } from '../protocol/usage.ts';
 import type { Db, OutboxRecord } from './storage/db.ts';
 
 /**
@@ -8,6 +9,45 @@ import type { Db, OutboxRecord } from './storage/db.ts';
  */
 export async function enqueue(db: Db, record: OutboxRecord): Promise<void> {
   await db.put('outbox', record);
+}
+
+const periodKey = (siteId: string) => `period-end:${siteId}`;
+
+/**
+ * Queues a site's next report under the period rule, in one transaction with the record of where the site's
+ * last queued or acknowledged report ended: whichever tab, worker, extension or manual test makes a report,
+ * periods follow each other and never overlap. Null when the last report already reaches `now` (nothing new
+ * to bill).
+ */
+export async function enqueueNext(
+  db: Db,
+  site: { siteId: string; interval: number; endpoint: string },
+  now: number,
+  make: (period: { from: number; to: number; gapBefore?: { from: number; to: number } }) => UsageReport,
+): Promise<OutboxRecord | null> {
+  const tx = db.transaction(['outbox', 'meta'], 'readwrite');
+  const meta = tx.objectStore('meta');
+  const last = await meta.get(periodKey(site.siteId));
+  const period = nextPeriod(isTime(last) ? last : null, now, site.interval);
+  if (!period) {
+    await tx.done;
+    return null;
+  }
+  const report = make(period);
+  const record: OutboxRecord = {
+    reportId: report.reportId,
+    siteId: site.siteId,
+    endpoint: site.endpoint,
+    body: report,
+    createdAt: now,
+    attempts: 0,
+    lastError: null,
+    refused: null,
+  };
+  await tx.objectStore('outbox').put(record);
+  await meta.put(period.to, periodKey(site.siteId));
+  await tx.done;
+  return record;
 }
 
 export async function pendingFor(db: Db, siteId: string, limit = 100): Promise<OutboxRecord[]> {
@@ -20,6 +60,16 @@ export async function countPending(db: Db, siteId?: string): Promise<number> {
   return db.countFromIndex('outbox', 'bySite', IDBKeyRange.bound([siteId, -Infinity], [siteId, Infinity]));
 }
 
+/** A site's reports still to be delivered (set-aside ones excluded: they wait for nobody). */
+export async function countWaiting(db: Db, siteId: string): Promise<number> {
+  const all = await db.getAllFromIndex(
+    'outbox',
+    'bySite',
+    IDBKeyRange.bound([siteId, -Infinity], [siteId, Infinity]),
+  );
+  return all.filter((r) => !r.refused).length;
+}
+
 export type SendResult =
   { ok: true; reportId: string } | { ok: false; reason: FailureReason; retryable: boolean };
 
@@ -27,13 +77,14 @@ export interface FlushResult {
   acked: string[];
   /** The first failure that stopped the flush (the server is unreachable, say). */
   stoppedBy: FailureReason | null;
-  /** Reports the server refused for good (kept, never dropped, and skipped until they change). */
+  /** Reports the server refused for good in this flush (set aside: kept, shown, never resent unchanged). */
   refused: Array<{ reportId: string; reason: FailureReason }>;
 }
 
 /**
  * Sends a site's queued reports oldest first. Stops at the first failure worth retrying later (no point
- * hammering a server that is down); a report refused for good stays queued with its error, and the rest go on.
+ * hammering a server that is down); a report refused for good is set aside with the server's reason (never
+ * resent unchanged), and the rest go on.
  */
 export async function flush(
   db: Db,
@@ -51,16 +102,19 @@ export async function flush(
     for (const record of records) {
       if (opts.signal?.aborted) return result;
       after = record.createdAt;
+      if (record.refused) continue;
       const r = await send(record);
       if (r.ok) {
         await db.delete('outbox', record.reportId);
         result.acked.push(record.reportId);
         continue;
       }
+      const lastError = `${r.reason.kind}${r.reason.status ? ` ${r.reason.status}` : ''}: ${r.reason.detail ?? ''}`;
       await db.put('outbox', {
         ...record,
         attempts: record.attempts + 1,
-        lastError: `${r.reason.kind}${r.reason.status ? ` ${r.reason.status}` : ''}: ${r.reason.detail ?? ''}`,
+        lastError,
+        refused: r.retryable ? null : { at: Date.now(), status: r.reason.status ?? null, reason: lastError },
       });
       if (r.retryable) {
         result.stoppedBy = r.reason;
@@ -77,4 +131,160 @@ export function newReportId(): string {
   if (typeof c.randomUUID === 'function') return c.randomUUID();
   const b = c.getRandomValues(new Uint8Array(16));
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** What a site has in the outbox: reports still to deliver (and since when), and reports set aside. */
+export interface Backlog {
+  siteId: string;
+  waiting: number;
+  /** When the oldest report still to deliver was made; null when none waits. */
+  oldest: number | null;
+  setAside: Array<{ reportId: string; at: number; status: number | null; reason: string }>;
+}
+
+/** The outbox per site, for the sites overview, the extension's popup and the export. */
+export async function readBacklog(db: Db): Promise<Map<string, Backlog>> {
+  const out = new Map<string, Backlog>();
+  const records = await db.getAll('outbox');
+  for (const r of records) {
+    const b = out.get(r.siteId) ?? { siteId: r.siteId, waiting: 0, oldest: null, setAside: [] };
+    if (r.refused) {
+      b.setAside.push({
+        reportId: r.reportId,
+        at: r.refused.at,
+        status: r.refused.status,
+        reason: r.refused.reason,
+      });
+    } else {
+      b.waiting++;
+      b.oldest = b.oldest === null ? r.createdAt : Math.min(b.oldest, r.createdAt);
+    }
+    out.set(r.siteId, b);
+  }
+  return out;
+}
+
+/**
+ * Delivers what nobody else will: the queued reports of sites this context does not watch (a site removed,
+ * or switched to another mode) that have waited longer than `staleMs`, each to the endpoint it was queued
+ * for. Whoever polls the origin sweeps (one context at a time, under a Web Lock where there is one); the
+ * receiver de-duplicates, so a report another context sends at the same moment is counted once.
+ */
+export async function sweepOutbox(
+  db: Db,
+  watched: ReadonlySet<string>,
+  deliverSite: (siteId: string, endpoint: string) => Promise<FlushResult>,
+  opts: { now: number; staleMs: number; signal?: AbortSignal },
+): Promise<FlushResult> {
+  const total: FlushResult = { acked: [], stoppedBy: null, refused: [] };
+  const sweep = async () => {
+    const records = await db.getAll('outbox');
+    const sites = new Map(
+      records
+        .filter((r) => !r.refused && !watched.has(r.siteId) && opts.now - r.createdAt >= opts.staleMs)
+        .map((r) => [r.siteId, r.endpoint]),
+    );
+    for (const [siteId, endpoint] of sites) {
+      if (opts.signal?.aborted) break;
+      const r = await deliverSite(siteId, endpoint);
+      total.acked.push(...r.acked);
+      total.refused.push(...r.refused);
+      total.stoppedBy ??= r.stoppedBy;
+    }
+  };
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (locks)
+    await locks.request('zerto-billing:outbox-sweep', { ifAvailable: true }, (lock) =>
+      lock ? sweep() : undefined,
+    );
+  else await sweep();
+  return total;
+}
+
+/** At most this much JSON in one batch: well inside what a receiver takes (the reference one, 4 MiB). */
+export const BATCH_BYTES = 2 * 1024 * 1024;
+
+/** The longest prefix of `records` whose bodies fit in `bytes` (at least one record). */
+function takeWithin(records: OutboxRecord[], bytes: number): OutboxRecord[] {
+  let total = 0;
+  for (let i = 0; i < records.length; i++) {
+    total += JSON.stringify(records[i]!.body).length + 1;
+    if (total > bytes && i > 0) return records.slice(0, i);
+  }
+  return records;
+}
+
+/** One report's fate in a batch: acknowledged, or refused for good (to be set aside). */
+export type BatchItem =
+  { reportId: string; ok: true } | { reportId: string; ok: false; reason: FailureReason };
+
+export type BatchResult =
+  | { ok: true; items: BatchItem[] }
+  /** The batch as a whole failed: `unsupported` when the receiver has no batch endpoint. */
+  | { ok: false; reason: FailureReason; unsupported?: boolean };
+
+/**
+ * Sends a site's queued reports oldest first, in batches of reports queued for the same endpoint: each
+ * acknowledged report is removed and each refused one set aside in one transaction per batch. Stops at the
+ * first batch that fails as a whole (worth retrying later). `unsupported` tells the caller to send one by one.
+ */
+export async function flushBatched(
+  db: Db,
+  siteId: string,
+  sendBatch: (records: OutboxRecord[]) => Promise<BatchResult>,
+  opts: { size?: number; signal?: AbortSignal } = {},
+): Promise<FlushResult & { unsupported: boolean }> {
+  const result = {
+    acked: [] as string[],
+    stoppedBy: null as FailureReason | null,
+    refused: [] as FlushResult['refused'],
+    unsupported: false,
+  };
+  const size = opts.size ?? 500;
+  let after = -Infinity;
+  for (;;) {
+    if (opts.signal?.aborted) return result;
+    const range = IDBKeyRange.bound([siteId, after], [siteId, Infinity], true);
+    const page = (await db.getAllFromIndex('outbox', 'bySite', range, size)).filter((r) => !r.refused);
+    if (page.length === 0) {
+      // Only set-aside reports in this page: move past them, or stop at the end.
+      const rest = await db.getAllFromIndex('outbox', 'bySite', range, size);
+      if (rest.length === 0) return result;
+      after = rest[rest.length - 1]!.createdAt;
+      continue;
+    }
+    // The oldest reports queued for one endpoint (a site whose billing URL changed has two).
+    const cut = page.findIndex((r) => r.endpoint !== page[0]!.endpoint);
+    const batch = takeWithin(cut < 0 ? page : page.slice(0, cut), BATCH_BYTES);
+    const sent = await sendBatch(batch);
+    if (!sent.ok) {
+      result.stoppedBy = sent.reason;
+      result.unsupported = !!sent.unsupported;
+      return result;
+    }
+    const byId = new Map(batch.map((r) => [r.reportId, r]));
+    const tx = db.transaction('outbox', 'readwrite');
+    const writes: Promise<unknown>[] = [];
+    for (const item of sent.items) {
+      const record = byId.get(item.reportId);
+      if (!record) continue;
+      if (item.ok) {
+        writes.push(tx.store.delete(record.reportId));
+        result.acked.push(record.reportId);
+      } else {
+        const lastError = `${item.reason.kind}${item.reason.status ? ` ${item.reason.status}` : ''}: ${item.reason.detail ?? ''}`;
+        writes.push(
+          tx.store.put({
+            ...record,
+            attempts: record.attempts + 1,
+            lastError,
+            refused: { at: Date.now(), status: item.reason.status ?? null, reason: lastError },
+          }),
+        );
+        result.refused.push({ reportId: record.reportId, reason: item.reason });
+      }
+    }
+    await Promise.all([...writes, tx.done]);
+    after = batch[batch.length - 1]!.createdAt;
+  }
 }

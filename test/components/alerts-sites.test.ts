@@ -2,7 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { createState, DAY, DEFAULT_POLICY, HOUR, reduce } from '../../src/core/index.ts';
 import type { ZertoBillingAlerts, ZertoBillingSites } from '../../components/index.ts';
 import { dayStrip } from '../../components/sites/strip.ts';
-import { openBillingDb } from '../../src/world/storage/db.ts';
+import { openBillingDb, type OutboxRecord } from '../../src/world/storage/db.ts';
 import { appendLog, applyEvent } from '../../src/world/storage/repo.ts';
 import { mountBanner, part, seedWarning, T0, testClock, uniqueSite, useOwnDb } from './harness.ts';
 
@@ -182,5 +182,43 @@ describe('<zerto-billing-sites>', () => {
     await el.updateComplete;
     expect(part(el, 'row')?.textContent).to.contain('Stored site');
     expect(part(el, 'row')?.textContent).to.contain('12 days');
+  });
+});
+
+describe('<zerto-billing-sites> shows the outbox', () => {
+  it('lists the usage reports not yet delivered per site, the oldest, and those set aside with why', async () => {
+    const site = uniqueSite('Backlog DR');
+    await seedWarning(site, T0, T0 + DAY);
+    const db = await openBillingDb();
+    const record = (reportId: string, createdAt: number, refused: OutboxRecord['refused'] = null) => ({
+      reportId,
+      siteId: site.id,
+      endpoint: 'https://billing.example/v1/usage',
+      body: {},
+      createdAt,
+      attempts: 1,
+      lastError: null,
+      refused,
+    });
+    await db.put('outbox', record('waiting-1', T0 - 3 * HOUR));
+    await db.put('outbox', record('waiting-2', T0 - HOUR));
+    await db.put(
+      'outbox',
+      record('refused-1', T0 - 2 * HOUR, {
+        at: T0,
+        status: 400,
+        reason: 'http 400: period.to: must be after period.from',
+      }),
+    );
+    const el = await fixture<ZertoBillingSites>(
+      html`<zerto-billing-sites .clock=${testClock(T0)}></zerto-billing-sites>`,
+    );
+    await el.reload();
+    await el.updateComplete;
+    const text = part(el, 'backlog')?.textContent?.replace(/\s+/g, ' ') ?? '';
+    expect(text).to.contain('Backlog DR: 2 waiting, the oldest made 3 hours ago');
+    expect(text).to.contain(
+      '1 refused by the billing server and set aside (http 400: period.to: must be after period.from)',
+    );
   });
 });

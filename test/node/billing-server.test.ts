@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { startBillingServer, type BillingServer } from '../../servers/billing/server.ts';
 import { STORE_FILE } from '../../servers/billing/store.ts';
-import { json, request, runCli, type Answer } from './http-client.ts';
+import { json, listAll, rawExchange, request, runCli, type Answer } from './http-client.ts';
 
 const ALLOWED = 'http://allowed.test:5170';
 const dirs: string[] = [];
@@ -28,7 +28,11 @@ function report(overrides: Record<string, unknown> = {}): Record<string, unknown
     protocol: 1,
     reportId: `test-report-${process.pid}-${seq}`,
     site: { id: 'site-ams', name: 'Amsterdam DR' },
-    period: { from: '2026-11-01T08:00:00Z', to: '2026-11-01T09:00:00Z' },
+    // Each report its own hour: a site's periods never overlap (the period rule).
+    period: {
+      from: new Date(Date.UTC(2026, 10, 1) + seq * 3_600_000).toISOString(),
+      to: new Date(Date.UTC(2026, 10, 1) + (seq + 1) * 3_600_000).toISOString(),
+    },
     generatedAt: '2026-11-01T09:00:01.250Z',
     usage: {
       protectedVms: 42,
@@ -366,7 +370,10 @@ describe('billing receiver: durable store', () => {
     const server = await startBillingServer({ port: 0, dataDir, quiet: true });
     try {
       await post(server, report());
-      const cleared = await request(`${server.url}/control/clear`, { method: 'POST' });
+      const cleared = await request(`${server.url}/control/clear`, {
+        method: 'POST',
+        headers: { 'X-Control-Token': server.controlToken, 'Content-Type': 'application/json' },
+      });
       assert.deepEqual(cleared.json(), { cleared: 1 });
       assert.equal((await request(`${server.url}/v1/usage`)).json<{ count: number }>().count, 0);
       assert.equal(await readFile(join(dataDir, STORE_FILE), 'utf8'), '');
@@ -394,13 +401,16 @@ describe('billing receiver: faults', () => {
     request(`${server.url}/control/fault`, {
       method: 'POST',
       body: json(fault),
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'X-Control-Token': server.controlToken },
     });
 
   test('error answers the status given (default 503) with a JSON error, on health too', async () => {
     const set = await setFault({ mode: 'error' });
     assert.deepEqual(set.json(), { mode: 'error', status: 503 });
-    assert.deepEqual((await request(`${server.url}/control/fault`)).json(), { mode: 'error', status: 503 });
+    const current = await request(`${server.url}/control/fault`, {
+      headers: { 'X-Control-Token': server.controlToken },
+    });
+    assert.deepEqual(current.json(), { mode: 'error', status: 503 });
     const r = report();
     const answer = await post(server, r);
     assert.equal(answer.status, 503);
@@ -488,7 +498,10 @@ describe('billing receiver: faults', () => {
 
   test('faults leave /control alone and let CORS preflights through', async () => {
     server.setFault({ mode: 'error', status: 502 });
-    assert.equal((await request(`${server.url}/control/stats`)).status, 200);
+    const stats = await request(`${server.url}/control/stats`, {
+      headers: { 'X-Control-Token': server.controlToken },
+    });
+    assert.equal(stats.status, 200);
     const preflight = await request(`${server.url}/v1/usage`, {
       method: 'OPTIONS',
       headers: { Origin: ALLOWED, 'Access-Control-Request-Method': 'POST' },
@@ -510,8 +523,20 @@ describe('billing receiver: faults', () => {
     assert.equal(badDelay.json<ErrorBody>().error.field, 'delayMs');
     const unknown = await setFault({ mode: 'slow', delay: 5 });
     assert.equal(unknown.status, 400);
-    const notJson = await request(`${server.url}/control/fault`, { method: 'POST', body: 'mode=hang' });
+    const notJson = await request(`${server.url}/control/fault`, {
+      method: 'POST',
+      body: 'mode=hang',
+      headers: { 'X-Control-Token': server.controlToken, 'Content-Type': 'application/json' },
+    });
+    assert.equal(notJson.status, 400);
     assert.equal(notJson.json<ErrorBody>().error.field, 'body');
+    const untyped = await request(`${server.url}/control/fault`, {
+      method: 'POST',
+      body: json({ mode: 'hang' }),
+      headers: { 'X-Control-Token': server.controlToken },
+    });
+    assert.equal(untyped.status, 415);
+    assert.equal(untyped.json<ErrorBody>().error.field, 'Content-Type');
     assert.throws(() => server.setFault({ mode: 'nope' as 'none' }), /mode: must be one of/);
     assert.deepEqual(server.fault(), { mode: 'none' });
   });
@@ -569,6 +594,482 @@ describe('billing receiver: CORS', () => {
   });
 });
 
+describe('billing receiver: a web page cannot touch it', () => {
+  const TOKEN = 'billing-control-token-for-tests';
+  let server: BillingServer;
+  before(async () => {
+    server = await startBillingServer({
+      port: 0,
+      dataDir: await tempDir(),
+      quiet: true,
+      allowOrigins: [ALLOWED],
+      controlToken: TOKEN,
+      hosts: ['billing.test'],
+    });
+    assert.equal((await post(server, report())).status, 201);
+  });
+  after(() => server.close());
+
+  const stored = async () => (await listAll(`${server.url}/v1/usage`)).reports.length;
+  const clear = (headers: Record<string, string>, body?: string) =>
+    request(`${server.url}/control/clear`, { method: 'POST', headers, body });
+
+  test('a cross-site text/plain POST to /control/clear (no preflight) is refused and clears nothing', async () => {
+    const before = await stored();
+    assert.ok(before > 0);
+    // What a form or fetch(…, { mode: 'no-cors' }) on any web page can send without asking.
+    const crossSite = await clear({ Origin: 'http://evil.test', 'Content-Type': 'text/plain' }, '{}');
+    assert.equal(crossSite.status, 403);
+    assert.equal(crossSite.json<ErrorBody>().error.code, 'forbidden-origin');
+    assert.equal(crossSite.headers['access-control-allow-origin'], undefined);
+    // Even with the token, a foreign origin or a text/plain body is refused.
+    const withToken = await clear(
+      { Origin: 'http://evil.test', 'Content-Type': 'text/plain', 'X-Control-Token': TOKEN },
+      '{}',
+    );
+    assert.equal(withToken.status, 403);
+    const plain = await clear({ 'Content-Type': 'text/plain', 'X-Control-Token': TOKEN }, '{}');
+    assert.equal(plain.status, 415);
+    assert.equal(plain.json<ErrorBody>().error.code, 'unsupported-media-type');
+    const noToken = await clear({ Origin: ALLOWED, 'Content-Type': 'application/json' }, '{}');
+    assert.equal(noToken.status, 401);
+    assert.equal(noToken.json<ErrorBody>().error.field, 'X-Control-Token');
+    const wrongToken = await clear({ 'Content-Type': 'application/json', 'X-Control-Token': `${TOKEN}x` });
+    assert.equal(wrongToken.status, 401);
+    assert.equal(await stored(), before);
+  });
+
+  test('faults need the token too: a cross-site post cannot make the receiver hang', async () => {
+    const hang = await request(`${server.url}/control/fault`, {
+      method: 'POST',
+      headers: { Origin: 'http://evil.test', 'Content-Type': 'text/plain' },
+      body: json({ mode: 'hang', delayMs: 600_000 }),
+    });
+    assert.equal(hang.status, 403);
+    const stats = await request(`${server.url}/control/stats`);
+    assert.equal(stats.status, 401);
+    assert.deepEqual(server.fault(), { mode: 'none' });
+  });
+
+  test('a foreign Host (DNS rebinding) is refused on every route, the listing included', async () => {
+    for (const [path, method] of [
+      ['/v1/usage', 'GET'],
+      ['/v1/health', 'GET'],
+      ['/v1/usage', 'POST'],
+      ['/control/stats', 'GET'],
+      ['/v1/usage', 'OPTIONS'],
+    ] as const) {
+      for (const host of ['evil.test', `evil.test:${server.port}`, `127.0.0.1:${server.port + 1}`]) {
+        const answer = await request(`${server.url}${path}`, {
+          method,
+          headers: { Host: host, 'X-Control-Token': TOKEN },
+        });
+        assert.equal(answer.status, 421, `${method} ${path} with Host ${host}`);
+        const body = answer.json<ErrorBody>();
+        assert.equal(body.error.code, 'wrong-host');
+        assert.equal(body.error.field, 'Host');
+        assert.doesNotMatch(answer.text, /reportId/);
+      }
+    }
+    // Its own names: loopback with its port, and the configured name with any port.
+    for (const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`, 'billing.test:8080']) {
+      const answer = await request(`${server.url}/v1/usage`, { headers: { Host: host } });
+      assert.equal(answer.status, 200, host);
+    }
+  });
+
+  test('a control call with the token and JSON works, from an allowed origin or none', async () => {
+    const fromPage = await request(`${server.url}/control/fault`, {
+      method: 'POST',
+      headers: { Origin: ALLOWED, 'Content-Type': 'application/json', 'X-Control-Token': TOKEN },
+      body: json({ mode: 'error' }),
+    });
+    assert.equal(fromPage.status, 200);
+    assert.equal(fromPage.headers['access-control-allow-origin'], ALLOWED);
+    assert.deepEqual(server.fault(), { mode: 'error', status: 503 });
+    const fromCli = await request(`${server.url}/control/fault`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Control-Token': TOKEN },
+      body: json({ mode: 'none' }),
+    });
+    assert.equal(fromCli.status, 200);
+    assert.deepEqual(server.fault(), { mode: 'none' });
+    // The page's preflight may carry the token header.
+    const preflight = await request(`${server.url}/control/clear`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: ALLOWED,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type, x-control-token',
+      },
+    });
+    assert.equal(preflight.status, 204);
+    assert.match(String(preflight.headers['access-control-allow-headers']), /X-Control-Token/i);
+    const cleared = await clear({
+      Origin: ALLOWED,
+      'Content-Type': 'application/json',
+      'X-Control-Token': TOKEN,
+    });
+    assert.equal(cleared.status, 200);
+    assert.equal(await stored(), 0);
+  });
+
+  test('405 and Allow come from the route table; 404 lists the control routes', async () => {
+    const wrong = await request(`${server.url}/control/clear`, { headers: { 'X-Control-Token': TOKEN } });
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.allow, 'POST, OPTIONS');
+    const fault = await request(`${server.url}/control/fault`, { method: 'DELETE' });
+    assert.equal(fault.headers.allow, 'GET, POST, OPTIONS');
+    const health = await request(`${server.url}/v1/health`, { method: 'POST' });
+    assert.equal(health.headers.allow, 'GET, HEAD, OPTIONS');
+    const one = await request(`${server.url}/v1/usage/some-report-id`, { method: 'POST' });
+    assert.equal(one.headers.allow, 'GET, HEAD, OPTIONS');
+    const missing = await request(`${server.url}/control/nothing`);
+    assert.equal(missing.status, 404);
+    assert.match(
+      missing.json<ErrorBody>().error.message,
+      /\/control\/fault, \/control\/stats, \/control\/clear/,
+    );
+  });
+
+  test('a weak control token is refused at start', async () => {
+    await assert.rejects(
+      startBillingServer({ port: 0, dataDir: await tempDir(), quiet: true, controlToken: 'short' }),
+      /controlToken must be 16 to 256/,
+    );
+    await assert.rejects(
+      startBillingServer({ port: 0, dataDir: await tempDir(), quiet: true, hosts: ['http://x.test'] }),
+      /is not a host name/,
+    );
+  });
+});
+
+describe('billing receiver: held connections and malformed HTTP', () => {
+  let server: BillingServer;
+  before(async () => {
+    server = await startBillingServer({
+      port: 0,
+      dataDir: await tempDir(),
+      quiet: true,
+      limits: { headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 300, idleTimeoutMs: 2000 },
+    });
+  });
+  after(() => server.close());
+
+  test('a silent socket (connects, sends nothing) is closed by the header timeout', async () => {
+    const silent = await rawExchange(server.port, '', { timeoutMs: 3000 });
+    assert.ok(silent.closedByServer, 'the server kept a silent socket open');
+    assert.ok(silent.closedAfterMs < 1500, `closed after ${silent.closedAfterMs} ms`);
+    // Node answers 408 first; in JSON here.
+    if (silent.status !== null) {
+      assert.equal(silent.status, 408);
+      assert.equal(silent.json().error.code, 'request-timeout');
+    }
+  });
+
+  test('a body trickling in a byte at a time is cut by the request timeout', async () => {
+    const head =
+      `POST /v1/usage HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\n` +
+      'Idempotency-Key: trickle-report-1\r\nContent-Length: 1000\r\n\r\n';
+    const trickle = await rawExchange(server.port, head, { timeoutMs: 3000, trickleEveryMs: 50 });
+    assert.ok(trickle.closedByServer, 'the server kept a trickling request open');
+    assert.ok(trickle.closedAfterMs < 2000, `closed after ${trickle.closedAfterMs} ms`);
+  });
+
+  test('an idle kept-alive connection is closed after the keep-alive timeout', async () => {
+    const get = `GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`;
+    const kept = await rawExchange(server.port, get, { timeoutMs: 3000 });
+    assert.equal(kept.status, 204);
+    assert.ok(kept.closedByServer && kept.closedAfterMs < 1500, `closed after ${kept.closedAfterMs} ms`);
+  });
+
+  test('malformed HTTP gets a JSON error, then the connection closes', async () => {
+    const host = `Host: 127.0.0.1:${server.port}\r\n`;
+    const cases: Array<[string, string, number, string]> = [
+      [
+        'a Content-Length that is not a number',
+        `POST /v1/usage HTTP/1.1\r\n${host}Content-Length: abc\r\n\r\n`,
+        400,
+        'bad-request',
+      ],
+      [
+        'two different Content-Lengths',
+        `POST /v1/usage HTTP/1.1\r\n${host}Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}`,
+        400,
+        'bad-request',
+      ],
+      [
+        'a 20 KB header',
+        `GET /v1/health HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`,
+        431,
+        'headers-too-large',
+      ],
+      ['no Host', 'GET /v1/usage HTTP/1.1\r\n\r\n', 400, 'bad-request'],
+      ['a garbage request line', 'HELLO THERE\r\n\r\n', 400, 'bad-request'],
+      ['binary noise', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n', 400, 'bad-request'],
+    ];
+    for (const [what, bytes, status, code] of cases) {
+      const answer = await rawExchange(server.port, Buffer.from(bytes, 'latin1'));
+      assert.equal(answer.status, status, `${what}: ${answer.text.slice(0, 200)}`);
+      assert.match(answer.text, /content-type: application\/json/i, what);
+      assert.equal(answer.json().error.code, code, what);
+      assert.equal(typeof answer.json().error.message, 'string', what);
+      assert.ok(answer.closedByServer, `${what}: the connection stayed open`);
+    }
+  });
+
+  test('connections past the cap are closed at once', async () => {
+    const capped = await startBillingServer({
+      port: 0,
+      dataDir: await tempDir(),
+      quiet: true,
+      limits: { maxConnections: 2 },
+    });
+    const { connect } = await import('node:net');
+    const open = [connect(capped.port, '127.0.0.1'), connect(capped.port, '127.0.0.1')];
+    try {
+      await Promise.all(open.map((s) => new Promise((r) => s.once('connect', r))));
+      await new Promise((r) => setTimeout(r, 100));
+      const third = await rawExchange(
+        capped.port,
+        `GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1:${capped.port}\r\n\r\n`,
+        {
+          timeoutMs: 2000,
+        },
+      );
+      assert.ok(third.closedByServer && third.closedAfterMs < 1000, 'the third connection was served');
+      assert.equal(third.status, null);
+    } finally {
+      for (const s of open) s.destroy();
+      await capped.close();
+    }
+  });
+
+  test('bad limits are refused at start', async () => {
+    await assert.rejects(
+      startBillingServer({
+        port: 0,
+        dataDir: await tempDir(),
+        quiet: true,
+        limits: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 },
+      }),
+      /headersTimeoutMs \(5000\) must not exceed/,
+    );
+  });
+});
+
+describe('billing receiver: the listing comes in pages', () => {
+  let server: BillingServer;
+  let ids: string[];
+  before(async () => {
+    // 250 stored reports, written as the store writes them, so that the test needs no 250 posts.
+    const dataDir = await tempDir();
+    const reports = Array.from({ length: 250 }, (_, i) =>
+      report({ site: { id: i % 5 === 0 ? 'site-five' : 'site-ams', name: 'x' }, period: hour(i) }),
+    );
+    ids = reports.map((r) => String(r.reportId));
+    await writeFile(
+      join(dataDir, STORE_FILE),
+      reports.map((r) => `${json({ v: 1, receivedAt: '2026-11-01T09:00:00.000Z', report: r })}\n`).join(''),
+    );
+    server = await startBillingServer({ port: 0, dataDir, quiet: true });
+  });
+  after(() => server.close());
+
+  type Page = { reports: Array<{ reportId: string }>; count: number; next: string | null };
+  /** The i-th hour from 2026-11-01: consecutive periods that never overlap. */
+  function hour(i: number): { from: string; to: string } {
+    const at = (h: number) => new Date(Date.UTC(2026, 10, 1) + h * 3_600_000).toISOString();
+    return { from: at(i), to: at(i + 1) };
+  }
+
+  test('by default 100 reports a page, with a cursor to the next; streamed without Content-Length', async () => {
+    const first = await request(`${server.url}/v1/usage`);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['content-length'], undefined);
+    assert.equal(first.headers['transfer-encoding'], 'chunked');
+    const page = first.json<Page>();
+    assert.equal(page.count, 100);
+    assert.deepEqual(
+      page.reports.map((r) => r.reportId),
+      ids.slice(0, 100),
+    );
+    assert.equal(typeof page.next, 'string');
+    const head = await request(`${server.url}/v1/usage`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+  });
+
+  test('every report is seen once, in the order received, whatever the page size', async () => {
+    for (const limit of [1, 7, 60, 100, 249, 250, 1000]) {
+      const { reports, pages } = await listAll(`${server.url}/v1/usage`, limit);
+      assert.deepEqual(
+        reports.map((r) => r.reportId),
+        ids,
+        `limit ${limit}`,
+      );
+      assert.equal(pages, Math.max(1, Math.ceil(250 / limit)), `limit ${limit}`);
+    }
+  });
+
+  test('pages of one site, and a report received while paging is not missed', async () => {
+    const five = ids.filter((_, i) => i % 5 === 0);
+    const { reports } = await listAll(`${server.url}/v1/usage?siteId=site-five`, 8);
+    assert.deepEqual(
+      reports.map((r) => r.reportId),
+      five,
+    );
+    const first = (await request(`${server.url}/v1/usage?siteId=site-five&limit=40`)).json<Page>();
+    const added = report({ site: { id: 'site-five', name: 'x' }, period: hour(250) });
+    assert.equal((await post(server, added)).status, 201);
+    const second = (
+      await request(`${server.url}/v1/usage?siteId=site-five&limit=40&cursor=${first.next}`)
+    ).json<Page>();
+    assert.deepEqual(
+      [...first.reports, ...second.reports].map((r) => r.reportId),
+      [...five, added.reportId],
+    );
+    assert.equal(second.next, null);
+  });
+
+  test('a bad limit or cursor is a 400 naming it', async () => {
+    for (const limit of ['0', '1001', 'ten', '-5', '2.5', '']) {
+      const answer = await request(`${server.url}/v1/usage?limit=${limit}`);
+      assert.equal(answer.status, 400, `limit=${limit}`);
+      assert.equal(answer.json<ErrorBody>().error.field, 'limit');
+    }
+    for (const cursor of ['nonsense!', Buffer.from('{"after":5}').toString('base64url'), 'e30']) {
+      const answer = await request(`${server.url}/v1/usage?cursor=${encodeURIComponent(cursor)}`);
+      assert.equal(answer.status, 400, `cursor=${cursor}`);
+      assert.equal(answer.json<ErrorBody>().error.field, 'cursor');
+    }
+    const gone = Buffer.from(json({ after: 'no-such-report-anywhere', at: 3 })).toString('base64url');
+    const answer = await request(`${server.url}/v1/usage?cursor=${gone}`);
+    assert.equal(answer.status, 400);
+    assert.match(answer.json<ErrorBody>().error.message, /no longer listed here/);
+  });
+});
+
+describe('billing receiver: the period rule and batches', () => {
+  let server: BillingServer;
+  let dir: string;
+  before(async () => {
+    dir = await tempDir();
+    server = await startBillingServer({ port: 0, dataDir: dir, quiet: true });
+  });
+  after(() => server.close());
+
+  const hourOf = (site: string, h: number) =>
+    report({
+      site: { id: site, name: site },
+      period: {
+        from: new Date(Date.UTC(2026, 0, 1) + h * 3_600_000).toISOString(),
+        to: new Date(Date.UTC(2026, 0, 1) + (h + 1) * 3_600_000).toISOString(),
+      },
+    });
+
+  test('refuses (422) a report whose period overlaps one already held for the site, naming both', async () => {
+    const first = hourOf('site-overlap', 0);
+    assert.equal((await post(server, first)).status, 201);
+    const overlapping = report({
+      site: { id: 'site-overlap', name: 'x' },
+      period: { from: '2026-01-01T00:59:00Z', to: '2026-01-01T01:59:00Z' },
+    });
+    const refused = await post(server, overlapping);
+    assert.equal(refused.status, 422);
+    const err = refused.json<ErrorBody>().error;
+    assert.equal(err.code, 'period-overlap');
+    assert.equal(err.field, 'period');
+    assert.match(err.message, new RegExp(String(overlapping.reportId)));
+    assert.match(err.message, new RegExp(String(first.reportId)));
+    // The next hour, starting where the first ended, is fine; so is the same hour of another site.
+    assert.equal((await post(server, hourOf('site-overlap', 1))).status, 201);
+    assert.equal((await post(server, hourOf('site-other', 0))).status, 201);
+  });
+
+  test('a batch of 10,000 reports (in batches of 500), sent twice, is stored once each: none lost, none counted twice', async () => {
+    const reports = Array.from({ length: 10_000 }, (_, i) =>
+      hourOf(`batch-site-${i % 10}`, 1000 + Math.floor(i / 10)),
+    );
+    const sendAll = async () => {
+      const statuses: string[] = [];
+      for (let i = 0; i < reports.length; i += 500) {
+        const answer = await request(`${server.url}/v1/usage/batch`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: json({ protocol: 1, reports: reports.slice(i, i + 500) }),
+          timeoutMs: 20_000,
+        });
+        assert.equal(answer.status, 200);
+        const { results } = answer.json<{ results: Array<{ reportId: string; status: string }> }>();
+        assert.deepEqual(
+          results.map((r) => r.reportId),
+          reports.slice(i, i + 500).map((r) => r.reportId),
+        );
+        statuses.push(...results.map((r) => r.status));
+      }
+      return statuses;
+    };
+    const first = await sendAll();
+    assert.ok(first.every((s) => s === 'accepted'));
+    const again = await sendAll();
+    assert.ok(again.every((s) => s === 'duplicate'));
+    const { reports: listed } = await listAll(`${server.url}/v1/usage?siteId=batch-site-3`, 1000);
+    assert.equal(listed.length, 1000);
+    assert.equal(new Set(listed.map((r) => r.reportId)).size, 1000);
+    // Stored durably: a restarted receiver reads every one back.
+    await server.close();
+    server = await startBillingServer({ port: 0, dataDir: dir, quiet: true });
+    assert.equal((await listAll(`${server.url}/v1/usage?siteId=batch-site-7`, 1000)).reports.length, 1000);
+  });
+
+  test('answers each report of a batch as if alone: invalid, reused id, overlap, in order', async () => {
+    const good = hourOf('site-mixed', 0);
+    const held = hourOf('site-mixed', 1);
+    assert.equal((await post(server, held)).status, 201);
+    const invalid = { ...hourOf('site-mixed', 2), usage: { protectedVms: -1 } };
+    const reused = { ...held, usage: { protectedVms: 7 } };
+    const overlap = report({
+      site: { id: 'site-mixed', name: 'x' },
+      period: { from: '2026-01-01T00:30:00Z', to: '2026-01-01T00:45:00Z' },
+    });
+    const answer = await request(`${server.url}/v1/usage/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: json({ protocol: 1, reports: [good, invalid, reused, overlap] }),
+    });
+    assert.equal(answer.status, 200);
+    const { results } = answer.json<{
+      results: Array<{ status: string; code: number; error?: { code: string } }>;
+    }>();
+    assert.deepEqual(
+      results.map((r) => [r.status, r.code, r.error?.code]),
+      [
+        ['accepted', 201, undefined],
+        ['refused', 400, 'invalid'],
+        ['refused', 422, 'idempotency-key-reused'],
+        ['refused', 422, 'period-overlap'],
+      ],
+    );
+  });
+
+  test('refuses a batch that is not one (400), of another version, or too large', async () => {
+    for (const body of [
+      [],
+      { protocol: 1, reports: [] },
+      { protocol: 2, reports: [report()] },
+      { protocol: 1 },
+    ]) {
+      const answer = await request(`${server.url}/v1/usage/batch`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: json(body),
+      });
+      assert.equal(answer.status, 400, JSON.stringify(body));
+    }
+  });
+});
+
 describe('billing receiver: command line', () => {
   test('prints its URL and stops cleanly on SIGTERM', async () => {
     const dataDir = await tempDir();
@@ -576,6 +1077,12 @@ describe('billing receiver: command line', () => {
     const line = await cli.waitForOutput(/listening on http:\/\/127\.0\.0\.1:\d+/);
     const url = line.replace('listening on ', '');
     assert.equal((await request(`${url}/v1/health`)).status, 204);
+    // A fresh random token each start, printed for whoever drives the control routes.
+    const token = (await cli.waitForOutput(/control token: \S+/)).replace('control token: ', '');
+    assert.match(token, /^[A-Za-z0-9_-]{32}$/);
+    assert.equal((await request(`${url}/control/stats`)).status, 401);
+    const stats = await request(`${url}/control/stats`, { headers: { 'X-Control-Token': token } });
+    assert.equal(stats.status, 200);
     cli.signal('SIGTERM');
     const { code } = await cli.exit();
     assert.equal(code, 0);

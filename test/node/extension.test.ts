@@ -103,7 +103,14 @@ before(
       hosts: ['http://127.0.0.1/*', 'http://billing.test/*'],
       permissions: ['proxy', 'webRequest', 'webRequestAuthProvider'],
     });
-    billing = await startBillingServer({ port: 0, dataDir, quiet: true, allowOrigins: [] });
+    // Reached as billing.test through the proxy, so that name is its own (any other Host is refused).
+    billing = await startBillingServer({
+      port: 0,
+      dataDir,
+      quiet: true,
+      allowOrigins: [],
+      hosts: ['billing.test'],
+    });
     proxy = await startForwardProxy({
       hosts: { 'billing.test': '127.0.0.1' },
       auth: { username: 'billing-proxy', password: 's3cret pass' },
@@ -134,7 +141,13 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
       assert.equal(manifest.host_permissions, undefined, 'no host permission at install');
       assert.equal(manifest.content_scripts, undefined, 'content scripts are registered at run time only');
       assert.equal(manifest.web_accessible_resources, undefined, 'no page can fetch or probe the extension');
-      assert.deepEqual(manifest.permissions, ['storage', 'alarms', 'notifications', 'scripting']);
+      assert.deepEqual(manifest.permissions, [
+        'storage',
+        'unlimitedStorage',
+        'alarms',
+        'notifications',
+        'scripting',
+      ]);
       assert.deepEqual(manifest.optional_permissions, ['proxy', 'webRequest', 'webRequestAuthProvider']);
       assert.ok(existsSync(EXTENSION_ZIP), 'npm run build also writes the zip');
       const zipped = Object.keys(unzipSync(readFileSync(EXTENSION_ZIP)));
@@ -430,19 +443,19 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
       await chrome.storage.local.set({ settings: s,
         secrets: { ...(got.secrets ?? { sites: {} }), proxy: { username: 'billing-proxy', password: 's3cret pass' } } });`);
       const seen = await waitFor('the proxy to pass the usage report on', async () =>
-        proxy.requests
-          .slice(before)
-          .find(
-            (r) =>
-              r.method === 'POST' &&
-              r.target === `http://billing.test:${billing.port}/v1/usage` &&
-              r.authorized,
-          ),
+        proxy.requests.slice(before).find(
+          (r) =>
+            r.method === 'POST' &&
+            // Reports go out in batches (POST /v1/usage/batch).
+            r.target === `http://billing.test:${billing.port}/v1/usage/batch` &&
+            r.authorized,
+        ),
       );
       assert.equal(seen.host, 'billing.test');
       // The first try came without credentials, the proxy asked (407), and the extension answered.
       assert.ok(proxy.requests.slice(before).some((r) => !r.authorized));
-      const reports = (await (await fetch(`${billing.url}/v1/usage`)).json()) as {
+      // The listing comes in pages: Berlin's report is on the page of its site.
+      const reports = (await (await fetch(`${billing.url}/v1/usage?siteId=ber&limit=1000`)).json()) as {
         reports: Array<{ site: { id: string } }>;
       };
       assert.ok(

@@ -2,6 +2,7 @@
 // and early answers are seen exactly as they happen, with a hard timeout so that no test can wait forever.
 import { spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export interface Answer {
@@ -71,6 +72,83 @@ export async function waitFor<T>(
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
+}
+
+/** Every report of a listing, following `next` page by page; also how many pages it took. */
+export async function listAll<T = { reportId: string }>(
+  url: string,
+  limit?: number,
+): Promise<{ reports: T[]; pages: number }> {
+  const reports: T[] = [];
+  let pages = 0;
+  let next: string | null = '';
+  const sep = url.includes('?') ? '&' : '?';
+  while (next !== null) {
+    const query = `cursor=${encodeURIComponent(next)}${limit === undefined ? '' : `&limit=${limit}`}`;
+    const answer = await request(`${url}${sep}${query}`);
+    if (answer.status !== 200) throw new Error(`listing answered ${answer.status}: ${answer.text}`);
+    const page = answer.json<{ reports: T[]; count: number; next: string | null }>();
+    if (page.count !== page.reports.length) throw new Error('count is not the number of reports of the page');
+    reports.push(...page.reports);
+    next = page.next;
+    if (++pages > 10_000) throw new Error('the listing never ends');
+  }
+  return { reports, pages };
+}
+
+export interface RawExchange {
+  /** Everything the server sent. */
+  text: string;
+  /** Milliseconds from connecting until the server closed the connection (or the test gave up). */
+  closedAfterMs: number;
+  /** False when the server still had the connection open after `timeoutMs`. */
+  closedByServer: boolean;
+  /** The answer's status and JSON body, when the text is one HTTP answer. */
+  status: number | null;
+  json<T = { error: { code: string; message: string } }>(): T;
+}
+
+/**
+ * Sends raw bytes (a malformed request, or nothing at all) on a new connection and collects what comes back
+ * until the server closes it; gives up after `timeoutMs`. `trickle` sends one more byte every so often.
+ */
+export function rawExchange(
+  port: number,
+  bytes: string | Buffer,
+  opts: { timeoutMs?: number; trickleEveryMs?: number } = {},
+): Promise<RawExchange> {
+  const { timeoutMs = 4000, trickleEveryMs } = opts;
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1');
+    let trickle: NodeJS.Timeout | undefined;
+    const finish = (byServer: boolean) => {
+      clearTimeout(timer);
+      clearInterval(trickle);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('utf8');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+      resolve({
+        text,
+        closedAfterMs: Date.now() - started,
+        closedByServer: byServer,
+        status: m ? Number(m[1]) : null,
+        json: <T>() => JSON.parse(body) as T,
+      });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('connect', () => {
+      if (bytes.length > 0) socket.write(bytes);
+      if (trickleEveryMs !== undefined) {
+        trickle = setInterval(() => socket.writable && socket.write('x'), trickleEveryMs);
+      }
+    });
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.on('close', () => finish(true));
+  });
 }
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -3,15 +3,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DAY, HOUR, MINUTE } from '../../src/core/index.ts';
 import { startBillingServer, type BillingServer } from '../../servers/billing/server.ts';
+import { clockLimit } from '../../servers/zvm/machine.ts';
 import { startZvmSim, type ZvmSim, type ZvmSimOptions } from '../../servers/zvm/server.ts';
-import { json, request, runCli, waitFor, type Answer } from './http-client.ts';
+import { json, rawExchange, request, runCli, sleep, waitFor, type Answer } from './http-client.ts';
 
 const T0 = Date.UTC(2026, 10, 1, 9, 0, 0);
 const TOKEN = 'test-token';
 const BEARER = { Authorization: `Bearer ${TOKEN}` };
 const ORIGIN = 'http://console.test:5170';
+const CONTROL_TOKEN = 'zvm-control-token-for-tests';
+const CONTROL = { 'X-Control-Token': CONTROL_TOKEN };
 const POLICY = { interval: HOUR, alertAfter: DAY, graceDays: 15 };
 
 let billing: BillingServer;
@@ -39,6 +44,7 @@ async function sim(opts: Partial<ZvmSimOptions> = {}): Promise<ZvmSim> {
     policy: POLICY,
     sendTimeoutMs: 1000,
     allowOrigins: [ORIGIN],
+    controlToken: CONTROL_TOKEN,
     quiet: true,
     ...opts,
   });
@@ -51,7 +57,7 @@ const get = (s: ZvmSim, path: string, headers: Record<string, string> = BEARER):
 const sendUsage = (s: ZvmSim): Promise<Answer> =>
   request(`${s.url}/v1/localsite/billing/sendUsage`, { method: 'POST', headers: BEARER });
 const controlState = async (s: ZvmSim) =>
-  (await get(s, '/control/state', {})).json<{
+  (await get(s, '/control/state', CONTROL)).json<{
     now: string;
     phase: string;
     deadline: string | null;
@@ -62,7 +68,7 @@ const controlState = async (s: ZvmSim) =>
 const advance = (s: ZvmSim, advanceMs: unknown) =>
   request(`${s.url}/control/clock`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...CONTROL },
     body: json({ advanceMs }),
   });
 
@@ -371,7 +377,7 @@ describe('ZVM simulator: enforcement on its own clock', () => {
         }),
       ],
       ['sendUsage', await sendUsage(s)],
-      ['control/state', await get(s, '/control/state', {})],
+      ['control/state', await get(s, '/control/state', CONTROL)],
     ];
     for (const [what, a] of answers) near(a, start + 3 * DAY, what);
     // An answer to an advance is dated after it.
@@ -387,9 +393,19 @@ describe('ZVM simulator: enforcement on its own clock', () => {
       assert.equal(answer.status, 400, String(bad));
       assert.equal(answer.json<{ error: { field: string } }>().error.field, 'advanceMs');
     }
-    const notJson = await request(`${s.url}/control/clock`, { method: 'POST', body: 'advance a day' });
+    const notJson = await request(`${s.url}/control/clock`, {
+      method: 'POST',
+      body: 'advance a day',
+      headers: { 'Content-Type': 'application/json', ...CONTROL },
+    });
     assert.equal(notJson.status, 400);
     assert.equal(notJson.json<{ error: { field: string } }>().error.field, 'body');
+    const untyped = await request(`${s.url}/control/clock`, {
+      method: 'POST',
+      body: json({ advanceMs: DAY }),
+      headers: CONTROL,
+    });
+    assert.equal(untyped.status, 415);
     assert.ok(Math.abs(s.now() - T0) < 5000, 'a refused advance moved the clock');
   });
 
@@ -407,6 +423,213 @@ describe('ZVM simulator: enforcement on its own clock', () => {
   });
 });
 
+describe('ZVM simulator: a web page cannot touch it', () => {
+  type ErrorBody = { error: { code: string; field?: string; message: string } };
+
+  test('a cross-site text/plain POST to /control/clock is refused and moves nothing', async () => {
+    const s = await sim({ siteId: 'site-csrf' });
+    const clock = (headers: Record<string, string>) =>
+      request(`${s.url}/control/clock`, { method: 'POST', headers, body: json({ advanceMs: 400 * DAY }) });
+    // What any web page can send without a preflight: a text/plain post from its own origin.
+    const crossSite = await clock({ Origin: 'http://evil.test', 'Content-Type': 'text/plain' });
+    assert.equal(crossSite.status, 403);
+    assert.equal(crossSite.json<ErrorBody>().error.code, 'forbidden-origin');
+    assert.equal(crossSite.headers['access-control-allow-origin'], undefined);
+    const withToken = await clock({
+      Origin: 'http://evil.test',
+      'Content-Type': 'application/json',
+      ...CONTROL,
+    });
+    assert.equal(withToken.status, 403);
+    const plain = await clock({ 'Content-Type': 'text/plain', ...CONTROL });
+    assert.equal(plain.status, 415);
+    const noToken = await clock({ Origin: ORIGIN, 'Content-Type': 'application/json' });
+    assert.equal(noToken.status, 401);
+    assert.equal(noToken.json<ErrorBody>().error.field, 'X-Control-Token');
+    const wrongToken = await clock({ 'Content-Type': 'application/json', 'X-Control-Token': 'x'.repeat(27) });
+    assert.equal(wrongToken.status, 401);
+    assert.ok(Math.abs(s.now() - T0) < 5000, 'a refused post moved the clock');
+    assert.equal(s.state().firstAlertAt, null);
+    assert.equal((await request(`${s.url}/control/state`)).status, 401);
+  });
+
+  test('a foreign Host (DNS rebinding) is refused on /v1/alerts, /control/state and the rest', async () => {
+    const s = await sim({ siteId: 'site-rebind' });
+    for (const path of ['/v1/alerts', '/control/state', '/v1/localsite', '/v1/session/add', '/nowhere']) {
+      for (const host of [
+        'evil.test',
+        `evil.test:${s.port}`,
+        `127.0.0.1:${s.port + 1}`,
+        `localhost.:${s.port}`,
+      ]) {
+        const answer = await request(`${s.url}${path}`, { headers: { Host: host, ...BEARER, ...CONTROL } });
+        assert.equal(answer.status, 421, `${path} with Host ${host}`);
+        assert.equal(answer.json<ErrorBody>().error.code, 'wrong-host');
+        assert.doesNotMatch(answer.text, /site-rebind|phase/);
+      }
+    }
+    for (const host of [`localhost:${s.port}`, `127.0.0.1:${s.port}`]) {
+      const answer = await request(`${s.url}/v1/alerts`, { headers: { Host: host, ...BEARER } });
+      assert.equal(answer.status, 200, host);
+    }
+  });
+
+  test('a control call with the token, JSON and an allowed or absent Origin works', async () => {
+    const s = await sim();
+    const fromPage = await request(`${s.url}/control/clock`, {
+      method: 'POST',
+      headers: { Origin: ORIGIN, 'Content-Type': 'application/json', ...CONTROL },
+      body: json({ advanceMs: HOUR }),
+    });
+    assert.equal(fromPage.status, 200);
+    assert.equal(fromPage.headers['access-control-allow-origin'], ORIGIN);
+    const fromCli = await advance(s, HOUR);
+    assert.equal(fromCli.status, 200);
+    assert.ok(s.now() - T0 >= 2 * HOUR);
+    const state = await get(s, '/control/state', { Origin: ORIGIN, ...CONTROL });
+    assert.equal(state.status, 200);
+    assert.ok(Date.parse(state.json<{ now: string }>().now) - T0 >= 2 * HOUR);
+  });
+
+  test('405 and Allow come from the route table', async () => {
+    const s = await sim();
+    const clock = await get(s, '/control/clock', CONTROL);
+    assert.equal(clock.status, 405);
+    assert.equal(clock.headers.allow, 'POST, OPTIONS');
+    const alerts = await request(`${s.url}/v1/alerts`, { method: 'POST', headers: BEARER });
+    assert.equal(alerts.status, 405);
+    assert.equal(alerts.headers.allow, 'GET, OPTIONS');
+    const missing = await get(s, '/control/nothing', CONTROL);
+    assert.equal(missing.status, 404);
+    assert.match(missing.json<ErrorBody>().error.message, /\/control\/state, \/control\/clock/);
+  });
+});
+
+describe('ZVM simulator: clock bounds, send timeout, sessions and logins', () => {
+  test('the clock stays inside the Date range: an advance past it is a 400 and moves nothing', async () => {
+    const latest = clockLimit(POLICY);
+    const s = await sim({ startAt: latest - 10 * DAY });
+    const refused = await advance(s, 30 * DAY);
+    assert.equal(refused.status, 400);
+    const error = refused.json<{ error: { field: string; message: string } }>().error;
+    assert.equal(error.field, 'advanceMs');
+    assert.match(error.message, /Date range/);
+    assert.ok(s.now() < latest - 9 * DAY, 'a refused advance moved the clock');
+    await assert.rejects(s.advance(30 * DAY), RangeError);
+    assert.equal((await advance(s, 5 * DAY)).status, 200);
+    const state = await get(s, '/control/state', CONTROL);
+    assert.equal(state.status, 200);
+    assert.ok(Number.isFinite(Date.parse(state.json<{ now: string }>().now)));
+    assert.equal((await get(s, '/v1/alerts')).status, 200);
+    // A start outside the range is refused at once.
+    await assert.rejects(sim({ startAt: 8.64e15 }), /startAt must be epoch ms/);
+    await assert.rejects(sim({ startAt: -8.64e15 - 1 }), /startAt must be epoch ms/);
+  });
+
+  test('a hung receiver makes sendUsage answer Failed within the timeout, garbage collection or not', async () => {
+    // The timeout once hung on an AbortSignal.timeout that garbage collection could take with its timer.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const s = await sim({ sendTimeoutMs: 300, siteId: 'site-hung' });
+    billing.setFault({ mode: 'hang' });
+    const collecting = setInterval(() => gc(), 5);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const answer = await sendUsage(s);
+        const took = Date.now() - started;
+        assert.equal(answer.json<string>(), 'Failed');
+        assert.ok(took >= 280 && took < 1500, `answered after ${took} ms`);
+        assert.equal((await controlState(s)).lastAttempt?.reason?.kind, 'timeout');
+      }
+    } finally {
+      clearInterval(collecting);
+    }
+  });
+
+  test('an acknowledgement arriving after the timeout counts as Failed, and the report is resent', async () => {
+    const s = await sim({ sendTimeoutMs: 200, siteId: 'site-late' });
+    billing.setFault({ mode: 'slow', delayMs: 500 });
+    assert.equal((await sendUsage(s)).json<string>(), 'Failed');
+    const late = await controlState(s);
+    assert.equal(late.lastAttempt?.reason?.kind, 'timeout');
+    assert.equal(s.state().lastSuccessAt, null);
+    await sleep(400);
+    assert.equal(s.state().lastSuccessAt, null, 'the late answer was counted after all');
+    billing.setFault({ mode: 'none' });
+    assert.equal((await sendUsage(s)).json<string>(), 'Passed');
+    assert.equal((await controlState(s)).lastAttempt?.reportId, late.lastAttempt?.reportId);
+  });
+
+  test('a session ends after sessionIdleMs unused; using it keeps it alive', async () => {
+    const s = await sim({ sessionIdleMs: 400 });
+    const added = await request(`${s.url}/v1/session/add`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+    });
+    const session = { 'x-zerto-session': String(added.headers['x-zerto-session']) };
+    assert.equal((await get(s, '/v1/alerts', session)).status, 200);
+    await sleep(250);
+    assert.equal((await get(s, '/v1/alerts', session)).status, 200);
+    await sleep(250);
+    assert.equal((await get(s, '/v1/alerts', session)).status, 200, 'a session in use expired');
+    await sleep(550);
+    assert.equal((await get(s, '/v1/alerts', session)).status, 401, 'an idle session was still accepted');
+    assert.equal((await get(s, '/v1/alerts', session)).status, 401);
+  });
+
+  test('failed logins are throttled: past N failures every login gets 429, and each failure doubles the wait', async () => {
+    const s = await sim({
+      user: 'ops',
+      password: 's3cret',
+      loginThrottle: { freeFailures: 2, lockoutMs: 400 },
+    });
+    const login = (password: string) =>
+      request(`${s.url}/v1/session/add`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}` },
+      });
+    assert.equal((await login('guess-1')).status, 401);
+    assert.equal((await login('guess-2')).status, 401);
+    const throttled = await login('guess-3');
+    assert.equal(throttled.status, 429);
+    assert.equal(throttled.headers['retry-after'], '1');
+    assert.match(throttled.json<{ Message: string }>().Message, /Too many failed logins/);
+    assert.equal((await login('s3cret')).status, 429, 'the right password went through a lockout');
+    await sleep(450);
+    // One more failure after the lockout: the next wait is twice as long.
+    assert.equal((await login('guess-4')).status, 401);
+    assert.equal((await login('s3cret')).status, 429);
+    await sleep(450);
+    assert.equal((await login('s3cret')).status, 429, 'the second lockout was not longer');
+    await sleep(450);
+    const ok = await login('s3cret');
+    assert.equal(ok.status, 200);
+    assert.equal(typeof ok.headers['x-zerto-session'], 'string');
+    // A right login starts the count again.
+    assert.equal((await login('guess-5')).status, 401);
+  });
+
+  test('a silent socket is closed by the header timeout; malformed HTTP gets JSON', async () => {
+    const s = await sim({ limits: { headersTimeoutMs: 300, requestTimeoutMs: 600 } });
+    const silent = await rawExchange(s.port, '', { timeoutMs: 3000 });
+    assert.ok(silent.closedByServer, 'the simulator kept a silent socket open');
+    assert.ok(silent.closedAfterMs < 1500, `closed after ${silent.closedAfterMs} ms`);
+    const host = `Host: 127.0.0.1:${s.port}\r\n`;
+    for (const [bytes, status] of [
+      ['NOT HTTP AT ALL\r\n\r\n', 400],
+      [`GET /v1/alerts HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`, 431],
+      ['GET /v1/alerts HTTP/1.1\r\n\r\n', 400],
+      [`POST /control/clock HTTP/1.1\r\n${host}Content-Length: 12x\r\n\r\n`, 400],
+    ] as const) {
+      const answer = await rawExchange(s.port, bytes);
+      assert.equal(answer.status, status, answer.text.slice(0, 200));
+      assert.equal(typeof answer.json().error.message, 'string');
+      assert.ok(answer.closedByServer);
+    }
+  });
+});
+
 describe('ZVM simulator: command line', () => {
   test('prints its URL and stops cleanly on SIGTERM', async () => {
     const cli = runCli('servers/zvm/cli.ts', [
@@ -421,6 +644,10 @@ describe('ZVM simulator: command line', () => {
     const url = line.replace('listening on ', '');
     const site = await request(`${url}/v1/localsite`, { headers: { Authorization: 'Bearer demo-token' } });
     assert.equal(site.status, 200);
+    const token = (await cli.waitForOutput(/control token: \S+/)).replace('control token: ', '');
+    assert.equal((await request(`${url}/control/state`)).status, 401);
+    const state = await request(`${url}/control/state`, { headers: { 'X-Control-Token': token } });
+    assert.equal(state.status, 200);
     cli.signal('SIGTERM');
     assert.equal((await cli.exit()).code, 0);
   });

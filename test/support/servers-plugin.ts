@@ -144,12 +144,15 @@ function zvmStartAt(opts: StartPayload): { startAt?: number } {
  * GET /v1/alerts lists them, and `nowMs`/`deadlineMs` as epoch ms.
  */
 async function zvmState(zvm: ZvmSim, token: string): Promise<Record<string, unknown>> {
-  const read = async (path: string, headers: Record<string, string> = {}) => {
+  const read = async (path: string, headers: Record<string, string>) => {
     const res = await fetch(`${zvm.url}${path}`, { headers, signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`servers:zvm-state: GET ${path} answered HTTP ${res.status}`);
     return res.json() as Promise<unknown>;
   };
-  const state = (await read('/control/state')) as Record<string, unknown>;
+  const state = (await read('/control/state', { 'X-Control-Token': zvm.controlToken })) as Record<
+    string,
+    unknown
+  >;
   const alerts = await read('/v1/alerts', { Authorization: `Bearer ${token}` });
   const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
   return { ...state, alerts, nowMs: ms(state.now), deadlineMs: ms(state.deadline) };

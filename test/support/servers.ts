@@ -31,8 +31,17 @@ export async function startServers(
     },
     stats: () => executeServerCommand('servers:stats', { id }),
     reports: async () => {
-      const res = await fetch(`${r.billingUrl}/v1/usage`);
-      return ((await res.json()) as { reports: Array<{ reportId: string; site: { id: string } }> }).reports;
+      // The listing comes in pages: follow `next` to the end.
+      type Page = { reports: Array<{ reportId: string; site: { id: string } }>; next: string | null };
+      const all: Page['reports'] = [];
+      let next: string | null = '';
+      while (next !== null) {
+        const res = await fetch(`${r.billingUrl}/v1/usage?limit=1000&cursor=${encodeURIComponent(next)}`);
+        const page = (await res.json()) as Page;
+        all.push(...page.reports);
+        next = page.next;
+      }
+      return all;
     },
     restartBilling: async () => {
       await executeServerCommand('servers:restart-billing', { id });

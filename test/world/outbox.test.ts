@@ -1,8 +1,10 @@
 import { expect } from '@open-wc/testing';
-import { DEFAULT_POLICY } from '../../src/core/index.ts';
-import { countPending, pendingFor } from '../../src/world/outbox.ts';
+import { DEFAULT_POLICY, HOUR } from '../../src/core/index.ts';
+import { countPending, flush, pendingFor, readBacklog } from '../../src/world/outbox.ts';
+import { sweepUnwatched } from '../../src/world/poller/monitor.ts';
+import { sendReport } from '../../src/world/probes/direct.ts';
 import { parseSiteConfig, probeFor } from '../../src/world/probes/index.ts';
-import { openBillingDb, storageConfig, type Db } from '../../src/world/storage/db.ts';
+import { openBillingDb, storageConfig, type Db, type OutboxRecord } from '../../src/world/storage/db.ts';
 import { startServers, type Servers } from '../support/servers.ts';
 import { openFrame, until } from './frames.ts';
 
@@ -126,5 +128,59 @@ describe('outbox: no usage report is ever lost', () => {
     });
     expect((await send(config)).outcome.ok).to.equal(true);
     expect((await idsFor(config.siteId)).filter((id) => id === id1)).to.have.length(1);
+  });
+});
+
+describe('outbox: no report stranded, none resent forever', () => {
+  it('delivers the queued report of a site nobody watches any more (removed, or switched to another mode)', async () => {
+    const config = cfg();
+    await servers.fault('error', { status: 503 });
+    expect((await send(config)).outcome.ok).to.equal(false);
+    const [queued] = await pendingFor(db, config.siteId);
+    await servers.fault('none');
+    // The site was removed: no poller watches it. Whoever polls the origin sweeps it an hour later.
+    const acked = await sweepUnwatched(db, [], Date.now() + 2 * HOUR);
+    expect(acked).to.include(queued!.reportId);
+    expect(await idsFor(config.siteId)).to.deep.equal([queued!.reportId]);
+    expect(await countPending(db, config.siteId)).to.equal(0);
+  });
+
+  it('sets a report the server refuses as invalid aside once, with its reason, and never resends it', async () => {
+    const config = cfg();
+    const endpoint = `${servers.billingUrl}/v1/usage`;
+    const reportId = `refused-${Math.random().toString(36).slice(2, 10)}`;
+    // A report the receiver can never accept: its period ends before it starts.
+    const body = {
+      protocol: 1,
+      reportId,
+      site: { id: config.siteId, name: 'Outbox site' },
+      period: { from: '2026-11-02T10:00:00Z', to: '2026-11-02T09:00:00Z' },
+      generatedAt: '2026-11-02T10:00:00Z',
+      usage: { protectedVms: 3 },
+      client: { name: 'test', version: '1' },
+    };
+    await db.put('outbox', {
+      reportId,
+      siteId: config.siteId,
+      endpoint,
+      body,
+      createdAt: Date.now() - 3 * HOUR,
+      attempts: 0,
+      lastError: null,
+    });
+    const sendOne = async (record: OutboxRecord) =>
+      (await sendReport(endpoint, record, { timeoutMs: 2000, retries: 0, windowMs: 5000 })).result;
+    const before = (await servers.stats()).received;
+    const first = await flush(db, config.siteId, sendOne);
+    expect(first.refused.map((r) => r.reportId)).to.deep.equal([reportId]);
+    expect((await servers.stats()).received).to.equal(before + 1);
+    // Five more flushes: the set-aside report is never sent again.
+    for (let i = 0; i < 5; i++) await flush(db, config.siteId, sendOne);
+    expect((await servers.stats()).received).to.equal(before + 1);
+    const backlog = (await readBacklog(db)).get(config.siteId);
+    expect(backlog?.waiting).to.equal(0);
+    expect(backlog?.setAside.map((r) => r.reportId)).to.deep.equal([reportId]);
+    expect(backlog?.setAside[0]?.status).to.equal(400);
+    expect(backlog?.setAside[0]?.reason).to.contain('period.to');
   });
 });

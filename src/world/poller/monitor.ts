@@ -13,7 +13,10 @@ import { systemClock } from '../clock.ts';
 import type { Db } from '../storage/db.ts';
 import { appendLog, applyEvent } from '../storage/repo.ts';
 import { publishState } from './channel.ts';
-import { pruneUsage, recordUsage } from '../usage-history.ts';
+import { markAcknowledged, pruneUsage, recordUsage } from '../usage-history.ts';
+import { sweepOutbox } from '../outbox.ts';
+import { deliver } from '../probes/direct.ts';
+import { endpoint } from '../probes/usage.ts';
 
 export interface WatchedSite {
   config: SiteConfig;
@@ -115,6 +118,40 @@ export function eventOf(config: SiteConfig, result: ProbeResult): GraceEvent {
   return { type: 'failed', reason: outcome.reason };
 }
 
+/** How often a poller sweeps the outbox for reports nobody else will deliver, and how stale they must be. */
+export const SWEEP_EVERY_MS = 10 * 60_000;
+export const SWEEP_STALE_MS = 60 * 60_000;
+
+/**
+ * Delivers the stale queued reports of sites none of `sites` is (a site removed or switched to another mode):
+ * each to the endpoint it was queued for, with the token of a watched site that sends to the same endpoint.
+ */
+export async function sweepUnwatched(
+  db: Db,
+  sites: readonly WatchedSite[],
+  now: number,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const tokenFor = (url: string) =>
+    sites.find((w) => w.config.mode === 'direct' && endpoint(w.config.billingUrl, 'v1/usage') === url)
+      ?.secrets.token;
+  const swept = await sweepOutbox(
+    db,
+    new Set(sites.map((w) => w.config.siteId)),
+    (siteId, url) => {
+      const token = tokenFor(url);
+      const opts = { timeoutMs: 10_000, retries: 1, windowMs: 30_000, ...(token ? { token } : {}) };
+      return deliver(db, siteId, signal ? { ...opts, signal } : opts);
+    },
+    { now, staleMs: SWEEP_STALE_MS, ...(signal ? { signal } : {}) },
+  );
+  if (swept.acked.length)
+    await markAcknowledged(db, swept.acked, now).catch((err: unknown) =>
+      console.error(`zerto-billing: usage history not marked acknowledged: ${String(err)}`),
+    );
+  return swept.acked;
+}
+
 /** Once a day per context is plenty to keep the usage history bounded by age. */
 let lastPrune = -Infinity;
 
@@ -203,6 +240,19 @@ export class Monitor {
     for (const id of [...this.sites.keys()]) this.unwatch(id);
   }
 
+  private lastSweep = -Infinity;
+
+  /** Now and then, the reports of sites nobody watches any more (see `sweepUnwatched`). */
+  private async maybeSweep(signal: AbortSignal): Promise<void> {
+    const t = performance.now();
+    if (t - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = t;
+    const sites = [...this.sites.values()].map((e) => e.site);
+    await sweepUnwatched(this.deps.db, sites, this.deps.clock(), signal).catch((err: unknown) =>
+      console.error('zerto-billing: the outbox sweep failed', err),
+    );
+  }
+
   /**
    * A step of the wall clock that the monotonic clock does not confirm, seen between two checks of this
    * loop, is recorded on the site (only with the system clock: an injected clock is moved on purpose).
@@ -239,6 +289,7 @@ export class Monitor {
           return entry.site.config.policy.interval;
         });
         if (signal.aborted) break;
+        await this.maybeSweep(signal);
         const waker = new AbortController();
         entry.wake = () => waker.abort();
         const cap = this.deps.maxWaitMs ?? 60_000;

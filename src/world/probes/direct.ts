@@ -1,6 +1,22 @@
-import { z } from 'zod/mini';
 import type { FailureReason } from '../../core/index.ts';
-import { enqueue, flush, newReportId, type SendResult } from '../outbox.ts';
+import {
+  AckSchema,
+  BatchAnswerSchema,
+  CLIENT,
+  MAX_BATCH,
+  PROTOCOL_VERSION,
+  type UsageReport,
+} from '../../protocol/usage.ts';
+import {
+  countWaiting,
+  enqueueNext,
+  flush,
+  flushBatched,
+  newReportId,
+  type BatchResult,
+  type FlushResult,
+  type SendResult,
+} from '../outbox.ts';
 import type { Db, OutboxRecord } from '../storage/db.ts';
 import { markAcknowledged } from '../usage-history.ts';
 import { parseJson, request, statusReason, withRetries } from './http.ts';
@@ -8,38 +24,30 @@ import { Steps } from './steps.ts';
 import type { Probe, ProbeContext, ProbeResult, UsageSnapshot } from './types.ts';
 import { endpoint, zvmUsage, type JsonResult } from './usage.ts';
 
-export const CLIENT = { name: 'zerto-billing-banner', version: '0.1.0' } as const;
-export const PROTOCOL_VERSION = 1;
-
-/** The usage report of protocol version 1 (docs/protocol.md). */
-export interface UsageReport {
-  protocol: 1;
-  reportId: string;
-  site: { id: string; name: string };
-  period: { from: string; to: string };
-  generatedAt: string;
-  usage: UsageSnapshot;
-  client: { name: string; version: string };
-}
-
-const AckSchema = z.object({
-  status: z.enum(['accepted', 'duplicate']),
-  reportId: z.string(),
-  receivedAt: z.optional(z.string()),
-});
-
-export function buildReport(ctx: ProbeContext, usage: UsageSnapshot, reportId = newReportId()): UsageReport {
-  const now = ctx.now();
+/**
+ * A report of `usage` for `period` (the period rule: see src/protocol/usage.ts), in the one wire contract.
+ */
+export function buildReport(
+  ctx: ProbeContext,
+  usage: UsageSnapshot,
+  period: { from: number; to: number; gapBefore?: { from: number; to: number } },
+  reportId = newReportId(),
+): UsageReport {
+  const iso = (t: number) => new Date(t).toISOString();
   return {
     protocol: PROTOCOL_VERSION,
     reportId,
     site: { id: ctx.config.siteId, name: ctx.config.siteName },
-    period: {
-      from: new Date(now - ctx.config.policy.interval).toISOString(),
-      to: new Date(now).toISOString(),
+    period: { from: iso(period.from), to: iso(period.to) },
+    ...(period.gapBefore
+      ? { gapBefore: { from: iso(period.gapBefore.from), to: iso(period.gapBefore.to) } }
+      : {}),
+    generatedAt: iso(ctx.now()),
+    usage: {
+      protectedVms: usage.protectedVms,
+      ...(usage.licenseType === undefined ? {} : { licenseType: usage.licenseType }),
+      ...(usage.sites === undefined ? {} : { sites: usage.sites }),
     },
-    generatedAt: new Date(now).toISOString(),
-    usage,
     client: { ...CLIENT },
   };
 }
@@ -67,53 +75,50 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
         detail: `${usage.value.protectedVms} protected VMs`,
       });
 
-      const report = buildReport(ctx, usage.value);
       const url = endpoint(ctx.config.billingUrl, 'v1/usage');
-      await enqueue(db, {
-        reportId: report.reportId,
-        siteId: ctx.config.siteId,
-        endpoint: url,
-        body: report,
-        createdAt: ctx.now(),
-        attempts: 0,
-        lastError: null,
-      });
+      // The next period under the period rule; none when the last report already reaches now.
+      const queued = await enqueueNext(
+        db,
+        { siteId: ctx.config.siteId, interval: ctx.config.policy.interval, endpoint: url },
+        ctx.now(),
+        (period) => buildReport(ctx, usage.value, period),
+      );
+      const reportId = queued?.reportId ?? null;
 
       steps.running('reach', `sending usage to ${new URL(url).host}`);
       let reached = false;
-      const flushed = await flush(
+      const flushed = await deliver(
         db,
         ctx.config.siteId,
-        async (record) => {
-          const r = await sendReport(ctx, url, record);
-          if (r.answered && !reached) {
-            reached = true;
-            steps.set({ id: 'reach', status: 'done', detail: `${new URL(url).host} answered` });
-          }
-          return r.result;
+        sendOptions(ctx),
+        () => {
+          if (reached) return;
+          reached = true;
+          steps.set({ id: 'reach', status: 'done', detail: `${new URL(url).host} answered` });
         },
-        { ...(ctx.signal ? { signal: ctx.signal } : {}) },
+        url,
       );
       // Reports of earlier attempts that went through now: their usage snapshots count as sent.
-      const late = flushed.acked.filter((id) => id !== report.reportId);
+      const late = flushed.acked.filter((id) => id !== reportId);
       if (late.length) {
         // The history only informs the export: failing to mark it must not fail a transmission that worked.
         await markAcknowledged(db, late, ctx.now(), { siteId: ctx.config.siteId }).catch((err: unknown) =>
           console.error(`zerto-billing: usage history not marked acknowledged: ${String(err)}`),
         );
       }
-      const extra = { usage: usage.value, reportId: report.reportId };
-      if (flushed.acked.includes(report.reportId)) {
-        steps.set({
-          id: 'ack',
-          status: 'done',
-          reportId: report.reportId,
-          detail: `acknowledged as ${report.reportId}`,
-        });
-        return steps.succeed(usage.value, report.reportId, { reportId: report.reportId });
+      const extra = { usage: usage.value, ...(reportId ? { reportId } : {}) };
+      if (reportId && flushed.acked.includes(reportId)) {
+        steps.set({ id: 'ack', status: 'done', reportId, detail: `acknowledged as ${reportId}` });
+        return steps.succeed(usage.value, reportId, { reportId });
+      }
+      // Nothing new to bill (the last report already reaches now): sent when nothing of the site still waits.
+      if (!reportId && !flushed.stoppedBy && (await countWaiting(db, ctx.config.siteId)) === 0) {
+        if (!reached) steps.set({ id: 'reach', status: 'done', detail: 'nothing new to send' });
+        steps.set({ id: 'ack', status: 'done', detail: 'the usage up to now was already acknowledged' });
+        return steps.succeed(usage.value, undefined);
       }
       const reason: FailureReason = flushed.stoppedBy ??
-        flushed.refused.find((x) => x.reportId === report.reportId)?.reason ?? {
+        flushed.refused.find((x) => x.reportId === reportId)?.reason ?? {
           kind: 'timeout',
           detail: 'cancelled before the report was sent',
         };
@@ -150,10 +155,127 @@ async function collect(ctx: ProbeContext, provider?: UsageProvider): Promise<Jso
   };
 }
 
-async function sendReport(
-  ctx: ProbeContext,
+/** How one queued report is sent: timeouts and retries, and the bearer token where the endpoint needs one. */
+export interface SendOptions {
+  timeoutMs: number;
+  retries: number;
+  /** The whole window for one report's tries. */
+  windowMs: number;
+  token?: string;
+  signal?: AbortSignal;
+}
+
+export const sendOptions = (ctx: ProbeContext): SendOptions => ({
+  timeoutMs: ctx.config.timeoutMs,
+  retries: ctx.config.retries,
+  windowMs: Math.min(ctx.config.policy.interval / 2, 60_000),
+  ...(ctx.secrets.token ? { token: ctx.secrets.token } : {}),
+  ...(ctx.signal ? { signal: ctx.signal } : {}),
+});
+
+/**
+ * Delivers a site's queued reports, in batches where the receiver takes them (`POST /v1/usage/batch`), one by
+ * one where it does not. `answered` is called once the receiver answered anything.
+ */
+export async function deliver(
+  db: Db,
+  siteId: string,
+  opts: SendOptions,
+  answered: () => void = () => {},
+  /** Where a record that names no endpoint (written by an older version) goes. */
+  fallback = '',
+): Promise<FlushResult> {
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const batched = await flushBatched(
+    db,
+    siteId,
+    async (records) => {
+      const r = await sendBatch(records[0]!.endpoint || fallback, records, opts);
+      if (r.answered) answered();
+      return r.result;
+    },
+    { size: MAX_BATCH, ...signal },
+  );
+  if (!batched.unsupported) return batched;
+  const single = await flush(
+    db,
+    siteId,
+    async (record) => {
+      const r = await sendReport(record.endpoint || fallback, record, opts);
+      if (r.answered) answered();
+      return r.result;
+    },
+    signal,
+  );
+  return {
+    acked: [...batched.acked, ...single.acked],
+    refused: [...batched.refused, ...single.refused],
+    stoppedBy: single.stoppedBy,
+  };
+}
+
+/** Posts queued reports to `<endpoint>/batch` and reads the answer of each (see `flushBatched`). */
+export async function sendBatch(
+  endpoint: string,
+  records: OutboxRecord[],
+  opts: SendOptions,
+): Promise<{ answered: boolean; result: BatchResult }> {
+  let answered = false;
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const body = JSON.stringify({ protocol: PROTOCOL_VERSION, reports: records.map((r) => r.body) });
+  const result = await withRetries<BatchResult & { reason?: FailureReason }>(
+    async () => {
+      const res = await request(
+        `${endpoint.replace(/\/+$/, '')}/batch`,
+        { method: 'POST', headers, body },
+        { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) },
+      );
+      if (!res.ok) return { ok: false, reason: res.reason };
+      answered = true;
+      if (res.status === 404 || res.status === 405)
+        return { ok: false, unsupported: true, reason: statusReason(res.status, 'no batch endpoint') };
+      if (res.status !== 200)
+        return {
+          ok: false,
+          reason: statusReason(res.status, serverMessage(res.text) ?? `HTTP ${res.status}`),
+        };
+      const answer = BatchAnswerSchema.safeParse(parseJson(res.text));
+      if (!answer.success) return { ok: false, reason: wrongAnswer(res.text, res.status) };
+      return {
+        ok: true,
+        items: answer.data.results.map((x) =>
+          x.status === 'refused'
+            ? {
+                reportId: x.reportId,
+                ok: false as const,
+                reason: statusReason(x.code, x.error ? x.error.message : `HTTP ${x.code}`),
+              }
+            : { reportId: x.reportId, ok: true as const },
+        ),
+      };
+    },
+    { retries: opts.retries, windowMs: opts.windowMs, ...(opts.signal ? { signal: opts.signal } : {}) },
+  );
+  return { answered, result };
+}
+
+/** An answer that is no acknowledgement: an HTML page (a proxy or captive portal?) or the wrong shape. */
+function wrongAnswer(text: string, status: number): FailureReason {
+  return {
+    kind: 'bad-answer',
+    status,
+    detail: /^\s*</.test(text)
+      ? 'an HTML page instead of an acknowledgement (a proxy or captive portal?)'
+      : 'the acknowledgement has the wrong shape',
+  };
+}
+
+/** Posts one queued report to its endpoint and classifies the answer (see `flush` for what follows). */
+export async function sendReport(
   endpoint: string,
   record: OutboxRecord,
+  opts: SendOptions,
 ): Promise<{ answered: boolean; result: SendResult }> {
   let answered = false;
   const headers: Record<string, string> = {
@@ -161,13 +283,13 @@ async function sendReport(
     accept: 'application/json',
     'idempotency-key': record.reportId,
   };
-  if (ctx.secrets.token) headers.authorization = `Bearer ${ctx.secrets.token}`;
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const result = await withRetries<SendResult & { reason?: FailureReason }>(
     async () => {
       const r = await request(
         endpoint,
         { method: 'POST', headers, body: JSON.stringify(record.body) },
-        { timeoutMs: ctx.config.timeoutMs, signal: ctx.signal },
+        { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) },
       );
       if (!r.ok) return { ok: false, reason: r.reason, retryable: true };
       answered = true;
@@ -175,18 +297,7 @@ async function sendReport(
         const ack = AckSchema.safeParse(parseJson(r.text));
         if (ack.success && ack.data.reportId === record.reportId)
           return { ok: true, reportId: record.reportId };
-        const html = /^\s*</.test(r.text);
-        return {
-          ok: false,
-          retryable: true,
-          reason: {
-            kind: 'bad-answer',
-            status: r.status,
-            detail: html
-              ? 'an HTML page instead of an acknowledgement (a proxy or captive portal?)'
-              : 'the acknowledgement has the wrong shape',
-          },
-        };
+        return { ok: false, retryable: true, reason: wrongAnswer(r.text, r.status) };
       }
       const reason = statusReason(r.status, serverMessage(r.text) ?? `HTTP ${r.status}`);
       // A report the server refuses as invalid will never be accepted as it is: keep it, skip it.
@@ -200,9 +311,9 @@ async function sendReport(
       return { ok: false, reason, retryable: !forGood };
     },
     {
-      retries: ctx.config.retries,
-      windowMs: Math.min(ctx.config.policy.interval / 2, 60_000),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      retries: opts.retries,
+      windowMs: opts.windowMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
     },
   );
   return { answered, result };

@@ -84,7 +84,8 @@ export async function request(url: string, init: RequestInit, opts: RequestOptio
   }
 }
 
-async function readLimited(res: Response, max: number): Promise<string | null> {
+/** Reads an answer up to `max` bytes; null when it is larger (the rest is not downloaded). */
+export async function readLimited(res: Response, max: number): Promise<string | null> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) {
     await res.body?.cancel();

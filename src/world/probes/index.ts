@@ -6,7 +6,8 @@ import type { CustomProbeFn, Probe, ProbeMode } from './types.ts';
 import { zvmProbe } from './zvm.ts';
 
 export * from './types.ts';
-export { buildReport, CLIENT, PROTOCOL_VERSION, type UsageProvider, type UsageReport } from './direct.ts';
+export { buildReport, type UsageProvider } from './direct.ts';
+export { CLIENT, PROTOCOL_VERSION, type UsageReport } from '../../protocol/usage.ts';
 
 export interface ProbeExtras {
   custom?: CustomProbeFn;

@@ -16,6 +16,11 @@ export interface OutboxRecord {
   createdAt: number;
   attempts: number;
   lastError: string | null;
+  /**
+   * Set when the receiver refused the report as invalid: it is set aside (kept, shown, exported), never resent
+   * unchanged. Absent on records written before it existed.
+   */
+  refused?: { at: number; status: number | null; reason: string } | null;
 }
 
 export interface LogRecord {
