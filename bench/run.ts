@@ -63,6 +63,7 @@ const TARGETS = {
   requests_per_interval_10_tabs: { max: 1, min: 1, text: '1 (one per site)' },
   sites_1000_render_ms: { max: 16, key: 'p50', text: 'p50 ≤ 16 ms' },
   outbox_flush_longest_task_ms: { max: 50, text: 'no task over 50 ms' },
+  outbox_flush_reports_per_s: { min: 2000, max: Infinity, text: '≥ 2,000 reports/s (issue 13)' },
   export_longest_task_ms: { max: 50, text: 'no task over 50 ms' },
 } as const;
 
@@ -77,6 +78,7 @@ const figures: Record<string, Figure> = {
   sites_1000_render_ms: null,
   outbox_flush_10k_ms: null,
   outbox_flush_longest_task_ms: null,
+  outbox_flush_reports_per_s: null,
   export_400d_100s_ms: null,
   export_longest_task_ms: null,
 };
@@ -93,7 +95,6 @@ const extra: Record<string, Figure> = {
   requests_per_interval_10_tabs_no_worker: null,
   sites_1000_render_dom_ms: null,
   sites_1000_render_frame_start_ms: null,
-  outbox_flush_reports_per_s: null,
   outbox_flush_long_tasks: null,
   outbox_flush_longest_traced_task_cpu_ms: null,
   outbox_flush_timer_lag_ms: null,
@@ -203,19 +204,25 @@ if (browserSteps.some(wanted)) {
       if (r.rowsRendered === 0) notes.push('sites: no row was rendered');
     });
     await step('flush', async () => {
-      const r = await scenarios.outboxFlush(ctx, {
-        reports: 10_000,
-        timeoutMs: 240_000,
-        headMs: 3000,
-        tailReports: 150,
-      });
+      const o = { reports: 10_000, timeoutMs: 240_000, headMs: 3000, tailReports: 150 };
+      // The time and the long tasks from a run without tracing; the traced CPU from a second, traced run.
+      const r = await scenarios.outboxFlush(ctx, { ...o, trace: false });
+      const traced = await scenarios.outboxFlush(ctx, { ...o, siteId: 'bench-flush-traced' });
       figures.outbox_flush_10k_ms = round(r.ms, 0);
-      figures.outbox_flush_longest_task_ms = round(scenarios.longestTask(r.blocking), 1);
-      extra.outbox_flush_reports_per_s = round(10_001 / (r.ms / 1000), 0);
-      extra.outbox_flush_long_tasks = r.blocking.longTasks;
-      extra.outbox_flush_longest_traced_task_cpu_ms = nullable(r.blocking.longestTracedCpuMs);
-      extra.outbox_flush_timer_lag_ms = round(r.blocking.maxTimerLagMs, 1);
-      notes.push(`flush: long tasks observed over the whole flush; traced ${r.traced}`);
+      figures.outbox_flush_longest_task_ms = round(
+        Math.max(scenarios.longestTask(r.blocking), scenarios.longestTask(traced.blocking)),
+        1,
+      );
+      figures.outbox_flush_reports_per_s = round(10_001 / (r.ms / 1000), 0);
+      extra.outbox_flush_long_tasks = r.blocking.longTasks + traced.blocking.longTasks;
+      extra.outbox_flush_longest_traced_task_cpu_ms = nullable(traced.blocking.longestTracedCpuMs);
+      extra.outbox_flush_timer_lag_ms = round(
+        Math.max(r.blocking.maxTimerLagMs, traced.blocking.maxTimerLagMs),
+        1,
+      );
+      notes.push(
+        `flush: time from an untraced run; long tasks observed over both runs; traced ${traced.traced}`,
+      );
       if (r.accepted < 10_000) notes.push(`flush: the server accepted ${r.accepted} new reports, not 10,001`);
     });
     await step('export', async () => {

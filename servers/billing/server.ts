@@ -87,7 +87,7 @@ export interface BillingServerOptions {
 }
 
 export interface BillingStats {
-  /** `POST /v1/usage` requests that arrived (including ones a fault answered). */
+  /** `POST /v1/usage` and `POST /v1/usage/batch` requests that arrived (including ones a fault answered). */
   received: number;
   /** New reports stored. */
   accepted: number;

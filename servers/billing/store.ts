@@ -6,7 +6,7 @@
 import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod/mini';
-import { periodsOverlap, UsageReportSchema, type UsageReport } from './protocol.ts';
+import { UsageReportSchema, type UsageReport } from './protocol.ts';
 
 export const STORE_FILE = 'reports.jsonl';
 /** The version of one stored line, so that the line format can change without misreading old files. */
@@ -34,7 +34,7 @@ export type PutResult =
 export class ReportStore {
   private readonly reports = new Map<string, StoredReport>();
   /** Each site's reports, ordered by the start of their period, for the period rule. */
-  private readonly periods = new Map<string, StoredReport[]>();
+  private readonly periods = new Map<string, Period[]>();
   /** Every write goes through this chain, so lines never interleave and a check-then-write is atomic. */
   private queue: Promise<unknown> = Promise.resolve();
   private size = 0;
@@ -124,23 +124,20 @@ export class ReportStore {
       const lines: string[] = [];
       const at = receivedAt.toISOString();
       for (const report of reports) {
-        const seen =
-          this.reports.get(report.reportId) ?? accepted.find((a) => a.report.reportId === report.reportId);
+        const seen = this.reports.get(report.reportId);
         if (seen) {
           const same = JSON.stringify(seen.report) === JSON.stringify(report);
           results.push({ kind: same ? 'duplicate' : 'conflict', stored: seen });
           continue;
         }
-        const clash =
-          this.overlapping(report) ??
-          accepted.find(
-            (a) => a.report.site.id === report.site.id && periodsOverlap(a.report.period, report.period),
-          );
+        const clash = this.overlapping(report);
         if (clash) {
           results.push({ kind: 'overlap', stored: clash });
           continue;
         }
         const stored: StoredReport = { report, receivedAt: at };
+        // Known at once, so that the batch's later reports are judged against it; forgotten if the write fails.
+        this.remember(stored);
         accepted.push(stored);
         lines.push(`${JSON.stringify({ v: LINE_VERSION, receivedAt: at, report })}\n`);
         results.push({ kind: 'accepted', stored });
@@ -151,11 +148,11 @@ export class ReportStore {
           await this.handle.write(chunk);
           await this.handle.sync();
         } catch (e) {
+          for (const stored of accepted) this.forget(stored);
           await this.handle.truncate(this.size).catch(() => undefined);
           throw e;
         }
         this.size += Buffer.byteLength(chunk);
-        for (const stored of accepted) this.remember(stored);
       }
       return results;
     });
@@ -184,21 +181,29 @@ export class ReportStore {
   private remember(s: StoredReport): void {
     this.reports.set(s.report.reportId, s);
     const list = this.periods.get(s.report.site.id) ?? [];
-    const from = Date.parse(s.report.period.from);
-    list.splice(firstAfter(list, from), 0, s);
+    const p = periodOf(s);
+    list.splice(firstAfter(list, p.from), 0, p);
     this.periods.set(s.report.site.id, list);
+  }
+
+  private forget(s: StoredReport): void {
+    this.reports.delete(s.report.reportId);
+    const list = this.periods.get(s.report.site.id);
+    const i = list?.findIndex((p) => p.stored === s) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
   }
 
   /** A report of the same site whose period overlaps this one's, if any (its neighbours by start). */
   private overlapping(report: UsageReport): StoredReport | undefined {
     const list = this.periods.get(report.site.id);
     if (!list?.length) return undefined;
-    const i = firstAfter(list, Date.parse(report.period.from));
+    const from = Date.parse(report.period.from);
+    const to = Date.parse(report.period.to);
     // The one starting at or before it, and those starting before its end.
-    for (let j = Math.max(0, i - 1); j < list.length; j++) {
+    for (let j = Math.max(0, firstAfter(list, from) - 1); j < list.length; j++) {
       const other = list[j]!;
-      if (Date.parse(other.report.period.from) >= Date.parse(report.period.to)) break;
-      if (periodsOverlap(other.report.period, report.period)) return other;
+      if (other.from >= to) break;
+      if (other.from < to && from < other.to) return other.stored;
     }
     return undefined;
   }
@@ -282,13 +287,26 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** The index of the first report starting after `from` (binary search over a list ordered by start). */
-function firstAfter(list: readonly StoredReport[], from: number): number {
+function firstAfter(list: readonly Period[], from: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (Date.parse(list[mid]!.report.period.from) <= from) lo = mid + 1;
+    if (list[mid]!.from <= from) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
+
+/** A stored report's period as numbers, kept in each site's list ordered by start. */
+interface Period {
+  from: number;
+  to: number;
+  stored: StoredReport;
+}
+
+const periodOf = (stored: StoredReport): Period => ({
+  from: Date.parse(stored.report.period.from),
+  to: Date.parse(stored.report.period.to),
+  stored,
+});

@@ -50,26 +50,60 @@ export async function markAcknowledged(
   const wanted = new Set(typeof reportIds === 'string' ? [reportIds] : reportIds);
   if (wanted.size === 0) return 0;
   const tx = db.transaction('usage', 'readwrite');
+  const range = opts.siteId ? IDBKeyRange.bound([opts.siteId, -Infinity], [opts.siteId, Infinity]) : null;
   let marked = 0;
-  let cursor = opts.siteId
-    ? await tx.store
-        .index('bySite')
-        .openCursor(IDBKeyRange.bound([opts.siteId, -Infinity], [opts.siteId, Infinity]), 'prev')
-    : await tx.store.index('byAt').openCursor(null, 'prev');
-  while (cursor && wanted.size > 0) {
-    const v = cursor.value as { reportId?: unknown; acknowledgedAt?: unknown };
-    if (typeof v.reportId === 'string' && wanted.has(v.reportId)) {
-      wanted.delete(v.reportId);
-      if (v.acknowledgedAt === null) {
-        await cursor.update({ ...v, acknowledgedAt: at });
-        marked++;
-      }
+  const mark = (v: { reportId?: unknown; acknowledgedAt?: unknown }): Promise<unknown> | null => {
+    if (typeof v.reportId !== 'string' || !wanted.has(v.reportId)) return null;
+    wanted.delete(v.reportId);
+    if (v.acknowledgedAt !== null) return null;
+    marked++;
+    return tx.store.put({ ...(v as object), acknowledgedAt: at } as never);
+  };
+  if (wanted.size <= FEW) {
+    // A few reports (the usual case: the one just sent): newest first, stopping once all are found.
+    let cursor = range
+      ? await tx.store.index('bySite').openCursor(range, 'prev')
+      : await tx.store.index('byAt').openCursor(null, 'prev');
+    while (cursor && wanted.size > 0) {
+      const put = mark(cursor.value as { reportId?: unknown; acknowledgedAt?: unknown });
+      if (put) await put;
+      cursor = await cursor.continue();
     }
-    cursor = await cursor.continue();
+  } else {
+    // Many (a long outage's backlog delivered at once): read and write in pages, each page's writes awaited
+    // before the next read, so that no single task clones thousands of records on the page's thread.
+    const index = range ? tx.store.index('bySite') : tx.store.index('byAt');
+    let from: IDBValidKey | null = null;
+    const seen = new Set<unknown>();
+    for (;;) {
+      const lower: IDBValidKey = from ?? (opts.siteId ? [opts.siteId, -Infinity] : -Infinity);
+      const upper: IDBValidKey = opts.siteId ? [opts.siteId, Infinity] : Infinity;
+      const page = (await index.getAll(IDBKeyRange.bound(lower, upper), PAGE)) as Array<
+        Record<string, unknown>
+      >;
+      const writes: Promise<unknown>[] = [];
+      for (const v of page) {
+        if (seen.has(v.id)) continue;
+        seen.add(v.id);
+        const put = mark(v);
+        if (put) writes.push(put);
+      }
+      await Promise.all(writes);
+      const last = page[page.length - 1];
+      // The next page starts at the last key read (inclusive: records with the same time are not skipped).
+      if (page.length < PAGE || wanted.size === 0 || !last) break;
+      const next: IDBValidKey = opts.siteId ? [opts.siteId, last.at as number] : (last.at as number);
+      if (from !== null && indexedDB.cmp(next, from) === 0) break;
+      from = next;
+    }
   }
   await tx.done;
   return marked;
 }
+
+/** Up to this many reports are looked for with a cursor; more are matched page by page. */
+const FEW = 20;
+const PAGE = 500;
 
 /** A week of snapshots per read: small enough that no single read or parse blocks the page for long. */
 const WINDOW = 7 * DAY;
