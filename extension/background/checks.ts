@@ -12,6 +12,7 @@ import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { readAllStates, readState } from '../../src/world/storage/repo.ts';
 import { MIN_ALARM_MS, type SiteEntry } from '../shared/settings.ts';
 import { badgeFor, showBadge } from './badge.ts';
+import { checkStoreMark } from './store-mark.ts';
 import { pushState, pushSummaries } from './hub.ts';
 import { notifyTransition } from './notify.ts';
 import { explainFailure } from './proxy.ts';
@@ -66,6 +67,9 @@ export async function checkNow(siteId: string): Promise<void> {
     return;
   }
   const d = await deps();
+  await checkStoreMark(d.db, clock()).catch((err: unknown) =>
+    console.error('zerto-billing: the storage mark could not be read', err),
+  );
   const wait = await withSiteLock(siteId, () =>
     checkSite(d, w.site).catch((err: unknown) => {
       console.error(`zerto-billing: the check of site ${siteId} failed unexpectedly`, err);
@@ -74,6 +78,9 @@ export async function checkNow(siteId: string): Promise<void> {
   );
   await schedule(siteId, wait);
   await sweepNow(rt);
+  await checkStoreMark(d.db, clock(), true).catch((err: unknown) =>
+    console.error('zerto-billing: the storage mark could not be written', err),
+  );
   await refreshViews();
 }
 

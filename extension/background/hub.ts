@@ -3,6 +3,7 @@ import { readAllStates } from '../../src/world/storage/repo.ts';
 import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
 import { PORTS, type FromPopup, type SiteSummary, type ToPopup, type ToRelay } from '../shared/messages.ts';
 import { sitesForUrl } from './consoles.ts';
+import { evictionText, readEviction } from './store-mark.ts';
 import { clock, db, problemsOf, runtime } from './runtime.ts';
 
 /**
@@ -75,7 +76,13 @@ export async function summaries(): Promise<Extract<ToPopup, { type: 'sites' }>> 
       backlog: backlogOf(backlog.get(entry.siteId)),
     };
   });
-  return { type: 'sites', at: now, sites, problems: problemsOf(rt) };
+  return {
+    type: 'sites',
+    at: now,
+    sites,
+    problems: problemsOf(rt),
+    storage: evictionText(await readEviction(), now),
+  };
 }
 
 /** What the popup shows of a site's outbox (counts, the oldest, and the reason of one set-aside report). */

@@ -27,6 +27,8 @@ export class ZbbPopup extends LitElement {
   @state() private sites: SiteSummary[] = [];
   @state() private at = Date.now();
   @state() private problems: string[] = [];
+  /** The browser cleared the extension's stored state: what the admin must know. */
+  @state() private storage: string | null = null;
   @state() private loaded = false;
   @state() private runs: Record<string, TestRun> = {};
   @state() private exports: Record<string, ExportFile | string> = {};
@@ -67,6 +69,7 @@ export class ZbbPopup extends LitElement {
         this.sites = msg.sites;
         this.at = msg.at;
         this.problems = msg.problems;
+        this.storage = msg.storage;
         this.loaded = true;
         break;
       case 'step': {
@@ -135,6 +138,7 @@ export class ZbbPopup extends LitElement {
 
   override render(): TemplateResult {
     return html`<h1>Zerto billing</h1>
+      ${this.storage ? html`<p class="notice storage" role="alert">${this.storage}</p>` : nothing}
       ${
         this.problems.length
           ? html`<p class="notice" role="status">

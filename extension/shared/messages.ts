@@ -23,7 +23,14 @@ export interface SiteSummary {
 }
 
 export type ToPopup =
-  | { type: 'sites'; at: number; sites: SiteSummary[]; problems: string[] }
+  | {
+      type: 'sites';
+      at: number;
+      sites: SiteSummary[];
+      problems: string[];
+      /** The browser cleared the extension's stored state: when, and what was lost. */
+      storage: string | null;
+    }
   | { type: 'step'; siteId: string; step: TestStep }
   | { type: 'result'; siteId: string; result: ProbeResult }
   | { type: 'busy'; siteId: string; message: string };

@@ -36,6 +36,10 @@ export const STORAGE_KEYS = {
   proxyUnderlying: 'proxyUnderlying',
   /** Diagnostics: the last notifications shown, newest last (the options page lists them). */
   noticeLog: 'noticeLog',
+  /** What the IndexedDB held after the last check (sites, waiting reports), to see it if it is evicted. */
+  storeMark: 'storeMark',
+  /** A loss of the IndexedDB found, with the reports that were waiting. */
+  eviction: 'eviction',
 } as const;
 
 /** The probe modes an extension can run: `custom` needs a function that cannot be stored. */

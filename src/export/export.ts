@@ -84,6 +84,8 @@ export interface JsonMeta {
   range: ExportRange;
   /** When the file was made (epoch ms). */
   now: number;
+  /** Reports the billing server refused and the sender set aside, by report id: why, and when. */
+  setAside?: ReadonlyMap<string, { at: number; reason: string }>;
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -131,12 +133,22 @@ export async function toJsonPieces(
       reportId: r.reportId,
       acknowledged: r.acknowledgedAt !== null,
       acknowledgedAt: iso(r.acknowledgedAt),
+      ...setAsideOf(meta, r.reportId),
     };
     piece += `${n++ ? ',' : ''}\n    ${s(report)}`;
     if (n % CHUNK === 0) await flush();
   }
   piece += `${n ? '\n  ' : ''}]\n}\n`;
   onPiece(piece);
+}
+
+/** A set-aside report's refusal, for its line in the JSON export. */
+function setAsideOf(
+  meta: JsonMeta,
+  reportId: string | null,
+): { setAside?: { refusedAt: string | null; reason: string } } {
+  const x = reportId === null ? undefined : meta.setAside?.get(reportId);
+  return x ? { setAside: { refusedAt: iso(x.at), reason: x.reason } } : {};
 }
 
 /** The JSON export as one text: `{ format, version, generatedAt, range, sites, days, reports }`. */
@@ -176,6 +188,8 @@ export interface ExportInput {
   /** Sites that get rows even without a snapshot in the range (their days show as no-data). */
   sites?: ReadonlyArray<{ id: string; name: string }>;
   now: number;
+  /** Reports refused and set aside, by report id (shown with their usage in the JSON export). */
+  setAside?: ReadonlyMap<string, { at: number; reason: string }>;
 }
 
 /**
@@ -199,7 +213,13 @@ export async function buildExport(o: ExportInput): Promise<ExportFile> {
   const parts: Uint8Array[] = [];
   const onPiece = (text: string) => parts.push(encoder.encode(text));
   if (o.format === 'csv') await toCsvPieces(rows, onPiece);
-  else await toJsonPieces(rows, o.snapshots, { range: o.range, now: o.now }, onPiece);
+  else
+    await toJsonPieces(
+      rows,
+      o.snapshots,
+      { range: o.range, now: o.now, ...(o.setAside ? { setAside: o.setAside } : {}) },
+      onPiece,
+    );
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let offset = 0;
   for (const p of parts) {

@@ -1,6 +1,7 @@
 import { buildExport, type ExportFile, type ExportFormat, type ExportRange } from '../export/index.ts';
 import type { Db } from './storage/db.ts';
 import { readUsage } from './usage-history.ts';
+import { readBacklog } from './outbox.ts';
 
 /**
  * Reads the usage history of some sites (or all) and builds the manual-billing file. A site asked for by id
@@ -23,6 +24,10 @@ export async function exportUsage(
     from: o.range.from,
     to: o.range.to,
   });
+  // Reports the billing server refused (set aside): their usage is in the file, with why it was refused.
+  const setAside = new Map<string, { at: number; reason: string }>();
+  for (const b of (await readBacklog(db)).values())
+    for (const r of b.setAside) setAside.set(r.reportId, { at: r.at, reason: r.reason });
   const names = new Map<string, string>();
   for (const id of o.siteIds ?? []) names.set(id, o.siteNames?.[id] || id);
   for (const s of snapshots) if (s.siteName) names.set(s.siteId, s.siteName);
@@ -34,5 +39,6 @@ export async function exportUsage(
     siteNames: [...names.values()],
     ...(o.siteIds ? { sites: o.siteIds.map((id) => ({ id, name: names.get(id) ?? id })) } : {}),
     now: o.now,
+    setAside,
   });
 }

@@ -524,6 +524,41 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
   );
 
   test(
+    'a database the browser cleared is seen at the next check, with the reports that were waiting, and said in the popup',
+    T,
+    async () => {
+      const mark = await ext.inWorker<{ sites: number; waiting: number } | undefined>(
+        "return (await chrome.storage.local.get('storeMark')).storeMark;",
+      );
+      assert.ok(mark && mark.sites > 0, 'a mark of what the database held was left after the checks');
+      // What an eviction leaves: the database there again, empty (opened as it is, every store cleared).
+      await ext.inWorker(`
+        const db = await new Promise((ok, ko) => { const r = indexedDB.open('zerto-billing'); r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+        const names = [...db.objectStoreNames];
+        await new Promise((ok, ko) => { const tx = db.transaction(names, 'readwrite'); for (const n of names) tx.objectStore(n).clear(); tx.oncomplete = ok; tx.onerror = () => ko(tx.error); });
+        db.close();`);
+      // The next check (time moved on a minute).
+      const offset = await ext.inWorker<number>(
+        "return (await chrome.storage.local.get('clockOffsetMs')).clockOffsetMs ?? 0;",
+      );
+      await setOffset(offset + 60_000);
+      const eviction = await waitFor('the loss to be recorded', async () =>
+        ext.inWorker<{ lostReports: number } | undefined>(
+          "return (await chrome.storage.local.get('eviction')).eviction;",
+        ),
+      );
+      assert.equal(eviction.lostReports, mark.waiting);
+      const p = watchPage(await ext.page('popup/index.html'), 'popup');
+      await p.waitForSelector('.notice.storage', { timeout: 10_000 });
+      assert.match(
+        await p.$eval('.notice.storage', (e) => e.textContent ?? ''),
+        /stored billing state was cleared by the browser/,
+      );
+      await p.close();
+    },
+  );
+
+  test(
     'after all of this, the extension page shows no error or warning, and no page logged one',
     T,
     async () => {

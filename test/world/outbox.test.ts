@@ -1,5 +1,7 @@
 import { expect } from '@open-wc/testing';
-import { DEFAULT_POLICY, HOUR } from '../../src/core/index.ts';
+import { DAY, DEFAULT_POLICY, HOUR } from '../../src/core/index.ts';
+import { exportUsage } from '../../src/world/export-usage.ts';
+import { recordUsage } from '../../src/world/usage-history.ts';
 import { countPending, flush, pendingFor, readBacklog } from '../../src/world/outbox.ts';
 import { sweepUnwatched } from '../../src/world/poller/monitor.ts';
 import { sendReport } from '../../src/world/probes/direct.ts';
@@ -182,5 +184,26 @@ describe('outbox: no report stranded, none resent forever', () => {
     expect(backlog?.setAside.map((r) => r.reportId)).to.deep.equal([reportId]);
     expect(backlog?.setAside[0]?.status).to.equal(400);
     expect(backlog?.setAside[0]?.reason).to.contain('period.to');
+    // Its usage is in the manual-billing export, with why it was refused.
+    await recordUsage(db, {
+      siteId: config.siteId,
+      siteName: 'Outbox site',
+      at: Date.now() - 3 * HOUR,
+      protectedVms: 3,
+      licenseType: null,
+      reportId,
+      acknowledgedAt: null,
+    });
+    const file = await exportUsage(db, {
+      siteIds: [config.siteId],
+      range: { from: Date.now() - DAY, to: Date.now() },
+      format: 'json',
+      now: Date.now(),
+    });
+    const line = (JSON.parse(file.text) as { reports: Array<Record<string, unknown>> }).reports.find(
+      (r) => r.reportId === reportId,
+    );
+    expect(line?.acknowledged).to.equal(false);
+    expect((line?.setAside as { reason: string } | undefined)?.reason).to.contain('period.to');
   });
 });

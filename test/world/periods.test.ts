@@ -97,6 +97,25 @@ describe('the period rule: reports never bill the same time twice', () => {
     });
   });
 
+  it('a second browser sending for the same site finds its time covered: not resent, not set aside, sent', async () => {
+    const c = config();
+    const t0 = Date.now();
+    expect((await transmit(c, t0)).outcome.ok).to.equal(true);
+    // Another browser: a database of its own, no record of the first one's periods.
+    const name = storageConfig.dbName;
+    storageConfig.dbName = `${name}-second-browser`;
+    const other = await openBillingDb();
+    storageConfig.dbName = name;
+    try {
+      const r = await probeFor('direct', other).transmit({ config: c, secrets: {}, now: () => t0 + MINUTE });
+      expect(r.outcome.ok).to.equal(true);
+      expect(await other.count('outbox')).to.equal(0);
+      expect(await periodsOf(c.siteId)).to.have.length(1);
+    } finally {
+      other.close();
+    }
+  });
+
   it('nextPeriod: a clock turned back, or a second attempt in the same instant, bills nothing new', () => {
     expect(nextPeriod(1000, 1000, HOUR)).to.equal(null);
     expect(nextPeriod(5000, 1000, HOUR)).to.equal(null);

@@ -245,7 +245,8 @@ export async function sendBatch(
       return {
         ok: true,
         items: answer.data.results.map((x) =>
-          x.status === 'refused'
+          // An overlap means that time is billed already, by another report: covered, not refused.
+          x.status === 'refused' && x.error?.code !== 'period-overlap'
             ? {
                 reportId: x.reportId,
                 ok: false as const,
@@ -299,6 +300,9 @@ export async function sendReport(
           return { ok: true, reportId: record.reportId };
         return { ok: false, retryable: true, reason: wrongAnswer(r.text, r.status) };
       }
+      // That time is billed already, by another report of the site (another sender): covered, nothing to resend.
+      if (r.status === 422 && errorCode(r.text) === 'period-overlap')
+        return { ok: true, reportId: record.reportId };
       const reason = statusReason(r.status, serverMessage(r.text) ?? `HTTP ${r.status}`);
       // A report the server refuses as invalid will never be accepted as it is: keep it, skip it.
       const forGood =
@@ -317,6 +321,11 @@ export async function sendReport(
     },
   );
   return { answered, result };
+}
+
+function errorCode(text: string): string | undefined {
+  const code = (parseJson(text) as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function serverMessage(text: string): string | undefined {
