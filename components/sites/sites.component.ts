@@ -16,7 +16,7 @@ import { onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { readAllStates, readLog } from '../../src/world/storage/repo.ts';
 import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
-import { formatAgo } from '../shared/format.ts';
+import { formatAgo, formatDateTime } from '../shared/format.ts';
 import {
   listStatusStyles,
   renderListFailure,
@@ -172,7 +172,9 @@ export class ZertoBillingSites extends LitElement {
       const db = await openBillingDb();
       const now = (this.clock ?? systemClock)();
       const [states, backlog] = await Promise.all([readAllStates(db), readBacklog(db)]);
-      this.backlog = [...backlog.values()].filter((b) => b.waiting > 0 || b.setAside.length > 0);
+      this.backlog = [...backlog.values()].filter(
+        (b) => b.waiting > 0 || b.setAside.length > 0 || b.noLocalRecord !== null,
+      );
       return Promise.all(
         states.map(async (state) => ({
           state,
@@ -299,22 +301,14 @@ export class ZertoBillingSites extends LitElement {
     if (this.sites || this.backlog.length === 0) return nothing;
     const names = new Map(this.sorted.map((r) => [r.view.site.id, r.view.site.name || r.view.site.id]));
     const now = (this.clock ?? systemClock)();
-    return html`<section part="backlog" class="backlog" aria-label="Usage reports not yet delivered">
-      <h3>Usage reports not yet delivered</h3>
+    return html`<section part="backlog" class="backlog" aria-label="Usage reports">
+      <h3>Usage reports not yet delivered, or not known here</h3>
       <ul>
         ${this.backlog.map(
           (b) =>
             html`<li>
               <strong>${names.get(b.siteId) ?? `${b.siteId} (no longer watched)`}</strong>:
-              ${
-                b.waiting
-                  ? `${b.waiting} waiting, the oldest made ${formatAgo(Math.max(0, now - (b.oldest ?? now)), lang)}`
-                  : ''
-              }${b.waiting && b.setAside.length ? '; ' : ''}${
-                b.setAside.length
-                  ? `${b.setAside.length} refused by the billing server and set aside (${b.setAside[0]!.reason}); their usage is in the manual-billing export, as not sent`
-                  : ''
-              }
+              ${backlogText(b, now, lang)}
             </li>`,
         )}
       </ul>
@@ -345,4 +339,23 @@ export class ZertoBillingSites extends LitElement {
       </td>
     </tr>`;
   }
+}
+
+/** One site's outbox in words: waiting reports, set-aside ones, and a record this browser did not have. */
+function backlogText(b: Backlog, now: number, lang: string | undefined): string {
+  const parts: string[] = [];
+  if (b.waiting)
+    parts.push(
+      `${b.waiting} waiting, the oldest made ${formatAgo(Math.max(0, now - (b.oldest ?? now)), lang)}`,
+    );
+  if (b.setAside.length)
+    parts.push(
+      `${b.setAside.length} refused by the billing server and set aside (${b.setAside[0]!.reason}); their usage is in the manual-billing export, as not sent`,
+    );
+  if (b.noLocalRecord)
+    parts.push(
+      `this browser had no record of the reports the billing server holds up to ${formatDateTime(b.noLocalRecord.receiverEnd, lang)} ` +
+        '(it is new to the site, or its stored data was cleared, with any report that was waiting); reports continue from there',
+    );
+  return parts.join('; ');
 }

@@ -50,12 +50,22 @@ export function badgeFor(views: readonly GraceView[], unchecked: readonly string
       title: `${title}: ${label(top)} — ${heading(top)}${more}`,
     };
   }
-  const waiting = [...sorted.filter((v) => v.phase === 'unknown').map(label), ...unchecked];
-  if (waiting.length)
+  // A site that cannot be seen or checked is never counted as "usage sent", whatever it last knew.
+  const blind = sorted.filter((v) => v.blind !== null).map(label);
+  const waiting = [
+    ...sorted.filter((v) => v.phase === 'unknown' && v.blind === null).map(label),
+    ...unchecked,
+  ];
+  if (blind.length || waiting.length)
     return {
       text: '',
       color: BADGE_COLORS.unknown,
-      title: `${title}: not confirmed yet for ${waiting.join(', ')}`,
+      title:
+        `${title}: ` +
+        [
+          ...(blind.length ? [`cannot check billing usage for ${blind.join(', ')}`] : []),
+          ...(waiting.length ? [`not confirmed yet for ${waiting.join(', ')}`] : []),
+        ].join('; '),
     };
   return {
     text: '',

@@ -15,7 +15,13 @@ import type { PutResult, ReportStore } from './store.ts';
 export type BatchOutcome =
   { ok: true; answer: BatchAnswer } | { ok: false; status: 400; field: string; message: string };
 
-export async function receiveBatch(store: ReportStore, body: unknown, now: Date): Promise<BatchOutcome> {
+export async function receiveBatch(
+  store: ReportStore,
+  body: unknown,
+  now: Date,
+  /** The single report's body limit: a report larger than it is refused in a batch as it would be alone. */
+  maxReportBytes = Infinity,
+): Promise<BatchOutcome> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return {
       ok: false,
@@ -45,10 +51,23 @@ export async function receiveBatch(store: ReportStore, body: unknown, now: Date)
   const results: BatchAnswer['results'] = new Array(reports.length);
   const valid: Array<{ i: number; report: UsageReport }> = [];
   reports.forEach((r, i) => {
+    const id = (r as { reportId?: unknown } | null)?.reportId;
+    if (Buffer.byteLength(JSON.stringify(r)) > maxReportBytes) {
+      results[i] = {
+        reportId: typeof id === 'string' ? id.slice(0, 128) : '',
+        status: 'refused',
+        code: 413,
+        error: {
+          code: 'too-large',
+          field: `reports.${i}`,
+          message: `reports.${i}: larger than ${maxReportBytes} bytes`,
+        },
+      };
+      return;
+    }
     const v = validateReport(r, `reports.${i}`);
     if (v.ok) valid.push({ i, report: v.value });
     else {
-      const id = (r as { reportId?: unknown } | null)?.reportId;
       results[i] = {
         reportId: typeof id === 'string' ? id.slice(0, 128) : '',
         status: 'refused',
@@ -94,6 +113,7 @@ function answerFor(report: UsageReport, r: PutResult): BatchAnswer['results'][nu
           code: 'period-overlap',
           field: 'period',
           message: overlapMessage(report, r.stored.report),
+          held: { reportId: r.stored.report.reportId, period: r.stored.report.period },
         },
       };
   }

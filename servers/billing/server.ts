@@ -226,6 +226,12 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     },
     {
       method: ['GET', 'HEAD'],
+      path: '/v1/sites/:siteId/last-report',
+      access: 'public',
+      handler: ({ res, params }) => lastReport(res, params.siteId ?? ''),
+    },
+    {
+      method: ['GET', 'HEAD'],
       path: '/v1/usage/:reportId',
       access: 'public',
       handler: ({ res, params }) => getReport(res, params.reportId ?? ''),
@@ -411,7 +417,17 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
       );
     }
     if (result.kind === 'overlap') {
-      return reject(res, 422, 'period-overlap', overlapMessage(report, result.stored.report), 'period');
+      // Which report holds that time: a sender whose report it covers whole drops its own.
+      stats.rejected++;
+      const held = result.stored.report;
+      return sendJson(res, 422, {
+        error: {
+          code: 'period-overlap',
+          field: 'period',
+          message: overlapMessage(report, held),
+          held: { reportId: held.reportId, period: held.period },
+        },
+      });
     }
     const location = `/v1/usage/${encodeURIComponent(reportId)}`;
     if (result.kind === 'duplicate') {
@@ -447,7 +463,7 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     }
     const json = parseJsonBody(read.body);
     if (!json.ok) return reject(res, 400, 'invalid', json.message, 'body');
-    const outcome = await receiveBatch(store, json.value, new Date());
+    const outcome = await receiveBatch(store, json.value, new Date(), maxBodyBytes);
     if (!outcome.ok) return reject(res, 400, 'invalid', outcome.message, outcome.field);
     for (const r of outcome.answer.results) {
       if (r.status === 'accepted') stats.accepted++;
@@ -511,6 +527,27 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
       })(),
       `],"count":${page.length},"next":${JSON.stringify(next)}}`,
     );
+  }
+
+  /**
+   * `GET /v1/sites/<siteId>/last-report`: where the site's periods end at this receiver (the period rule), so
+   * that a sender with no record of its own (a new browser, or one whose storage was cleared) can start there.
+   */
+  function lastReport(res: ServerResponse, rawId: string): void {
+    let id: string;
+    try {
+      id = decodeURIComponent(rawId);
+    } catch {
+      return sendError(res, 404, 'not-found', 'no such site (the id is not valid percent-encoding)');
+    }
+    const last = store.lastOf(id);
+    if (!last) return sendError(res, 404, 'not-found', `no report of site ${JSON.stringify(id)}`, 'siteId');
+    sendJson(res, 200, {
+      siteId: id,
+      reportId: last.report.reportId,
+      period: last.report.period,
+      receivedAt: last.receivedAt,
+    });
   }
 
   function getReport(res: ServerResponse, rawId: string): void {

@@ -186,6 +186,12 @@ export class ReportStore {
     this.periods.set(s.report.site.id, list);
   }
 
+  /** The site's report whose period ends last (periods never overlap, so the one that starts last). */
+  lastOf(siteId: string): StoredReport | undefined {
+    const list = this.periods.get(siteId);
+    return list?.[list.length - 1]?.stored;
+  }
+
   private forget(s: StoredReport): void {
     this.reports.delete(s.report.reportId);
     const list = this.periods.get(s.report.site.id);

@@ -137,15 +137,18 @@ function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t
     ...state,
     zvm: { readAt: t, skew: e.skew, passed: e.passed },
     blind: null,
-    lastAttemptAt: e.passed === null ? state.lastAttemptAt : t,
+    lastAttemptAt: t,
     lastFailure:
-      e.passed === false ? (e.reason ?? { kind: 'rejected' }) : e.passed ? null : state.lastFailure,
+      e.passed === true
+        ? null
+        : (e.reason ?? (e.passed === false ? { kind: 'rejected' } : state.lastFailure)),
   };
   // A ZVM clock a little ahead of this one must not date an alert in this frame's future.
   const usageAt = e.usageAlertAt === null ? null : Math.min(e.usageAlertAt, t);
   const offAt = e.disconnectedAt === null ? null : Math.min(e.disconnectedAt, t);
   if (offAt !== null) {
-    if (s.phase === 'disconnected' && s.alertSource === 'authority' && s.disconnectedAt === offAt) return s;
+    if (s.phase === 'disconnected' && s.alertSource === 'authority' && near(s.disconnectedAt, offAt))
+      return s;
     // The first alert: the ZVM's usage alert if it still lists it, else the one this state mirrored, else
     // the rule's (one grace before the disconnection).
     const known = s.alertSource === 'authority' && s.firstAlertAt !== null && s.firstAlertAt <= offAt;
@@ -153,13 +156,13 @@ function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t
     // The grace a record may carry is bounded; a ZVM's odd dates are kept inside those bounds.
     const grace = Math.min(GRACE_LIMITS_MS.max, Math.max(GRACE_LIMITS_MS.min, offAt - first));
     const from = offAt - grace;
-    if (!(s.phase === 'warning' && s.alertSource === 'authority' && s.firstAlertAt === from)) {
+    if (!(s.phase === 'warning' && s.alertSource === 'authority' && near(s.firstAlertAt, from))) {
       s = openWarning(clearMirror(s, t), from, 'authority', offAt);
     }
-    return disconnect({ ...s, deadline: offAt, graceMs: grace }, offAt);
+    return disconnect({ ...s, deadline: offAt, graceMs: offAt - (s.firstAlertAt as number) }, offAt);
   }
   if (usageAt !== null) {
-    if (s.phase === 'warning' && s.alertSource === 'authority' && s.firstAlertAt === usageAt) return s;
+    if (s.phase === 'warning' && s.alertSource === 'authority' && near(s.firstAlertAt, usageAt)) return s;
     return openWarning(clearMirror(s, t), usageAt, 'authority');
   }
   if (e.passed === true) return succeed(s, t);
@@ -169,6 +172,13 @@ function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t
   }
   return s;
 }
+
+/**
+ * The same ZVM time, as read twice: a skew measured from a Date header of whole seconds jitters by a second
+ * or two, which must not re-open an alert the ZVM never cleared.
+ */
+const SAME_TIME_MS = 2_000;
+const near = (a: number | null, b: number) => a !== null && Math.abs(a - b) <= SAME_TIME_MS;
 
 /** Ends whatever alert this state held, when the ZVM's word replaces it. */
 function clearMirror(s: GraceState, t: number): GraceState {

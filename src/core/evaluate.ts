@@ -2,13 +2,40 @@
 // transmission succeeded for `alertAfter`, the disconnection at the deadline. The banner's page-load code
 // needs only this to read a stored state at the current time; the events (engine.ts) build on it.
 import { graceMs } from './policy.ts';
-import { isTime, type AlertKind, type Resolution } from './kinds.ts';
+import { isTime, MAX_TIME, type AlertKind, type Resolution } from './kinds.ts';
 import type { Alert, GraceState } from './schemas.ts';
 import { alertSummary } from './texts/summary.ts';
 
 const MAX_ALERTS = 50;
 /** Backward readings within this are the jitter of several contexts reading one clock, not a jump. */
 export const CLOCK_TOLERANCE_MS = 5_000;
+const MINUTE_MS = 60_000;
+/**
+ * Clock readings further out than this from the epoch are refused: a deadline (up to 365 days of grace and
+ * 90 days of alertAfter later) must still be a time in the Date range.
+ */
+export const READING_LIMIT = MAX_TIME - 2 * 365 * 86_400_000;
+
+const inRange = (t: number | null) => t === null || (isTime(t) && Math.abs(t) <= MAX_TIME);
+
+/** Every time of a state within the Date range (a shift by a clock jump must not push one out). */
+function timesInRange(s: GraceState): boolean {
+  return (
+    [
+      s.trackingSince,
+      s.latestSeen,
+      s.lastSuccessAt,
+      s.lastAttemptAt,
+      s.firstAlertAt,
+      s.deadline,
+      s.disconnectedAt,
+      s.recoveredAt,
+      s.policySince,
+      s.zvm?.readAt ?? null,
+      s.blind?.since ?? null,
+    ].every(inRange) && s.alerts.every((a) => inRange(a.turnedOn) && inRange(a.resolvedAt))
+  );
+}
 
 /**
  * A step forward of the wall clock that the monotonic clock did not confirm, seen while a worker ran. Up to
@@ -19,8 +46,14 @@ export const CLOCK_TOLERANCE_MS = 5_000;
  */
 export function clockStep(state: GraceState, step: number, now: number): GraceState {
   if (!isTime(step / 2) || step <= 0) return state;
-  const back = Math.min(step, state.clockJumps.setBack);
+  // Only a step that matches what was turned back sets it right; any other (a sleep, say) is time that passed.
+  // (The last turn back alone, or all that is owed.)
+  const owed = state.clockJumps.setBack;
+  const last = state.clockJumps.last;
+  const candidates = [...(last && last.step < 0 ? [Math.min(-last.step, owed)] : []), owed];
+  const back = candidates.find((c) => c > 0 && Math.abs(step - c) <= Math.max(5 * MINUTE_MS, c / 100)) ?? 0;
   const moved = back > 0 ? shiftTimes(state, back) : state;
+  if (!timesInRange(moved)) return state;
   return {
     ...moved,
     clockJumps: {
@@ -43,16 +76,19 @@ export function settle(state: GraceState, now: number): GraceState {
  * that is no time at all, or outside the Date range, is ignored.
  */
 export function observeClock(state: GraceState, now: number): GraceState {
-  if (!isTime(now)) return state;
+  if (!isTime(now) || Math.abs(now) > READING_LIMIT) return state;
   if (now >= state.latestSeen) return { ...state, latestSeen: now };
   const step = now - state.latestSeen;
   if (-step <= CLOCK_TOLERANCE_MS) return state;
+  const shifted = shiftTimes(state, step);
+  // A reading that would move a stored time out of the Date range is no reading to trust.
+  if (!timesInRange(shifted)) return state;
   return {
-    ...shiftTimes(state, step),
+    ...shifted,
     clockJumps: {
       count: state.clockJumps.count + 1,
       last: { at: now, step },
-      setBack: state.clockJumps.setBack - step,
+      setBack: Math.min(MAX_TIME, state.clockJumps.setBack - step),
     },
   };
 }
@@ -86,8 +122,12 @@ export function evaluate(state: GraceState, t: number): GraceState {
   if (state.authority) return state;
   let s = state;
   if (s.phase === 'unknown' || s.phase === 'ok') {
-    // A probe that cannot run sees nothing: it starts no countdown.
-    if (s.blind) return s;
+    // A probe that cannot run sees nothing: it starts no countdown, and an ok it can no longer confirm for
+    // alertAfter is not an ok any more.
+    if (s.blind) {
+      const confirmed = s.lastSuccessAt ?? s.trackingSince;
+      return s.phase === 'ok' && t - confirmed >= s.policy.alertAfter ? { ...s, phase: 'unknown' } : s;
+    }
     const since = s.lastSuccessAt ?? s.trackingSince;
     const at = Math.max(since + s.policy.alertAfter, s.policySince);
     if (t < at) return s;

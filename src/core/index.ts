@@ -7,7 +7,7 @@ export * from './kinds.ts';
 export * from './schemas.ts';
 export * from './texts.ts';
 export * from './engine.ts';
-export { settle } from './evaluate.ts';
+export { READING_LIMIT, settle } from './evaluate.ts';
 export * from './view.ts';
 export * from './state.ts';
 export * from './guard.ts';

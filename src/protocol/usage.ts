@@ -90,9 +90,19 @@ export const BatchAnswerSchema = z.object({
     z.object({
       reportId: z.string(),
       status: z.enum(['accepted', 'duplicate', 'refused']),
-      /** HTTP status the report would have had alone (201, 200, 400, 422). */
+      /** HTTP status the report would have had alone (201, 200, 400, 413, 422). */
       code: z.number(),
-      error: z.optional(z.object({ code: z.string(), message: z.string(), field: z.optional(z.string()) })),
+      error: z.optional(
+        z.object({
+          code: z.string(),
+          message: z.string(),
+          field: z.optional(z.string()),
+          /** With `period-overlap`: the report that holds that time. */
+          held: z.optional(
+            z.object({ reportId: z.string(), period: z.object({ from: z.string(), to: z.string() }) }),
+          ),
+        }),
+      ),
     }),
   ),
 });
@@ -104,6 +114,14 @@ export type BatchAnswer = z.infer<typeof BatchAnswerSchema>;
  * a manual test, another tab, the extension), so that summing a site's reports never bills an hour twice. A
  * receiver refuses a report whose period overlaps one it already holds for the same site.
  */
+/** True when `outer` covers all of `inner` (both half-open). */
+export function periodCovers(
+  outer: { from: string; to: string },
+  inner: { from: string; to: string },
+): boolean {
+  return Date.parse(outer.from) <= Date.parse(inner.from) && Date.parse(outer.to) >= Date.parse(inner.to);
+}
+
 export function periodsOverlap(a: { from: string; to: string }, b: { from: string; to: string }): boolean {
   return Date.parse(a.from) < Date.parse(b.to) && Date.parse(b.from) < Date.parse(a.to);
 }
@@ -126,6 +144,14 @@ export function nextPeriod(
   if (now - lastEnd <= GAP_AFTER_INTERVALS * interval) return { from: lastEnd, to: now };
   return { from: now - interval, to: now, gapBefore: { from: lastEnd, to: now - interval } };
 }
+
+/** `GET /v1/sites/<siteId>/last-report`: the site's report whose period ends last at the receiver. */
+export const LastReportSchema = z.object({
+  siteId: z.string(),
+  reportId: z.string(),
+  period: z.object({ from: isoUtc, to: isoUtc }),
+  receivedAt: z.optional(z.string()),
+});
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
 

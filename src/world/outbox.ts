@@ -2,16 +2,27 @@ import { isTime, type FailureReason } from '../core/index.ts';
 import { nextPeriod, type UsageReport } from '../protocol/usage.ts';
 import type { Db, OutboxRecord } from './storage/db.ts';
 
-/**
- * Usage reports are written here before they are sent and removed only when the server acknowledged them:
- * a tab closed mid-send, a crash or an outage only delays a report. The server de-duplicates by report id,
- * so resending is always safe.
- */
-export async function enqueue(db: Db, record: OutboxRecord): Promise<void> {
-  await db.put('outbox', record);
-}
+// Usage reports are written here before they are sent and removed only when the server acknowledged them
+// (or refused them for good: then they are set aside, shown and exported). A tab closed mid-send, a crash or
+// an outage only delays a report; the server de-duplicates by report id, so resending is always safe.
 
 const periodKey = (siteId: string) => `period-end:${siteId}`;
+const noteKey = (siteId: string) => `no-local-record:${siteId}`;
+
+/** Where this database says a site's last queued or acknowledged period ends; null when it has no record. */
+export async function periodEnd(db: Db, siteId: string): Promise<number | null> {
+  const v = await db.get('meta', periodKey(siteId));
+  return isTime(v) ? v : null;
+}
+
+/**
+ * Found when this database had no record of a site whose reports the receiver holds (up to `receiverEnd`):
+ * the browser is new to the site, or its stored data (the outbox with it) was cleared.
+ */
+export interface NoLocalRecord {
+  at: number;
+  receiverEnd: number;
+}
 
 /**
  * Queues a site's next report under the period rule, in one transaction with the record of where the site's
@@ -24,11 +35,18 @@ export async function enqueueNext(
   site: { siteId: string; interval: number; endpoint: string },
   now: number,
   make: (period: { from: number; to: number; gapBefore?: { from: number; to: number } }) => UsageReport,
+  /** Where the receiver says the site's periods end, for a site this database has no record of. */
+  receiverEnd: number | null = null,
 ): Promise<OutboxRecord | null> {
   const tx = db.transaction(['outbox', 'meta'], 'readwrite');
   const meta = tx.objectStore('meta');
   const last = await meta.get(periodKey(site.siteId));
-  const period = nextPeriod(isTime(last) ? last : null, now, site.interval);
+  const known = isTime(last) ? last : null;
+  if (known === null && receiverEnd !== null) {
+    // No record here of reports the receiver holds: new here, or this browser's storage was cleared.
+    await meta.put({ at: now, receiverEnd } satisfies NoLocalRecord, noteKey(site.siteId));
+  }
+  const period = nextPeriod(known ?? receiverEnd, now, site.interval);
   if (!period) {
     await tx.done;
     return null;
@@ -140,14 +158,31 @@ export interface Backlog {
   /** When the oldest report still to deliver was made; null when none waits. */
   oldest: number | null;
   setAside: Array<{ reportId: string; at: number; status: number | null; reason: string }>;
+  /** This database had no record of the site though the receiver held its reports (see NoLocalRecord). */
+  noLocalRecord: NoLocalRecord | null;
 }
 
 /** The outbox per site, for the sites overview, the extension's popup and the export. */
 export async function readBacklog(db: Db): Promise<Map<string, Backlog>> {
   const out = new Map<string, Backlog>();
+  const empty = (siteId: string): Backlog => ({
+    siteId,
+    waiting: 0,
+    oldest: null,
+    setAside: [],
+    noLocalRecord: null,
+  });
   const records = await db.getAll('outbox');
+  const notes = IDBKeyRange.bound(noteKey(''), `${noteKey('')}\uffff`);
+  const [noteKeys, noteValues] = await Promise.all([db.getAllKeys('meta', notes), db.getAll('meta', notes)]);
+  noteKeys.forEach((k, i) => {
+    const v = noteValues[i] as Partial<NoLocalRecord> | undefined;
+    if (!isTime(v?.at) || !isTime(v?.receiverEnd)) return;
+    const siteId = String(k).slice(noteKey('').length);
+    out.set(siteId, { ...empty(siteId), noLocalRecord: { at: v.at, receiverEnd: v.receiverEnd } });
+  });
   for (const r of records) {
-    const b = out.get(r.siteId) ?? { siteId: r.siteId, waiting: 0, oldest: null, setAside: [] };
+    const b = out.get(r.siteId) ?? empty(r.siteId);
     if (r.refused) {
       b.setAside.push({
         reportId: r.reportId,
@@ -206,9 +241,11 @@ export const BATCH_BYTES = 2 * 1024 * 1024;
 
 /** The longest prefix of `records` whose bodies fit in `bytes` (at least one record). */
 function takeWithin(records: OutboxRecord[], bytes: number): OutboxRecord[] {
+  const encoder = new TextEncoder();
   let total = 0;
   for (let i = 0; i < records.length; i++) {
-    total += JSON.stringify(records[i]!.body).length + 1;
+    // Bytes as sent (UTF-8), not characters: a site name in Japanese takes three times its length.
+    total += encoder.encode(JSON.stringify(records[i]!.body)).byteLength + 1;
     if (total > bytes && i > 0) return records.slice(0, i);
   }
   return records;
@@ -240,7 +277,8 @@ export async function flushBatched(
     refused: [] as FlushResult['refused'],
     unsupported: false,
   };
-  const size = opts.size ?? 500;
+  const maxSize = opts.size ?? 500;
+  let size = maxSize;
   let after = -Infinity;
   for (;;) {
     if (opts.signal?.aborted) return result;
@@ -255,13 +293,34 @@ export async function flushBatched(
     }
     // The oldest reports queued for one endpoint (a site whose billing URL changed has two).
     const cut = page.findIndex((r) => r.endpoint !== page[0]!.endpoint);
-    const batch = takeWithin(cut < 0 ? page : page.slice(0, cut), BATCH_BYTES);
+    const batch = takeWithin((cut < 0 ? page : page.slice(0, cut)).slice(0, size), BATCH_BYTES);
     const sent = await sendBatch(batch);
+    if (!sent.ok && sent.reason.status === 413 && batch.length > 1) {
+      // Too large for this receiver: half as many next time, from the same place.
+      size = Math.ceil(batch.length / 2);
+      continue;
+    }
+    if (!sent.ok && sent.reason.status === 413) {
+      // One report larger than the receiver takes: it never will; set aside, the rest go on.
+      const lone = batch[0]!;
+      const lastError = `http 413: ${sent.reason.detail ?? 'too large'}`;
+      await db.put('outbox', {
+        ...lone,
+        attempts: lone.attempts + 1,
+        lastError,
+        refused: { at: Date.now(), status: 413, reason: lastError },
+      });
+      result.refused.push({ reportId: lone.reportId, reason: sent.reason });
+      after = lone.createdAt;
+      continue;
+    }
     if (!sent.ok) {
       result.stoppedBy = sent.reason;
       result.unsupported = !!sent.unsupported;
       return result;
     }
+    // Taken: the size may grow again (it was halved only for the batch the receiver found too large).
+    size = Math.min(maxSize, size * 2);
     const byId = new Map(batch.map((r) => [r.reportId, r]));
     const tx = db.transaction('outbox', 'readwrite');
     const writes: Promise<unknown>[] = [];

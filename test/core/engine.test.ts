@@ -6,6 +6,7 @@ import {
   DEFAULT_POLICY,
   HOUR,
   parseGraceState,
+  READING_LIMIT,
   reduce,
   viewOf,
   type GraceEvent,
@@ -295,6 +296,35 @@ describe('grace engine: the clock', () => {
     expect(slept.clockJumps.last).to.deep.equal({ at: now, step: 11 * DAY });
   });
 
+  it('does not take sleeps for a clock set right after a year-ahead reading came back: no grace bought', () => {
+    // One reading a year ahead (elapsed: it cannot be disproved), then the clock back (a jump of a year).
+    let s = reduce(fresh(), ok, T0);
+    s = reduce(s, tick, T0 + 365 * DAY);
+    s = reduce(s, ok, T0 + HOUR);
+    expect(s.clockJumps.setBack).to.be.above(300 * DAY);
+    // A new outage, then ten nights of an 8-hour sleep each (steps the monotonic clock did not confirm).
+    let t = T0 + HOUR;
+    s = reduce(s, tick, (t += ALERT + DAY));
+    const deadline = s.deadline;
+    for (let night = 0; night < 10; night++)
+      s = reduce(s, { type: 'clock-step', step: 8 * HOUR }, (t += 8 * HOUR));
+    expect(s.deadline).to.equal(deadline);
+  });
+
+  it('refuses a reading too close to the end of the Date range for a deadline to follow it', () => {
+    expect(reduce(warned, tick, -8.64e15)).to.deep.equal(warned);
+    expect(reduce(warned, tick, 8.64e15)).to.deep.equal(warned);
+  });
+
+  it('refuses a reading that would move a stored time out of the Date range', () => {
+    // Tracked for three years, then a reading near the start of the range: the oldest time would fall out.
+    const old = run(fresh(), [
+      [ok, T0],
+      [ok, T0 + 3 * 365 * DAY],
+    ]);
+    expect(reduce(old, tick, -READING_LIMIT)).to.deep.equal(old);
+  });
+
   it('treats a few seconds back as the jitter of several readers, not a jump', () => {
     const s = reduce(warned, tick, warned.latestSeen - 2000);
     expect(s.latestSeen).to.equal(warned.latestSeen);
@@ -434,6 +464,17 @@ describe('grace engine: the ZVM as the authority', () => {
   it('never dates the alert in the future', () => {
     const s = reduce(governed(), zvm({ usageAlertAt: T0 + 10 * DAY }), T0);
     expect(s.firstAlertAt).to.equal(T0);
+  });
+});
+
+describe('grace engine: cannot see', () => {
+  it('does not keep an ok it cannot confirm: after alertAfter blind, the site is not confirmed, with no countdown', () => {
+    let s = reduce(fresh(), ok, T0);
+    for (let t = T0 + HOUR; t < T0 + 30 * DAY; t += DAY)
+      s = reduce(s, { type: 'blind', reason: { kind: 'misconfigured' } }, t);
+    expect(s.phase).to.equal('unknown');
+    expect(s.deadline).to.equal(null);
+    expect(viewOf(s, T0 + 30 * DAY).message?.key).to.equal('blind');
   });
 });
 

@@ -1053,7 +1053,66 @@ describe('billing receiver: the period rule and batches', () => {
     );
   });
 
-  test('refuses a batch that is not one (400), of another version, or too large', async () => {
+  test("tells where a site's periods end (the last report), or 404 for a site it holds nothing of", async () => {
+    await post(server, hourOf('site-last', 5));
+    const last = hourOf('site-last', 7);
+    await post(server, last);
+    await post(server, hourOf('site-last', 6));
+    const answer = await request(`${server.url}/v1/sites/site-last/last-report`);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.json<{ reportId: string; period: unknown }>().period, last.period);
+    assert.equal(answer.json<{ reportId: string }>().reportId, last.reportId);
+    assert.equal((await request(`${server.url}/v1/sites/nobody/last-report`)).status, 404);
+  });
+
+  test("judges a report in a batch by the single report's size limit (413), and refuses a batch body over its own (413)", async () => {
+    const small = await startBillingServer({
+      port: 0,
+      dataDir: await tempDir(),
+      quiet: true,
+      maxBodyBytes: 2048,
+    });
+    try {
+      const big = {
+        ...hourOf('site-big', 0),
+        usage: {
+          protectedVms: 1,
+          licenseType: 'x'.repeat(100),
+          sites: Array.from({ length: 40 }, (_, i) => ({
+            id: `s${i}`,
+            name: 'n'.repeat(40),
+            protectedVms: 1,
+          })),
+        },
+      };
+      const fine = hourOf('site-big', 1);
+      const answer = await request(`${small.url}/v1/usage/batch`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: json({ protocol: 1, reports: [big, fine] }),
+      });
+      assert.equal(answer.status, 200);
+      const { results } = answer.json<{ results: Array<{ status: string; code: number }> }>();
+      assert.deepEqual(
+        results.map((r) => [r.status, r.code]),
+        [
+          ['refused', 413],
+          ['accepted', 201],
+        ],
+      );
+      const many = Array.from({ length: 500 }, (_, i) => hourOf('site-many', i));
+      const tooLarge = await request(`${small.url}/v1/usage/batch`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: json({ protocol: 1, reports: many }),
+      });
+      assert.equal(tooLarge.status, 413);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('refuses a batch that is not one (400), or of another version', async () => {
     for (const body of [
       [],
       { protocol: 1, reports: [] },

@@ -4,7 +4,9 @@
 import { expect } from '@open-wc/testing';
 import { DEFAULT_POLICY, HOUR, MINUTE } from '../../src/core/index.ts';
 import { nextPeriod, periodsOverlap } from '../../src/protocol/usage.ts';
-import { parseSiteConfig, probeFor, type SiteConfig } from '../../src/world/probes/index.ts';
+import { buildReport, parseSiteConfig, probeFor, type SiteConfig } from '../../src/world/probes/index.ts';
+import { deliver } from '../../src/world/probes/direct.ts';
+import { flushBatched, readBacklog } from '../../src/world/outbox.ts';
 import { openBillingDb, storageConfig, type Db } from '../../src/world/storage/db.ts';
 import { startServers, type Servers } from '../support/servers.ts';
 
@@ -97,11 +99,11 @@ describe('the period rule: reports never bill the same time twice', () => {
     });
   });
 
-  it('a second browser sending for the same site finds its time covered: not resent, not set aside, sent', async () => {
+  it("a browser with no record of the site starts where the receiver's reports end, and says so", async () => {
     const c = config();
     const t0 = Date.now();
     expect((await transmit(c, t0)).outcome.ok).to.equal(true);
-    // Another browser: a database of its own, no record of the first one's periods.
+    // Another browser, or this one after its storage was cleared: a database with no record of those periods.
     const name = storageConfig.dbName;
     storageConfig.dbName = `${name}-second-browser`;
     const other = await openBillingDb();
@@ -109,11 +111,105 @@ describe('the period rule: reports never bill the same time twice', () => {
     try {
       const r = await probeFor('direct', other).transmit({ config: c, secrets: {}, now: () => t0 + MINUTE });
       expect(r.outcome.ok).to.equal(true);
-      expect(await other.count('outbox')).to.equal(0);
-      expect(await periodsOf(c.siteId)).to.have.length(1);
+      const periods = await periodsOf(c.siteId);
+      expect(periods.map((p) => p.period)).to.deep.equal([
+        { from: new Date(t0 - HOUR).toISOString(), to: new Date(t0).toISOString() },
+        { from: new Date(t0).toISOString(), to: new Date(t0 + MINUTE).toISOString() },
+      ]);
+      expect((await readBacklog(other)).get(c.siteId)?.noLocalRecord).to.deep.equal({
+        at: t0 + MINUTE,
+        receiverEnd: t0,
+      });
+      // The first browser had the record: nothing to say there.
+      expect((await readBacklog(db)).get(c.siteId)?.noLocalRecord ?? null).to.equal(null);
     } finally {
       other.close();
     }
+  });
+
+  it('a queued report whose time another sender already billed is covered: removed, not set aside', async () => {
+    const c = config();
+    const t0 = Date.now();
+    expect((await transmit(c, t0)).outcome.ok).to.equal(true);
+    // Queued elsewhere before the first report reached the receiver: the same hour, another report id.
+    const endpoint = `${servers.billingUrl}/v1/usage`;
+    const body = buildReport(
+      { config: c, secrets: {}, now: () => t0 },
+      { protectedVms: 3 },
+      { from: t0 - HOUR, to: t0 },
+    );
+    await db.put('outbox', {
+      reportId: body.reportId,
+      siteId: c.siteId,
+      endpoint,
+      body,
+      createdAt: t0,
+      attempts: 0,
+      lastError: null,
+    });
+    const r = await deliver(db, c.siteId, { timeoutMs: 2000, retries: 0, windowMs: 5000 });
+    expect(r.acked).to.deep.equal([body.reportId]);
+    expect(r.refused).to.deep.equal([]);
+    expect(await db.count('outbox')).to.equal(0);
+    expect(await periodsOf(c.siteId)).to.have.length(1);
+  });
+
+  it("a queued report that another sender's report only partly covers is set aside, not dropped", async () => {
+    const c = config();
+    const t0 = Date.now();
+    expect((await transmit(c, t0)).outcome.ok).to.equal(true);
+    // Half of its hour is held by the first report, half is billed by nobody: it must not count as billed.
+    const endpoint = `${servers.billingUrl}/v1/usage`;
+    const body = buildReport(
+      { config: c, secrets: {}, now: () => t0 },
+      { protectedVms: 3 },
+      { from: t0 - HOUR / 2, to: t0 + HOUR / 2 },
+    );
+    await db.put('outbox', {
+      reportId: body.reportId,
+      siteId: c.siteId,
+      endpoint,
+      body,
+      createdAt: t0,
+      attempts: 0,
+      lastError: null,
+    });
+    const r = await deliver(db, c.siteId, { timeoutMs: 2000, retries: 0, windowMs: 5000 });
+    expect(r.acked).to.deep.equal([]);
+    expect(r.refused.map((x) => x.reportId)).to.deep.equal([body.reportId]);
+    const backlog = (await readBacklog(db)).get(c.siteId);
+    expect(backlog?.setAside.map((x) => x.reportId)).to.deep.equal([body.reportId]);
+    expect(backlog?.setAside[0]?.reason).to.contain('overlaps report');
+  });
+
+  it('halves a batch the receiver finds too large, and sets aside a single report it never takes', async () => {
+    // The sender is a stand-in here (the reference receiver's limits are fixed for this test file): it answers
+    // 413 to any batch of more than 3 reports and to the report "huge", as a receiver with a small limit would.
+    const siteId = `halving-${Math.random().toString(36).slice(2, 7)}`;
+    const t0 = Date.now();
+    const ids = ['a1', 'a2', 'huge', 'a4', 'a5', 'a6', 'a7'].map((x) => `${x}-${siteId}`);
+    for (const [i, id] of ids.entries())
+      await db.put('outbox', {
+        reportId: id,
+        siteId,
+        endpoint: 'https://x.example/v1/usage',
+        body: { n: i },
+        createdAt: t0 + i,
+        attempts: 0,
+        lastError: null,
+      });
+    const sizes: number[] = [];
+    const r = await flushBatched(db, siteId, async (records) => {
+      sizes.push(records.length);
+      if (records.length > 3 || records[0]!.reportId.startsWith('huge'))
+        return { ok: false, reason: { kind: 'http', status: 413, detail: 'too large' } };
+      return { ok: true, items: records.map((x) => ({ reportId: x.reportId, ok: true as const })) };
+    });
+    // Each refusal of a batch of several is followed by a smaller one; taken batches let the size grow again.
+    expect(sizes).to.deep.equal([7, 4, 2, 4, 2, 1, 1, 2, 1]);
+    expect(r.acked).to.deep.equal(ids.filter((id) => !id.startsWith('huge')));
+    expect(r.refused.map((x) => x.reportId)).to.deep.equal([ids[2]]);
+    expect((await readBacklog(db)).get(siteId)?.setAside.map((x) => x.status)).to.deep.equal([413]);
   });
 
   it('nextPeriod: a clock turned back, or a second attempt in the same instant, bills nothing new', () => {

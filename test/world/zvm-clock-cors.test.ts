@@ -87,3 +87,39 @@ describe('zvm probe: a ZVM that does not allow this origin (CORS)', () => {
     expect(reason?.detail).to.contain('the ZVM at 127.0.0.1:9, from this browser');
   });
 });
+
+describe('zvm probe: a ZVM whose own sendUsage hangs (it cannot reach the billing host)', () => {
+  let servers: Servers;
+  before(async () => {
+    servers = await startServers({ zvm: { sendTimeoutMs: 3000 } });
+  });
+  after(() => servers.stop());
+
+  it("still reads the ZVM's alerts: its usage alert is the state, and the cause is sendUsage's silence", async () => {
+    await servers.fault('hang');
+    await servers.advanceZvm(DEFAULT_POLICY.alertAfter + MINUTE);
+    storageConfig.dbName = `zbb-test-zvm-hang-${Math.random().toString(36).slice(2)}`;
+    const db = await openBillingDb();
+    try {
+      const c = { ...config(servers.zvmUrl), timeoutMs: 1000 };
+      const result = await probeFor('zvm', db).transmit({
+        config: c,
+        secrets: { token: 'demo-token' },
+        now: Date.now,
+      });
+      expect(result.blind, 'the ZVM itself answered').to.equal(undefined);
+      expect(result.zvm?.usageAlertAt).to.be.a('number');
+      expect(result.zvm?.passed).to.equal(null);
+      const reason = result.outcome.ok ? null : result.outcome.reason;
+      expect(reason).to.deep.equal({
+        kind: 'timeout',
+        detail: 'the ZVM did not answer sendUsage within 1 s',
+      });
+      const event = eventOf(c, result);
+      expect(event.type).to.equal('zvm');
+    } finally {
+      db.close();
+      await servers.fault('none');
+    }
+  });
+});

@@ -293,7 +293,9 @@ export class Monitor {
         const waker = new AbortController();
         entry.wake = () => waker.abort();
         const cap = this.deps.maxWaitMs ?? 60_000;
-        await sleep(Math.max(50, Math.min(wait, cap)), AbortSignal.any([signal, waker.signal]));
+        // A clock that gives no time (NaN) must not make this loop spin: it waits as long as allowed then.
+        const ms = Number.isFinite(wait) ? Math.max(50, Math.min(wait, cap)) : cap;
+        await sleep(ms, AbortSignal.any([signal, waker.signal]));
       }
     } finally {
       this.leading.delete(id);
@@ -330,10 +332,15 @@ export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: A
 function dueAt(s: GraceState, now: number, interval: number): number {
   if (s.lastAttemptAt === null) return now;
   const next = s.lastAttemptAt + interval;
-  const readAtDeadline =
-    s.authority && s.phase === 'warning' && s.deadline !== null && s.lastAttemptAt < s.deadline;
-  return readAtDeadline ? Math.min(next, s.deadline as number) : next;
+  if (!(s.authority && s.phase === 'warning' && s.deadline !== null)) return next;
+  // At the ZVM's deadline, and every minute past it until the ZVM reports its disconnection (its clock may
+  // run a little behind the one this console counts on).
+  if (s.lastAttemptAt < s.deadline) return Math.min(next, s.deadline);
+  return Math.min(next, s.lastAttemptAt + OVERDUE_READ_MS);
 }
+
+/** How often the ZVM is read once its deadline passed without its word of disconnection. */
+const OVERDUE_READ_MS = 60_000;
 
 /**
  * The earlier of the next attempt and the next escalation still ahead (the alert appearing, the deadline).

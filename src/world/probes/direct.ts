@@ -3,7 +3,9 @@ import {
   AckSchema,
   BatchAnswerSchema,
   CLIENT,
+  LastReportSchema,
   MAX_BATCH,
+  periodCovers,
   PROTOCOL_VERSION,
   type UsageReport,
 } from '../../protocol/usage.ts';
@@ -13,6 +15,7 @@ import {
   flush,
   flushBatched,
   newReportId,
+  periodEnd,
   type BatchResult,
   type FlushResult,
   type SendResult,
@@ -76,12 +79,16 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
       });
 
       const url = endpoint(ctx.config.billingUrl, 'v1/usage');
+      // No record here of the site's periods: the receiver says where they end, if it holds any.
+      const receiverEnd =
+        (await periodEnd(db, ctx.config.siteId)) === null ? await receiverLastEnd(ctx) : null;
       // The next period under the period rule; none when the last report already reaches now.
       const queued = await enqueueNext(
         db,
         { siteId: ctx.config.siteId, interval: ctx.config.policy.interval, endpoint: url },
         ctx.now(),
         (period) => buildReport(ctx, usage.value, period),
+        receiverEnd,
       );
       const reportId = queued?.reportId ?? null;
 
@@ -125,6 +132,26 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
       return steps.fail(reached ? 'ack' : 'reach', reason, extra);
     },
   };
+}
+
+const RECEIVER_CHECK_MS = 2000;
+
+/** Where the receiver's reports of the site end (`GET /v1/sites/<id>/last-report`); null if none, or unknown. */
+async function receiverLastEnd(ctx: ProbeContext): Promise<number | null> {
+  const url = endpoint(
+    ctx.config.billingUrl,
+    `v1/sites/${encodeURIComponent(ctx.config.siteId)}/last-report`,
+  );
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (ctx.secrets.token) headers.authorization = `Bearer ${ctx.secrets.token}`;
+  // Short: the report waits for this answer before it is queued, and a receiver that does not answer soon
+  // will not take the report either (its period then starts from nothing here, and an overlap is covered).
+  const timeoutMs = Math.min(ctx.config.timeoutMs, RECEIVER_CHECK_MS);
+  const r = await request(url, { headers }, { timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  if (!r.ok || r.status !== 200) return null;
+  const last = LastReportSchema.safeParse(parseJson(r.text));
+  const end = last.success ? Date.parse(last.data.period.to) : NaN;
+  return Number.isFinite(end) ? end : null;
 }
 
 async function collect(ctx: ProbeContext, provider?: UsageProvider): Promise<JsonResult<UsageSnapshot>> {
@@ -224,6 +251,7 @@ export async function sendBatch(
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const body = JSON.stringify({ protocol: PROTOCOL_VERSION, reports: records.map((r) => r.body) });
+  const byId = new Map(records.map((r) => [r.reportId, r]));
   const result = await withRetries<BatchResult & { reason?: FailureReason }>(
     async () => {
       const res = await request(
@@ -245,14 +273,13 @@ export async function sendBatch(
       return {
         ok: true,
         items: answer.data.results.map((x) =>
-          // An overlap means that time is billed already, by another report: covered, not refused.
-          x.status === 'refused' && x.error?.code !== 'period-overlap'
-            ? {
+          x.status !== 'refused' || covered(byId.get(x.reportId), x.error)
+            ? { reportId: x.reportId, ok: true as const }
+            : {
                 reportId: x.reportId,
                 ok: false as const,
                 reason: statusReason(x.code, x.error ? x.error.message : `HTTP ${x.code}`),
-              }
-            : { reportId: x.reportId, ok: true as const },
+              },
         ),
       };
     },
@@ -300,8 +327,7 @@ export async function sendReport(
           return { ok: true, reportId: record.reportId };
         return { ok: false, retryable: true, reason: wrongAnswer(r.text, r.status) };
       }
-      // That time is billed already, by another report of the site (another sender): covered, nothing to resend.
-      if (r.status === 422 && errorCode(r.text) === 'period-overlap')
+      if (r.status === 422 && covered(record, (parseJson(r.text) as { error?: unknown } | undefined)?.error))
         return { ok: true, reportId: record.reportId };
       const reason = statusReason(r.status, serverMessage(r.text) ?? `HTTP ${r.status}`);
       // A report the server refuses as invalid will never be accepted as it is: keep it, skip it.
@@ -323,9 +349,19 @@ export async function sendReport(
   return { answered, result };
 }
 
-function errorCode(text: string): string | undefined {
-  const code = (parseJson(text) as { error?: { code?: unknown } } | undefined)?.error?.code;
-  return typeof code === 'string' ? code : undefined;
+/**
+ * A report refused because another report of the site already holds ALL of its time (another sender: a second
+ * browser, the extension) is covered: that time is billed, nothing is resent. A partial overlap is not: the
+ * report is set aside (shown, and its usage is in the manual-billing export).
+ */
+function covered(record: OutboxRecord | undefined, error: unknown): boolean {
+  const e = error as { code?: unknown; held?: { period?: { from?: unknown; to?: unknown } } } | undefined;
+  const held = e?.held?.period;
+  const mine = (record?.body as { period?: { from?: unknown; to?: unknown } } | undefined)?.period;
+  if (e?.code !== 'period-overlap' || !held || !mine) return false;
+  if (typeof held.from !== 'string' || typeof held.to !== 'string') return false;
+  if (typeof mine.from !== 'string' || typeof mine.to !== 'string') return false;
+  return periodCovers({ from: held.from, to: held.to }, { from: mine.from, to: mine.to });
 }
 
 function serverMessage(text: string): string | undefined {

@@ -1,4 +1,4 @@
-import { HELP_IDENTIFIERS, isTime, MINUTE, type FailureReason } from '../../core/index.ts';
+import { HELP_IDENTIFIERS, isTime, MINUTE, READING_LIMIT, type FailureReason } from '../../core/index.ts';
 import { parseJson, request, statusReason, withRetries } from './http.ts';
 import { Steps } from './steps.ts';
 import type { Probe, ProbeContext, ProbeResult, ZvmReport } from './types.ts';
@@ -59,31 +59,36 @@ export const zvmProbe: Probe = {
         ),
       { retries: Math.min(1, ctx.config.retries), windowMs: 30_000, signal: ctx.signal },
     );
-    if (!sent.ok) return steps.fail('reach', zvmReason(sent.reason, base), { ...blind, ...extra });
-    if (sent.status < 200 || sent.status > 299) {
-      const reason = statusReason(sent.status, `sendUsage: HTTP ${sent.status}`);
-      return steps.fail('reach', zvmReason(reason, base), { ...blind, ...extra });
-    }
-    const answer = parseJson(sent.text);
-    if (answer !== 'Passed' && answer !== 'Failed') {
-      const reason = {
-        kind: 'bad-answer',
-        detail: 'sendUsage answered neither "Passed" nor "Failed"',
-      } as const;
-      return steps.fail('reach', reason, { ...blind, ...extra });
-    }
+    // What sendUsage said: Passed, Failed, or nothing usable (no answer in time, an error status, another
+    // shape). In every case the ZVM's alerts are read next: they are the state, and a ZVM that cannot reach the
+    // billing host may well take longer to answer sendUsage than this console waits.
+    const answer = sent.ok && sent.status >= 200 && sent.status <= 299 ? parseJson(sent.text) : undefined;
+    const passed = answer === 'Passed' ? true : answer === 'Failed' ? false : null;
+    const sendProblem: FailureReason | null =
+      passed !== null
+        ? null
+        : !sent.ok
+          ? sent.reason.kind === 'timeout'
+            ? {
+                kind: 'timeout',
+                detail: `the ZVM did not answer sendUsage within ${ctx.config.timeoutMs / 1000} s`,
+              }
+            : zvmReason(sent.reason, base)
+          : sent.status < 200 || sent.status > 299
+            ? zvmReason(statusReason(sent.status, `sendUsage: HTTP ${sent.status}`), base)
+            : { kind: 'bad-answer', detail: 'sendUsage answered neither "Passed" nor "Failed"' };
 
-    const word = await readAlerts(ctx, base, answer === 'Passed');
+    const word = await readAlerts(ctx, base, passed);
     if (!word.ok) return steps.fail('reach', word.reason, { ...blind, ...extra });
     const zvm = word.report;
-    if (answer === 'Passed') {
+    if (passed === true) {
       steps.set({ id: 'reach', status: 'done', detail: 'the ZVM reached the billing server' });
       steps.set({ id: 'ack', status: 'done', detail: 'the ZVM answered Passed' });
       return steps.succeed(usage.value, undefined, { site: identity, zvm });
     }
     return steps.fail(
       'reach',
-      {
+      sendProblem ?? {
         kind: 'rejected',
         detail:
           'the ZVM could not send usage to the billing server (it answered Failed): check that the ZVM reaches ' +
@@ -98,7 +103,7 @@ export const zvmProbe: Probe = {
 async function readAlerts(
   ctx: ProbeContext,
   base: string,
-  passed: boolean,
+  passed: boolean | null,
 ): Promise<{ ok: true; report: ZvmReport } | { ok: false; reason: FailureReason }> {
   const started = ctx.now();
   const r = await fetchJson(
@@ -139,7 +144,8 @@ export function billingAlerts(
           : null;
     if (!kind) continue;
     const t = typeof a.turnedon === 'number' ? a.turnedon : Date.parse(a.turnedon ?? '');
-    if (!isTime(t) || !isTime(t - skew)) {
+    // Far enough inside the Date range that the deadline counted from it is a time too.
+    if (!isTime(t) || !isTime(t - skew) || Math.abs(t - skew) > READING_LIMIT) {
       return {
         ok: false,
         reason: {

@@ -49,9 +49,17 @@ export function salvageState(
   authority = false,
 ): GraceState {
   const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const latest = isTime(r.latestSeen) ? Math.min(r.latestSeen, now) : now;
+  // A record read later than now was written under a clock since turned back: its times move into this frame
+  // by the same step, as a clock jump would move them (so a turned-back clock buys no grace here either).
+  const recordedLatest = isTime(r.latestSeen) ? r.latestSeen : now;
+  const shift = Math.min(0, now - recordedLatest);
+  const latest = recordedLatest + shift;
+  const at = (x: unknown): number | null => (isTime(x) ? x + shift : null);
   // A time after the record's own latest reading cannot have happened: it is not believed at all.
-  const early = (x: unknown): number | null => (isTime(x) && x <= latest ? x : null);
+  const early = (x: unknown): number | null => {
+    const t = at(x);
+    return t !== null && t <= latest ? t : null;
+  };
   const lastSuccessAt = early(r.lastSuccessAt);
   const trackingSince = Math.min(early(r.trackingSince) ?? latest, lastSuccessAt ?? latest);
   let s: GraceState = {
@@ -62,13 +70,14 @@ export function salvageState(
   const first = early(r.firstAlertAt);
   const grace = isTime(r.graceMs) && r.graceMs >= GRACE_LIMITS_MS.min ? r.graceMs : null;
   const deadlines = [
-    isTime(r.deadline) ? r.deadline : null,
-    isTime(r.disconnectedAt) ? r.disconnectedAt : null,
+    at(r.deadline),
+    at(r.disconnectedAt),
     first === null ? null : first + graceMs(policy),
     first === null || grace === null ? null : first + grace,
   ].filter((t): t is number => t !== null);
   if (deadlines.length) {
-    let deadline = Math.min(...deadlines);
+    // Without a first alert that can be proved, no deadline is believed further out than a grace from now.
+    let deadline = Math.min(...deadlines, ...(first === null ? [now + graceMs(policy)] : []));
     // The first alert: as recorded, but within the grace limits before that deadline and not after now.
     const from = Math.min(
       Math.max(first ?? deadline - graceMs(policy), deadline - GRACE_LIMITS_MS.max),
