@@ -123,3 +123,21 @@ describe('zvm probe: a ZVM whose own sendUsage hangs (it cannot reach the billin
     }
   });
 });
+
+describe('zvm probe: a ZVM whose SiteName is longer than the stored limit', () => {
+  let servers: Servers;
+  before(async () => {
+    servers = await startServers({ zvm: { siteName: `${'🛰'.repeat(150)}${'x'.repeat(100)}` } });
+  });
+  after(() => servers.stop());
+
+  it('cuts the name to 200 characters (code points, no half emoji) instead of refusing the site', async () => {
+    const result = await probe(servers.zvmUrl);
+    const name = result.site?.name ?? '';
+    expect([...name]).to.have.length(200);
+    expect(name.startsWith('🛰'.repeat(150))).to.equal(true);
+    // Read, not refused: its alerts are the state (its own reports fail here, as their name is too long too).
+    expect(result.blind).to.equal(undefined);
+    expect(result.zvm).to.not.equal(undefined);
+  });
+});
