@@ -1,9 +1,9 @@
+import { define } from '../shared/define.ts';
 import { ZertoBillingAlerts } from './alerts.component.ts';
 
 export { ZertoBillingAlerts };
 
-if (!customElements.get('zerto-billing-alerts'))
-  customElements.define('zerto-billing-alerts', ZertoBillingAlerts);
+define('zerto-billing-alerts', ZertoBillingAlerts);
 
 declare global {
   interface HTMLElementTagNameMap {

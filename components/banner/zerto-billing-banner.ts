@@ -1,9 +1,9 @@
+import { define } from '../shared/define.ts';
 import { ZertoBillingBanner } from './banner.component.ts';
 
 export { ZertoBillingBanner };
 
-if (!customElements.get('zerto-billing-banner'))
-  customElements.define('zerto-billing-banner', ZertoBillingBanner);
+define('zerto-billing-banner', ZertoBillingBanner);
 
 declare global {
   interface HTMLElementTagNameMap {

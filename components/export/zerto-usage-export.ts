@@ -1,8 +1,9 @@
+import { define } from '../shared/define.ts';
 import { ZertoUsageExport } from './export.component.ts';
 
 export { ZertoUsageExport };
 
-if (!customElements.get('zerto-usage-export')) customElements.define('zerto-usage-export', ZertoUsageExport);
+define('zerto-usage-export', ZertoUsageExport);
 
 declare global {
   interface HTMLElementTagNameMap {

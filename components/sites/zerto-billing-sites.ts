@@ -1,9 +1,9 @@
+import { define } from '../shared/define.ts';
 import { ZertoBillingSites } from './sites.component.ts';
 
 export { ZertoBillingSites };
 
-if (!customElements.get('zerto-billing-sites'))
-  customElements.define('zerto-billing-sites', ZertoBillingSites);
+define('zerto-billing-sites', ZertoBillingSites);
 
 declare global {
   interface HTMLElementTagNameMap {

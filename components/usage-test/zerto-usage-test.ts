@@ -1,8 +1,9 @@
+import { define } from '../shared/define.ts';
 import { ZertoUsageTest } from './usage-test.component.ts';
 
 export { ZertoUsageTest };
 
-if (!customElements.get('zerto-usage-test')) customElements.define('zerto-usage-test', ZertoUsageTest);
+define('zerto-usage-test', ZertoUsageTest);
 
 declare global {
   interface HTMLElementTagNameMap {

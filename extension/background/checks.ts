@@ -116,6 +116,9 @@ export async function transmitNow(
   const w = watched(rt, entry);
   if ('error' in w) return { error: w.error };
   const d = await deps();
+  await checkStoreMark(d.db, clock()).catch((err: unknown) =>
+    console.error('zerto-billing: the storage mark could not be read', err),
+  );
   const { result, wait } = await withSiteLock(siteId, async () => {
     if (opts.unlessWithinMs) {
       const c = w.site.config;
@@ -129,6 +132,9 @@ export async function transmitNow(
     return { result, wait: await checkSite(d, w.site) };
   });
   await schedule(siteId, wait);
+  await checkStoreMark(d.db, clock(), true).catch((err: unknown) =>
+    console.error('zerto-billing: the storage mark could not be written', err),
+  );
   await refreshViews();
   return { result };
 }

@@ -5,11 +5,12 @@
  */
 import { ZertoBillingBanner } from '../../components/banner/zerto-billing-banner.ts';
 import { READY_EVENT } from '../shared/messages.ts';
+import { define } from '../../components/shared/define.ts';
 
 // Defined here, not by importing the element's module for its side effect: the package's `sideEffects`
-// list lets the bundler drop such an import. A console that embeds the banner itself keeps its own.
-if (!customElements.get('zerto-billing-banner'))
-  customElements.define('zerto-billing-banner', ZertoBillingBanner);
+// list lets the bundler drop such an import. A console that embeds the banner itself keeps its own, and
+// this copy says so once (with both versions) in the console.
+define('zerto-billing-banner', ZertoBillingBanner);
 
 // Banners placed before this ran were upgraded by define(); they take states after their first render.
 setTimeout(() => document.dispatchEvent(new CustomEvent(READY_EVENT)), 0);

@@ -6,12 +6,13 @@
  */
 import { z } from 'zod/mini';
 import { preview, valueAt } from '../core/validation.ts';
+import { VERSION } from '../version.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const SUPPORTED_PROTOCOLS: readonly number[] = [PROTOCOL_VERSION];
 
 /** Who sends: this package, at the version in package.json (a test holds the two equal). */
-export const CLIENT = { name: 'zerto-billing-banner', version: '0.1.0' } as const;
+export const CLIENT = { name: 'zerto-billing-banner', version: VERSION } as const;
 
 export const REPORT_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
 /** The most reports one batch may carry. */
