@@ -3,12 +3,16 @@
 // downloads it. Functions of the element, not a second element.
 import { html, nothing, svg, type TemplateResult } from 'lit';
 import {
+  chipText,
+  deadlineLead,
   messageText,
-  phaseLabel,
-  reasonText,
+  noteTexts,
+  testActionLabel,
+  testFailedText,
   testPassedText,
   titleText,
   type Message,
+  type TextFormat,
 } from '../../src/core/texts.ts';
 import type { GraceView } from '../../src/core/view.ts';
 import { deadlineText, formatAgo, formatSpan, within } from '../shared/format.ts';
@@ -28,16 +32,17 @@ export function renderState(b: B, v: GraceView): TemplateResult | typeof nothing
   // Cannot see, not confirmed, recovered: each said in its own words, never as silence.
   if (v.message) return renderNotice(b, v, v.message);
   if (!b.showOk) return nothing;
-  const f = v.lastFailure;
-  const ago = (t: number | null) => (t === null ? '' : formatAgo(Math.max(0, v.at - t), b.lang || undefined));
   if (v.phase === 'unknown')
-    return html`<span part="chip" class="chip unknown"
-      >Billing usage: ${f ? `last check failed ${ago(v.lastAttemptAt)}: ${reasonText(f)}` : 'checking'}</span
-    >`;
-  return html`<span part="chip" class="chip ok"
-    >${icon('ok')} Billing usage sent ${ago(v.lastSuccessAt)}</span
-  >`;
+    return html`<span part="chip" class="chip unknown">${chipText(v, formats(b))}</span>`;
+  return html`<span part="chip" class="chip ok">${icon('ok')} ${chipText(v, formats(b))}</span>`;
 }
+
+/** How this element writes times: the operator's locale (UTC for the very first paint). */
+const formats = (b: B): TextFormat => ({
+  date: date(b),
+  ago: (ms) => formatAgo(ms, b.lang || undefined),
+  span: formatSpan,
+});
 
 function heading(b: B, v: GraceView): string {
   return v.message
@@ -47,31 +52,7 @@ function heading(b: B, v: GraceView): string {
 
 /** What else the operator must know: a ZVM that cannot be read now, a clock that jumped or is skewed. */
 function notes(b: B, v: GraceView): TemplateResult {
-  const lines: string[] = [];
-  const blind = v.source === 'zvm' ? v.blind : null;
-  if (blind) {
-    const age = blind.lastKnownAge === null ? null : formatAgo(blind.lastKnownAge, b.lang || undefined);
-    lines.push(
-      v.phase === 'warning' || v.phase === 'disconnected'
-        ? `This console cannot read the ZVM now (${reasonText(blind.reason)}); this is its last known state${age ? `, read ${age}` : ''}.`
-        : age
-          ? `Its last known state: ${phaseLabel(v.phase, 'zvm').toLowerCase()}, read ${age}.`
-          : 'It has not been read yet.',
-    );
-  }
-  if (v.skew !== null)
-    lines.push(
-      `The ZVM's clock is ${formatSpan(v.skew)} ${v.skew > 0 ? 'ahead of' : 'behind'} this computer's; days left are counted on the ZVM's clock.`,
-    );
-  if (v.clockJump) {
-    const { step, at } = v.clockJump;
-    lines.push(
-      step < 0
-        ? `This computer's clock was turned back ${formatSpan(step)} on ${date(b)(at)}; every date was moved with it, so the time left is unchanged.`
-        : `This computer's clock moved ${formatSpan(step)} ahead of its running time on ${date(b)(at)}: as far as that set right an earlier turn back, every date moved with it; beyond that it counts as time that passed (the computer may have slept).`,
-    );
-  }
-  return html`${lines.map((l) => html`<p class="note" part="note">${l}</p>`)}`;
+  return html`${noteTexts(v, formats(b)).map((l) => html`<p class="note" part="note">${l}</p>`)}`;
 }
 
 function renderAlert(b: B, v: GraceView): TemplateResult {
@@ -102,7 +83,7 @@ function renderAlert(b: B, v: GraceView): TemplateResult {
       ${
         warning && v.deadline !== null && v.remaining
           ? html`<p class="deadline">
-              ${v.source === 'zvm' ? 'The ZVM stops communicating with its VRAs on' : "By the vendor's rule, VRA communication stops on"}
+              ${deadlineLead(v.source)}
               <time part="deadline" datetime=${new Date(v.deadline).toISOString()}
                 >${date(b)(v.deadline)}</time
               >.
@@ -120,7 +101,7 @@ function renderAlert(b: B, v: GraceView): TemplateResult {
 
 function actions(b: B, v: GraceView): TemplateResult {
   return html`<button part="test-link" class="link" ?disabled=${b.testing} @click=${b.testConnection}>
-      ${b.testing ? 'Testing…' : b.mode === 'reachability' ? 'Test connection to Zerto billing servers' : 'Test usage transmission to Zerto'}
+      ${testActionLabel(b.mode ?? '', b.testing)}
     </button>
     <span part="test-result" class="test-result" role="status">${testResultText(b)}</span>
     ${
@@ -163,9 +144,7 @@ function testResultText(b: B): string {
   if (!r) return '';
   const mode = b.mode ?? '';
   if (r.outcome.ok) return testPassedText(mode, hostOf(b.billingUrl ?? 'https://autologs.zerto.com'));
-  const prefix =
-    mode === 'reachability' ? 'This browser could not reach the billing host' : 'Usage was not sent';
-  return `${prefix}: ${reasonText(r.outcome.reason)}`;
+  return testFailedText(mode, r.outcome.reason);
 }
 
 function icon(kind: 'warning' | 'error' | 'ok'): TemplateResult {

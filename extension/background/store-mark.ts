@@ -40,33 +40,34 @@ const isEviction = (x: unknown): x is Eviction =>
 export async function checkStoreMark(db: Db, now: number, update = false): Promise<Eviction | null> {
   const got = await chrome.storage.local.get([STORAGE_KEYS.storeMark, STORAGE_KEYS.eviction]);
   const mark = got[STORAGE_KEYS.storeMark];
-  const id = await db.get('meta', STORE_ID);
-  let found: Eviction | null = null;
-  if (isMark(mark) && mark.storeId && id !== mark.storeId) {
-    found = { at: now, lostReports: mark.waiting, lastSeenWhole: mark.at };
-    await chrome.storage.local.set({ [STORAGE_KEYS.eviction]: found });
-  }
-  if (found || update) {
-    const outbox = await db.getAll('outbox');
-    const next: StoreMark = {
-      sites: await db.count('sites'),
+  // One transaction reads the database's id and, when it is missing, gives it a new one: a loss between the
+  // two can then not be taken for the normal state.
+  const tx = db.transaction(['meta', 'sites', 'outbox'], 'readwrite');
+  const meta = tx.objectStore('meta');
+  const known = await meta.get(STORE_ID);
+  const lost = isMark(mark) && !!mark.storeId && known !== mark.storeId;
+  let next: StoreMark | null = null;
+  if (lost || update) {
+    const id = typeof known === 'string' ? known : crypto.randomUUID();
+    if (known !== id) await meta.put(id, STORE_ID);
+    const outbox = await tx.objectStore('outbox').getAll();
+    next = {
+      sites: await tx.objectStore('sites').count(),
       waiting: outbox.filter((r) => !r.refused).length,
       at: now,
-      storeId: await ensureId(db),
+      storeId: id,
     };
-    await chrome.storage.local.set({ [STORAGE_KEYS.storeMark]: next });
   }
-  const known = got[STORAGE_KEYS.eviction];
-  return found ?? (isEviction(known) ? known : null);
-}
-
-async function ensureId(db: Db): Promise<string> {
-  const tx = db.transaction('meta', 'readwrite');
-  const known = await tx.store.get(STORE_ID);
-  const id = typeof known === 'string' ? known : crypto.randomUUID();
-  if (known !== id) await tx.store.put(id, STORE_ID);
   await tx.done;
-  return id;
+  const found: Eviction | null =
+    lost && isMark(mark) ? { at: now, lostReports: mark.waiting, lastSeenWhole: mark.at } : null;
+  if (found || next)
+    await chrome.storage.local.set({
+      ...(found ? { [STORAGE_KEYS.eviction]: found } : {}),
+      ...(next ? { [STORAGE_KEYS.storeMark]: next } : {}),
+    });
+  const recorded = got[STORAGE_KEYS.eviction];
+  return found ?? (isEviction(recorded) ? recorded : null);
 }
 
 /** What the popup says of a loss (shown for a week after it was found). */

@@ -1,7 +1,16 @@
 // The operator's words, pinned per mode and phase: zvm mode reports what the ZVM says (the vendor's own
 // wording); direct and custom modes say what this console observed and what the vendor's rule implies.
 import { expect } from '@open-wc/testing';
-import { messageText, phaseLabel, titleText, type Message, type Source } from '../../src/core/index.ts';
+import {
+  chipText,
+  messageText,
+  noteTexts,
+  phaseLabel,
+  testFailedText,
+  titleText,
+  type Message,
+  type Source,
+} from '../../src/core/index.ts';
 
 const at = { deadline: Date.UTC(2026, 11, 2, 15, 3), since: Date.UTC(2026, 11, 2, 15, 3) };
 const date = (t: number) => new Date(t).toISOString().slice(0, 16);
@@ -104,5 +113,60 @@ describe("the operator's words, per mode and phase", () => {
       ['unknown', 'ok', 'warning', 'disconnected'].map((p) => phaseLabel(p as never, 'zvm')),
     ).to.deep.equal(['Not confirmed', 'Usage sent', 'Usage not sent', 'VRAs disconnected']);
     expect(phaseLabel('disconnected', 'console')).to.equal("VRAs stopped (vendor's rule)");
+  });
+});
+
+describe("the operator's words beside the message", () => {
+  const f = {
+    date,
+    ago: (ms: number) => `${Math.round(ms / 3_600_000)} hours ago`,
+    span: (ms: number) => `${Math.abs(ms) / 86_400_000} days`,
+  };
+  const base = {
+    phase: 'warning' as const,
+    source: 'zvm' as const,
+    at: 10 * 3_600_000,
+    lastSuccessAt: 3_600_000,
+    lastAttemptAt: 9 * 3_600_000,
+    lastFailure: null,
+    blind: null,
+    skew: null,
+    clockJump: null,
+  };
+
+  it('says the ZVM cannot be read now and how old its last known state is (zvm mode only)', () => {
+    const blind = { reason: { kind: 'auth' as const, status: 401 }, lastKnownAge: 2 * 3_600_000 };
+    expect(noteTexts({ ...base, blind }, f)).to.deep.equal([
+      'This console cannot read the ZVM now (the credentials were refused (HTTP 401)); this is its last known state, read 2 hours ago.',
+    ]);
+    expect(noteTexts({ ...base, source: 'console', blind }, f)).to.deep.equal([]);
+  });
+
+  it("names the ZVM's skew and a clock turned back", () => {
+    expect(
+      noteTexts({ ...base, skew: 2 * 86_400_000, clockJump: { at: at.deadline, step: -3 * 86_400_000 } }, f),
+    ).to.deep.equal([
+      "The ZVM's clock is 2 days ahead of this computer's; days left are counted on the ZVM's clock.",
+      "This computer's clock was turned back 3 days on 2026-12-02T15:03; every date was moved with it, so the time left is unchanged.",
+    ]);
+  });
+
+  it('the chip says when usage was sent, or what the last check found while unconfirmed', () => {
+    expect(chipText({ ...base, phase: 'ok' }, f)).to.equal('Billing usage sent 9 hours ago');
+    expect(
+      chipText(
+        { ...base, phase: 'unknown', lastFailure: { kind: 'timeout', detail: 'no answer within 3 s' } },
+        f,
+      ),
+    ).to.equal('Billing usage: last check failed 1 hours ago: no answer in time: no answer within 3 s');
+  });
+
+  it('a failed test says what failed, by mode', () => {
+    expect(testFailedText('reachability', { kind: 'network' })).to.equal(
+      'This browser could not reach the billing host: the server could not be reached',
+    );
+    expect(testFailedText('direct', { kind: 'http', status: 503 })).to.equal(
+      'Usage was not sent: the server answered HTTP 503',
+    );
   });
 });

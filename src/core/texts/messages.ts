@@ -129,6 +129,85 @@ export function titleText(
   }
 }
 
+/** How times and spans are written where these texts are shown (the operator's locale). */
+export interface TextFormat {
+  /** An instant, e.g. "Wednesday, December 2, 2026 at 3:03 PM UTC". */
+  date: (t: number) => string;
+  /** How long ago, e.g. "3 hours ago". */
+  ago: (ms: number) => string;
+  /** A length of time, unsigned, e.g. "3 days". */
+  span: (ms: number) => string;
+}
+
+/** The bits of a view the notes and the chip read (structurally a GraceView). */
+interface Seen {
+  phase: 'unknown' | 'ok' | 'warning' | 'disconnected';
+  source: Source;
+  at: number;
+  lastSuccessAt: number | null;
+  lastAttemptAt: number | null;
+  lastFailure: FailureReason | null;
+  blind: { reason: FailureReason; lastKnownAge: number | null } | null;
+  skew: number | null;
+  clockJump: { at: number; step: number } | null;
+}
+
+/** The small status chip (with `show-ok`): usage sent and when, or what the last check found. */
+export function chipText(v: Seen, f: TextFormat): string {
+  const ago = (t: number | null) => (t === null ? '' : f.ago(Math.max(0, v.at - t)));
+  if (v.phase !== 'unknown') return `Billing usage sent ${ago(v.lastSuccessAt)}`.trim();
+  return v.lastFailure
+    ? `Billing usage: last check failed ${ago(v.lastAttemptAt)}: ${reasonText(v.lastFailure)}`
+    : 'Billing usage: checking';
+}
+
+/** What else the operator must know beside the message: a ZVM that cannot be read now, a clock skewed or moved. */
+export function noteTexts(v: Seen, f: TextFormat): string[] {
+  const lines: string[] = [];
+  const blind = v.source === 'zvm' ? v.blind : null;
+  if (blind) {
+    const age = blind.lastKnownAge === null ? null : f.ago(blind.lastKnownAge);
+    lines.push(
+      v.phase === 'warning' || v.phase === 'disconnected'
+        ? `This console cannot read the ZVM now (${reasonText(blind.reason)}); this is its last known state${age ? `, read ${age}` : ''}.`
+        : age
+          ? `Its last known state: ${phaseLabel(v.phase, 'zvm').toLowerCase()}, read ${age}.`
+          : 'It has not been read yet.',
+    );
+  }
+  if (v.skew !== null)
+    lines.push(
+      `The ZVM's clock is ${f.span(v.skew)} ${v.skew > 0 ? 'ahead of' : 'behind'} this computer's; days left are counted on the ZVM's clock.`,
+    );
+  if (v.clockJump) {
+    const { step, at } = v.clockJump;
+    lines.push(
+      step < 0
+        ? `This computer's clock was turned back ${f.span(step)} on ${f.date(at)}; every date was moved with it, so the time left is unchanged.`
+        : `This computer's clock moved ${f.span(step)} ahead of its running time on ${f.date(at)}: as far as that set right an earlier turn back, every date moved with it; beyond that it counts as time that passed (the computer may have slept).`,
+    );
+  }
+  return lines;
+}
+
+/** The words before the deadline's date in a warning. */
+export const deadlineLead = (source: Source): string =>
+  source === 'zvm'
+    ? 'The ZVM stops communicating with its VRAs on'
+    : "By the vendor's rule, VRA communication stops on";
+
+/** The banner's test action, by mode, and while it runs. */
+export const testActionLabel = (mode: string, running: boolean): string =>
+  running
+    ? 'Testing…'
+    : mode === 'reachability'
+      ? 'Test connection to Zerto billing servers'
+      : 'Test usage transmission to Zerto';
+
+/** What a test that did not go through found, by mode. */
+export const testFailedText = (mode: string, reason: FailureReason): string =>
+  `${mode === 'reachability' ? 'This browser could not reach the billing host' : 'Usage was not sent'}: ${reasonText(reason)}`;
+
 /**
  * What a test that went through proves, by mode: the ZVM's Passed, this console's acknowledged report, or,
  * in reachability mode, only that this browser reached the billing host (never "usage sent").
