@@ -34,12 +34,12 @@ async function probe(zvmUrl: string, token = 'demo-token') {
 describe('zvm probe: a ZVM whose clock is 3 days ahead of the browser', () => {
   let servers: Servers;
   before(async () => {
-    servers = await startServers({ zvm: {}, zvmSkewMs: 3 * DAY });
+    // Its billing link is down for good (nothing listens on port 9): no transmission of it ever passes.
+    servers = await startServers({ zvm: { billingUrl: 'http://127.0.0.1:9' }, zvmSkewMs: 3 * DAY });
   });
   after(() => servers.stop());
 
   it("measures the skew from the ZVM's Date header and counts the days left on the ZVM's clock", async () => {
-    await servers.fault('error', { status: 503 });
     await servers.advanceZvm(DEFAULT_POLICY.alertAfter + MINUTE);
     const result = await probe(servers.zvmUrl);
     expect(result.zvm, 'the ZVM was read').to.not.equal(undefined);
