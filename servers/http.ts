@@ -509,3 +509,42 @@ export function holdOpen(res: ServerResponse, idleTimeoutMs: number): void {
     if (!socket.destroyed) socket.setTimeout(idleTimeoutMs);
   });
 }
+
+/** The most a control request's body may hold: control bodies are a few fields. */
+export const CONTROL_BODY_LIMIT = 16 * 1024;
+
+/**
+ * Reads a small JSON object body of a control request (`/control/*`); answers the error itself (413, 400)
+ * and returns undefined when it is bad. With `allowEmpty`, an empty body reads as `{}`.
+ */
+export async function readControlBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: { allowEmpty?: boolean } = {},
+): Promise<Record<string, unknown> | undefined> {
+  const read = await readBody(req, CONTROL_BODY_LIMIT);
+  if (!read.ok) {
+    if (read.reason === 'too-large') {
+      lingerAndClose(req, res);
+      sendError(res, 413, 'too-large', `body: larger than ${CONTROL_BODY_LIMIT} bytes`, 'body');
+    }
+    return undefined;
+  }
+  if (opts.allowEmpty && read.body.length === 0) return {};
+  const json = parseJsonBody(read.body);
+  if (!json.ok) {
+    sendError(res, 400, 'invalid', json.message, 'body');
+    return undefined;
+  }
+  if (!isPlainObject(json.value)) {
+    sendError(
+      res,
+      400,
+      'invalid',
+      `body: must be ${opts.allowEmpty ? 'empty or ' : ''}a JSON object`,
+      'body',
+    );
+    return undefined;
+  }
+  return json.value;
+}

@@ -30,6 +30,7 @@ import {
   sendJsonStream,
   trackSockets,
   type ServerLimits,
+  readControlBody,
 } from '../http.ts';
 import { RouteTable, type Route } from '../routes.ts';
 import { ReportIdSchema, validate, validateReport } from './protocol.ts';
@@ -116,7 +117,6 @@ export interface BillingServer {
 const DEFAULT_ERROR_STATUS = 503;
 const DEFAULT_DELAY_MS = 3000;
 const OVERSIZED_BYTES = 2 * 1024 * 1024;
-const CONTROL_BODY_LIMIT = 16 * 1024;
 /** Reports per page of `GET /v1/usage`: what a page holds when `limit` is not given, and at most. */
 export const LIST_DEFAULT_LIMIT = 100;
 export const LIST_MAX_LIMIT = 1000;
@@ -352,20 +352,26 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
     sendError(res, status, code, message, field);
   }
 
+  /** A body not declared as uncompressed JSON is refused (415) from its headers, before a byte is read. */
+  function refusedAsNotJson(req: IncomingMessage, res: ServerResponse): boolean {
+    const encoding = req.headers['content-encoding'];
+    if (isJsonContentType(req.headers['content-type']) && (!encoding || encoding === 'identity'))
+      return false;
+    lingerAndClose(req, res);
+    reject(
+      res,
+      415,
+      'unsupported-media-type',
+      `Content-Type must be application/json (UTF-8, not compressed); got ${JSON.stringify(req.headers['content-type'] ?? null)}` +
+        (encoding && encoding !== 'identity' ? ` with Content-Encoding ${encoding}` : ''),
+      'Content-Type',
+    );
+    return true;
+  }
+
   async function postUsage(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Everything that can be judged from the headers is judged before a byte of the body is read.
-    const encoding = req.headers['content-encoding'];
-    if (!isJsonContentType(req.headers['content-type']) || (encoding && encoding !== 'identity')) {
-      lingerAndClose(req, res);
-      return reject(
-        res,
-        415,
-        'unsupported-media-type',
-        `Content-Type must be application/json (UTF-8, not compressed); got ${JSON.stringify(req.headers['content-type'] ?? null)}` +
-          (encoding && encoding !== 'identity' ? ` with Content-Encoding ${encoding}` : ''),
-        'Content-Type',
-      );
-    }
+    if (refusedAsNotJson(req, res)) return;
     const key = req.headers['idempotency-key'];
     if (typeof key !== 'string' || key === '') {
       lingerAndClose(req, res);
@@ -443,17 +449,7 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
    * (see batch.ts); the accepted ones stored with one write and one fsync.
    */
   async function postBatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const encoding = req.headers['content-encoding'];
-    if (!isJsonContentType(req.headers['content-type']) || (encoding && encoding !== 'identity')) {
-      lingerAndClose(req, res);
-      return reject(
-        res,
-        415,
-        'unsupported-media-type',
-        `Content-Type must be application/json (UTF-8, not compressed); got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
-        'Content-Type',
-      );
-    }
+    if (refusedAsNotJson(req, res)) return;
     const limit = maxBodyBytes * BATCH_BODY_FACTOR;
     const read = await readBody(req, limit);
     if (!read.ok) {
@@ -587,45 +583,10 @@ export async function startBillingServer(opts: BillingServerOptions): Promise<Bi
 
   async function clear(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The body says nothing; an empty one or a JSON object are both fine.
-    const read = await readBody(req, CONTROL_BODY_LIMIT);
-    if (!read.ok) {
-      if (read.reason === 'too-large') {
-        lingerAndClose(req, res);
-        sendError(res, 413, 'too-large', `body: larger than ${CONTROL_BODY_LIMIT} bytes`, 'body');
-      }
-      return;
-    }
-    if (read.body.length > 0) {
-      const json = parseJsonBody(read.body);
-      if (!json.ok || !isPlainObject(json.value)) {
-        return sendError(res, 400, 'invalid', 'body: must be empty or a JSON object', 'body');
-      }
-    }
+    if ((await readControlBody(req, res, { allowEmpty: true })) === undefined) return;
     const cleared = await store.clear();
     Object.assign(stats, { received: 0, accepted: 0, duplicates: 0, rejected: 0, faulted: 0 });
     return sendJson(res, 200, { cleared });
-  }
-
-  /** Reads a small JSON control body; answers the error itself and returns undefined when it is bad. */
-  async function readControlBody(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-    const read = await readBody(req, CONTROL_BODY_LIMIT);
-    if (!read.ok) {
-      if (read.reason === 'too-large') {
-        lingerAndClose(req, res);
-        sendError(res, 413, 'too-large', `body: larger than ${CONTROL_BODY_LIMIT} bytes`, 'body');
-      }
-      return undefined;
-    }
-    const json = parseJsonBody(read.body);
-    if (!json.ok) {
-      sendError(res, 400, 'invalid', json.message, 'body');
-      return undefined;
-    }
-    if (!isPlainObject(json.value)) {
-      sendError(res, 400, 'invalid', 'body: must be a JSON object', 'body');
-      return undefined;
-    }
-    return json.value;
   }
 
   function answerFault(req: IncomingMessage, res: ServerResponse, f: Fault): void {

@@ -30,11 +30,9 @@ import {
   closeServer,
   createLimitedServer,
   DEFAULT_ALLOW_ORIGINS,
-  isPlainObject,
   lingerAndClose,
   listen,
   logger,
-  parseJsonBody,
   readBody,
   requestUrl,
   resolveLimits,
@@ -42,6 +40,7 @@ import {
   sendJson,
   trackSockets,
   type ServerLimits,
+  readControlBody,
 } from '../http.ts';
 import { RouteTable, type Route } from '../routes.ts';
 import { CLIENT_VERSION, createMachine, MAX_ADVANCE_MS } from './machine.ts';
@@ -432,20 +431,10 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   }
 
   async function clock(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const read = await readBody(req, CONTROL_BODY_LIMIT);
-    if (!read.ok) {
-      if (read.reason === 'too-large') {
-        lingerAndClose(req, res);
-        sendError(res, 413, 'too-large', `body: larger than ${CONTROL_BODY_LIMIT} bytes`, 'body');
-      }
-      return;
-    }
-    const json = parseJsonBody(read.body);
-    if (!json.ok) return sendError(res, 400, 'invalid', json.message, 'body');
-    if (!isPlainObject(json.value))
-      return sendError(res, 400, 'invalid', 'body: must be a JSON object', 'body');
+    const body = await readControlBody(req, res);
+    if (body === undefined) return;
     try {
-      await machine.advance(json.value.advanceMs as number);
+      await machine.advance(body.advanceMs as number);
     } catch (e) {
       return sendError(res, 400, 'invalid', (e as Error).message, 'advanceMs');
     }

@@ -184,6 +184,8 @@ describe('<zerto-billing-banner mode="zvm"> reports what the ZVM says', () => {
     const site = uniqueSite();
     await seedZvm(site, { usageAlertAt: T0 }, T0 + 2 * DAY);
     const el = await mountBanner({ site, clock: testClock(T0 + 2 * DAY + HOUR), attrs: zvmAttrs });
+    // The attributes were set after mounting: the element watches the site anew, in zvm mode.
+    await until(() => part(el, 'title') !== null, 5000, 'the stored state in zvm mode');
     expect(part(el, 'title')?.textContent).to.match(/^Billing usage not sent: VRAs stop in 13 days, /);
     expect(visibleText(el)).to.contain(
       'Zerto Virtual Manager of site Amsterdam DR did not send site usage information for billing purposes to Zerto servers. If this is not resolved within 13 days, Zerto Virtual Manager will stop communicating with its VRAs.',
@@ -203,6 +205,7 @@ describe('<zerto-billing-banner mode="zvm"> reports what the ZVM says', () => {
     await seedZvm(site, { usageAlertAt: T0 }, T0 + DAY);
     await seedZvm(site, { disconnectedAt: T0 + 15 * DAY }, T0 + 16 * DAY);
     const el = await mountBanner({ site, clock: testClock(T0 + 16 * DAY), attrs: zvmAttrs });
+    await until(() => part(el, 'title') !== null, 5000, 'the stored state in zvm mode');
     expect(el.view?.phase).to.equal('disconnected');
     expect(part(el, 'title')?.textContent).to.match(/^VRAs disconnected since /);
     expect(visibleText(el)).to.contain(
