@@ -53,6 +53,22 @@ async function periodsOf(siteId: string) {
     .sort((a, b) => Date.parse(a.period.from) - Date.parse(b.period.from));
 }
 
+/** Queues a report of `c` for `period` directly in the outbox, as another context would have made it. */
+async function queueReport(c: SiteConfig, t0: number, period: { from: number; to: number }) {
+  const body = buildReport({ config: c, secrets: {}, now: () => t0 }, { protectedVms: 3 }, period);
+  const endpoint = `${servers.billingUrl}/v1/usage`;
+  await db.put('outbox', {
+    reportId: body.reportId,
+    siteId: c.siteId,
+    endpoint,
+    body,
+    createdAt: t0,
+    attempts: 0,
+    lastError: null,
+  });
+  return body;
+}
+
 describe('the period rule: reports never bill the same time twice', () => {
   it('a scheduled attempt and a manual test a minute apart bill consecutive periods', async () => {
     const c = config();
@@ -132,21 +148,7 @@ describe('the period rule: reports never bill the same time twice', () => {
     const t0 = Date.now();
     expect((await transmit(c, t0)).outcome.ok).to.equal(true);
     // Queued elsewhere before the first report reached the receiver: the same hour, another report id.
-    const endpoint = `${servers.billingUrl}/v1/usage`;
-    const body = buildReport(
-      { config: c, secrets: {}, now: () => t0 },
-      { protectedVms: 3 },
-      { from: t0 - HOUR, to: t0 },
-    );
-    await db.put('outbox', {
-      reportId: body.reportId,
-      siteId: c.siteId,
-      endpoint,
-      body,
-      createdAt: t0,
-      attempts: 0,
-      lastError: null,
-    });
+    const body = await queueReport(c, t0, { from: t0 - HOUR, to: t0 });
     const r = await deliver(db, c.siteId, { timeoutMs: 2000, retries: 0, windowMs: 5000 });
     expect(r.acked).to.deep.equal([body.reportId]);
     expect(r.refused).to.deep.equal([]);
@@ -159,21 +161,7 @@ describe('the period rule: reports never bill the same time twice', () => {
     const t0 = Date.now();
     expect((await transmit(c, t0)).outcome.ok).to.equal(true);
     // Half of its hour is held by the first report, half is billed by nobody: it must not count as billed.
-    const endpoint = `${servers.billingUrl}/v1/usage`;
-    const body = buildReport(
-      { config: c, secrets: {}, now: () => t0 },
-      { protectedVms: 3 },
-      { from: t0 - HOUR / 2, to: t0 + HOUR / 2 },
-    );
-    await db.put('outbox', {
-      reportId: body.reportId,
-      siteId: c.siteId,
-      endpoint,
-      body,
-      createdAt: t0,
-      attempts: 0,
-      lastError: null,
-    });
+    const body = await queueReport(c, t0, { from: t0 - HOUR / 2, to: t0 + HOUR / 2 });
     const r = await deliver(db, c.siteId, { timeoutMs: 2000, retries: 0, windowMs: 5000 });
     expect(r.acked).to.deep.equal([]);
     expect(r.refused.map((x) => x.reportId)).to.deep.equal([body.reportId]);
