@@ -43,8 +43,8 @@ async function main() {
     console.log('built dist/lib (script tags, ES modules, types, custom-elements.json)');
   }
   for (const [name, config] of [
-    ['extension', 'vite.extension.config.ts'],
-    ['demo', 'vite.demo.config.ts'],
+    ['extension', 'extension/vite.config.ts'],
+    ['demo', 'demo/vite.config.ts'],
   ] as const) {
     if (!wanted(name) || !existsSync(config)) continue;
     execFileSync('npx', ['vite', 'build', '--config', config], { stdio: 'inherit', cwd: root });

@@ -15,9 +15,9 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const EXTENSION_DIR = join(ROOT, 'dist/extension');
 export const EXTENSION_ZIP = join(ROOT, 'dist/zerto-billing-banner-extension.zip');
 
-/** `npx vite build --config vite.extension.config.ts`, as `npm run build` does, so a clean clone works. */
+/** `npx vite build --config extension/vite.config.ts`, as `npm run build` does, so a clean clone works. */
 export function buildExtension(): void {
-  execFileSync('npx', ['vite', 'build', '--config', 'vite.extension.config.ts'], {
+  execFileSync('npx', ['vite', 'build', '--config', 'extension/vite.config.ts'], {
     cwd: ROOT,
     stdio: 'pipe',
     timeout: 180_000,

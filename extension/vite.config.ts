@@ -3,14 +3,14 @@ import { zipSync } from 'fflate';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
-import manifest from './extension/manifest.config.ts';
+import manifest from './manifest.config.ts';
 
 /**
  * The Manifest V3 extension, built by @crxjs/vite-plugin from extension/ into dist/extension/ (the unpacked
  * folder Chromium loads), then zipped into dist/zerto-billing-banner-extension.zip (what a store or a
  * policy installs).
  */
-const here = import.meta.dirname;
+const here = resolve(import.meta.dirname, '..');
 const root = resolve(here, 'extension');
 const outDir = resolve(here, 'dist/extension');
 const zipFile = resolve(here, 'dist/zerto-billing-banner-extension.zip');
