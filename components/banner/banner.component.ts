@@ -7,6 +7,7 @@ import type { GraceView } from '../../src/core/view.ts';
 import type { ProbeResult } from '../../src/world/probes/index.ts';
 import { fire, fireTestResult } from '../shared/events.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
+import { missingFile } from '../../src/world/client.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import type { ExportFile } from '../../src/export/index.ts';
 import type { renderResult } from '../export/result.ts';
@@ -15,9 +16,14 @@ import type * as Parts from './banner-parts.ts';
 
 type BannerParts = typeof Parts;
 let loaded: BannerParts | null = null;
-let loading: Promise<BannerParts> | null = null;
-const loadParts = (): Promise<BannerParts> =>
-  (loading ??= import('./banner-parts.ts').then((m) => (loaded = m)));
+let loading: Promise<BannerParts | null> | null = null;
+/** Why the renderer did not load (the library deployed without its chunks/ folder). */
+let partsMissing: string | null = null;
+const loadParts = (): Promise<BannerParts | null> =>
+  (loading ??= import('./banner-parts.ts').then(
+    (m) => (loaded = m),
+    (err: unknown) => ((partsMissing = missingFile("the banner's renderer", err)), null),
+  ));
 
 const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconnected: 2 };
 
@@ -133,16 +139,23 @@ export class ZertoBillingBanner extends SiteBoundElement {
     }
   }
 
+  /** A part of the page's setup to fix, as a compact notice beside (never instead of) a billing state. */
+  override get setupProblem(): string | null {
+    return super.setupProblem ?? partsMissing;
+  }
+
   override render(): TemplateResult {
-    if (this.configError) {
-      return html`<div part="config-error" class="config-error" role="alert">
-        &lt;zerto-billing-banner&gt; cannot check billing usage: ${this.configError}
-      </div>`;
-    }
+    const problem = this.setupProblem;
+    const notice = problem
+      ? html`<div part="config-error" class="config-error" role="alert">
+          &lt;zerto-billing-banner&gt; cannot check billing usage: ${problem}
+        </div>`
+      : nothing;
+    if (this.configError || this.discoveryError) return html`${notice}`;
     const v = this.view;
     const parts = this.parts();
     const say = (m: Message | null) => (m && parts ? parts.messageText(m) : '');
-    return html`${v && parts ? parts.renderState(this, v) : nothing}
+    return html`${v && parts ? parts.renderState(this, v) : nothing}${notice}
       <div class="visually-hidden" role="alert">${say(this.alertMessage)}</div>
       <div class="visually-hidden" role="status">${say(this.statusMessage)}</div>`;
   }
@@ -154,7 +167,10 @@ export class ZertoBillingBanner extends SiteBoundElement {
   private parts(): BannerParts | null {
     const v = this.view;
     if (loaded || !v || !(v.message || this.showOk || this.alertMessage || this.statusMessage)) return loaded;
-    void loadParts().then(() => this.requestUpdate());
+    void loadParts().then((m) => {
+      if (!m) console.error(`<zerto-billing-banner>: ${partsMissing}`);
+      this.requestUpdate();
+    });
     return null;
   }
 

@@ -3,7 +3,9 @@ import { property, state } from 'lit/decorators.js';
 import type { Clock } from '../../src/core/time.ts';
 import { viewOf, type GraceView } from '../../src/core/view.ts';
 import { systemClock } from '../../src/world/clock.ts';
-import { watchSite, type SiteHandle } from '../../src/world/client.ts';
+import type { GraceState } from '../../src/core/schemas.ts';
+import { loadPageHost, missingFile, watchSite, type SiteHandle } from '../../src/world/client.ts';
+import type * as PageHost from '../../src/world/page-host.ts';
 import type { CustomProbeFn, SiteConfig, UsageProvider } from '../../src/world/probes/index.ts';
 import { configFromAttributes } from './attributes.ts';
 import { fire } from './events.ts';
@@ -45,6 +47,11 @@ export abstract class SiteBoundElement extends LitElement {
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
   /** Bearer token for the ZVM API or the billing endpoint. Never an attribute, never stored. */
   @property({ attribute: false }) token: string | undefined;
+  /**
+   * Where the token comes from when it expires (Zerto 10's do): called before the first check, every four
+   * minutes, before a test and after a refusal for credentials. Its result is never stored.
+   */
+  @property({ attribute: false }) getToken: (() => string | Promise<string>) | undefined;
   /** `x-zerto-session` for older ZVMs. */
   @property({ attribute: false }) session: string | undefined;
   /** The host's own probe (custom mode). */
@@ -56,14 +63,35 @@ export abstract class SiteBoundElement extends LitElement {
 
   /** Why the configuration cannot work, when it cannot. */
   @state() protected configError: string | null = null;
+  /** Why the site could not be identified from its ZVM (no `site-id` given), while it cannot. */
+  @state() protected discoveryError: string | null = null;
   @state() protected handleVersion = 0;
   protected handle: SiteHandle | null = null;
   protected config: SiteConfig | null = null;
   private configKey = '';
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private discoverTimer: ReturnType<typeof setTimeout> | undefined;
+  private reported = '';
+  /** The settings whose site is being read from the ZVM. */
+  private discovering = '';
 
   protected now(): number {
     return (this.clock ?? systemClock)();
+  }
+
+  /**
+   * What whoever set the page up must fix, shown as a compact notice that is not a billing state: settings
+   * that cannot work, a site that cannot be identified, a file of the library not deployed, a token source
+   * that fails, a poller that could not start.
+   */
+  get setupProblem(): string | null {
+    const h = this.handle;
+    return (
+      this.configError ??
+      this.discoveryError ??
+      h?.configProblem ??
+      (h?.status === 'failed' ? h.problem : null)
+    );
   }
 
   /** The site's state as the operator reads it now; null while loading or misconfigured. */
@@ -91,6 +119,7 @@ export abstract class SiteBoundElement extends LitElement {
     this.handle?.close();
     this.handle = null;
     clearTimeout(this.timer);
+    clearTimeout(this.discoverTimer);
   }
 
   /**
@@ -167,25 +196,43 @@ export abstract class SiteBoundElement extends LitElement {
       timeout: this.timeout,
     });
     const key =
-      JSON.stringify([parsed, this.token, this.session]) + String(!!this.probe) + String(!!this.clock);
-    if (key === this.configKey && (this.handle || this.configError)) return;
+      JSON.stringify([parsed, this.token, this.session]) +
+      String(!!this.probe) +
+      String(!!this.clock) +
+      String(!!this.getToken);
+    if (key === this.configKey && (this.handle || this.configError || this.discovering === key)) return;
     this.configKey = key;
     this.handle?.close();
     this.handle = null;
+    clearTimeout(this.discoverTimer);
+    this.discoveryError = null;
+    this.discovering = '';
     if (!parsed.ok) {
       this.config = null;
-      if (this.configError !== parsed.error) {
-        this.configError = parsed.error;
-        fire(this, 'zerto-billing-config-error', { message: parsed.error });
-        console.error(`<${this.localName}>: ${parsed.error}`);
-      }
+      this.configError = parsed.error;
+      this.report(parsed.error);
       return;
     }
     this.configError = null;
-    this.config = parsed.value;
+    let config = parsed.value;
+    if (this.siteId === null && config.mode === 'zvm' && config.zvmUrl) {
+      // No site-id: the ZVM names its site (GET /v1/localsite), once; the answer is remembered per ZVM.
+      const known = rememberedSite(config.zvmUrl);
+      if (!known) {
+        this.config = null;
+        if (this.isConnected) {
+          this.discovering = key;
+          void this.discover(config, key);
+        }
+        return;
+      }
+      config = { ...config, siteId: known };
+    }
+    this.config = config;
     if (!this.isConnected) return;
     const handle = watchSite({
-      config: parsed.value,
+      config,
+      ...(this.getToken ? { getToken: () => this.getToken!() } : {}),
       secrets: {
         ...(this.token ? { token: this.token } : {}),
         ...(this.session ? { session: this.session } : {}),
@@ -199,7 +246,76 @@ export abstract class SiteBoundElement extends LitElement {
     });
     this.handle = handle;
     handle.subscribe(() => {
-      if (this.handle === handle) this.handleVersion++;
+      if (this.handle !== handle) return;
+      this.handleVersion++;
+      this.report(this.setupProblem ?? seenProblem(handle.state));
     });
   }
+
+  /** Tells whoever can fix it, once per distinct problem: a `zerto-billing-config-error` event and the console. */
+  private report(message: string | null): void {
+    if (!message || message === this.reported) return;
+    this.reported = message;
+    fire(this, 'zerto-billing-config-error', { message });
+    console.error(`<${this.localName}>: ${message}`);
+  }
+
+  private async discover(config: SiteConfig, key: string): Promise<void> {
+    const zvmUrl = config.zvmUrl!;
+    // A console sets the credentials just after the element is created: a task later, they are there.
+    await new Promise((r) => setTimeout(r));
+    if (this.configKey !== key || !this.isConnected) return;
+    let found: Awaited<ReturnType<typeof PageHost.discoverSite>>;
+    try {
+      const token = this.getToken ? await this.getToken() : this.token;
+      const host = await loadPageHost();
+      found = await host.discoverSite(
+        config,
+        { ...(token ? { token } : {}), ...(this.session ? { session: this.session } : {}) },
+        this.clock ?? systemClock,
+      );
+    } catch (err) {
+      found = { ok: false, message: missingFile('reading the site from the ZVM', err) };
+    }
+    if (this.configKey !== key || !this.isConnected) return;
+    if (found.ok) {
+      try {
+        localStorage.setItem(SITE_OF + zvmUrl, found.id);
+      } catch {
+        /* no storage for it (a sandboxed frame): this page asks again next time */
+        known.set(zvmUrl, found.id);
+      }
+      this.configKey = this.discovering = '';
+      this.requestUpdate();
+      return;
+    }
+    this.discoveryError = found.message;
+    this.report(found.message);
+    // Asked again in a minute: a ZVM starting up, credentials being fixed.
+    this.discoverTimer = setTimeout(() => {
+      if (this.configKey === key) void this.discover(config, key);
+    }, 60_000);
+  }
+}
+
+const SITE_OF = 'zerto-billing:site-of:';
+const known = new Map<string, string>();
+
+/** The site a ZVM said it serves, remembered in this origin. */
+function rememberedSite(zvmUrl: string): string | null {
+  try {
+    return localStorage.getItem(SITE_OF + zvmUrl) ?? known.get(zvmUrl) ?? null;
+  } catch {
+    return known.get(zvmUrl) ?? null;
+  }
+}
+
+/**
+ * A check's failure that only the page's setup can fix (CORS, credentials, settings), or any failure to see
+ * the ZVM at all, as one line naming the host and, where it is, CORS.
+ */
+function seenProblem(s: GraceState | null): string | null {
+  const r = s?.blind?.reason ?? s?.lastFailure;
+  if (!r || !(s?.blind || r.kind === 'cors' || r.kind === 'auth' || r.kind === 'misconfigured')) return null;
+  return `${r.kind === 'cors' ? 'CORS: ' : ''}${r.detail ?? r.kind}`;
 }

@@ -24,7 +24,15 @@ export interface WatchOptions {
   preferWorker?: boolean;
   /** The state comes from elsewhere (the extension's service worker) through `accept`: no storage, no polling. */
   passive?: boolean;
+  /**
+   * The host's token source (Zerto 10 tokens expire): asked before watching, every `TOKEN_REFRESH_MS` while
+   * watched, before a test, and at once when a check was refused for its credentials.
+   */
+  getToken?: () => string | Promise<string>;
 }
+
+/** How often a token from `getToken` is renewed while the site is watched (Zerto 10's tokens last 5 minutes). */
+export const TOKEN_REFRESH_MS = 4 * 60_000;
 
 export type HandleStatus = 'loading' | 'ready' | 'damaged' | 'failed';
 
@@ -42,6 +50,8 @@ export class SiteHandle {
   status: HandleStatus = 'loading';
   /** Why the stored state could not be used as it was (damaged, or storage unavailable). */
   problem: string | null = null;
+  /** What the page's developer must fix (a token source that fails, a file of the library not deployed). */
+  configProblem: string | null = null;
   readonly ready: Promise<void>;
   /** Settles once the stored state was read for the first paint (or there is none to read). */
   readonly firstRead: Promise<void>;
@@ -50,8 +60,12 @@ export class SiteHandle {
   private closed = false;
   private release: (() => void) | null = null;
   private port: MessagePort | null = null;
+  private secrets: SiteSecrets;
+  private tokenTimer: ReturnType<typeof setInterval> | undefined;
+  private lastRetryAsk = -Infinity;
 
   constructor(readonly options: WatchOptions) {
+    this.secrets = { ...options.secrets };
     this.firstRead = new Promise((resolve) => (this.firstReadDone = resolve));
     this.ready = this.load().finally(() => this.firstReadDone());
   }
@@ -71,6 +85,7 @@ export class SiteHandle {
 
   /** "Test usage transmission": runs in this tab, applies the outcome, and every tab hears it. */
   async test(onStep?: (s: TestStep) => void, signal?: AbortSignal): Promise<ProbeResult> {
+    await this.renewToken();
     const host = await loadPageHost();
     const { result, state } = await host.testTransmission(this.clock, this.watched(), onStep, signal);
     this.state = state;
@@ -107,6 +122,7 @@ export class SiteHandle {
     const older =
       s.latestSeen < (cur?.latestSeen ?? -Infinity) && s.clockJumps.count === cur?.clockJumps.count;
     if (cur && older && s.phase === cur.phase) return;
+    if (refusedCredentials(s) && !refusedCredentials(cur)) void this.renewToken(true);
     this.state = s;
     if (this.status !== 'damaged') this.status = 'ready';
     this.emit();
@@ -140,8 +156,50 @@ export class SiteHandle {
     else if (this.release) void loadPageHost().then((h) => h.wakeInPage(this));
   }
 
+  /**
+   * Asks `getToken` for the current token and, when it changed, hands it to the poller (from its next check;
+   * `retry` checks again at once, after a refusal for credentials). A throwing source is a visible problem.
+   */
+  async renewToken(retry = false): Promise<void> {
+    const source = this.options.getToken;
+    if (!source || this.closed) return;
+    if (retry) {
+      // A refusal asks at most twice a minute: a source that keeps giving a refused token is no storm.
+      const now = Date.now();
+      if (now - this.lastRetryAsk < 30_000) return;
+      this.lastRetryAsk = now;
+    }
+    let token: string;
+    try {
+      token = await source();
+      if (typeof token !== 'string' || token === '') throw new TypeError('it gave no token (an empty value)');
+    } catch (err) {
+      this.configProblem = `getToken() failed: ${err instanceof Error ? err.message : String(err)}`;
+      this.emit();
+      return;
+    }
+    if (this.configProblem?.startsWith('getToken()')) {
+      this.configProblem = null;
+      this.emit();
+    }
+    if (token === this.secrets.token || this.closed) return;
+    this.secrets = { ...this.secrets, token };
+    const siteId = this.options.config.siteId;
+    if (this.port) {
+      this.port.postMessage({
+        type: 'secrets',
+        siteId,
+        secrets: this.secrets,
+        recheck: retry,
+      } satisfies ToWorker);
+    } else if (this.release) {
+      void loadPageHost().then((h) => h.updateSecretsInPage(this, retry));
+    }
+  }
+
   close(): void {
     if (this.closed) return;
+    clearInterval(this.tokenTimer);
     this.closed = true;
     this.listeners.clear();
     this.release?.();
@@ -150,7 +208,7 @@ export class SiteHandle {
   watched(): { config: SiteConfig; secrets: SiteSecrets; extras?: ProbeExtras } {
     return {
       config: this.options.config,
-      secrets: this.options.secrets ?? {},
+      secrets: this.secrets,
       ...(this.options.extras ? { extras: this.options.extras } : {}),
     };
   }
@@ -176,8 +234,17 @@ export class SiteHandle {
     await afterPaint();
     if (this.closed) return;
     void requestPersistence();
+    if (this.options.getToken) {
+      await this.renewToken();
+      this.tokenTimer = setInterval(() => void this.renewToken(), TOKEN_REFRESH_MS);
+    }
+    if (this.closed) return;
     const link = needsPage(this.options) ? null : await connectWorker();
     if (this.closed) return;
+    if (!link && workerMissing) {
+      this.configProblem = workerMissing;
+      this.emit();
+    }
     if (link) {
       this.port = link.port;
       this.release = link.serve(this);
@@ -190,9 +257,26 @@ export class SiteHandle {
       if (this.closed) release();
       else this.release = release;
     } catch (err) {
-      this.fail(`the in-page poller could not load: ${err instanceof Error ? err.message : String(err)}`);
+      this.fail(missingFile('the in-page poller', err));
     }
   }
+}
+
+/** A watched site's last check was refused for its credentials (HTTP 401 or 403). */
+const refusedCredentials = (s: GraceState | null): boolean =>
+  s?.blind?.reason.kind === 'auth' || s?.lastFailure?.kind === 'auth';
+
+/**
+ * Why a part loaded on demand did not load, in words a developer can act on: a file that is not there means
+ * the library was deployed in part (its `chunks/` folder must sit beside the file the script tag loads).
+ */
+export function missingFile(what: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return /dynamically imported module|Failed to fetch|Importing a module script failed|error loading/i.test(
+    message,
+  )
+    ? `${what} could not be loaded (${message.replace(/^.*?: /, '')}): copy the whole dist/lib folder, chunks/ included, beside the script the page loads`
+    : `${what} could not start: ${message}`;
 }
 
 /** Resolves once the main thread is idle after the next frame (at the latest after 200 ms). */
@@ -232,7 +316,7 @@ class WorkerLink {
     this.port.postMessage({
       type: 'watch',
       config: handle.options.config,
-      secrets: handle.options.secrets ?? {},
+      secrets: handle.watched().secrets,
     } satisfies ToWorker);
     return () => {
       set.delete(handle);
@@ -276,6 +360,22 @@ class WorkerLink {
 }
 
 const links = new Map<string, Promise<WorkerLink | null>>();
+/** Set when the worker's file is not where the library expects it (the library deployed in part). */
+let workerMissing: string | null = null;
+
+/** The worker's file answered 404 (or any error status): a deployment problem, named with its address. */
+async function workerFileMissing(url: string): Promise<string | null> {
+  try {
+    const r = await fetch(url, { method: 'HEAD', cache: 'no-store' });
+    if (r.ok) return null;
+    return (
+      `the poller's file ${url} answered HTTP ${r.status}: copy the whole dist/lib folder (its chunks/ and ` +
+      `assets/ with it) beside the script the page loads; this page polls by itself meanwhile`
+    );
+  } catch {
+    return null; // not even asked (a CSP's connect-src): not evidence of a missing file
+  }
+}
 
 /**
  * Connects to the shared worker of this origin and database, or resolves null where the browser or the
@@ -299,7 +399,14 @@ function connectWorker(): Promise<WorkerLink | null> {
     const timer = setTimeout(() => resolve(null), 3000);
     w.onerror = () => {
       clearTimeout(timer);
-      resolve(null);
+      // A CSP refusal and a missing file look alike here; asking for the file tells them apart.
+      void workerFileMissing(workerUrl()).then((missing) => {
+        if (missing) {
+          workerMissing = missing;
+          console.error(`zerto-billing: ${missing}`);
+        }
+        resolve(null);
+      });
     };
     const linked = new WorkerLink(w.port);
     w.port.onmessage = (e: MessageEvent) => {

@@ -8,7 +8,14 @@ import type { GraceState } from '../core/schemas.ts';
 import type { SiteHandle } from './client.ts';
 import { onState } from './poller/channel.ts';
 import { Monitor, ruleOf, transmitOnce, type WatchedSite } from './poller/monitor.ts';
-import { probeFor, type ProbeResult, type SiteConfig, type TestStep } from './probes/index.ts';
+import {
+  probeFor,
+  type ProbeResult,
+  type SiteConfig,
+  type SiteSecrets,
+  type TestStep,
+} from './probes/index.ts';
+import { discoverSite as readLocalSite } from './probes/zvm.ts';
 import { openBillingDb, type Db } from './storage/db.ts';
 import { readState } from './storage/repo.ts';
 
@@ -62,6 +69,10 @@ export async function watchInPage(handle: SiteHandle): Promise<() => void> {
   };
 }
 
+export function updateSecretsInPage(handle: SiteHandle, recheck: boolean): void {
+  monitors.get(handle.clock)?.updateSecrets(handle.options.config.siteId, handle.watched().secrets, recheck);
+}
+
 export function wakeInPage(handle: SiteHandle): void {
   monitors.get(handle.clock)?.wake(handle.options.config.siteId);
 }
@@ -92,4 +103,22 @@ export async function checkReachability(
 
 export function parseExternalState(input: unknown): Parsed<GraceState> {
   return parseGraceState(input);
+}
+
+/** Reads the site a ZVM serves, for an element that names its ZVM but not its site. */
+export async function discoverSite(
+  config: SiteConfig,
+  secrets: SiteSecrets,
+  clock: Clock,
+): Promise<{ ok: true; id: string; name: string } | { ok: false; message: string }> {
+  const found = await readLocalSite({ config: { ...config, retries: 0 }, secrets, now: clock });
+  if (found.ok) return found;
+  const r = found.reason;
+  const message =
+    `no site-id given, and the site could not be read from the ZVM (GET /v1/localsite): ` +
+    `${r.kind === 'cors' ? 'CORS: ' : ''}${r.detail ?? r.kind}` +
+    (r.kind === 'auth' && !secrets.token && !secrets.session
+      ? ' (no token, getToken or session is set)'
+      : '');
+  return { ok: false, message };
 }

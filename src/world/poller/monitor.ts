@@ -62,7 +62,8 @@ export async function transmitOnce(
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   });
   const result = deps.explain ? await deps.explain(probed, site) : probed;
-  const identity = { id: site.config.siteId, name: result.site?.name || site.config.siteName };
+  // The site's one name everywhere: the operator's `site-name` when given, else the ZVM's SiteName.
+  const identity = { id: site.config.siteId, name: site.config.siteName || result.site?.name || '' };
   const event = eventOf(site.config, result);
   const { after } = await applyEvent(db, identity, ruleOf(site.config), event, clock());
   // The log says "usage sent" only for a transmission that was: never for a reachable host or a blind read.
@@ -194,7 +195,10 @@ async function keepUsage(
  * passes to the next in line.
  */
 export class Monitor {
-  private readonly sites = new Map<string, { site: WatchedSite; stop: AbortController; wake: () => void }>();
+  private readonly sites = new Map<
+    string,
+    { site: WatchedSite; stop: AbortController; wake: () => void; force?: boolean }
+  >();
   private readonly deps: MonitorDeps;
   /** Sites whose lock this monitor holds (for tests and diagnostics). */
   readonly leading = new Set<string>();
@@ -223,6 +227,20 @@ export class Monitor {
     } else {
       // Without Web Locks (an insecure context) this context polls on its own: better twice than never.
       void run();
+    }
+  }
+
+  /**
+   * New credentials (a refreshed token) for a watched site, used from its next check; `recheck` makes that
+   * check now, transmission included (the last one was refused for the credentials replaced).
+   */
+  updateSecrets(siteId: string, secrets: WatchedSite['secrets'], recheck = false): void {
+    const e = this.sites.get(siteId);
+    if (!e) return;
+    e.site = { ...e.site, secrets };
+    if (recheck) {
+      e.force = true;
+      e.wake();
     }
   }
 
@@ -277,14 +295,16 @@ export class Monitor {
   private async lead(
     id: string,
     signal: AbortSignal,
-    entry: { site: WatchedSite; wake: () => void },
+    entry: { site: WatchedSite; wake: () => void; force?: boolean },
   ): Promise<void> {
     this.leading.add(id);
     try {
       let last: { wall: number; mono: number } | null = null;
       while (!signal.aborted) {
         last = await this.noticeClockStep(entry.site, last);
-        const wait = await checkSite(this.deps, entry.site, signal).catch((err: unknown) => {
+        const force = entry.force === true;
+        entry.force = false;
+        const wait = await checkSite(this.deps, entry.site, signal, force).catch((err: unknown) => {
           console.error('zerto-billing: poll failed unexpectedly', err);
           return entry.site.config.policy.interval;
         });
@@ -292,6 +312,7 @@ export class Monitor {
         await this.maybeSweep(signal);
         const waker = new AbortController();
         entry.wake = () => waker.abort();
+        if (entry.force) continue; // asked for while this check ran (new credentials): now, not later
         const cap = this.deps.maxWaitMs ?? 60_000;
         // A clock that gives no time (NaN) must not make this loop spin: it waits as long as allowed then.
         const ms = Number.isFinite(wait) ? Math.max(50, Math.min(wait, cap)) : cap;
@@ -308,7 +329,12 @@ export class Monitor {
  * transmission if one is due, and returns the milliseconds until the next check is worth making. The page
  * poller loops on it; the extension's service worker calls it from chrome.alarms.
  */
-export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: AbortSignal): Promise<number> {
+export async function checkSite(
+  deps: MonitorDeps,
+  site: WatchedSite,
+  signal?: AbortSignal,
+  force = false,
+): Promise<number> {
   const { db, clock } = deps;
   const now = clock();
   const identity = { id: site.config.siteId, name: site.config.siteName };
@@ -318,7 +344,7 @@ export async function checkSite(deps: MonitorDeps, site: WatchedSite, signal?: A
   if (before && (before.phase !== after.phase || jumped)) (deps.publish ?? publishState)(after);
   const interval = site.config.policy.interval;
   const due = dueAt(after, now, interval);
-  if (now >= due) {
+  if (force || now >= due) {
     const { state } = await transmitOnce(deps, site, signal ? { signal } : {});
     return nextCheck(state, clock(), interval);
   }

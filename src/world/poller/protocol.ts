@@ -6,6 +6,8 @@ import type { SiteConfig, SiteSecrets } from '../probes/index.ts';
 export type ToWorker =
   | { type: 'watch'; config: SiteConfig; secrets: SiteSecrets }
   | { type: 'unwatch'; siteId: string }
+  /** New credentials for a watched site (a refreshed token), from its next check; `recheck` makes it now. */
+  | { type: 'secrets'; siteId: string; secrets: SiteSecrets; recheck?: boolean }
   | { type: 'wake'; siteId?: string };
 
 export type FromWorker =

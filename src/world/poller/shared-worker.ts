@@ -76,6 +76,17 @@ async function handle(port: MessagePort, msg: ToWorker): Promise<void> {
       watchers.delete(msg.siteId);
       m.unwatch(msg.siteId);
     }
+  } else if (msg?.type === 'secrets') {
+    const token = msg.secrets?.token;
+    const session = msg.secrets?.session;
+    m.updateSecrets(
+      msg.siteId,
+      {
+        ...(typeof token === 'string' ? { token } : {}),
+        ...(typeof session === 'string' ? { session } : {}),
+      },
+      msg.recheck === true,
+    );
   } else if (msg?.type === 'wake') {
     m.wake(msg.siteId);
   }

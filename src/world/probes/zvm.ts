@@ -99,6 +99,35 @@ export const zvmProbe: Probe = {
   },
 };
 
+/**
+ * The site a ZVM serves (GET /v1/localsite), for an element given a `zvm-url` and credentials but no
+ * `site-id`: its identifier keys the site's records, its name is shown where the operator gave none.
+ */
+export async function discoverSite(
+  ctx: ProbeContext,
+): Promise<{ ok: true; id: string; name: string } | { ok: false; reason: FailureReason }> {
+  const base = ctx.config.zvmUrl;
+  if (!base) return { ok: false, reason: { kind: 'misconfigured', detail: 'no ZVM URL configured' } };
+  const site = await fetchJson(
+    ctx,
+    endpoint(base, 'v1/localsite'),
+    { headers: authHeaders(ctx) },
+    LocalSiteSchema,
+    'localsite',
+  );
+  if (!site.ok) return { ok: false, reason: zvmReason(site.reason, base) };
+  const id = site.value.siteidentifier;
+  if (id.length > CONFIG_LIMITS.idLength)
+    return {
+      ok: false,
+      reason: {
+        kind: 'bad-answer',
+        detail: `localsite: a SiteIdentifier longer than ${CONFIG_LIMITS.idLength}`,
+      },
+    };
+  return { ok: true, id, name: cut(site.value.sitename, CONFIG_LIMITS.nameLength) };
+}
+
 /** The ZVM's active billing alerts, their TurnedOn moved into this clock's frame. */
 async function readAlerts(
   ctx: ProbeContext,
