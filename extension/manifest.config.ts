@@ -28,6 +28,9 @@ export default defineManifest({
     default_icon: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png' },
   },
   options_ui: { page: 'options/index.html', open_in_tab: true },
+  // An organisation deploys its site list by policy (chrome.storage.managed): no permission is needed to
+  // read it, and the browser checks the policy against this schema.
+  storage: { managed_schema: 'managed-schema.json' },
   // unlimitedStorage: the outbox of usage reports not yet acknowledged must never be evicted.
   permissions: ['storage', 'unlimitedStorage', 'alarms', 'notifications', 'scripting'],
   optional_permissions: ['proxy', 'webRequest', 'webRequestAuthProvider'],

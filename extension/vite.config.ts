@@ -12,8 +12,7 @@ import manifest from './manifest.config.ts';
  */
 const here = resolve(import.meta.dirname, '..');
 const root = resolve(here, 'extension');
-const outDir = resolve(here, 'dist/extension');
-const zipFile = resolve(here, 'dist/zerto-billing-banner-extension.zip');
+const defaultOutDir = resolve(here, 'dist/extension');
 
 /** Content scripts registered at run time load from the extension itself: no page needs to fetch them. */
 function noWebAccessibleResources(): Plugin {
@@ -35,11 +34,32 @@ function noWebAccessibleResources(): Plugin {
   } as Plugin;
 }
 
+/** The schema of chrome.storage.managed, named by the manifest: crxjs does not copy it. */
+function managedSchema(): Plugin {
+  return {
+    name: 'zbb-managed-schema',
+    apply: 'build',
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: 'managed-schema.json',
+        source: readFileSync(resolve(root, 'managed-schema.json'), 'utf8'),
+      });
+    },
+  };
+}
+
+/** Zips the built folder beside it (`--outDir` builds elsewhere, as the tests do, and zips there). */
 function zipExtension(): Plugin {
+  let outDir = defaultOutDir;
   return {
     name: 'zbb-zip-extension',
     apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
     closeBundle() {
+      const zipFile = resolve(outDir, '..', 'zerto-billing-banner-extension.zip');
       const files: Record<string, Uint8Array> = {};
       const walk = (dir: string) => {
         for (const name of readdirSync(dir)) {
@@ -50,7 +70,7 @@ function zipExtension(): Plugin {
         }
       };
       walk(outDir);
-      mkdirSync(resolve(here, 'dist'), { recursive: true });
+      mkdirSync(resolve(outDir, '..'), { recursive: true });
       // A fixed date keeps the zip identical for identical files.
       writeFileSync(zipFile, zipSync(files, { level: 9, mtime: new Date('2026-01-01T00:00:00Z') }));
     },
@@ -66,7 +86,7 @@ export default defineConfig({
     alias: [{ find: /^.*\/poller\/worker-url\.ts$/, replacement: resolve(root, 'content/no-worker.ts') }],
   },
   build: {
-    outDir,
+    outDir: defaultOutDir,
     emptyOutDir: true,
     target: 'es2022',
     minify: true,
@@ -74,5 +94,5 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     reportCompressedSize: false,
   },
-  plugins: [crx({ manifest }), noWebAccessibleResources(), zipExtension()],
+  plugins: [crx({ manifest }), noWebAccessibleResources(), managedSchema(), zipExtension()],
 });

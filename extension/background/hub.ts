@@ -1,7 +1,14 @@
 import { viewOf, type GraceState } from '../../src/core/index.ts';
 import { readAllStates } from '../../src/world/storage/repo.ts';
 import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
-import { PORTS, type FromPopup, type SiteSummary, type ToPopup, type ToRelay } from '../shared/messages.ts';
+import {
+  PORTS,
+  type FromPopup,
+  type FromRelay,
+  type SiteSummary,
+  type ToPopup,
+  type ToRelay,
+} from '../shared/messages.ts';
 import { sitesForUrl } from './consoles.ts';
 import { evictionText, readEviction } from './store-mark.ts';
 import { clock, db, problemsOf, runtime } from './runtime.ts';
@@ -37,6 +44,11 @@ export function connect(port: chrome.runtime.Port, handlers: PopupHandlers): voi
   if (port.name === PORTS.relay && !isExtensionPage(port)) {
     relays.set(port, new Set());
     port.onDisconnect.addListener(() => relays.delete(port));
+    // A banner's test runs here, for a site that page shows, never one it merely names.
+    port.onMessage.addListener((msg: FromRelay) => {
+      if (msg?.type === 'test' && typeof msg.siteId === 'string' && relays.get(port)?.has(msg.siteId))
+        void handlers.test(msg.siteId, port);
+    });
     void sendRelaySites(port);
     return;
   }

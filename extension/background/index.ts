@@ -41,7 +41,10 @@ function reconcile(opts: { checkMissing: boolean } = { checkMissing: true }): Pr
 
 const running = new Set<string>();
 
-/** The popup's "Test usage transmission": runs here, each step streamed to the popup as it happens. */
+/**
+ * "Test usage transmission", asked by the popup or by a console's banner through its relay: it runs here, in
+ * the service worker, each step streamed to whoever asked as it happens.
+ */
 async function test(siteId: string, port: chrome.runtime.Port): Promise<void> {
   if (running.has(siteId)) {
     post(port, { type: 'busy', siteId, message: 'a test of this site is already running' });
@@ -61,6 +64,7 @@ async function test(siteId: string, port: chrome.runtime.Port): Promise<void> {
 function changedSites(
   changes: Record<string, chrome.storage.StorageChange>,
   now: readonly SiteEntry[],
+  managedIds: ReadonlySet<string>,
 ): string[] {
   const s = changes[STORAGE_KEYS.settings];
   const before = s ? readSettings(s.oldValue).settings.sites : now;
@@ -70,7 +74,9 @@ function changedSites(
   return now
     .filter((e) => {
       const old = before.find((b) => b.siteId === e.siteId);
-      if (!old || JSON.stringify(old) !== JSON.stringify(e)) return true;
+      // A site set by policy does not change with the admin's own settings; its credentials may.
+      const entryChanged = !old || JSON.stringify(old) !== JSON.stringify(e);
+      if (entryChanged && !managedIds.has(e.siteId)) return true;
       return !!oldSecrets && JSON.stringify(oldSecrets[e.siteId]) !== JSON.stringify(newSecrets?.[e.siteId]);
     })
     .map((e) => e.siteId);
@@ -90,7 +96,7 @@ chrome.storage.onChanged.addListener((changes, area) => {
       (async () => {
         await reconcile({ checkMissing: false });
         const rt = await runtime();
-        const changed = new Set(changedSites(changes, rt.settings.sites));
+        const changed = new Set(changedSites(changes, rt.settings.sites, rt.managedIds));
         await Promise.all(
           rt.settings.sites.map((s) =>
             changed.has(s.siteId) ? transmitNow(s.siteId, { unlessWithinMs: 5000 }) : checkNow(s.siteId),
@@ -99,6 +105,23 @@ chrome.storage.onChanged.addListener((changes, area) => {
       })(),
     );
   }
+});
+
+/** The organisation's policy changed: its sites are watched (or dropped) at once, new ones checked now. */
+async function onManagedChanged(): Promise<void> {
+  const before = new Set((await runtime()).settings.sites.map((s) => JSON.stringify(s)));
+  forget();
+  await reconcile({ checkMissing: false });
+  const rt = await runtime();
+  await Promise.all(
+    rt.settings.sites.map((s) =>
+      before.has(JSON.stringify(s)) ? checkNow(s.siteId) : transmitNow(s.siteId, { unlessWithinMs: 5000 }),
+    ),
+  );
+}
+
+chrome.storage.onChanged.addListener((_changes, area) => {
+  if (area === 'managed') task(onManagedChanged());
 });
 
 chrome.alarms.onAlarm.addListener((alarm) => {

@@ -2,6 +2,9 @@ import type { Clock } from '../../src/core/index.ts';
 import type { WatchedSite } from '../../src/world/poller/monitor.ts';
 import { openBillingDb, type Db } from '../../src/world/storage/db.ts';
 import {
+  MANAGED_PROBLEM_PREFIX,
+  mergeManaged,
+  readManaged,
   readSecrets,
   readSettings,
   siteConfig,
@@ -18,10 +21,28 @@ import {
  * and the cache is dropped whenever the stored values change.
  */
 export interface Runtime {
+  /** The admin's own settings with the organisation's sites (chrome.storage.managed) merged in. */
   settings: Settings;
   secrets: Secrets;
   /** Stored settings that could not be used (reported on the options page). */
   problems: string[];
+  /** The site ids set by the organisation's policy. */
+  managedIds: Set<string>;
+}
+
+/** The organisation's sites; a policy that cannot be read or used is a problem to show, never a crash. */
+async function managedSites(): Promise<{ sites: SiteEntry[]; problems: string[] }> {
+  try {
+    const m = readManaged(await chrome.storage.managed.get(null));
+    return { sites: m.sites, problems: m.problems.map((p) => `${MANAGED_PROBLEM_PREFIX}, ${p}`) };
+  } catch (err) {
+    return {
+      sites: [],
+      problems: [
+        `${MANAGED_PROBLEM_PREFIX} could not be read: ${err instanceof Error ? err.message : String(err)}`,
+      ],
+    };
+  }
 }
 
 let cached: Promise<Runtime> | null = null;
@@ -35,8 +56,15 @@ export function runtime(): Promise<Runtime> {
       STORAGE_KEYS.clockOffset,
     ]);
     setOffset(got[STORAGE_KEYS.clockOffset]);
-    const { settings, problems } = readSettings(got[STORAGE_KEYS.settings]);
-    return { settings, secrets: readSecrets(got[STORAGE_KEYS.secrets]), problems };
+    const local = readSettings(got[STORAGE_KEYS.settings]);
+    const managed = await managedSites();
+    const merged = mergeManaged(local.settings, managed);
+    return {
+      settings: merged.settings,
+      secrets: readSecrets(got[STORAGE_KEYS.secrets]),
+      problems: [...local.problems, ...managed.problems, ...merged.problems],
+      managedIds: new Set(managed.sites.map((s) => s.siteId)),
+    };
   })();
   cached.catch(() => (cached = null));
   return cached;

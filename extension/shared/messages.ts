@@ -49,7 +49,19 @@ export interface BannerSite {
 export type ToRelay =
   | { type: 'sites'; sites: BannerSite[] }
   /** `json` is the `zerto-billing-external-state` event detail: the text `{"state": …}`. */
-  | { type: 'state'; siteId: string; json: string };
+  | { type: 'state'; siteId: string; json: string }
+  /** The steps and outcome of a test the relay asked for, run by the worker (see `FromRelay`). */
+  | { type: 'step'; siteId: string; step: TestStep }
+  | { type: 'result'; siteId: string; result: ProbeResult }
+  | { type: 'busy'; siteId: string; message: string };
+
+/**
+ * The relay's request: "Test usage transmission" of a banner on its page. The worker runs it (the ZVM's
+ * sendUsage or the billing host's report, from the extension's own origin, with the site's credentials),
+ * so neither the console's Content-Security-Policy nor its origin's CORS stands in the way; the new state
+ * reaches the banner as every state does. Only the sites shown on that relay's page can be tested.
+ */
+export type FromRelay = { type: 'test'; siteId: string };
 
 /** Dispatched on the document by the MAIN-world script once `<zerto-billing-banner>` is defined. */
 export const READY_EVENT = 'zerto-billing-extension-ready';

@@ -42,6 +42,11 @@ export const STORAGE_KEYS = {
   eviction: 'eviction',
 } as const;
 
+/** The key under which an organisation's policy lists its sites (chrome.storage.managed, managed-schema.json). */
+export const MANAGED_SITES_KEY = 'sites';
+/** How the worker's list of problems names the organisation's policy (the options page lists those apart). */
+export const MANAGED_PROBLEM_PREFIX = 'your organisation’s policy';
+
 /** The probe modes an extension can run: `custom` needs a function that cannot be stored. */
 export const EXTENSION_MODES = ['zvm', 'direct', 'reachability'] as const;
 export type ExtensionMode = (typeof EXTENSION_MODES)[number];
@@ -161,6 +166,77 @@ export function siteSecrets(secrets: Secrets, siteId: string): SiteSecrets {
   return { ...(s?.token ? { token: s.token } : {}), ...(s?.session ? { session: s.session } : {}) };
 }
 
+// ---- Sites an organisation deploys by policy (chrome.storage.managed) ----
+
+/**
+ * What chrome.storage.managed held, checked entry by entry: the browser validates the policy against
+ * managed-schema.json, and this checks it again with the same rules as a site saved in the options page (a
+ * policy can come from an older schema, and a bad entry must be shown, never crash the worker).
+ */
+export interface ManagedSites {
+  sites: SiteEntry[];
+  /** One line per entry that cannot be used, naming it and what is wrong. */
+  problems: string[];
+}
+
+export function readManaged(raw: unknown): ManagedSites {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const list = r[MANAGED_SITES_KEY];
+  if (list === undefined) return { sites: [], problems: [] };
+  if (!Array.isArray(list)) return { sites: [], problems: ['"sites" must be a list of sites'] };
+  const sites: SiteEntry[] = [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const [i, s] of list.entries()) {
+    const id = s && typeof s === 'object' ? (s as Record<string, unknown>).siteId : undefined;
+    const name = `entry ${i + 1}${typeof id === 'string' && id ? ` (${id})` : ''}`;
+    if (i >= MAX_SITES) {
+      problems.push(`${name}: at most ${MAX_SITES} sites`);
+      continue;
+    }
+    const p = parseWith(SiteEntrySchema, 'site', s);
+    if (!p.ok) {
+      problems.push(`${name}: ${p.error.replace(/^site\.?/, '').replace(/^: /, '')}`);
+      continue;
+    }
+    const entry = p.value;
+    const bad: string[] = [];
+    if (seen.has(entry.siteId)) bad.push(`site id ${entry.siteId} is listed twice`);
+    for (const c of entry.consoles) {
+      const m = parseMatchPattern(c);
+      if (!m.ok) bad.push(m.error);
+    }
+    const config = siteConfig(entry, DEFAULT_POLICY);
+    if (!config.ok) bad.push(config.error.replace(/\bconfig\./g, ''));
+    if (bad.length) {
+      problems.push(`${name}: ${bad.join('; ')}`);
+      continue;
+    }
+    seen.add(entry.siteId);
+    sites.push(entry);
+  }
+  return { sites, problems };
+}
+
+/**
+ * The sites the worker watches: the organisation's first, then the admin's own. A site id set by policy wins
+ * over the same id saved locally, which is then said rather than silently dropped.
+ */
+export function mergeManaged(
+  local: Settings,
+  managed: ManagedSites,
+): { settings: Settings; problems: string[] } {
+  const ids = new Set(managed.sites.map((s) => s.siteId));
+  const problems = local.sites
+    .filter((s) => ids.has(s.siteId))
+    .map((s) => `site ${s.siteId} is also set by your organisation: the organisation’s entry is used`);
+  const own = local.sites.filter((s) => !ids.has(s.siteId));
+  return {
+    settings: { ...local, sites: [...managed.sites, ...own].slice(0, MAX_SITES) },
+    problems,
+  };
+}
+
 // ---- The options form: strings in, a valid entry or one message per field out. ----
 
 export interface SiteForm {
@@ -249,7 +325,7 @@ export function validateSiteForm(
   const entry: SiteEntry = {
     siteId,
     siteName: form.siteName.trim(),
-    mode: mode ?? 'direct',
+    mode: mode ?? 'zvm',
     ...(form.zvmUrl.trim() ? { zvmUrl: form.zvmUrl.trim() } : {}),
     billingUrl: form.billingUrl.trim() || DEFAULT_BILLING_URL,
     ...(protectedVms !== undefined && !errors.protectedVms ? { protectedVms } : {}),
@@ -273,7 +349,8 @@ export function siteForm(entry: SiteEntry | null, secrets: SiteSecrets = {}): Si
   return {
     siteId: entry?.siteId ?? '',
     siteName: entry?.siteName ?? '',
-    mode: entry?.mode ?? 'direct',
+    // A new site asks its ZVM, as most CSPs would; a stored site keeps the mode it was saved with.
+    mode: entry?.mode ?? 'zvm',
     zvmUrl: entry?.zvmUrl ?? '',
     billingUrl: entry?.billingUrl ?? DEFAULT_BILLING_URL,
     protectedVms: entry?.protectedVms === undefined ? '' : String(entry.protectedVms),

@@ -188,6 +188,8 @@ describe('the browser extension (built, in headless Chromium)', { timeout: 300_0
       const p = watchPage(await ext.page('options/index.html'), 'options');
       await p.click('button.add-site');
       await fill(p, '#site-siteName', 'Amsterdam DR');
+      // A new site asks its ZVM by default; this one sends usage from the browser.
+      await fill(p, '#site-mode', 'direct');
       await fill(p, '#site-billingUrl', 'billing.example.com');
       await fill(p, '#site-protectedVms', '4.5');
       await fill(p, '#site-consoles', 'https://*/*\nhttp://127.0.0.1:8080/console/*');
