@@ -1,14 +1,16 @@
 import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import {
+  exportActionLabel,
   HELP_IDENTIFIERS,
+  LIST_WORDS,
   messageText,
+  RESOLUTION_WORDS,
   viewOf,
   type Alert,
   type Clock,
   type GraceState,
   type GraceView,
-  type Resolution,
 } from '../../src/core/index.ts';
 import { systemClock } from '../../src/world/clock.ts';
 import { onState } from '../../src/world/poller/channel.ts';
@@ -46,12 +48,6 @@ export function liveDescription(a: Alert, view: GraceView | undefined): string {
   const key = a.kind === 'usage-not-sent' ? 'usage-not-sent' : 'vra-disconnected';
   return view.message.key === key ? messageText(view.message) : a.description;
 }
-
-const RESOLVED: Record<Resolution, string> = {
-  'usage-sent': 'usage sent',
-  superseded: 'replaced by the disconnection',
-  cleared: 'no longer listed by the ZVM',
-};
 
 export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
   return {
@@ -218,7 +214,7 @@ export class ZertoBillingAlerts extends LitElement {
         ></zerto-usage-export>`
       : html`<p>
           <button part="export-button" class="button" @click=${this.openExport}>
-            Export usage for manual billing
+            ${exportActionLabel(false)}
           </button>
         </p>`;
   }
@@ -226,31 +222,27 @@ export class ZertoBillingAlerts extends LitElement {
   override render(): TemplateResult {
     const { status, error } = this.history;
     if (status === 'loading')
-      return html`<p part="loading" class="list-loading" role="status">Reading the billing alerts…</p>`;
+      return html`<p part="loading" class="list-loading" role="status">${LIST_WORDS.readingAlerts}</p>`;
     if (status === 'failed')
-      return html`${renderListFailure(
-        'The billing alerts could not be read, so whether any alert is active is not known.',
-        error ?? 'unknown error',
-        this.onRetry,
-      )}
+      return html`${renderListFailure(LIST_WORDS.alertsUnread, error ?? 'unknown error', this.onRetry)}
       ${this.renderExport()}`;
     const list = this.history.value?.alerts ?? [];
     const views = this.views();
     if (list.length === 0)
-      return html`<p part="empty">No billing alerts.</p>
+      return html`<p part="empty">${LIST_WORDS.noAlerts}</p>
         ${this.renderExport()}`;
     const lang = this.lang || undefined;
     return html`<table part="table">
         <caption>
-          Billing alerts
+          ${LIST_WORDS.alertsCaption}
         </caption>
         <thead>
           <tr>
-            <th scope="col">Level</th>
-            <th scope="col">Site</th>
-            <th scope="col">Description</th>
-            <th scope="col">Turned on</th>
-            <th scope="col">Resolved</th>
+            <th scope="col">${LIST_WORDS.level}</th>
+            <th scope="col">${LIST_WORDS.site}</th>
+            <th scope="col">${LIST_WORDS.description}</th>
+            <th scope="col">${LIST_WORDS.turnedOn}</th>
+            <th scope="col">${LIST_WORDS.resolved}</th>
           </tr>
         </thead>
         <tbody>
@@ -268,9 +260,9 @@ export class ZertoBillingAlerts extends LitElement {
               <td>
                 ${
                   a.resolvedAt === null
-                    ? 'Active'
+                    ? LIST_WORDS.active
                     : html`<time datetime=${z.ResolvedOn!}>${formatDateTime(a.resolvedAt, lang)}</time>
-                        (${RESOLVED[a.resolution ?? 'usage-sent']})`
+                        (${RESOLUTION_WORDS[a.resolution ?? 'usage-sent']})`
                 }
               </td>
             </tr>`;

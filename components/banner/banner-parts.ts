@@ -5,6 +5,7 @@ import { html, nothing, svg, type TemplateResult } from 'lit';
 import {
   chipText,
   deadlineLead,
+  exportActionLabel,
   messageText,
   noteTexts,
   testActionLabel,
@@ -91,26 +92,32 @@ function renderAlert(b: B, v: GraceView): TemplateResult {
           : nothing
       }
       ${notes(b, v)}
-      <div class="actions" part="actions">${actions(b, v)}</div>
-      ${b.exported ? b.exported.render(b.exported.file, b.renderRoot as ShadowRoot) : nothing}
-      ${b.exportError ? html`<p class="message" role="alert">${b.exportError}</p>` : nothing}
+      <div class="actions" part="actions">${actions(b)}</div>
+      ${exportResult(b)}
     </div>
     ${collapse}
   </section>`;
 }
 
-function actions(b: B, v: GraceView): TemplateResult {
+function actions(b: B): TemplateResult {
   return html`<button part="test-link" class="link" ?disabled=${b.testing} @click=${b.testConnection}>
       ${testActionLabel(b.mode ?? '', b.testing)}
     </button>
     <span part="test-result" class="test-result" role="status">${testResultText(b)}</span>
-    ${
-      v.phase === 'ok'
-        ? nothing
-        : html`<button part="export-button" class="link" ?disabled=${b.exporting} @click=${b.exportUsage}>
-            ${b.exporting ? 'Exporting usage…' : 'Export usage for manual billing'}
-          </button>`
-    }`;
+    ${exportButton(b)}`;
+}
+
+/** The manual-billing export: offered in every notice the banner shows, as the popup offers it for every site. */
+function exportButton(b: B): TemplateResult {
+  return html`<button part="export-button" class="link" ?disabled=${b.exporting} @click=${b.exportUsage}>
+    ${exportActionLabel(b.exporting)}
+  </button>`;
+}
+
+/** The exported file (name, checksum) or why the export failed, under the actions. */
+function exportResult(b: B): TemplateResult {
+  return html`${b.exported ? b.exported.render(b.exported.file, b.renderRoot as ShadowRoot) : nothing}
+  ${b.exportError ? html`<p class="message" role="alert">${b.exportError}</p>` : nothing}`;
 }
 
 /** The alert text with its countdown marked, so that the live "within N days" can be styled and read. */
@@ -134,7 +141,9 @@ function renderNotice(b: B, v: GraceView, m: Message): TemplateResult {
     <div class="body">
       <h2 class="title" part="title">${title}</h2>
       <p class="message" part="message">${messageText(m)}</p>
-      ${notes(b, v)} ${ok ? nothing : html`<div class="actions" part="actions">${actions(b, v)}</div>`}
+      ${notes(b, v)}
+      <div class="actions" part="actions">${ok ? exportButton(b) : actions(b)}</div>
+      ${exportResult(b)}
     </div>
   </section>`;
 }

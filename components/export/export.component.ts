@@ -1,6 +1,6 @@
 import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
-import { DAY, type Clock } from '../../src/core/index.ts';
+import { DAY, exportActionLabel, exportFailedText, type Clock } from '../../src/core/index.ts';
 import { dayKey, parseExportRange, type ExportFile } from '../../src/export/index.ts';
 import { systemClock } from '../../src/world/clock.ts';
 import { exportUsage } from '../../src/world/export-usage.ts';
@@ -130,7 +130,7 @@ export class ZertoUsageExport extends LitElement {
       );
       return file;
     } catch (err) {
-      this.error = `The export failed: ${err instanceof Error ? err.message : String(err)}`;
+      this.error = exportFailedText(err);
       return null;
     } finally {
       this.busy = false;
@@ -156,7 +156,7 @@ export class ZertoUsageExport extends LitElement {
           </select></label
         >
         <button part="export-button" class="button" type="submit" ?disabled=${this.busy}>
-          Export usage for manual billing${this.siteId ? '' : ' (all sites)'}
+          ${exportActionLabel(false, !this.siteId)}
         </button>
       </form>
       ${this.error ? html`<p part="error" class="error" role="alert">${this.error}</p>` : nothing}

@@ -16,7 +16,13 @@ export async function quickExport(root: ShadowRoot, v: GraceView, now: number): 
   const range = parseExportRange({ from: dayKey(start), to: dayKey(now) }, now);
   if (!range.ok) throw new Error(range.error);
   const db = await openBillingDb();
-  const file = await exportUsage(db, { siteIds: [v.site.id], range: range.value, format: 'csv', now });
+  const file = await exportUsage(db, {
+    siteIds: [v.site.id],
+    ...(v.site.name ? { siteNames: { [v.site.id]: v.site.name } } : {}),
+    range: range.value,
+    format: 'csv',
+    now,
+  });
   offerDownload(root, file.fileName, file.bytes, file.mimeType);
   return file;
 }

@@ -5,6 +5,7 @@ import {
   byUrgency,
   DAY,
   formatRemaining,
+  LIST_WORDS,
   phaseLabel,
   viewOf,
   type Clock,
@@ -24,7 +25,16 @@ import {
   type ListStatus,
 } from '../shared/stored-list-controller.ts';
 import { hostStyles } from '../shared/tokens.ts';
-import { dayStrip, describeStrip, type DayResult } from './strip.ts';
+import {
+  DAY_LEGEND,
+  DAY_MARKS,
+  DAY_WORDS,
+  dayStrip,
+  dayText,
+  describeStrip,
+  stripDays,
+  type DayResult,
+} from './strip.ts';
 
 export interface SiteRow {
   state: GraceState;
@@ -43,6 +53,7 @@ const OVERSCAN = 8;
  * @csspart row - One site's row.
  * @csspart phase - The phase cell.
  * @csspart strip - The seven-day strip.
+ * @csspart legend - What each mark of the strip means (shown under the list).
  * @csspart empty - Shown when a read found no watched sites (never before a read answered, nor after one failed).
  * @csspart loading - Shown while the stored sites are being read.
  * @csspart failure - Shown in place of the list when the stored sites could not be read: what and why
@@ -52,7 +63,7 @@ const OVERSCAN = 8;
  *
  * @cssprop [--zbb-sites-height=480px] - Height of the scrolling list.
  * @cssprop [--zbb-ok-accent=#1e7b34] - Strip colour of a day with usage sent.
- * @cssprop [--zbb-error-accent=#b10e1c] - Strip colour of a day with failures only.
+ * @cssprop [--zbb-error-accent=#b10e1c] - Strip colour of a day with usage not sent (or the billing host not reachable).
  */
 export class ZertoBillingSites extends LitElement {
   static override styles = [
@@ -127,20 +138,43 @@ export class ZertoBillingSites extends LitElement {
         gap: 2px;
         vertical-align: middle;
       }
-      .strip span {
-        inline-size: 12px;
+      .day {
+        display: inline-grid;
+        place-items: center;
+        inline-size: 14px;
         block-size: 16px;
         border-radius: 2px;
-        background: var(--_border);
-        opacity: 0.45;
+        font-size: 10px;
+        line-height: 1;
+        color: inherit;
+        background: color-mix(in srgb, var(--_border) 45%, transparent);
       }
-      .strip .ok {
+      .day.ok {
         background: var(--_ok-accent);
-        opacity: 1;
+        color: #fff;
       }
-      .strip .fail {
+      .day.fail,
+      .day.unreachable {
         background: var(--_error-accent);
-        opacity: 1;
+        color: #fff;
+      }
+      .day.reached {
+        background: color-mix(in srgb, var(--_ok-accent) 30%, transparent);
+      }
+      .legend {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 4px 12px;
+        margin: 6px 0 0;
+        padding: 0;
+        list-style: none;
+        font-size: 0.92em;
+        color: var(--_muted-fg);
+      }
+      .legend li {
+        display: inline-flex;
+        gap: 4px;
+        align-items: center;
       }
       .spacer td {
         padding: 0;
@@ -258,25 +292,21 @@ export class ZertoBillingSites extends LitElement {
     // The scroller stays in the tree (hidden on failure): the ResizeObserver watches it.
     return html`${
         status === 'failed'
-          ? renderListFailure(
-              'The watched sites could not be read, so their billing states are not known.',
-              this.stored.error ?? 'unknown error',
-              this.onRetry,
-            )
+          ? renderListFailure(LIST_WORDS.sitesUnread, this.stored.error ?? 'unknown error', this.onRetry)
           : nothing
       }
       <div class="scroller" ?hidden=${status === 'failed'} @scroll=${this.onScroll}>
         <table part="table" aria-rowcount=${total + 1} aria-busy=${status === 'loading' ? 'true' : 'false'}>
           <caption class="visually-hidden">
-            Billing usage by site, most urgent first
+            ${LIST_WORDS.sitesCaption}
           </caption>
           <thead>
             <tr aria-rowindex="1">
-              <th scope="col">Site</th>
-              <th scope="col">Status</th>
-              <th scope="col">Days left</th>
-              <th scope="col">Last success</th>
-              <th scope="col">Last 7 days</th>
+              <th scope="col">${LIST_WORDS.site}</th>
+              <th scope="col">${LIST_WORDS.status}</th>
+              <th scope="col">${LIST_WORDS.daysLeft}</th>
+              <th scope="col">${LIST_WORDS.lastSuccess}</th>
+              <th scope="col">${LIST_WORDS.lastDays(7)}</th>
             </tr>
           </thead>
           <tbody>
@@ -287,13 +317,22 @@ export class ZertoBillingSites extends LitElement {
         </table>
         ${
           status === 'loading'
-            ? html`<p part="loading" class="list-loading" role="status">Reading the watched sites…</p>`
+            ? html`<p part="loading" class="list-loading" role="status">${LIST_WORDS.readingSites}</p>`
             : status === 'ready' && total === 0
-              ? html`<p part="empty">No sites are watched yet.</p>`
+              ? html`<p part="empty">${LIST_WORDS.noSites}</p>`
               : nothing
         }
       </div>
-      ${this.renderBacklog(lang)}`;
+      ${status === 'failed' || total === 0 ? nothing : this.renderLegend()} ${this.renderBacklog(lang)}`;
+  }
+
+  /** What each mark of the strip means: the strip is read by its marks and words, not by colour alone. */
+  private renderLegend(): TemplateResult {
+    return html`<ul part="legend" class="legend" aria-label=${`${LIST_WORDS.lastDays(7)}: legend`}>
+      ${DAY_LEGEND.map(
+        (d) => html`<li><span class="day ${d}" aria-hidden="true">${DAY_MARKS[d]}</span>${DAY_WORDS[d]}</li>`,
+      )}
+    </ul>`;
   }
 
   /** Usage reports not yet delivered, per site: how many and since when, and those set aside, with why. */
@@ -326,15 +365,27 @@ export class ZertoBillingSites extends LitElement {
     index: number,
     lang?: string,
   ): TemplateResult {
-    const left = v.remaining ? formatRemaining(v.remaining) : v.phase === 'disconnected' ? 'none' : '—';
+    const left = v.remaining
+      ? formatRemaining(v.remaining)
+      : v.phase === 'disconnected'
+        ? LIST_WORDS.noneLeft
+        : '—';
+    const days = stripDays(strip.length, lang);
     return html`<tr part="row" class="row ${v.phase}" aria-rowindex=${index + 2} data-site=${v.site.id}>
       <td title=${v.site.name || v.site.id}>${v.site.name || v.site.id}</td>
       <td part="phase" class="phase">${phaseLabel(v.phase, v.source)}</td>
       <td>${left}</td>
-      <td>${v.lastSuccessAt === null ? 'never' : formatAgo(Math.max(0, v.at - v.lastSuccessAt), lang)}</td>
       <td>
-        <span part="strip" class="strip" role="img" aria-label=${describeStrip(strip)}>
-          ${strip.map((d) => html`<span class=${d}></span>`)}
+        ${v.lastSuccessAt === null ? LIST_WORDS.never : formatAgo(Math.max(0, v.at - v.lastSuccessAt), lang)}
+      </td>
+      <td>
+        <span part="strip" class="strip" role="group" aria-label=${describeStrip(strip)}>
+          ${strip.map((d, i) => {
+            const text = dayText(days[i]!, d);
+            return html`<span class="day ${d}" role="img" aria-label=${text} title=${text}
+              >${DAY_MARKS[d]}</span
+            >`;
+          })}
         </span>
       </td>
     </tr>`;

@@ -1,13 +1,18 @@
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { query, state } from 'lit/decorators.js';
-import { testPassedText } from '../../src/core/texts.ts';
-import type { ProbeResult, StepId, TestStep } from '../../src/world/probes/index.ts';
+import { closeLabel, TEST_TITLE } from '../../src/core/texts.ts';
+import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { fireTestResult } from '../shared/events.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { hostStyles } from '../shared/tokens.ts';
-import { causeText, STEP_LABELS, whatToCheck } from './hints.ts';
-
-const ORDER: StepId[] = ['collect', 'reach', 'ack'];
+import {
+  logFailure,
+  renderOutcome,
+  renderSteps,
+  resultSteps,
+  startingSteps,
+  withStep,
+} from './steps-view.ts';
 
 /**
  * @summary "Test usage transmission to Zerto": tests the connection and also sends the usage, showing each
@@ -22,6 +27,7 @@ const ORDER: StepId[] = ['collect', 'reach', 'ack'];
  * @csspart steps - The list of steps.
  * @csspart step - One step.
  * @csspart failure - The failure explanation.
+ * @csspart technical - The failure's technical detail (collapsed; exception names, browser error codes).
  * @csspart success - The success message.
  * @csspart close-button - Closes the dialog.
  *
@@ -101,6 +107,13 @@ export class ZertoUsageTest extends SiteBoundElement {
         justify-content: flex-end;
         margin-block-start: 16px;
       }
+      .technical {
+        margin-block-start: 6px;
+        font-size: 0.92em;
+      }
+      .technical code {
+        overflow-wrap: anywhere;
+      }
       .config-error {
         color: var(--_error-fg);
         font-family: ui-monospace, monospace;
@@ -116,17 +129,17 @@ export class ZertoUsageTest extends SiteBoundElement {
   /** Runs the test (as the button does) and resolves with its result. */
   async run(): Promise<ProbeResult | null> {
     if (!this.handle || this.running) return null;
-    this.steps = ORDER.map((id) => ({ id, status: 'running' as const })).slice(0, 1);
+    this.steps = startingSteps();
     this.result = null;
     this.running = true;
     if (!this.dialog.open) this.dialog.showModal();
     try {
       const result = await this.handle.test((step) => {
-        const others = this.steps.filter((s) => s.id !== step.id);
-        this.steps = [...others, step].sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id));
+        this.steps = withStep(this.steps, step);
       });
-      this.steps = result.steps.slice().sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id));
+      this.steps = resultSteps(this.steps, result);
       this.result = result;
+      logFailure(result, '<zerto-usage-test>');
       fireTestResult(this, this.handle.options.config.siteId, 'transmission', result);
       return result;
     } finally {
@@ -146,64 +159,30 @@ export class ZertoUsageTest extends SiteBoundElement {
         ?disabled=${this.running || !this.handle}
         @click=${() => void this.run()}
       >
-        Test usage transmission to Zerto
+        ${TEST_TITLE}
       </button>
       <dialog
         part="dialog"
         aria-labelledby="title"
         @close=${() => (this.result = this.running ? this.result : null)}
       >
-        <h2 id="title">Test usage transmission to Zerto</h2>
-        <ol part="steps" aria-live="polite">
-          ${this.steps.map((s) => this.renderStep(s))}
-        </ol>
-        ${this.renderOutcome()}
+        <h2 id="title">${TEST_TITLE}</h2>
+        ${renderSteps(this.steps)} ${this.renderOutcome()}
         <div class="footer">
           <button part="close-button" class="button" @click=${() => this.dialog.close()}>
-            ${this.running ? 'Close (the test goes on)' : 'Close'}
+            ${closeLabel(this.running)}
           </button>
         </div>
       </dialog>`;
   }
 
-  private renderStep(s: TestStep): TemplateResult {
-    const mark = { running: '…', done: '✓', failed: '✗', skipped: '–' }[s.status];
-    const statusWord = { running: 'in progress', done: 'done', failed: 'failed', skipped: 'skipped' }[
-      s.status
-    ];
-    let detail = s.detail ?? '';
-    if (s.id === 'collect' && s.usage)
-      detail = `${s.usage.protectedVms} protected VMs${s.usage.licenseType ? `, ${s.usage.licenseType} license` : ''}`;
-    if (s.id === 'ack' && s.reportId) detail = `report ${s.reportId}`;
-    return html`<li part="step" class=${s.status} data-step=${s.id}>
-      <span class="mark" aria-hidden="true">${mark}</span>
-      <span
-        ><strong>${STEP_LABELS[s.id]}</strong>
-        <span class="visually-hidden">${statusWord}</span>
-        ${detail ? html`<span class="detail">${detail}</span>` : nothing}</span
-      >
-    </li>`;
-  }
-
   private renderOutcome(): TemplateResult | typeof nothing {
     const r = this.result;
     if (!r) return nothing;
-    if (r.outcome.ok) {
-      const host = this.config ? new URL(this.config.billingUrl).host : 'the billing host';
-      return html`<p part="success" class="success" role="status">
-        ${testPassedText(this.config?.mode ?? '', host)}
-      </p>`;
-    }
-    const failed = r.steps.find((s) => s.status === 'failed');
-    const host = this.config ? new URL(this.config.billingUrl).host : 'the billing host';
-    return html`<div part="failure" class="failure" role="alert">
-      <p><strong>Failed at: ${failed ? STEP_LABELS[failed.id] : 'the transmission'}.</strong></p>
-      <p>Cause: ${causeText(r.outcome.reason)}.</p>
-      <p>Check that:</p>
-      <ul>
-        ${whatToCheck(r.outcome.reason, host).map((h) => html`<li>${h}</li>`)}
-        <li>the clock of this computer and of the ZVM are correct</li>
-      </ul>
-    </div>`;
+    return renderOutcome(r, {
+      mode: this.config?.mode ?? '',
+      billingUrl: this.config?.billingUrl ?? 'https://autologs.zerto.com',
+      zvmUrl: this.config?.zvmUrl,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { byUrgency, titleText, type GraceView } from '../../src/core/index.ts';
+import { byUrgency, titleText, TOOLTIP_WORDS as W, type GraceView } from '../../src/core/index.ts';
 import { formatDeadline } from '../../components/shared/format.ts';
 
 /** The toolbar badge for a set of sites: what the most urgent one needs, and its name in the tooltip. */
@@ -19,17 +19,17 @@ export const BADGE_COLORS = {
 const label = (v: GraceView) => v.site.name || v.site.id;
 
 export function badgeFor(views: readonly GraceView[], unchecked: readonly string[]): Badge {
-  const title = 'Zerto billing';
+  const title = W.product;
   if (views.length === 0 && unchecked.length === 0)
     return {
       text: '',
       color: BADGE_COLORS.ok,
-      title: `${title}: no site watched yet (open the options to add one)`,
+      title: `${title}: ${W.noSite}`,
     };
   const sorted = [...views].sort(byUrgency);
   const top = sorted[0];
   const others = sorted.slice(1).filter((v) => v.phase === 'warning' || v.phase === 'disconnected').length;
-  const more = others ? ` (${others} more site${others === 1 ? ' needs' : 's need'} attention)` : '';
+  const more = others ? ` (${W.moreSites(others)})` : '';
   // The banner's own heading: what the mode can know, the time left or since when.
   const heading = (v: GraceView) =>
     v.message
@@ -63,14 +63,14 @@ export function badgeFor(views: readonly GraceView[], unchecked: readonly string
       title:
         `${title}: ` +
         [
-          ...(blind.length ? [`cannot check billing usage for ${blind.join(', ')}`] : []),
-          ...(waiting.length ? [`not confirmed yet for ${waiting.join(', ')}`] : []),
+          ...(blind.length ? [W.cannotCheck(blind.join(', '))] : []),
+          ...(waiting.length ? [W.notConfirmed(waiting.join(', '))] : []),
         ].join('; '),
     };
   return {
     text: '',
     color: BADGE_COLORS.ok,
-    title: `${title}: billing usage sent for ${sorted.length === 1 ? label(sorted[0]!) : `all ${sorted.length} sites`}`,
+    title: `${title}: ${W.sent(sorted.length === 1 ? label(sorted[0]!) : W.allSites(sorted.length))}`,
   };
 }
 

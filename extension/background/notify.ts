@@ -1,4 +1,4 @@
-import { messageText, titleText, viewOf, type GraceState } from '../../src/core/index.ts';
+import { messageText, phaseLabel, titleText, viewOf, type GraceState } from '../../src/core/index.ts';
 import { formatDeadline } from '../../components/shared/format.ts';
 import { STORAGE_KEYS } from '../shared/settings.ts';
 
@@ -26,6 +26,7 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
   const name = state.site.name || state.site.id;
   const text = v.message ? messageText(v.message) : '';
   // The banner's own heading (what the mode can know, the time left or since when), with the site's name.
+  // Without a message (never expected), the phase's name, as every list and the popup write it.
   const heading = (fallback: string) =>
     `${v.message ? titleText(v.message, { deadline: v.deadline, since: v.disconnectedAt }, (t) => formatDeadline(t)) : fallback}: ${name}`;
   if (state.phase === 'warning' && state.firstAlertAt !== null)
@@ -33,7 +34,7 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
       id: `${id}:alert:${state.firstAlertAt}`,
       siteId: id,
       kind: 'alert',
-      title: heading('Billing usage not sent'),
+      title: heading(phaseLabel('warning', v.source)),
       message: text,
     };
   if (state.phase === 'disconnected' && state.deadline !== null)
@@ -41,7 +42,7 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
       id: `${id}:disconnected:${state.deadline}`,
       siteId: id,
       kind: 'disconnected',
-      title: heading('VRAs stopped'),
+      title: heading(phaseLabel('disconnected', v.source)),
       message: text,
     };
   // Only a fresh recovery: an old one found after storage was cleared is not news.
@@ -50,7 +51,7 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
       id: `${id}:recovered:${state.recoveredAt}`,
       siteId: id,
       kind: 'recovered',
-      title: heading('Billing usage sent'),
+      title: heading(phaseLabel('ok', v.source)),
       message: text,
     };
   return null;

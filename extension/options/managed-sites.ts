@@ -9,7 +9,7 @@ import {
   managedNotAllowedText,
   managedUnreadableText,
   MODE_TEXTS,
-} from '../../src/core/texts/extension.ts';
+} from '../../src/core/texts.ts';
 import type { SiteEntry } from '../shared/settings.ts';
 import { flash, LightElement } from './light-element.ts';
 import { notGranted, originsFor, requestOrigins } from './permissions.ts';

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { MODE_FIELD_LABEL, MODE_TEXTS, saveButtonLabel } from '../../src/core/texts/extension.ts';
+import { MODE_FIELD_LABEL, MODE_TEXTS, saveButtonLabel } from '../../src/core/texts.ts';
 import {
   DEFAULT_SETTINGS,
   EXTENSION_MODES,

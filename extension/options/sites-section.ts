@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { state } from 'lit/decorators.js';
-import { MODE_TEXTS, saveStatusText, type SaveStatus } from '../../src/core/texts/extension.ts';
+import { MODE_TEXTS, saveStatusText, type SaveStatus } from '../../src/core/texts.ts';
 import { omit, STORAGE_KEYS, type SiteEntry } from '../shared/settings.ts';
 import { flash, LightElement } from './light-element.ts';
 import './managed-sites.ts';

@@ -1,16 +1,35 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { state } from 'lit/decorators.js';
-import { DAY, formatRemaining, phaseLabel, testPassedText, type Phase } from '../../src/core/index.ts';
+import {
+  causeText,
+  CHECKSUM_ACTION,
+  DAY,
+  deadlineLead,
+  disconnectedLine,
+  exportActionLabel,
+  exportedText,
+  exportFailedText,
+  leftText,
+  LIST_WORDS,
+  phaseLabel,
+  testActionLabel,
+  type Phase,
+} from '../../src/core/index.ts';
 import { dayKey, MAX_RANGE_DAYS, parseExportRange, type ExportFile } from '../../src/export/index.ts';
 import { exportUsage } from '../../src/world/export-usage.ts';
-import type { ProbeResult, StepId, TestStep } from '../../src/world/probes/index.ts';
+import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { offerChecksum, offerDownload } from '../../components/export/download.ts';
 import { formatAgo, formatDateTime, formatDeadline } from '../../components/shared/format.ts';
-import { causeText, STEP_LABELS, whatToCheck } from '../../components/usage-test/hints.ts';
+import {
+  logFailure,
+  renderOutcome,
+  renderSteps,
+  resultSteps,
+  startingSteps,
+  withStep,
+} from '../../components/usage-test/steps-view.ts';
 import { PORTS, type FromPopup, type SiteSummary, type ToPopup } from '../shared/messages.ts';
-
-const ORDER: StepId[] = ['collect', 'reach', 'ack'];
 
 interface TestRun {
   steps: TestStep[];
@@ -74,17 +93,15 @@ export class ZbbPopup extends LitElement {
         break;
       case 'step': {
         const run = this.runs[msg.siteId] ?? { steps: [], result: null, message: null };
-        const steps = [...run.steps.filter((s) => s.id !== msg.step.id), msg.step].sort(
-          (a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id),
-        );
-        this.runs = { ...this.runs, [msg.siteId]: { ...run, steps } };
+        this.runs = { ...this.runs, [msg.siteId]: { ...run, steps: withStep(run.steps, msg.step) } };
         break;
       }
       case 'result':
+        logFailure(msg.result, `zerto-billing popup (site ${msg.siteId})`);
         this.runs = {
           ...this.runs,
           [msg.siteId]: {
-            steps: [...msg.result.steps].sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id)),
+            steps: resultSteps(this.runs[msg.siteId]?.steps ?? [], msg.result),
             result: msg.result,
             message: null,
           },
@@ -102,7 +119,7 @@ export class ZbbPopup extends LitElement {
   private test(siteId: string): void {
     this.runs = {
       ...this.runs,
-      [siteId]: { steps: [{ id: 'collect', status: 'running' }], result: null, message: null },
+      [siteId]: { steps: startingSteps(), result: null, message: null },
     };
     this.send({ type: 'test', siteId });
   }
@@ -122,6 +139,8 @@ export class ZbbPopup extends LitElement {
       if (!range.ok) throw new Error(range.error);
       const file = await exportUsage(await openBillingDb(), {
         siteIds: [s.siteId],
+        // The name the popup shows (the admin's, else the ZVM's), in the file's site_name column.
+        ...(s.siteName ? { siteNames: { [s.siteId]: s.siteName } } : {}),
         range: range.value,
         format: 'csv',
         now,
@@ -131,7 +150,7 @@ export class ZbbPopup extends LitElement {
     } catch (err) {
       this.exports = {
         ...this.exports,
-        [s.siteId]: `The export failed: ${err instanceof Error ? err.message : String(err)}`,
+        [s.siteId]: exportFailedText(err),
       };
     }
   }
@@ -175,33 +194,27 @@ export class ZbbPopup extends LitElement {
       ${
         v?.phase === 'warning' && v.remaining
           ? html`<p class="days">
-              <strong>${formatRemaining(v.remaining)} left</strong>${
+              <strong>${leftText(v.remaining)}</strong>${
                 v.deadline !== null
-                  ? html` — VRA communication stops on ${formatDeadline(v.deadline)}`
+                  ? html` — ${deadlineLead(v.source)} ${formatDeadline(v.deadline)}`
                   : nothing
               }
             </p>`
           : nothing
       }
-      ${
-        v?.phase === 'disconnected'
-          ? html`<p class="days">
-              <strong>The ZVM stopped communicating with its VRAs</strong> until usage is sent.
-            </p>`
-          : nothing
-      }
+      ${v?.phase === 'disconnected' ? html`<p class="days">${disconnectedLine(v.source)}</p>` : nothing}
       <p class="last">
-        Last usage sent:
+        ${LIST_WORDS.lastSuccess}:
         ${
           v?.lastSuccessAt != null
             ? html`${formatAgo(Math.max(0, this.at - v.lastSuccessAt))}
                 <span class="muted">(${formatDateTime(v.lastSuccessAt)})</span>`
-            : 'never'
+            : LIST_WORDS.never
         }
       </p>
       ${
         s.lastFailure && phase !== 'ok'
-          ? html`<p class="last-failure muted">Last attempt: ${causeText(s.lastFailure)}</p>`
+          ? html`<p class="last-failure muted">${LIST_WORDS.lastAttempt}: ${causeText(s.lastFailure)}</p>`
           : nothing
       }
       ${
@@ -221,12 +234,13 @@ export class ZbbPopup extends LitElement {
           : nothing
       }
       <button class="test" ?disabled=${running} @click=${() => this.test(s.siteId)}>
-        ${running ? 'Testing…' : 'Test usage transmission to Zerto'}
+        ${testActionLabel(s.mode, running)}
       </button>
       ${
-        phase === 'warning' || phase === 'disconnected'
+        // Offered wherever usage can exist: every site checked at least once, whatever its phase.
+        v
           ? html`<button class="export" @click=${() => void this.exportSite(s)}>
-              Export usage for manual billing
+              ${exportActionLabel(false)}
             </button>`
           : nothing
       }
@@ -239,55 +253,16 @@ export class ZbbPopup extends LitElement {
     if (!e) return nothing;
     if (typeof e === 'string') return html`<p class="failure" role="alert">${e}</p>`;
     return html`<div class="success export-result" role="status">
-      <p>
-        Exported <strong>${e.fileName}</strong>: ${e.rows}
-        site-days${e.unsentDays ? `, ${e.unsentDays} with usage the billing server never acknowledged` : ''}.
-      </p>
+      <p>Exported <strong>${e.fileName}</strong>: ${exportedText(e)}.</p>
       <p class="detail">SHA-256: <code>${e.sha256}</code></p>
-      <button @click=${() => offerChecksum(this, e)}>Download the checksum file</button>
+      <button @click=${() => offerChecksum(this, e)}>${CHECKSUM_ACTION}</button>
     </div>`;
   }
 
   private renderRun(run: TestRun, s: SiteSummary): TemplateResult {
-    return html`<ol class="steps" aria-live="polite">
-        ${run.steps.map((step) => this.renderStep(step))}
-      </ol>
-      ${run.message ? html`<p class="notice" role="status">${run.message}</p>` : nothing}
-      ${run.result ? this.renderOutcome(run.result, s) : nothing}`;
-  }
-
-  private renderStep(s: TestStep): TemplateResult {
-    const mark = { running: '…', done: '✓', failed: '✗', skipped: '–' }[s.status];
-    const word = { running: 'in progress', done: 'done', failed: 'failed', skipped: 'skipped' }[s.status];
-    let detail = s.detail ?? '';
-    if (s.id === 'collect' && s.usage)
-      detail = `${s.usage.protectedVms} protected VMs${s.usage.licenseType ? `, ${s.usage.licenseType} license` : ''}`;
-    if (s.id === 'ack' && s.reportId) detail = `report ${s.reportId}`;
-    return html`<li class=${s.status} data-step=${s.id} data-status=${s.status}>
-      <span class="mark" aria-hidden="true">${mark}</span>
-      <span
-        ><strong>${STEP_LABELS[s.id]}</strong>
-        <span class="visually-hidden">${word}</span>
-        ${detail ? html`<span class="detail">${detail}</span>` : nothing}</span
-      >
-    </li>`;
-  }
-
-  private renderOutcome(r: ProbeResult, s: SiteSummary): TemplateResult {
-    if (r.outcome.ok)
-      return html`<p class="success outcome" role="status" data-ok="true">
-        ${testPassedText(s.mode, s.billingHost)}
-      </p>`;
-    const reason = r.outcome.reason;
-    const failed = r.steps.find((x) => x.status === 'failed');
-    return html`<div class="failure outcome" role="alert" data-ok="false" data-kind=${reason.kind}>
-      <p><strong>Failed at: ${failed ? STEP_LABELS[failed.id] : 'the transmission'}.</strong></p>
-      <p class="cause">Cause: ${causeText(reason)}.</p>
-      <p>Check that:</p>
-      <ul>
-        ${whatToCheck(reason, s.billingHost).map((h) => html`<li>${h}</li>`)}
-      </ul>
-    </div>`;
+    return html`${renderSteps(run.steps)}
+    ${run.message ? html`<p class="notice" role="status">${run.message}</p>` : nothing}
+    ${run.result ? renderOutcome(run.result, { mode: s.mode, billingUrl: s.billingHost }) : nothing}`;
   }
 }
 

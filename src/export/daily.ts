@@ -36,6 +36,11 @@ export interface DailyOptions {
   to: number;
   /** Sites that get rows even with no snapshot in the range (a site down the whole time is a gap too). */
   sites?: ReadonlyArray<{ id: string; name: string }>;
+  /**
+   * The operator-facing name of each site, by id: wins over the names stored with the snapshots (a site the
+   * operator named is exported under that name). Adds no rows.
+   */
+  names?: ReadonlyMap<string, string>;
 }
 
 export const dayKey = (at: number): string => new Date(at).toISOString().slice(0, 10);
@@ -79,6 +84,7 @@ export function* dailyPeaksSteps(
       acc.acked += acked;
     } else days.set(d, { peak: s.protectedVms, n: 1, acked });
   }
+  for (const [id, name] of o.names ?? []) if (name && names.has(id)) names.set(id, name);
   const siteIds = [...names.keys()].sort();
   for (let t = dayStart(o.from); t <= o.to; t += DAY) {
     const date = dayKey(t);

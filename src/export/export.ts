@@ -187,6 +187,8 @@ export interface ExportInput {
   siteNames: string[];
   /** Sites that get rows even without a snapshot in the range (their days show as no-data). */
   sites?: ReadonlyArray<{ id: string; name: string }>;
+  /** The operator-facing name of each site, by id, for the `site_name` column (see `DailyOptions.names`). */
+  names?: ReadonlyMap<string, string>;
   now: number;
   /** Reports refused and set aside, by report id (shown with their usage in the JSON export). */
   setAside?: ReadonlyMap<string, { at: number; reason: string }>;
@@ -202,6 +204,7 @@ export async function buildExport(o: ExportInput): Promise<ExportFile> {
     from: o.range.from,
     to: o.range.to,
     ...(o.sites ? { sites: o.sites } : {}),
+    ...(o.names ? { names: o.names } : {}),
   });
   const fileName = exportFileName({
     siteNames: o.siteNames,

@@ -132,7 +132,8 @@ describe('<zerto-billing-sites>', () => {
       ['Fine', 'Usage sent', '—'],
     ]);
     const strip = el.shadowRoot!.querySelector('tr[data-site="c"] [part~="strip"]')!;
-    expect([...strip.children].map((c) => c.className)).to.deep.equal([
+    const days = [...strip.children];
+    expect(days.map((c) => c.classList[1])).to.deep.equal([
       'none',
       'none',
       'none',
@@ -141,9 +142,64 @@ describe('<zerto-billing-sites>', () => {
       'none',
       'none',
     ]);
-    expect(strip.getAttribute('aria-label')).to.equal(
-      'Last 7 days: 0 with usage sent, 1 with failures only, 6 without data',
+    expect(strip.getAttribute('aria-label')).to.equal('Last 7 days: 1 usage not sent, 6 no check');
+  });
+
+  it('gives every day of the strip a visible mark and a name of its own, and shows a legend (not colour alone)', async () => {
+    const now = T0 + 20 * DAY;
+    const sites = [
+      {
+        state: row('c', 'Three left', [['ok', now - 13 * DAY]], now),
+        strip: dayStrip(
+          [
+            { at: now - 2 * DAY, ok: false },
+            { at: now - HOUR, ok: true },
+          ],
+          now,
+        ),
+      },
+    ];
+    const el = await fixture<ZertoBillingSites>(
+      html`<zerto-billing-sites .sites=${sites} .clock=${testClock(now)} lang="en"></zerto-billing-sites>`,
     );
+    const days = [...el.shadowRoot!.querySelectorAll('[part~="strip"] > *')];
+    expect(days.map((d) => d.getAttribute('role'))).to.deep.equal(Array(7).fill('img'));
+    expect(days.map((d) => d.getAttribute('aria-label'))).to.deep.equal([
+      '6 days ago: no check',
+      '5 days ago: no check',
+      '4 days ago: no check',
+      '3 days ago: no check',
+      '2 days ago: usage not sent',
+      'yesterday: no check',
+      'today: usage sent',
+    ]);
+    // Each day carries a mark that differs by result, so the strip reads without its colours.
+    const marks = days.map((d) => d.textContent!.trim());
+    expect(new Set([marks[4], marks[6], marks[0]]).size).to.equal(3);
+    const legend = part(el, 'legend')!;
+    expect(legend.checkVisibility()).to.equal(true);
+    expect(legend.textContent)
+      .to.match(/✓\s*usage sent/)
+      .and.match(/✗\s*usage not sent/);
+    expect(legend.textContent).to.contain('billing host not reachable').and.contain('no check');
+  });
+
+  it('calls a day the billing host was unreachable "not reachable", never a usage failure (reachability is not usage)', () => {
+    const now = T0 + 20 * DAY;
+    const log = [
+      { at: now - 3 * DAY, ok: false, kind: 'unobservable' },
+      { at: now - DAY, ok: false, kind: 'network' },
+    ];
+    expect(dayStrip(log, now)).to.deep.equal([
+      'none',
+      'none',
+      'none',
+      'reached',
+      'none',
+      'unreachable',
+      'none',
+    ]);
+    expect(dayStrip([{ at: now - DAY, ok: false, kind: 'network' }], now)[5]).to.equal('fail');
   });
 
   it('renders only the rows in view for 1,000 sites, and scrolling brings the others', async () => {

@@ -34,6 +34,28 @@ async function mountTest(
   return el;
 }
 
+/** What the operator reads in the dialog, without the collapsed technical detail. */
+function wordsShown(el: Element): string {
+  const dialog = part(el, 'dialog')!.cloneNode(true) as HTMLElement;
+  dialog.querySelectorAll('[part~="technical"]').forEach((d) => d.remove());
+  return (dialog.textContent ?? '').replace(/\s+/g, ' ');
+}
+
+/** A test in custom mode: the host page's probe answers (or never does). */
+async function mountCustom(probe: () => unknown, timeout: string) {
+  const el = await fixture<ZertoUsageTest>(
+    html`<zerto-usage-test
+      site-id=${uniqueSite().id}
+      mode="custom"
+      timeout=${timeout}
+      .probe=${probe}
+      .clock=${testClock(T0)}
+    ></zerto-usage-test>`,
+  );
+  await settle(el);
+  return el;
+}
+
 const stepTexts = (el: Element) =>
   [...el.shadowRoot!.querySelectorAll('[part~="step"]')].map(
     (li) => `${li.getAttribute('data-step')}:${li.className}`,
@@ -76,30 +98,36 @@ describe('<zerto-usage-test>', () => {
     expect(visibleText(banner)).to.contain('Usage information for billing was sent and acknowledged again');
   });
 
-  const failures: Array<[string, () => Promise<void>, Record<string, string>, string, RegExp, RegExp]> = [
+  // [name, setup, attributes, failed step, the cause, what to check, what must not be said]
+  const failures: Array<
+    [string, () => Promise<void>, Record<string, string>, string, RegExp, RegExp, RegExp]
+  > = [
     [
-      'the billing server is down',
+      'the billing server is at a port the browser refuses (127.0.0.1:9)',
       async () => {},
       { 'billing-url': 'http://127.0.0.1:9' },
       'reach',
-      /connection could not be made/,
-      /resolves in DNS/,
+      /Cause: The server could not be reached/,
+      /ERR_UNSAFE_PORT.*a server listens at 127\.0\.0\.1 on port 9/s,
+      /DNS|port 443|Failed to fetch|TypeError/,
     ],
     [
       'the server never answers',
       () => servers.fault('hang'),
       {},
       'reach',
-      /No answer in time/,
-      /firewall allows HTTPS to 127\.0\.0\.1:\d+ on port 443/,
+      /Cause: No answer in time: no answer within 2 s\./,
+      /firewall allows HTTP to 127\.0\.0\.1 on port \d+ \(a silent drop/,
+      /\d ms\b|port 443|127\.0\.0\.1:\d+ on port/,
     ],
     [
       'the answer has the wrong shape',
       () => servers.fault('html'),
       {},
       'ack',
-      /wrong shape.*HTML page/,
+      /The answer was not what the API returns.*HTML page/,
       /captive portal/,
+      /Invalid input/,
     ],
     [
       'the server fails',
@@ -108,10 +136,12 @@ describe('<zerto-usage-test>', () => {
       'ack',
       /HTTP 503/,
       /billing server status/,
+      // Said once: in the cause, not again beside the failed step.
+      /Usage acknowledged failed HTTP|Cause:.*Cause:/s,
     ],
   ];
-  for (const [name, setup, attrs, step, cause, hint] of failures) {
-    it(`names the failed step, the cause and what to check when ${name}`, async () => {
+  for (const [name, setup, attrs, step, cause, hint, never] of failures) {
+    it(`names the failed step, the cause once and what to check for that address when ${name}`, async () => {
       await setup();
       const site = uniqueSite();
       const el = await mountTest(site, testClock(T0), attrs);
@@ -121,11 +151,73 @@ describe('<zerto-usage-test>', () => {
       const failure = part(el, 'failure')!;
       expect(failure.getAttribute('role')).to.equal('alert');
       expect(stepTexts(el), JSON.stringify(stepTexts(el)) + failure.textContent).to.include(`${step}:failed`);
-      expect(failure.textContent).to.match(cause);
-      expect(failure.textContent).to.match(hint);
-      expect(failure.textContent).to.contain('clock');
+      const said = wordsShown(el);
+      expect(said).to.match(cause);
+      expect(said).to.match(hint);
+      expect(said).to.not.match(never);
+      expect(said).to.contain('clock');
     });
   }
+
+  it('says a host page probe that threw, or answered in the wrong shape, in words, with the technical detail apart', async () => {
+    const answers: Array<[() => unknown, RegExp, RegExp]> = [
+      [
+        () => Promise.reject(new TypeError('Failed to fetch')),
+        /Cause: The server could not be reached: the probe threw\./,
+        /Failed to fetch/,
+      ],
+      [
+        () => ({ ok: 'yes' }),
+        /Cause: The answer was not what the API returns\./,
+        /probe answer\.ok: Invalid input/,
+      ],
+    ];
+    for (const [answer, cause, technical] of answers) {
+      const el = await mountCustom(answer, '2s');
+      const warned: string[] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => void warned.push(args.join(' '));
+      try {
+        await el.run();
+      } finally {
+        console.warn = warn;
+      }
+      await el.updateComplete;
+      const said = wordsShown(el);
+      expect(said).to.match(cause);
+      expect(said).to.not.match(/TypeError|Failed to fetch|Invalid input|probe answer\./);
+      expect(part(el, 'technical')?.textContent).to.match(technical);
+      expect(
+        warned.filter((w) => technical.test(w)),
+        'logged once',
+      ).to.have.length(1);
+    }
+  });
+
+  it('keeps every step shown while a test ran in its result when the probe times out, and says the timeout as it was set', async () => {
+    const el = await mountCustom(() => new Promise(() => {}), '1s');
+    const seen = new Set<string>();
+    const watch = new MutationObserver(() => {
+      for (const li of el.shadowRoot!.querySelectorAll('[part~="step"]'))
+        seen.add(li.getAttribute('data-step')!);
+    });
+    watch.observe(el.shadowRoot!, { subtree: true, childList: true, attributes: true });
+    const result = await el.run();
+    watch.disconnect();
+    await el.updateComplete;
+    expect(result?.outcome.ok).to.equal(false);
+    expect([...seen].sort()).to.include.members(['collect', 'reach']);
+    const after = stepTexts(el);
+    for (const id of seen)
+      expect(
+        after.map((t) => t.split(':')[0]),
+        `${id} is still listed`,
+      ).to.include(id);
+    expect(after).to.deep.equal(['collect:skipped', 'reach:failed', 'ack:skipped']);
+    const said = wordsShown(el);
+    expect(said).to.contain('Cause: No answer in time: the probe did not answer within 1 s.');
+    expect(said).to.not.match(/1000 ms/);
+  });
 
   it('names wrong credentials as such (zvm mode without a token)', async () => {
     const el = await fixture<ZertoUsageTest>(

@@ -2,12 +2,23 @@
 // wording); direct and custom modes say what this console observed and what the vendor's rule implies.
 import { expect } from '@open-wc/testing';
 import {
+  causeText,
   chipText,
+  DAY_WORDS,
+  dayText,
+  describeStrip,
+  EXPORT_ACTION,
+  exportActionLabel,
+  formatDuration,
   messageText,
   noteTexts,
   phaseLabel,
+  reasonText,
+  technicalText,
   testFailedText,
   titleText,
+  whatToCheck,
+  type FailureReason,
   type Message,
   type Source,
 } from '../../src/core/index.ts';
@@ -168,5 +179,71 @@ describe("the operator's words beside the message", () => {
     expect(testFailedText('direct', { kind: 'http', status: 503 })).to.equal(
       'Usage was not sent: the server answered HTTP 503',
     );
+  });
+});
+
+describe('causes and advice fitted to the address', () => {
+  it('gives no DNS advice for an IP literal, and names a port the browser refuses', () => {
+    for (const url of ['http://127.0.0.1:9', 'http://[::1]:9']) {
+      const hints = whatToCheck({ kind: 'network' }, url).join(' | ');
+      expect(hints, url).to.not.match(/DNS/);
+      expect(hints, url).to.match(/ERR_UNSAFE_PORT/);
+      expect(hints, url).to.match(/on port 9\b/);
+      expect(hints, url).to.not.match(/port 443/);
+    }
+    expect(whatToCheck({ kind: 'network' }, 'https://autologs.zerto.com').join(' | ')).to.match(
+      /autologs\.zerto\.com resolves in DNS.*HTTPS to autologs\.zerto\.com on port 443/,
+    );
+    expect(whatToCheck({ kind: 'network' }, 'https://autologs.zerto.com').join(' ')).to.not.match(/UNSAFE/);
+  });
+
+  it('speaks of the real port and scheme of the address, never "on port 443" for another', () => {
+    expect(whatToCheck({ kind: 'timeout' }, 'http://127.0.0.1:8080/usage')[0]).to.equal(
+      'the firewall allows HTTP to 127.0.0.1 on port 8080 (a silent drop looks like this)',
+    );
+    expect(whatToCheck({ kind: 'timeout' }, 'billing.example:8443')[0]).to.equal(
+      'the firewall allows HTTPS to billing.example on port 8443 (a silent drop looks like this)',
+    );
+  });
+
+  it('says the cause once, in words: exception names, browser codes and schema paths are kept apart', () => {
+    const threw: FailureReason = { kind: 'network', detail: 'the probe threw: TypeError: Failed to fetch' };
+    expect(reasonText(threw)).to.equal('the server could not be reached: the probe threw');
+    expect(technicalText(threw)).to.equal('TypeError: Failed to fetch');
+    const shape: FailureReason = { kind: 'bad-answer', detail: 'probe answer.ok: Invalid input (got "yes")' };
+    expect(causeText(shape)).to.equal('The answer was not what the API returns');
+    expect(technicalText(shape)).to.equal('probe answer.ok: Invalid input (got "yes")');
+    // A detail that only repeats the words is not said twice.
+    expect(reasonText({ kind: 'http', status: 503, detail: 'HTTP 503' })).to.equal(
+      'the server answered HTTP 503',
+    );
+    expect(reasonText({ kind: 'auth', status: 401, detail: 'credentials refused' })).to.equal(
+      'the credentials were refused (HTTP 401)',
+    );
+  });
+
+  it('writes durations in the unit they were given', () => {
+    expect(formatDuration(3000)).to.equal('3 s');
+    expect(formatDuration(1500)).to.equal('1.5 s');
+    expect(formatDuration(250)).to.equal('250 ms');
+    expect(formatDuration(120_000)).to.equal('2 min');
+    expect(reasonText({ kind: 'timeout', detail: 'no answer within 3000 ms' })).to.equal(
+      'no answer in time: no answer within 3 s',
+    );
+  });
+
+  it('names each day of the strip in words, reachability apart from usage', () => {
+    expect(dayText('yesterday', 'unreachable')).to.equal('yesterday: billing host not reachable');
+    expect(DAY_WORDS.unreachable).to.not.match(/fail|usage/i);
+    expect(DAY_WORDS.reached).to.not.match(/sent|usage/i);
+    expect(describeStrip(['ok', 'ok', 'fail', 'none', 'none', 'none', 'unreachable'])).to.equal(
+      'Last 7 days: 2 usage sent, 1 usage not sent, 1 billing host not reachable, 3 no check',
+    );
+  });
+
+  it('offers the export in the same words everywhere', () => {
+    expect(exportActionLabel(false)).to.equal(EXPORT_ACTION);
+    expect(exportActionLabel(false, true)).to.equal(`${EXPORT_ACTION} (all sites)`);
+    expect(exportActionLabel(true)).to.equal('Exporting usage…');
   });
 });

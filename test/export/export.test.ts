@@ -504,3 +504,79 @@ describe('CSV export: cells a spreadsheet could read as a formula', () => {
     );
   });
 });
+
+describe('the export names each site as the operator reads it', () => {
+  // Imported here so that the pure tests above stay free of storage.
+  const world = async () => ({
+    ...(await import('../../src/world/storage/db.ts')),
+    ...(await import('../../src/world/storage/repo.ts')),
+    ...(await import('../../src/world/usage-history.ts')),
+    ...(await import('../../src/world/export-usage.ts')),
+    core: await import('../../src/core/index.ts'),
+  });
+  const csvRange = { from: START, to: START + 2 * DAY - 1 };
+  const snapshot = (siteId: string, siteName: string, at: number): UsageSnapshotRecord => ({
+    siteId,
+    siteName,
+    at,
+    protectedVms: 7,
+    licenseType: null,
+    reportId: null,
+    acknowledgedAt: null,
+  });
+
+  it("writes the site's name, not its id, in site_name when the usage was stored without one", async () => {
+    const w = await world();
+    w.storageConfig.dbName = `zbb-test-export-names-${Math.random().toString(36).slice(2)}`;
+    const db = await w.openBillingDb();
+    const site = { id: 'zvm-ams-01', name: 'Amsterdam DR' };
+    await w.applyEvent(db, site, w.core.DEFAULT_POLICY, { type: 'succeeded' }, START + HOUR);
+    await w.recordUsage(db, snapshot(site.id, '', START + HOUR));
+    for (const o of [{ siteIds: [site.id] }, {}]) {
+      const file = await w.exportUsage(db, { ...o, range: csvRange, format: 'csv', now: START + DAY });
+      const rows = parseCsv(file.text).slice(1);
+      expect(rows.length, JSON.stringify(o)).to.equal(2);
+      for (const r of rows) expect(r.slice(1, 3), JSON.stringify(o)).to.deep.equal([site.id, 'Amsterdam DR']);
+    }
+  });
+
+  it("prefers the operator's name for the site over the name stored with its usage", async () => {
+    const w = await world();
+    w.storageConfig.dbName = `zbb-test-export-names-${Math.random().toString(36).slice(2)}`;
+    const db = await w.openBillingDb();
+    await w.recordUsage(db, snapshot('zvm-lis', 'LIS-ZVM-01', START + HOUR));
+    const file = await w.exportUsage(db, {
+      siteIds: ['zvm-lis'],
+      siteNames: { 'zvm-lis': 'Lisbon DR' },
+      range: csvRange,
+      format: 'csv',
+      now: START + DAY,
+    });
+    expect(file.fileName).to.match(/^zerto-usage_lisbon-dr_/);
+    expect(
+      parseCsv(file.text)
+        .slice(1)
+        .map((r) => r[2]),
+    ).to.deep.equal(['Lisbon DR', 'Lisbon DR']);
+  });
+
+  it('leaves site_name empty rather than repeating the id when no name is known', async () => {
+    const w = await world();
+    w.storageConfig.dbName = `zbb-test-export-names-${Math.random().toString(36).slice(2)}`;
+    const db = await w.openBillingDb();
+    const file = await w.exportUsage(db, {
+      siteIds: ['zvm-nameless'],
+      range: csvRange,
+      format: 'csv',
+      now: START + DAY,
+    });
+    expect(
+      parseCsv(file.text)
+        .slice(1)
+        .map((r) => r.slice(1, 3)),
+    ).to.deep.equal([
+      ['zvm-nameless', ''],
+      ['zvm-nameless', ''],
+    ]);
+  });
+});

@@ -1,5 +1,6 @@
-import type { AlertKind } from '../kinds.ts';
+import type { AlertKind, Resolution } from '../kinds.ts';
 import type { FailureReason } from '../schemas.ts';
+import { reasonText } from './advice.ts';
 
 /**
  * Every text an operator reads, chosen by what the mode can know, as data first (so that a console can
@@ -29,33 +30,6 @@ export function formatRemaining(r: Remaining): string {
 
 const managerName = (siteName: string): string =>
   siteName ? `Zerto Virtual Manager of site ${siteName}` : 'Zerto Virtual Manager';
-
-/** What went wrong, once, in the operator's words (no exception names, no schema paths). */
-export function reasonText(r: FailureReason): string {
-  const d = r.detail ? `: ${r.detail}` : '';
-  switch (r.kind) {
-    case 'auth':
-      return `the credentials were refused (HTTP ${r.status ?? 401})${d}`;
-    case 'cors':
-      return `the browser refused the answer: the server does not allow this page's origin (CORS)${d}`;
-    case 'timeout':
-      return `no answer in time${d}`;
-    case 'network':
-      return `the server could not be reached${d}`;
-    case 'proxy':
-      return `the proxy failed${d}`;
-    case 'http':
-      return `the server answered HTTP ${r.status ?? '?'}${d}`;
-    case 'bad-answer':
-      return `the answer was not what the API returns${d}`;
-    case 'rejected':
-      return `the usage was not accepted${d}`;
-    case 'misconfigured':
-      return `the settings cannot work${d}`;
-    case 'unobservable':
-      return r.detail ?? 'this mode cannot observe usage transmissions';
-  }
-}
 
 export function messageText(m: Message): string {
   const zvm = m.source === 'zvm';
@@ -254,3 +228,55 @@ export const HELP_IDENTIFIERS: Readonly<Record<AlertKind, string>> = Object.free
   'usage-not-sent': 'BIL0001',
   'vra-disconnected': 'BIL0002',
 });
+
+/** The time left in a warning, as lists and the popup show it: "3 days left". */
+export const leftText = (r: Remaining): string => `${formatRemaining(r)} left`;
+
+/** What a disconnection means, in a line (the popup): what the ZVM said, or what the vendor's rule implies. */
+export const disconnectedLine = (source: Source): string =>
+  source === 'zvm'
+    ? 'The ZVM stopped communicating with its VRAs until usage is sent.'
+    : "By the vendor's rule, the ZVM stops communicating with its VRAs until usage is sent; this console cannot see the VRAs.";
+
+/** The words the lists (sites, alerts) and the popup share. */
+export const LIST_WORDS = {
+  site: 'Site',
+  status: 'Status',
+  daysLeft: 'Days left',
+  lastSuccess: 'Last usage sent',
+  lastAttempt: 'Last attempt',
+  lastDays: (n: number) => `Last ${n} days`,
+  never: 'never',
+  noneLeft: 'none',
+  level: 'Level',
+  description: 'Description',
+  turnedOn: 'Turned on',
+  resolved: 'Resolved',
+  active: 'Active',
+  noAlerts: 'No billing alerts.',
+  noSites: 'No sites are watched yet.',
+  readingAlerts: 'Reading the billing alerts…',
+  readingSites: 'Reading the watched sites…',
+  alertsCaption: 'Billing alerts',
+  sitesCaption: 'Billing usage by site, most urgent first',
+  alertsUnread: 'The billing alerts could not be read, so whether any alert is active is not known.',
+  sitesUnread: 'The watched sites could not be read, so their billing states are not known.',
+} as const;
+
+/** How an alert was resolved, after its date in the alerts list. */
+export const RESOLUTION_WORDS: Readonly<Record<Resolution, string>> = {
+  'usage-sent': 'usage sent',
+  superseded: 'replaced by the disconnection',
+  cleared: 'no longer listed by the ZVM',
+};
+
+/** The toolbar's tooltip (the extension): the product, then what needs attention, in the banner's words. */
+export const TOOLTIP_WORDS = {
+  product: 'Zerto billing',
+  noSite: 'no site watched yet (open the options to add one)',
+  moreSites: (n: number) => `${n} more site${n === 1 ? ' needs' : 's need'} attention`,
+  cannotCheck: (names: string) => `billing usage cannot be checked for ${names}`,
+  notConfirmed: (names: string) => `${phaseLabel('unknown', 'console').toLowerCase()} for ${names}`,
+  sent: (who: string) => `billing usage sent for ${who}`,
+  allSites: (n: number) => `all ${n} sites`,
+} as const;
