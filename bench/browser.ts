@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page, type Target } from 'puppeteer-core';
 import { build, type Plugin, type Rollup } from 'vite';
 import { CHROME_ARGS, chromePath } from '../scripts/chrome-path.mjs';
 import type * as Harness from './page/harness.ts';
@@ -68,6 +68,8 @@ const PAGE =
 
 export interface StaticServer {
   origin: string;
+  /** The paths requested under /lib/ since the last call (by pages and workers alike), in order. */
+  takeLibRequests(): string[];
   close(): Promise<void>;
 }
 
@@ -76,8 +78,10 @@ export interface StaticServer {
  * the built library under `/lib/` and the bench's page modules under `/bench/`, on loopback.
  */
 export async function startStatic(libDir: string, pages: Map<string, string>): Promise<StaticServer> {
+  let libRequests: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (path.startsWith('/lib/')) libRequests.push(path.slice('/lib/'.length));
     const send = (
       status: number,
       type: string,
@@ -106,12 +110,35 @@ export async function startStatic(libDir: string, pages: Map<string, string>): P
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
+    takeLibRequests: () => {
+      const taken = libRequests;
+      libRequests = [];
+      return taken;
+    },
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
         server.close(() => r());
       }),
   };
+}
+
+/**
+ * The JavaScript heap a page or a worker uses, in bytes, after a full garbage collection (CDP
+ * `HeapProfiler.collectGarbage`, then `Runtime.getHeapUsage`: V8's used size, DOM objects' C++ side not
+ * included).
+ */
+export async function heapUsed(target: Page | Target): Promise<number> {
+  const session = await target.createCDPSession();
+  try {
+    // Twice: objects a first collection finalizes are freed by the second.
+    await session.send('HeapProfiler.collectGarbage');
+    await session.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await session.send('Runtime.getHeapUsage');
+    return usedSize;
+  } finally {
+    await session.detach().catch(() => undefined);
+  }
 }
 
 export async function launch(): Promise<Browser> {

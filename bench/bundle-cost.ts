@@ -1,25 +1,38 @@
-// Which modules the script-tag banner bundle is made of, and what each costs (minified bytes before gzip),
-// grouped by package or folder: `npx tsx bench/bundle-cost.ts`.
-import { resolve } from 'node:path';
+// Which modules a script tag can load (its entry, the chunks it imports or loads on demand, the worker it
+// starts), and what each costs (minified bytes before gzip), grouped by package or folder:
+// `npx tsx bench/bundle-cost.ts [script tag]` (default zerto-billing-banner.js). Built as shipped
+// (scripts/lib-build.ts), in memory.
+import { posix, resolve } from 'node:path';
 import { build, type Rollup } from 'vite';
-import { builtWorkerUrl } from '../scripts/vite-plugins.ts';
+import { libraryConfig } from '../scripts/lib-build.ts';
+import { lazyLoads } from './sizes.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const entry = process.argv[2] ?? 'components/banner/zerto-billing-banner.ts';
+const entry = process.argv[2] ?? 'zerto-billing-banner.js';
 const groups = new Map<string, number>();
+const config = libraryConfig('dist/unused');
 const out = (await build({
-  root,
-  configFile: false,
+  ...config,
   logLevel: 'silent',
-  base: './',
-  plugins: [builtWorkerUrl()],
-  worker: { format: 'es', plugins: () => [builtWorkerUrl()] },
-  build: { write: false, target: 'es2022', minify: true, lib: { entry, formats: ['es'], fileName: 'x' } },
+  build: { ...config.build, write: false, sourcemap: false },
 })) as Rollup.RollupOutput | Rollup.RollupOutput[];
-const outputs = Array.isArray(out) ? out : [out];
-for (const o of outputs) {
-  for (const item of o.output) {
-    if (item.type !== 'chunk') continue;
+const chunks = (Array.isArray(out) ? out : [out]).flatMap((o) =>
+  o.output.filter((i): i is Rollup.OutputChunk => i.type === 'chunk'),
+);
+const byName = new Map(chunks.map((c) => [c.fileName, c]));
+// Everything reachable: static and dynamic imports, and files referenced by URL (the worker).
+const reachable = new Set<string>();
+const visit = (name: string) => {
+  const c = byName.get(name);
+  if (!c || reachable.has(name)) return;
+  reachable.add(name);
+  const byUrl = lazyLoads(c.code).map((u) => posix.join(posix.dirname(name), u));
+  for (const i of [...c.imports, ...c.dynamicImports, ...byUrl]) visit(i);
+};
+visit(entry);
+{
+  for (const item of chunks) {
+    if (!reachable.has(item.fileName)) continue;
     for (const [id, m] of Object.entries(item.modules)) {
       const rel = id.replace(`${root}/`, '');
       const key = rel.startsWith('node_modules/')

@@ -1,20 +1,19 @@
-// What the script-tag banner is made of, in gzip bytes, per package or folder, with the chunks it loads at
-// page load apart from those it loads later: `npx tsx bench/bundle-groups.ts [entry] [--json]`.
-// bench/bundle-cost.ts gives rendered bytes per group; this builds the same way (scripts/build.ts's settings,
-// in memory) and adds estimates of each group's gzip cost:
+// What the library's files are made of, in gzip bytes, per package or folder, with the chunks a script tag
+// loads at page load apart from the others: `npx tsx bench/bundle-groups.ts [script tag] [--json]` (default
+// zerto-billing-banner.js). bench/bundle-cost.ts gives rendered bytes per group; this builds the same way
+// (scripts/lib-build.ts's settings, one graph, in memory) and adds estimates of each group's gzip cost:
 //  - "alone": the group's code, minified, gzipped by itself (-9). Groups compress better together than
 //    apart, so these add up to more than the chunk;
 //  - "share": the chunk's real gzip size split in proportion to "alone": these add up to the chunk.
 import { relative, resolve } from 'node:path';
 import { build, minify, type Rollup } from 'vite';
-import { scriptTagConfig } from '../scripts/lib-build.ts';
+import { libraryConfig } from '../scripts/lib-build.ts';
 import { gzipBytes } from './sizes.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const entry = args.find((a) => !a.startsWith('--')) ?? 'components/banner/zerto-billing-banner.ts';
-const name = entry.split('/').pop()!.replace(/\.ts$/, '');
+const entry = args.find((a) => !a.startsWith('--')) ?? 'zerto-billing-banner.js';
 
 /** Groups a module id like bench/bundle-cost.ts does: a package (zod split in core and mini), else a folder. */
 export function groupOf(id: string): string {
@@ -47,8 +46,8 @@ interface ChunkReport {
   groups: Group[];
 }
 
-// Built as scripts/build.ts builds a script tag (the same settings), in memory.
-const config = scriptTagConfig(name, entry, 'dist/unused');
+// Built as scripts/build.ts builds the library (the same settings), in memory.
+const config = libraryConfig('dist/unused');
 const out = (await build({
   ...config,
   logLevel: 'silent',
@@ -65,7 +64,8 @@ const visit = (name: string) => {
   eager.add(name);
   for (const i of byName.get(name)?.imports ?? []) visit(i);
 };
-for (const c of chunks) if (c.isEntry) visit(c.fileName);
+if (!byName.has(entry)) throw new Error(`no ${entry} among ${[...byName.keys()].join(', ')}`);
+visit(entry);
 
 const minified = async (name: string, code: string) =>
   (await minify(name, code, { compress: false, mangle: true })).code;
@@ -111,7 +111,7 @@ if (json) console.log(JSON.stringify({ entry, chunks: reports }));
 else {
   for (const r of reports) {
     console.log(
-      `\n${r.file} (${r.eager ? 'loaded at page load' : 'loaded later'}): ${r.bytes} bytes, ${r.gzip} gzip -9` +
+      `\n${r.file} (${r.eager ? 'loaded at page load' : 'not at page load'}): ${r.bytes} bytes, ${r.gzip} gzip -9` +
         ` (${r.gzipFullyMinified} if whitespace were minified too)`,
     );
     console.log('   share    alone  rendered  group');

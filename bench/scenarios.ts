@@ -7,6 +7,7 @@ import { DB_NAME } from '../src/world/storage/db.ts';
 import {
   busy,
   EXPORT_SOURCE,
+  heapUsed,
   mainThreadTasks,
   markTimes,
   openPage,
@@ -616,5 +617,146 @@ export async function exportUsage(
         longestTracedCpuMs: b?.longestCpuMs ?? null,
       },
     };
+  });
+}
+
+/** The attributes of a banner polled by the origin's shared worker, in direct mode, against the bench server. */
+const workerBanner = (ctx: Ctx, siteId: string, name: string): Record<string, string> => ({
+  'site-id': siteId,
+  'site-name': name,
+  mode: 'direct',
+  'billing-url': ctx.billing.url,
+  'protected-vms': '42',
+});
+
+/**
+ * 1b. What a page downloads for a working banner in the default deployment: a fresh browser context (nothing
+ * cached), the banner's script tag, one banner for a site whose usage gets through, polled by the origin's
+ * shared worker. Counted: every file of the library the page or the worker requested (the static server
+ * logs each request; nothing is cached, `no-store`) from the script tag until the worker's first check
+ * reached the billing server, the banner heard its state and the page was quiet for `settleMs`.
+ */
+export async function bannerWorking(
+  ctx: Ctx,
+  server: { takeLibRequests(): string[] },
+  o: { settleMs: number },
+): Promise<{ files: string[]; phase: string | null; viaWorker: boolean }> {
+  return inContext(ctx, async (c) => {
+    const p = await c.newPage();
+    await openPage(p, ctx.origin);
+    server.takeLibRequests();
+    await load(p, BANNER, 'zerto-billing-banner');
+    const before = ctx.billing.stats().received;
+    await p.evaluate((a) => (window as unknown as BenchWindow).zbb.mountBanner(a), {
+      attrs: workerBanner(ctx, 'bench-working', 'Madrid DR'),
+      channel: false,
+    });
+    if (!(await until(() => ctx.billing.stats().received > before, 15_000)))
+      throw new Error('the shared worker sent nothing to the billing server');
+    const phase = async () =>
+      (await p.evaluate(() => (window as unknown as BenchWindow).zbb.bannerStatus())).phase;
+    await until(async () => (await phase()) === 'ok', 5000);
+    await sleep(o.settleMs);
+    const viaWorker = await p.evaluate(() => {
+      const el = document.querySelector('zerto-billing-banner') as
+        (HTMLElement & { handle?: { port?: MessagePort | null } | null }) | null;
+      return !!el?.handle?.port;
+    });
+    const files = [...new Set(server.takeLibRequests().filter((f) => f.endsWith('.js')))];
+    return { files, phase: await phase(), viaWorker };
+  });
+}
+
+/**
+ * 6a. The shared worker's JavaScript heap while it watches `sites` sites (direct mode, one banner each in one
+ * page), after a tick: once the billing server received a usage POST for each, and `settleMs` more. Also the
+ * same worker watching one site, for comparison. Heap read over CDP after a full garbage collection.
+ */
+export async function workerHeap(
+  ctx: Ctx,
+  o: { sites: number; settleMs: number; timeoutMs: number },
+): Promise<{ oneSiteBytes: number; bytes: number; posts: number }> {
+  return inContext(ctx, async (c) => {
+    const p = await c.newPage();
+    await openPage(p, ctx.origin);
+    await load(p, BANNER, 'zerto-billing-banner');
+    const mount = (from: number, to: number) =>
+      p.evaluate(
+        (a) => {
+          const box = document.createElement('div');
+          for (let i = a.from; i < a.to; i++) {
+            const el = document.createElement('zerto-billing-banner');
+            for (const [k, v] of Object.entries(a.attrs)) el.setAttribute(k, v);
+            el.setAttribute('site-id', `bench-heap-${i}`);
+            el.setAttribute('site-name', `Site ${i}`);
+            box.append(el);
+          }
+          document.body.append(box);
+        },
+        { from, to, attrs: workerBanner(ctx, 'x', 'x') },
+      );
+    const start = ctx.billing.stats().received;
+    await mount(0, 1);
+    if (!(await until(() => ctx.billing.stats().received > start, 15_000)))
+      throw new Error('the shared worker sent nothing to the billing server');
+    await sleep(o.settleMs);
+    const worker = await ctx.browser.waitForTarget(
+      (t) => t.type() === 'shared_worker' && t.browserContext() === c,
+      { timeout: 10_000 },
+    );
+    const oneSiteBytes = await heapUsed(worker);
+    const before = ctx.billing.stats().received;
+    await mount(1, o.sites);
+    const all = await until(() => ctx.billing.stats().received - before >= o.sites - 1, o.timeoutMs, 100);
+    const posts = ctx.billing.stats().received - before + 1;
+    if (!all)
+      ctx.notes.push(`worker heap: ${posts} of ${o.sites} sites were checked within the time allowed`);
+    await sleep(o.settleMs);
+    return { oneSiteBytes, bytes: await heapUsed(worker), posts };
+  });
+}
+
+/**
+ * 6b. What one banner adds to a page's JavaScript heap: the same fresh page before the script tag and after
+ * the banner rendered its stored warning (the origin's shared worker polling, as by default), each read over
+ * CDP after a full garbage collection; the median over `pages` pages.
+ */
+export async function pageHeap(ctx: Ctx, o: { pages: number }): Promise<{ bytes: number[] }> {
+  return inContext(ctx, async (c) => {
+    const site = { id: 'bench-page-heap', name: 'Paris DR' };
+    const now = Date.now();
+    await withHarness(ctx, c, (p) =>
+      p.evaluate((a) => (window as unknown as BenchWindow).zbbHarness.seedWarning(a), {
+        site,
+        now,
+        lastSuccessAgo: 4 * DAY,
+        lastAttemptAgo: MINUTE,
+      }),
+    );
+    const bytes: number[] = [];
+    for (let i = 0; i < o.pages; i++) {
+      const p = await c.newPage();
+      try {
+        await openPage(p, ctx.origin);
+        const empty = await heapUsed(p);
+        await load(p, BANNER, 'zerto-billing-banner');
+        await p.evaluate((a) => (window as unknown as BenchWindow).zbb.mountBanner(a), {
+          attrs: workerBanner(ctx, site.id, site.name),
+          channel: false,
+        });
+        const shown = await until(
+          async () =>
+            (await p.evaluate(() => (window as unknown as BenchWindow).zbb.bannerStatus())).phase ===
+            'warning',
+          10_000,
+        );
+        if (!shown) throw new Error('the banner did not show the stored warning');
+        await sleep(500);
+        bytes.push((await heapUsed(p)) - empty);
+      } finally {
+        await p.close();
+      }
+    }
+    return { bytes };
   });
 }

@@ -29,6 +29,23 @@ export interface FileSize {
   gzip: number;
 }
 
+const resolveFrom = (libDir: string, from: string, spec: string) =>
+  relative(libDir, resolve(libDir, dirname(from), spec))
+    .split('\\')
+    .join('/');
+
+/** `file` and every file it imports statically, transitively (paths relative to `libDir`). */
+export function staticClosure(libDir: string, file: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f) || !existsSync(join(libDir, f))) return;
+    seen.add(f);
+    for (const s of staticImports(readFileSync(join(libDir, f), 'utf8'))) visit(resolveFrom(libDir, f, s));
+  };
+  visit(file);
+  return seen;
+}
+
 export interface Sizes {
   /** The script-tag banner and every file it imports statically (what a console loads at page load). */
   banner: FileSize[];
@@ -38,14 +55,17 @@ export interface Sizes {
   all: FileSize[];
   /** zerto-billing.js (every element) with everything it loads, eagerly or later. */
   allElements: FileSize[];
+  /** The shared worker the banner starts and the files it imports. */
+  worker: FileSize[];
 }
 
 export const sum = (files: FileSize[]): number => files.reduce((s, f) => s + f.gzip, 0);
 
 /**
  * "Every file of the library": every .js file under dist/lib except source maps and the esm/ and types/
- * folders (those are the same code again, unbundled for bundlers, and type declarations). That is both
- * script-tag builds, their lazily loaded chunks and the shared worker.
+ * folders (those are the same code again, unbundled for bundlers, and type declarations). That is the
+ * script-tag entries, the chunks they share and load on demand, and the shared worker: one module graph,
+ * each file counted once.
  */
 export function libraryFiles(libDir: string): string[] {
   const out: string[] = [];
@@ -74,25 +94,15 @@ export function measureSizes(libDir: string): Sizes {
     return s;
   };
   const code = (rel: string) => readFileSync(join(libDir, rel), 'utf8');
-  const resolveFrom = (from: string, spec: string) =>
-    relative(libDir, resolve(libDir, dirname(from), spec))
-      .split('\\')
-      .join('/');
 
   /** The entry and its static imports, transitively; then what those load later, transitively. */
   const closure = (entry: string) => {
-    const eager = new Set<string>();
-    const visit = (f: string) => {
-      if (eager.has(f) || !existsSync(join(libDir, f))) return;
-      eager.add(f);
-      for (const s of staticImports(code(f))) visit(resolveFrom(f, s));
-    };
-    visit(entry);
+    const eager = staticClosure(libDir, entry);
     const later = new Set<string>();
     const queue = [...eager];
     while (queue.length) {
       const f = queue.shift()!;
-      const next = [...lazyLoads(code(f)), ...staticImports(code(f))].map((s) => resolveFrom(f, s));
+      const next = [...lazyLoads(code(f)), ...staticImports(code(f))].map((s) => resolveFrom(libDir, f, s));
       for (const n of next) {
         if (eager.has(n) || later.has(n) || !existsSync(join(libDir, n))) continue;
         later.add(n);
@@ -104,10 +114,13 @@ export function measureSizes(libDir: string): Sizes {
 
   const banner = closure('zerto-billing-banner.js');
   const everything = closure('zerto-billing.js');
+  // The worker: the file the page code starts with `new URL(…, import.meta.url)` (a chunk named so).
+  const workerFile = banner.later.find((f) => /(^|\/)shared-worker-[^/]*\.js$/.test(f.file))?.file;
   return {
     banner: banner.eager,
     bannerLater: banner.later,
     all: libraryFiles(libDir).map(size),
     allElements: [...everything.eager, ...everything.later],
+    worker: workerFile ? [...staticClosure(libDir, workerFile)].map(size) : [],
   };
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'vite';
-import { buildScriptTag, common } from './lib-build.ts';
+import { buildLibrary, common } from './lib-build.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const only = process.argv.slice(2);
@@ -14,8 +14,9 @@ async function main() {
   if (wanted('lib')) {
     rmSync('dist/lib', { recursive: true, force: true });
     mkdirSync('dist/lib', { recursive: true });
-    await buildScriptTag('zerto-billing-banner', 'components/banner/zerto-billing-banner.ts', 'dist/lib');
-    await buildScriptTag('zerto-billing', 'components/index.ts', 'dist/lib');
+    // Script tags (zerto-billing-banner.js, zerto-billing.js, one per element), the chunks they share and load
+    // on demand, and the shared worker: one module graph (see lib-build.ts).
+    await buildLibrary('dist/lib');
     // ES modules for bundlers: one file per source module, dependencies left to the bundler.
     await build({
       ...common,
@@ -40,7 +41,7 @@ async function main() {
       },
     );
     copyFileSync('custom-elements.json', 'dist/lib/custom-elements.json');
-    console.log('built dist/lib (script tags, ES modules, types, custom-elements.json)');
+    console.log('built dist/lib (script tags and chunks/, ES modules, types, custom-elements.json)');
   }
   for (const [name, config] of [
     ['extension', 'extension/vite.config.ts'],

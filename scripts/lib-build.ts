@@ -1,9 +1,10 @@
-// The library's build settings, shared by `npm run build` (scripts/build.ts) and the byte-budget test, which
-// builds the script-tag banner exactly as shipped.
+// The library's build settings, shared by `npm run build` (scripts/build.ts), the byte-budget test
+// (test/node/budget.test.ts) and the test pages that run the built library (test/support/built-plugin.ts): all
+// of them build the library exactly as shipped.
 import { resolve } from 'node:path';
-import { build, type InlineConfig } from 'vite';
+import { build, type InlineConfig, type Rolldown } from 'vite';
 import { minifyLitTemplates } from './minify-templates.ts';
-import { builtWorkerUrl } from './vite-plugins.ts';
+import { builtWorkerUrl, workerInGraph } from './vite-plugins.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -18,32 +19,114 @@ export const common: InlineConfig = {
   build: { target: 'es2022', sourcemap: true, minify: true, emptyOutDir: false, reportCompressedSize: false },
 };
 
-/** One self-contained ES module per script tag (plus the worker file it starts). */
-export function scriptTagConfig(name: string, entry: string, outDir: string): InlineConfig {
+/**
+ * The script-tag entries, each loaded with one `<script type="module">`: every element, and each element
+ * alone (the banner's is the one a console usually loads). The file names are public: the README and the
+ * package's exports name them.
+ */
+export const SCRIPT_TAGS = {
+  'zerto-billing-banner': 'components/banner/zerto-billing-banner.ts',
+  'zerto-billing': 'components/index.ts',
+  'zerto-billing-alerts': 'components/alerts/zerto-billing-alerts.ts',
+  'zerto-usage-test': 'components/usage-test/zerto-usage-test.ts',
+  'zerto-billing-sites': 'components/sites/zerto-billing-sites.ts',
+  'zerto-usage-export': 'components/export/zerto-usage-export.ts',
+} as const;
+
+/** The origin's shared poller worker: a module worker, one more entry of the same graph. */
+export const WORKER_SOURCE = 'src/world/poller/shared-worker.ts';
+const WORKER_NAME = 'shared-worker';
+
+/**
+ * One module graph for everything a browser loads from dist/lib: the script-tag entries, the parts they load
+ * on demand and the shared worker. A module used by several of them is in one chunk under chunks/, which each
+ * imports: no code is in two files.
+ */
+export function libraryConfig(outDir: string): InlineConfig {
+  const banner = resolve(root, SCRIPT_TAGS['zerto-billing-banner']);
   return {
     ...common,
+    plugins: [workerInGraph(resolve(root, WORKER_SOURCE), WORKER_NAME), minifyLitTemplates()],
+    worker: undefined,
     build: {
       ...common.build,
       outDir,
-      lib: { entry: { [name]: entry }, formats: ['es'], fileName: (_f, n) => `${n}.js` },
+      lib: {
+        entry: { ...SCRIPT_TAGS },
+        formats: ['es'],
+        // The worker's file name carries a hash: a tab of a newer release never joins the shared worker that
+        // a tab of an older one started (a shared worker is one per script URL and name).
+        fileName: (_format, name) => (name === WORKER_NAME ? `chunks/${name}-[hash].js` : `${name}.js`),
+      },
       rollupOptions: {
-        // Shared code stays in the entry (the one file a script tag loads); parts loaded on demand, such as
-        // the export, import from it.
+        // Entries may export what chunks of theirs hold, rather than a facade file more per entry.
         preserveEntrySignatures: 'allow-extension',
-        // Fully minified, whitespace included: Vite's library mode keeps it in ES output for bundlers that
-        // read pure annotations, but these files go to browsers as they are.
+        onLog(level, log, handler) {
+          // zerto-billing.js imports the export element statically, the alerts load its entry on demand:
+          // both are right, and nothing moves.
+          if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && /zerto-usage-export\.ts/.test(log.message)) return;
+          handler(level, log);
+        },
         output: {
-          chunkFileNames: `chunks/${name}-[name]-[hash].js`,
+          chunkFileNames: 'chunks/[name]-[hash].js',
+          codeSplitting: { groups: pageLoadGroups(banner, resolve(root, WORKER_SOURCE)) },
+          // Fully minified, whitespace included: Vite's library mode keeps it in ES output for bundlers that
+          // read pure annotations, but these files go to browsers as they are.
           minify: true,
-          // V8's compile hint: nearly all of the entry runs in the first render, so compiling it as it loads
-          // (about 3 ms more then) saves compiling each function on its first call during that render.
-          postBanner: (chunk) => (chunk.isEntry ? '//# allFunctionsCalledOnLoad' : ''),
+          // V8's compile hint: nearly all of the banner's page-load code runs in its first render, so
+          // compiling it as it loads (about 3 ms more then) saves compiling each function on its first call
+          // during that render.
+          postBanner: (chunk) =>
+            PAGE_LOAD_GROUPS.includes(chunk.name) ? '//# allFunctionsCalledOnLoad' : '',
         },
       },
     },
   };
 }
 
-export async function buildScriptTag(name: string, entry: string, outDir: string): Promise<void> {
-  await build(scriptTagConfig(name, entry, outDir));
+const PAGE_LOAD_GROUPS = ['elements', 'core'];
+
+/**
+ * What the banner loads at page load, in as few files as sharing allows. Left to itself the bundler makes a
+ * chunk for each set of entries that share modules, which spread the banner's page-load code over five files,
+ * each gzipped apart and each with its own imports and exports. Here it is three:
+ *  - the entry, which registers <zerto-billing-banner> and nothing else, since the other entries must not
+ *    import it (each entry registers its own element only);
+ *  - `core`: the part the shared worker runs too (the engine, the guard, the storage names). It must be a
+ *    chunk of its own, free of DOM code, for the worker to import it;
+ *  - `elements`: the rest (Lit, the shared element code, the page's client of the worker, the banner's
+ *    class), which every element's entry imports.
+ */
+function pageLoadGroups(bannerEntry: string, workerEntry: string): Rolldown.CodeSplittingGroup[] {
+  let sets: { page: Set<string>; worker: Set<string> } | undefined;
+  const staticClosure = (from: string, info: (id: string) => Rolldown.ModuleInfo | null) => {
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      for (const dep of info(id)?.importedIds ?? []) visit(dep);
+    };
+    visit(from);
+    return seen;
+  };
+  const group = (name: string, want: (inPage: boolean, inWorker: boolean, id: string) => boolean) => ({
+    debugName: name,
+    name: (id: string, ctx: { getModuleInfo(id: string): Rolldown.ModuleInfo | null }) => {
+      const info = (m: string) => ctx.getModuleInfo(m);
+      sets ??= { page: staticClosure(bannerEntry, info), worker: staticClosure(workerEntry, info) };
+      return want(sets.page.has(id), sets.worker.has(id), id) ? name : null;
+    },
+  });
+  return [
+    { ...group('core', (inPage, inWorker) => inPage && inWorker), priority: 2 },
+    {
+      ...group('elements', (inPage, inWorker, id) => inPage && !inWorker && id !== bannerEntry),
+      priority: 1,
+    },
+  ];
+}
+
+/** Builds the library's browser files (script tags, chunks, worker) into `outDir`. */
+export async function buildLibrary(outDir: string): Promise<void> {
+  await build(libraryConfig(outDir));
 }

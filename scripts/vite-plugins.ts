@@ -1,6 +1,10 @@
+import { resolve } from 'node:path';
 import type { Plugin } from 'vite';
 
-/** In built code the worker is its own emitted file (see src/world/poller/worker-url.ts). */
+/**
+ * In built code the worker is its own emitted file (see src/world/poller/worker-url.ts): Vite bundles it in a
+ * graph of its own (`?worker&url`). The demo's build uses this; the library uses `workerInGraph` below.
+ */
 export function builtWorkerUrl(): Plugin {
   return {
     name: 'zbb-built-worker-url',
@@ -13,6 +17,35 @@ export function builtWorkerUrl(): Plugin {
         options,
       );
       return resolved?.id ?? null;
+    },
+  };
+}
+
+const WORKER_URL_ID = '\0zbb-worker-url';
+
+/**
+ * The library's worker, built in the same module graph as the pages' code: the shared worker
+ * (src/world/poller/shared-worker.ts) is one more entry of the build, so that the engine, the schemas, idb
+ * and the storage code it shares with the in-page poller are chunks both import, never two copies. A module
+ * worker (`{ type: 'module' }`, see src/world/client.ts) can import those chunks. worker-url.ts becomes a
+ * module that gives the emitted file's URL relative to the chunk that asks for it.
+ */
+export function workerInGraph(workerSource: string, name = 'shared-worker'): Plugin {
+  let ref = '';
+  return {
+    name: 'zbb-worker-in-graph',
+    enforce: 'pre',
+    apply: 'build',
+    buildStart() {
+      ref = this.emitFile({ type: 'chunk', id: resolve(workerSource), name });
+    },
+    resolveId(source, importer) {
+      if (!/\/worker-url\.ts$/.test(source) || !importer) return null;
+      return WORKER_URL_ID;
+    },
+    load(id) {
+      if (id !== WORKER_URL_ID) return null;
+      return `export function workerUrl() { return import.meta.ROLLUP_FILE_URL_${ref}; }\n`;
     },
   };
 }

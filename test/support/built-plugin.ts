@@ -1,10 +1,10 @@
-// Serves the library exactly as shipped (the script-tag build of every element, `npm run build`'s settings)
-// under /built/, built once per test run on first request, so that an end-to-end test can run the built
-// banner rather than its sources.
+// Serves the library exactly as shipped (the script tags, their chunks and the worker: `npm run build`'s
+// settings) under /built/, built once per test run on first request, so that an end-to-end test can run the
+// built banner rather than its sources.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, normalize, sep } from 'node:path';
-import { buildScriptTag } from '../../scripts/lib-build.ts';
+import { buildLibrary } from '../../scripts/lib-build.ts';
 
 export function builtLibraryPlugin() {
   let dir: string | null = null;
@@ -13,7 +13,7 @@ export function builtLibraryPlugin() {
     (building ??= (async () => {
       const d = await mkdtemp(join(tmpdir(), 'zbb-built-'));
       dir = d;
-      await buildScriptTag('zerto-billing', 'components/index.ts', d);
+      await buildLibrary(d);
       return d;
     })());
   return {
