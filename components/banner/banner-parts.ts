@@ -1,7 +1,8 @@
 // What the banner shows, with every text an operator reads there: loaded on demand by the banner
 // (banner.component.ts) once there is something to show, so that a console whose billing is fine never
 // downloads it. Functions of the element, not a second element.
-import { html, nothing, svg, type TemplateResult } from 'lit';
+import { adoptStyles, html, nothing, svg, type TemplateResult } from 'lit';
+import { bannerStyles } from './banner-look.styles.ts';
 import {
   chipText,
   deadlineLead,
@@ -18,6 +19,9 @@ import {
 import type { GraceView } from '../../src/core/view.ts';
 import { deadlineText, formatAgo, formatSpan, within } from '../shared/format.ts';
 import type { ZertoBillingBanner } from './banner.component.ts';
+import { fireTestResult, TEST_PROGRESS_EVENT, TEST_REQUEST_EVENT } from '../shared/events.ts';
+import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
+import { loadPageHost } from '../../src/world/client.ts';
 
 export { messageText };
 type B = ZertoBillingBanner;
@@ -28,7 +32,15 @@ const date =
   (t: number): string =>
     deadlineText(t, b.lang || undefined, () => b.requestUpdate());
 
+/** Elements given the banner's look: it comes with this renderer, in the same update as its first render. */
+const styled = new WeakSet<B>();
+
 export function renderState(b: B, v: GraceView): TemplateResult | typeof nothing {
+  if (!styled.has(b)) {
+    styled.add(b);
+    const own = (b.constructor as typeof ZertoBillingBanner).elementStyles;
+    adoptStyles(b.renderRoot as ShadowRoot, [...own, bannerStyles]);
+  }
   if (v.phase === 'warning' || v.phase === 'disconnected') return renderAlert(b, v);
   // Cannot see, not confirmed, recovered: each said in its own words, never as silence.
   if (v.message) return renderNotice(b, v, v.message);
@@ -100,7 +112,7 @@ function renderAlert(b: B, v: GraceView): TemplateResult {
 }
 
 function actions(b: B): TemplateResult {
-  return html`<button part="test-link" class="link" ?disabled=${b.testing} @click=${b.testConnection}>
+  return html`<button part="test-link" class="link" ?disabled=${b.testing} @click=${() => testConnection(b)}>
       ${testActionLabel(b.mode ?? '', b.testing)}
     </button>
     <span part="test-result" class="test-result" role="status">${testResultText(b)}</span>
@@ -109,7 +121,12 @@ function actions(b: B): TemplateResult {
 
 /** The manual-billing export: offered in every notice the banner shows, as the popup offers it for every site. */
 function exportButton(b: B): TemplateResult {
-  return html`<button part="export-button" class="link" ?disabled=${b.exporting} @click=${b.exportUsage}>
+  return html`<button
+    part="export-button"
+    class="link"
+    ?disabled=${b.exporting}
+    @click=${() => exportUsage(b)}
+  >
     ${exportActionLabel(b.exporting)}
   </button>`;
 }
@@ -173,4 +190,84 @@ function hostOf(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** One click from any notice: this site's usage since before the outage, as CSV. */
+async function exportUsage(b: B): Promise<void> {
+  const v = b.view;
+  if (!v || b.exporting) return;
+  b.exporting = true;
+  b.exportError = '';
+  try {
+    // Loaded on demand: the export is not part of what a console loads for the banner.
+    const { quickExport, renderResult } = await import('../export/quick-export.ts');
+    b.exported = { file: await quickExport(b.renderRoot as ShadowRoot, v, b.nowMs()), render: renderResult };
+  } catch (err) {
+    b.exportError = `The export failed: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    b.exporting = false;
+  }
+}
+
+/**
+ * The vendor's action: in zvm mode the ZVM is asked to send usage (sendUsage), then its alerts are read
+ * again; every element and tab hears the new state at once. In reachability mode, the browser's own path.
+ * A banner fed from outside (the extension) asks its feeder to run it, from where the console's CSP and
+ * CORS do not reach (the extension's service worker); it runs here only when nobody takes the request.
+ */
+async function testConnection(b: B): Promise<void> {
+  const h = b.siteHandle;
+  if (!h || b.testing) return;
+  b.testing = true;
+  b.testResult = null;
+  try {
+    const siteId = h.options.config.siteId;
+    const elsewhere = b.external ? await testElsewhere(b, siteId) : null;
+    const host = elsewhere ? null : await loadPageHost();
+    const result = elsewhere ?? (await (b.mode === 'reachability' ? host!.reachSite(h) : host!.testSite(h)));
+    b.testResult = result;
+    fireTestResult(b, siteId, 'connection', result);
+  } finally {
+    b.testing = false;
+  }
+}
+
+/**
+ * Asks the banner's feeder to run the test (a cancelable `zerto-billing-test-request` whose detail is the
+ * text `{"siteId": …}`), then hears its steps and result as `zerto-billing-test-progress` events on the
+ * document (text again: only text crosses from an extension's world). Null when nobody took the request.
+ */
+function testElsewhere(b: B, siteId: string): Promise<ProbeResult | null> {
+  const request = new CustomEvent(TEST_REQUEST_EVENT, {
+    detail: JSON.stringify({ siteId }),
+    bubbles: true,
+    composed: true,
+    cancelable: true,
+  });
+  return new Promise((resolve) => {
+    const done = (r: ProbeResult | null) => {
+      document.removeEventListener(TEST_PROGRESS_EVENT, hear);
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const hear = (e: Event) => {
+      let m: { siteId?: string; step?: TestStep; result?: ProbeResult; busy?: string };
+      try {
+        m = JSON.parse(String((e as CustomEvent<unknown>).detail)) as typeof m;
+      } catch {
+        return;
+      }
+      if (m.siteId !== siteId) return;
+      if (m.result) done(m.result);
+      else if (m.busy)
+        done({
+          outcome: { ok: false, at: b.nowMs(), reason: { kind: 'misconfigured', detail: m.busy } },
+          steps: [],
+        });
+    };
+    document.addEventListener(TEST_PROGRESS_EVENT, hear);
+    // A feeder that took the request answers within the probe's own time limits; two minutes is beyond them.
+    const timer = setTimeout(() => done(null), 120_000);
+    if (b.dispatchEvent(request)) done(null); // nobody took it: the test runs in this page
+  });
 }

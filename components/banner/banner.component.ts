@@ -1,17 +1,16 @@
-import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import type { Phase } from '../../src/core/kinds.ts';
 import type { Message } from '../../src/core/texts.ts';
 import { DAY, HOUR } from '../../src/core/time.ts';
 import type { GraceView } from '../../src/core/view.ts';
 import type { ProbeResult } from '../../src/world/probes/index.ts';
-import { fire, fireTestResult } from '../shared/events.ts';
+import { fire } from '../shared/events.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
-import { missingFile } from '../../src/world/client.ts';
+import { missingFile, type SiteHandle } from '../../src/world/client.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import type { ExportFile } from '../../src/export/index.ts';
 import type { renderResult } from '../export/result.ts';
-import { bannerStyles } from './banner.styles.ts';
+import { setupStyles } from './banner.styles.ts';
 import type * as Parts from './banner-parts.ts';
 
 type BannerParts = typeof Parts;
@@ -70,22 +69,35 @@ const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconn
  * @cssprop [--zbb-focus=#0b5cad] - Focus ring colour.
  */
 export class ZertoBillingBanner extends SiteBoundElement {
-  static override styles = [hostStyles, bannerStyles];
+  /** Lit's reactive properties, declared without decorators (which cost the page-load code a helper). */
+  static override properties: PropertyDeclarations = {
+    showOk: { type: Boolean, attribute: 'show-ok' },
+    collapsed: { state: true },
+    testing: { state: true },
+    testResult: { state: true },
+    exporting: { state: true },
+    exported: { state: true },
+    exportError: { state: true },
+    alertMessage: { state: true },
+    statusMessage: { state: true },
+  };
+
+  static override styles = [hostStyles, setupStyles];
   /** Show a small status chip while usage gets through (otherwise nothing is shown). */
-  @property({ type: Boolean, attribute: 'show-ok' }) showOk = false;
+  showOk = false;
 
   // What the lazily loaded renderer (./banner-parts.ts) reads and sets: internal, not API.
-  /** @internal */ @state() collapsed = false;
-  /** @internal */ @state() testing = false;
-  /** @internal */ @state() testResult: ProbeResult | null = null;
-  /** @internal */ @state() exporting = false;
+  /** @internal */ collapsed = false;
+  /** @internal */ testing = false;
+  /** @internal */ testResult: ProbeResult | null = null;
+  /** @internal */ exporting = false;
   /** The quick export's file and how to show it (both from its chunk, loaded on the first click). @internal */
-  @state() exported: { file: ExportFile; render: typeof renderResult } | null = null;
-  /** @internal */ @state() exportError = '';
+  exported: { file: ExportFile; render: typeof renderResult } | null = null;
+  /** @internal */ exportError = '';
   /** What the assertive live region says: set once per escalation, never per tick. */
-  @state() private alertMessage: Message | null = null;
+  private alertMessage: Message | null = null;
   /** What the polite live region says: set once per recovery. */
-  @state() private statusMessage: Message | null = null;
+  private statusMessage: Message | null = null;
 
   private lastPhase: Phase | null = null;
   private lastFired = '';
@@ -188,43 +200,13 @@ export class ZertoBillingBanner extends SiteBoundElement {
     return v && (v.message || this.showOk) ? loadParts() : null;
   }
 
-  /** One click from the disconnection notice: this site's usage since before the outage, as CSV. */
-  /** @internal */
-  exportUsage = async (): Promise<void> => {
-    const v = this.view;
-    if (!v || this.exporting) return;
-    this.exporting = true;
-    this.exportError = '';
-    try {
-      // Loaded on demand: the export is not part of what a console loads for the banner.
-      const { quickExport, renderResult } = await import('../export/quick-export.ts');
-      this.exported = {
-        file: await quickExport(this.renderRoot as ShadowRoot, v, this.now()),
-        render: renderResult,
-      };
-    } catch (err) {
-      this.exportError = `The export failed: ${err instanceof Error ? err.message : String(err)}`;
-    } finally {
-      this.exporting = false;
-    }
-  };
+  /** The site's handle, for the renderer's actions (banner-parts.ts). @internal */
+  get siteHandle(): SiteHandle | null {
+    return this.handle;
+  }
 
-  /**
-   * The vendor's action: in zvm mode the ZVM is asked to send usage (sendUsage), then its alerts are read
-   * again; every element and tab hears the new state at once. In reachability mode, the browser's own path.
-   */
-  /** @internal */
-  testConnection = async (): Promise<void> => {
-    if (!this.handle || this.testing) return;
-    this.testing = true;
-    this.testResult = null;
-    try {
-      const h = this.handle;
-      const result = await (this.mode === 'reachability' ? h.checkReachability() : h.test());
-      this.testResult = result;
-      fireTestResult(this, h.options.config.siteId, 'connection', result);
-    } finally {
-      this.testing = false;
-    }
-  };
+  /** The element's clock, for the renderer's actions. @internal */
+  nowMs(): number {
+    return this.now();
+  }
 }

@@ -1,11 +1,9 @@
-import { LitElement, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { LitElement, type PropertyDeclarations, type PropertyValues } from 'lit';
 import type { Clock } from '../../src/core/time.ts';
 import { viewOf, type GraceView } from '../../src/core/view.ts';
 import { systemClock } from '../../src/world/clock.ts';
 import type { GraceState } from '../../src/core/schemas.ts';
-import { loadPageHost, missingFile, watchSite, type SiteHandle } from '../../src/world/client.ts';
-import type * as PageHost from '../../src/world/page-host.ts';
+import { loadPageHost, missingFile, SITE_OF, watchSite, type SiteHandle } from '../../src/world/client.ts';
 import type { CustomProbeFn, SiteConfig, UsageProvider } from '../../src/world/probes/index.ts';
 import { configFromAttributes } from './attributes.ts';
 import { fire } from './events.ts';
@@ -18,54 +16,79 @@ export const EXTERNAL_EVENT = 'zerto-billing-external-state';
  * properties attributes cannot carry, the live handle on its state, and a clock-driven refresh.
  */
 export abstract class SiteBoundElement extends LitElement {
+  /** Lit's reactive properties, declared without decorators (which cost the page-load code a helper). */
+  static override properties: PropertyDeclarations = {
+    siteId: { attribute: 'site-id', reflect: true },
+    siteName: { attribute: 'site-name' },
+    mode: {},
+    billingUrl: { attribute: 'billing-url' },
+    zvmUrl: { attribute: 'zvm-url' },
+    protectedVms: { attribute: 'protected-vms' },
+    interval: {},
+    alertAfter: { attribute: 'alert-after' },
+    graceDays: { attribute: 'grace-days' },
+    timeout: {},
+    external: { type: Boolean },
+    theme: { reflect: true },
+    token: { attribute: false },
+    getToken: { attribute: false },
+    session: { attribute: false },
+    probe: { attribute: false },
+    usageProvider: { attribute: false },
+    clock: { attribute: false },
+    configError: { state: true },
+    discoveryError: { state: true },
+    handleVersion: { state: true },
+  };
+
   /** The ZVM site identifier. */
-  @property({ attribute: 'site-id', reflect: true }) siteId: string | null = null;
+  siteId: string | null = null;
   /** The site's display name. */
-  @property({ attribute: 'site-name' }) siteName: string | null = null;
+  siteName: string | null = null;
   /** How transmissions are checked: `zvm`, `direct`, `reachability` or `custom`. */
-  @property() mode: string | null = null;
+  mode: string | null = null;
   /** The billing endpoint (direct mode) or host to reach (test connection). Default https://autologs.zerto.com. */
-  @property({ attribute: 'billing-url' }) billingUrl: string | null = null;
+  billingUrl: string | null = null;
   /** The ZVM REST API base URL (zvm mode). */
-  @property({ attribute: 'zvm-url' }) zvmUrl: string | null = null;
+  zvmUrl: string | null = null;
   /** Protected VM count to report in direct mode when no ZVM gives one. */
-  @property({ attribute: 'protected-vms' }) protectedVms: string | null = null;
+  protectedVms: string | null = null;
   /** Time between attempts: 90s, 15m, 1h (default), 2d. */
-  @property() interval: string | null = null;
+  interval: string | null = null;
   /** Time without a successful transmission before the alert: default 24h. */
-  @property({ attribute: 'alert-after' }) alertAfter: string | null = null;
+  alertAfter: string | null = null;
   /** Days from the first alert until VRA communication stops: default 15. */
-  @property({ attribute: 'grace-days' }) graceDays: string | null = null;
+  graceDays: string | null = null;
   /** Per-request timeout: default 10s. */
-  @property() timeout: string | null = null;
+  timeout: string | null = null;
   /**
    * The state is fed from outside (the browser extension) through `zerto-billing-external-state` events on
    * the document, whose `detail` is the JSON text `{"state": …}`; the element then neither stores nor polls.
    */
-  @property({ type: Boolean }) external = false;
+  external = false;
   /** `light` (default), `dark`, or `auto` to follow the operating system. */
-  @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
+  theme: 'light' | 'dark' | 'auto' = 'light';
   /** Bearer token for the ZVM API or the billing endpoint. Never an attribute, never stored. */
-  @property({ attribute: false }) token: string | undefined;
+  token: string | undefined;
   /**
    * Where the token comes from when it expires (Zerto 10's do): called before the first check, every four
    * minutes, before a test and after a refusal for credentials. Its result is never stored.
    */
-  @property({ attribute: false }) getToken: (() => string | Promise<string>) | undefined;
+  getToken: (() => string | Promise<string>) | undefined;
   /** `x-zerto-session` for older ZVMs. */
-  @property({ attribute: false }) session: string | undefined;
+  session: string | undefined;
   /** The host's own probe (custom mode). */
-  @property({ attribute: false }) probe: CustomProbeFn | undefined;
+  probe: CustomProbeFn | undefined;
   /** Supplies usage counts in direct mode. */
-  @property({ attribute: false }) usageProvider: UsageProvider | undefined;
+  usageProvider: UsageProvider | undefined;
   /** An injected clock (epoch ms); defaults to the system clock. */
-  @property({ attribute: false }) clock: Clock | undefined;
+  clock: Clock | undefined;
 
   /** Why the configuration cannot work, when it cannot. */
-  @state() protected configError: string | null = null;
+  protected configError: string | null = null;
   /** Why the site could not be identified from its ZVM (no `site-id` given), while it cannot. */
-  @state() protected discoveryError: string | null = null;
-  @state() protected handleVersion = 0;
+  protected discoveryError: string | null = null;
+  protected handleVersion = 0;
   protected handle: SiteHandle | null = null;
   protected config: SiteConfig | null = null;
   private configKey = '';
@@ -159,21 +182,9 @@ export abstract class SiteBoundElement extends LitElement {
   }
 
   private onExternal = (e: Event): void => {
-    if (!this.external || !this.handle) return;
-    const detail = (e as CustomEvent<unknown>).detail;
-    let state: unknown;
-    try {
-      // A string crosses from an extension's isolated world; an object would arrive as null.
-      state = (
-        typeof detail === 'string'
-          ? (JSON.parse(detail) as { state?: unknown })
-          : (detail as { state?: unknown })
-      )?.state;
-    } catch {
-      console.error(`<${this.localName}>: ignored an external state that is not JSON`);
-      return;
-    }
-    void this.handle.accept(state);
+    const h = this.handle;
+    if (this.external && h)
+      void loadPageHost().then((host) => host.acceptExternal(h, (e as CustomEvent).detail));
   };
 
   private scheduleRefresh(): void {
@@ -261,44 +272,31 @@ export abstract class SiteBoundElement extends LitElement {
   }
 
   private async discover(config: SiteConfig, key: string): Promise<void> {
-    const zvmUrl = config.zvmUrl!;
     // A console sets the credentials just after the element is created: a task later, they are there.
     await new Promise((r) => setTimeout(r));
-    if (this.configKey !== key || !this.isConnected) return;
-    let found: Awaited<ReturnType<typeof PageHost.discoverSite>>;
-    try {
-      const token = this.getToken ? await this.getToken() : this.token;
-      const host = await loadPageHost();
-      found = await host.discoverSite(
-        config,
-        { ...(token ? { token } : {}), ...(this.session ? { session: this.session } : {}) },
-        this.clock ?? systemClock,
+    const current = () => this.configKey === key && this.isConnected;
+    if (!current()) return;
+    const found = await loadPageHost()
+      .then((host) => host.discoverSite(config, this, this.clock ?? systemClock))
+      .catch(
+        (err: unknown) =>
+          ({ ok: false, message: missingFile('reading the site from the ZVM', err) }) as const,
       );
-    } catch (err) {
-      found = { ok: false, message: missingFile('reading the site from the ZVM', err) };
-    }
-    if (this.configKey !== key || !this.isConnected) return;
+    if (!current()) return;
     if (found.ok) {
-      try {
-        localStorage.setItem(SITE_OF + zvmUrl, found.id);
-      } catch {
-        /* no storage for it (a sandboxed frame): this page asks again next time */
-        known.set(zvmUrl, found.id);
-      }
+      // Remembered in the origin by page-host.ts; in this page only where the origin's storage is refused.
+      if (!rememberedSite(config.zvmUrl!)) known.set(config.zvmUrl!, found.id);
       this.configKey = this.discovering = '';
       this.requestUpdate();
       return;
     }
-    this.discoveryError = found.message;
-    this.report(found.message);
+    this.report((this.discoveryError = found.message));
     // Asked again in a minute: a ZVM starting up, credentials being fixed.
-    this.discoverTimer = setTimeout(() => {
-      if (this.configKey === key) void this.discover(config, key);
-    }, 60_000);
+    this.discoverTimer = setTimeout(() => current() && void this.discover(config, key), 60_000);
   }
 }
 
-const SITE_OF = 'zerto-billing:site-of:';
+/** The sites ZVMs said they serve, found by this page (page-host.ts remembers them in the origin too). */
 const known = new Map<string, string>();
 
 /** The site a ZVM said it serves, remembered in this origin. */
@@ -316,6 +314,8 @@ function rememberedSite(zvmUrl: string): string | null {
  */
 function seenProblem(s: GraceState | null): string | null {
   const r = s?.blind?.reason ?? s?.lastFailure;
-  if (!r || !(s?.blind || r.kind === 'cors' || r.kind === 'auth' || r.kind === 'misconfigured')) return null;
+  // Reachability mode cannot observe usage by design: its limit is not a setup problem.
+  if (!r || r.kind === 'unobservable') return null;
+  if (!(s?.blind || r.kind === 'cors' || r.kind === 'auth' || r.kind === 'misconfigured')) return null;
   return `${r.kind === 'cors' ? 'CORS: ' : ''}${r.detail ?? r.kind}`;
 }

@@ -4,6 +4,7 @@ import { closeLabel, TEST_TITLE } from '../../src/core/texts.ts';
 import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { fireTestResult } from '../shared/events.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
+import { loadPageHost } from '../../src/world/client.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import {
   logFailure,
@@ -128,19 +129,21 @@ export class ZertoUsageTest extends SiteBoundElement {
 
   /** Runs the test (as the button does) and resolves with its result. */
   async run(): Promise<ProbeResult | null> {
-    if (!this.handle || this.running) return null;
+    const h = this.handle;
+    if (!h || this.running) return null;
     this.steps = startingSteps();
     this.result = null;
     this.running = true;
     if (!this.dialog.open) this.dialog.showModal();
     try {
-      const result = await this.handle.test((step) => {
+      const host = await loadPageHost();
+      const result = await host.testSite(h, (step) => {
         this.steps = withStep(this.steps, step);
       });
       this.steps = resultSteps(this.steps, result);
       this.result = result;
       logFailure(result, '<zerto-usage-test>');
-      fireTestResult(this, this.handle.options.config.siteId, 'transmission', result);
+      fireTestResult(this, h.options.config.siteId, 'transmission', result);
       return result;
     } finally {
       this.running = false;
@@ -148,12 +151,14 @@ export class ZertoUsageTest extends SiteBoundElement {
   }
 
   override render(): TemplateResult {
-    if (this.configError) {
-      return html`<span class="config-error" role="alert"
-        >&lt;zerto-usage-test&gt;: ${this.configError}</span
-      >`;
-    }
-    return html`<button
+    const problem = this.setupProblem;
+    const notice = problem
+      ? html`<span part="config-error" class="config-error" role="alert"
+          >&lt;zerto-usage-test&gt;: ${problem}</span
+        >`
+      : nothing;
+    if (this.configError || this.discoveryError) return html`${notice}`;
+    return html`${notice}<button
         part="button"
         class="button"
         ?disabled=${this.running || !this.handle}

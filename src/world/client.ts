@@ -1,18 +1,16 @@
-// The page's side of a watched site, as light as page-load code can be. It holds the site's state, hears
-// every change, and leaves the heavy work (storage, zod validation, probes, polling) to the origin's shared
-// worker, or, where that cannot run (a CSP without `worker-src`, an injected clock, a custom probe), to
-// `page-host.ts`, which is loaded on demand. Nothing here imports zod or idb, or makes a request.
+// The page's side of a watched site, as light as page-load code can be: what the first paint needs. It holds
+// the site's state, read straight from storage, and hears every change. Reaching the poller (the origin's
+// shared worker, or `page-host.ts` in the page where that cannot run), the token's renewal and the checks of
+// a deployment load after the first paint (`connect.ts`); storage, zod validation, probes and polling live in
+// the worker. Nothing here imports zod or idb, or makes a request.
 import type { GraceState } from '../core/schemas.ts';
-import { GRACE_STATE_VERSION } from '../core/kinds.ts';
 import type { Clock } from '../core/time.ts';
 import { systemClock } from './clock.ts';
+import type * as Connect from './connect.ts';
 import type * as PageHost from './page-host.ts';
-import type { FromWorker, ToWorker } from './poller/protocol.ts';
-import { workerUrl } from './poller/worker-url.ts';
-import type { ProbeExtras, ProbeResult, SiteConfig, SiteSecrets, TestStep } from './probes/index.ts';
-import { storageConfig, WORKER_PREFIX } from './storage/config.ts';
+import type { ToWorker } from './poller/protocol.ts';
+import type { ProbeExtras, SiteConfig, SiteSecrets } from './probes/index.ts';
 import { peekState } from './storage/peek.ts';
-import { requestPersistence } from './storage/persist.ts';
 
 export interface WatchOptions {
   config: SiteConfig;
@@ -39,6 +37,9 @@ export type HandleStatus = 'loading' | 'ready' | 'damaged' | 'failed';
 /** The part that runs in the page when the worker cannot, and the on-demand actions: loaded once, lazily. */
 export const loadPageHost = (): Promise<typeof PageHost> => (pageHost ??= import('./page-host.ts'));
 let pageHost: Promise<typeof PageHost> | undefined;
+/** What reaches the poller, after the first paint. */
+const loadConnect = (): Promise<typeof Connect> => (connect ??= import('./connect.ts'));
+let connect: Promise<typeof Connect> | undefined;
 
 /**
  * The page's view of one site: the stored state read at once, every later change heard live (from this tab,
@@ -58,11 +59,12 @@ export class SiteHandle {
   private firstReadDone!: () => void;
   private readonly listeners = new Set<(h: SiteHandle) => void>();
   private closed = false;
-  private release: (() => void) | null = null;
-  private port: MessagePort | null = null;
-  private secrets: SiteSecrets;
-  private tokenTimer: ReturnType<typeof setInterval> | undefined;
-  private lastRetryAsk = -Infinity;
+  /** Set by connect.ts: how this handle reaches its poller, and how it stops being served. @internal */
+  release: (() => void) | null = null;
+  /** @internal */ port: MessagePort | null = null;
+  /** @internal */ secrets: SiteSecrets;
+  /** @internal */ tokenTimer: ReturnType<typeof setInterval> | undefined;
+  /** @internal */ lastRetryAsk = -Infinity;
 
   constructor(readonly options: WatchOptions) {
     this.secrets = { ...options.secrets };
@@ -81,37 +83,6 @@ export class SiteHandle {
   subscribe(listener: (h: SiteHandle) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /** "Test usage transmission": runs in this tab, applies the outcome, and every tab hears it. */
-  async test(onStep?: (s: TestStep) => void, signal?: AbortSignal): Promise<ProbeResult> {
-    await this.renewToken();
-    const host = await loadPageHost();
-    const { result, state } = await host.testTransmission(this.clock, this.watched(), onStep, signal);
-    this.state = state;
-    this.emit();
-    return result;
-  }
-
-  /** "Test connection": can the billing host be reached at all? Changes no state. */
-  async checkReachability(onStep?: (s: TestStep) => void): Promise<ProbeResult> {
-    const host = await loadPageHost();
-    return host.checkReachability(this.options.config, this.clock, onStep);
-  }
-
-  /** Takes a state pushed from elsewhere, validated by the engine's schema; ignored unless it is this site's. */
-  async accept(input: unknown): Promise<boolean> {
-    const host = await loadPageHost();
-    const parsed = host.parseExternalState(input);
-    if (!parsed.ok) {
-      console.error(`zerto-billing: ignored an external state: ${parsed.error}`);
-      return false;
-    }
-    if (parsed.value.site.id !== this.options.config.siteId || this.closed) return false;
-    this.state = parsed.value;
-    this.status = 'ready';
-    this.emit();
-    return true;
   }
 
   /** A later state heard from the poller; an older one of the same phase (a slow message) is ignored. */
@@ -161,40 +132,12 @@ export class SiteHandle {
    * `retry` checks again at once, after a refusal for credentials). A throwing source is a visible problem.
    */
   async renewToken(retry = false): Promise<void> {
-    const source = this.options.getToken;
-    if (!source || this.closed) return;
-    if (retry) {
-      // A refusal asks at most twice a minute: a source that keeps giving a refused token is no storm.
-      const now = Date.now();
-      if (now - this.lastRetryAsk < 30_000) return;
-      this.lastRetryAsk = now;
-    }
-    let token: string;
-    try {
-      token = await source();
-      if (typeof token !== 'string' || token === '') throw new TypeError('it gave no token (an empty value)');
-    } catch (err) {
-      this.configProblem = `getToken() failed: ${err instanceof Error ? err.message : String(err)}`;
-      this.emit();
-      return;
-    }
-    if (this.configProblem?.startsWith('getToken()')) {
-      this.configProblem = null;
-      this.emit();
-    }
-    if (token === this.secrets.token || this.closed) return;
-    this.secrets = { ...this.secrets, token };
-    const siteId = this.options.config.siteId;
-    if (this.port) {
-      this.port.postMessage({
-        type: 'secrets',
-        siteId,
-        secrets: this.secrets,
-        recheck: retry,
-      } satisfies ToWorker);
-    } else if (this.release) {
-      void loadPageHost().then((h) => h.updateSecretsInPage(this, retry));
-    }
+    if (this.options.getToken && !this.closed) await (await loadConnect()).renewToken(this, retry);
+  }
+
+  /** @internal */
+  emitNow(): void {
+    this.emit();
   }
 
   close(): void {
@@ -233,34 +176,16 @@ export class SiteHandle {
     this.firstReadDone();
     await afterPaint();
     if (this.closed) return;
-    void requestPersistence();
-    if (this.options.getToken) {
-      await this.renewToken();
-      this.tokenTimer = setInterval(() => void this.renewToken(), TOKEN_REFRESH_MS);
-    }
-    if (this.closed) return;
-    const link = needsPage(this.options) ? null : await connectWorker();
-    if (this.closed) return;
-    if (!link && workerMissing) {
-      this.configProblem = workerMissing;
-      this.emit();
-    }
-    if (link) {
-      this.port = link.port;
-      this.release = link.serve(this);
-      return;
-    }
     try {
-      const host = await loadPageHost();
-      if (this.closed) return;
-      const release = await host.watchInPage(this);
-      if (this.closed) release();
-      else this.release = release;
+      await (await loadConnect()).connect(this);
     } catch (err) {
-      this.fail(missingFile('the in-page poller', err));
+      this.fail(missingFile('the connection to the poller', err));
     }
   }
 }
+
+/** Where the origin remembers the site a ZVM serves (localStorage key prefix, then the ZVM's URL). */
+export const SITE_OF = 'zerto-billing:site-of:';
 
 /** A watched site's last check was refused for its credentials (HTTP 401 or 403). */
 const refusedCredentials = (s: GraceState | null): boolean =>
@@ -289,159 +214,3 @@ const afterPaint = (): Promise<void> =>
 export function watchSite(options: WatchOptions): SiteHandle {
   return new SiteHandle(options);
 }
-
-/** Sites whose state only the page has: its own clock, or a function that cannot be sent to a worker. */
-function needsPage(o: WatchOptions): boolean {
-  return (
-    o.preferWorker === false ||
-    !!o.clock ||
-    !!o.extras?.custom ||
-    !!o.extras?.usageProvider ||
-    o.config.mode === 'custom'
-  );
-}
-
-/** This page's connection to the origin's shared worker, and the handles it serves, by site. */
-class WorkerLink {
-  private readonly served = new Map<string, Set<SiteHandle>>();
-
-  constructor(readonly port: MessagePort) {}
-
-  serve(handle: SiteHandle): () => void {
-    const id = handle.options.config.siteId;
-    const set = this.served.get(id) ?? new Set();
-    this.served.set(id, set);
-    set.add(handle);
-    // Sent for every handle: the worker answers each watch with the stored state, so a late one gets it too.
-    this.port.postMessage({
-      type: 'watch',
-      config: handle.options.config,
-      secrets: handle.watched().secrets,
-    } satisfies ToWorker);
-    return () => {
-      set.delete(handle);
-      if (set.size > 0) return;
-      this.served.delete(id);
-      this.port.postMessage({ type: 'unwatch', siteId: id } satisfies ToWorker);
-    };
-  }
-
-  /**
-   * The worker is this origin's own script and validates every state with the engine's zod schema before it
-   * sends one; the page checks the envelope, so that a message of another shape is dropped, not rendered.
-   */
-  receive(data: unknown): void {
-    const msg = data as FromWorker | null;
-    if (msg?.type === 'hello') return;
-    if (!msg || typeof msg !== 'object' || typeof msg.siteId !== 'string') {
-      console.error('zerto-billing: ignored a poller message of an unknown shape');
-      return;
-    }
-    const handles = this.served.get(msg.siteId) ?? new Set<SiteHandle>();
-    if (msg.type === 'error') {
-      console.error(`zerto-billing: the poller refused site ${msg.siteId}: ${msg.message}`);
-      for (const h of handles) h.fail(msg.message);
-      return;
-    }
-    if (msg.type !== 'state') return;
-    const state = msg.state;
-    if (
-      state !== null &&
-      (typeof state !== 'object' || state.v !== GRACE_STATE_VERSION || state.site?.id !== msg.siteId)
-    ) {
-      console.error('zerto-billing: ignored a poller state of an unknown shape');
-      return;
-    }
-    for (const h of handles) {
-      if (msg.initial) h.settle(state, msg.status, msg.problem);
-      else if (state) h.receive(state);
-    }
-  }
-}
-
-const links = new Map<string, Promise<WorkerLink | null>>();
-/** Set when the worker's file is not where the library expects it (the library deployed in part). */
-let workerMissing: string | null = null;
-
-/** The worker's file answered 404 (or any error status): a deployment problem, named with its address. */
-async function workerFileMissing(url: string): Promise<string | null> {
-  try {
-    const r = await fetch(url, { method: 'HEAD', cache: 'no-store' });
-    if (r.ok) return null;
-    return (
-      `the poller's file ${url} answered HTTP ${r.status}: copy the whole dist/lib folder (its chunks/ and ` +
-      `assets/ with it) beside the script the page loads; this page polls by itself meanwhile`
-    );
-  } catch {
-    return null; // not even asked (a CSP's connect-src): not evidence of a missing file
-  }
-}
-
-/**
- * Connects to the shared worker of this origin and database, or resolves null where the browser or the
- * page's CSP does not allow it.
- */
-function connectWorker(): Promise<WorkerLink | null> {
-  const dbName = storageConfig.dbName;
-  let link = links.get(dbName);
-  if (link) return link;
-  link = new Promise<WorkerLink | null>((resolve) => {
-    if (typeof SharedWorker === 'undefined') return resolve(null);
-    let w: SharedWorker;
-    try {
-      w = new SharedWorker(trustedWorkerUrl(workerUrl()) as string, {
-        type: 'module',
-        name: WORKER_PREFIX + dbName,
-      });
-    } catch {
-      return resolve(null); // blocked synchronously (CSP, sandboxed frame): the page polls instead
-    }
-    const timer = setTimeout(() => resolve(null), 3000);
-    w.onerror = () => {
-      clearTimeout(timer);
-      // A CSP refusal and a missing file look alike here; asking for the file tells them apart.
-      void workerFileMissing(workerUrl()).then((missing) => {
-        if (missing) {
-          workerMissing = missing;
-          console.error(`zerto-billing: ${missing}`);
-        }
-        resolve(null);
-      });
-    };
-    const linked = new WorkerLink(w.port);
-    w.port.onmessage = (e: MessageEvent) => {
-      if ((e.data as FromWorker | null)?.type === 'hello') {
-        clearTimeout(timer);
-        resolve(linked);
-      }
-      linked.receive(e.data);
-    };
-    w.port.start();
-  });
-  links.set(dbName, link);
-  return link;
-}
-
-interface TrustedTypesLike {
-  createPolicy(
-    name: string,
-    rules: { createScriptURL(url: string): string },
-  ): { createScriptURL(url: string): unknown };
-}
-
-/**
- * Under `require-trusted-types-for 'script'` a worker URL must be a TrustedScriptURL. The policy vouches for
- * this one URL only; a page that does not allow the policy's name makes this throw, and the page polls itself.
- */
-function trustedWorkerUrl(url: string): unknown {
-  const tt = (globalThis as { trustedTypes?: TrustedTypesLike }).trustedTypes;
-  if (!tt) return url;
-  trustedPolicy ??= tt.createPolicy('zerto-billing-worker', {
-    createScriptURL: (u) => {
-      if (u !== url) throw new TypeError(`zerto-billing: refusing to vouch for ${u}`);
-      return u;
-    },
-  });
-  return trustedPolicy.createScriptURL(url);
-}
-let trustedPolicy: { createScriptURL(url: string): unknown } | undefined;

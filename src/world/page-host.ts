@@ -5,7 +5,7 @@ import { parseGraceState } from '../core/state.ts';
 import type { Clock } from '../core/time.ts';
 import type { Parsed } from '../core/validation.ts';
 import type { GraceState } from '../core/schemas.ts';
-import type { SiteHandle } from './client.ts';
+import { SITE_OF, type SiteHandle } from './client.ts';
 import { onState } from './poller/channel.ts';
 import { Monitor, ruleOf, transmitOnce, type WatchedSite } from './poller/monitor.ts';
 import {
@@ -101,18 +101,88 @@ export async function checkReachability(
   });
 }
 
+/** "Test usage transmission" of a watched site: runs in this tab, applies the outcome, every tab hears it. */
+export async function testSite(
+  h: SiteHandle,
+  onStep?: (s: TestStep) => void,
+  signal?: AbortSignal,
+): Promise<ProbeResult> {
+  await h.renewToken();
+  const { result, state } = await testTransmission(h.clock, h.watched(), onStep, signal);
+  h.state = state;
+  h.emitNow();
+  return result;
+}
+
+/** "Test connection": can the billing host be reached at all from this browser? Changes no state. */
+export function reachSite(h: SiteHandle, onStep?: (s: TestStep) => void): Promise<ProbeResult> {
+  return checkReachability(h.options.config, h.clock, onStep);
+}
+
+/**
+ * Takes a state pushed from elsewhere (an extension's relay: the text `{"state": …}`, the only kind of value
+ * that crosses from its isolated world), validated by the engine's schema; ignored unless it is this site's.
+ */
+export function acceptExternal(h: SiteHandle, detail: unknown): boolean {
+  let input: unknown;
+  try {
+    input = (
+      typeof detail === 'string'
+        ? (JSON.parse(detail) as { state?: unknown })
+        : (detail as { state?: unknown })
+    )?.state;
+  } catch {
+    console.error('zerto-billing: ignored an external state that is not JSON');
+    return false;
+  }
+  const parsed = parseExternalState(input);
+  if (!parsed.ok) {
+    console.error(`zerto-billing: ignored an external state: ${parsed.error}`);
+    return false;
+  }
+  if (parsed.value.site.id !== h.options.config.siteId || h.isClosed) return false;
+  h.state = parsed.value;
+  h.status = 'ready';
+  h.emitNow();
+  return true;
+}
+
 export function parseExternalState(input: unknown): Parsed<GraceState> {
   return parseGraceState(input);
 }
 
-/** Reads the site a ZVM serves, for an element that names its ZVM but not its site. */
+/**
+ * Reads the site a ZVM serves, for an element that names its ZVM but not its site, with the element's
+ * credentials (a token from `getToken` when it has one), and remembers it in the origin.
+ */
 export async function discoverSite(
   config: SiteConfig,
-  secrets: SiteSecrets,
+  from: {
+    token?: string | undefined;
+    session?: string | undefined;
+    getToken?: (() => string | Promise<string>) | undefined;
+  },
   clock: Clock,
-): Promise<{ ok: true; id: string; name: string } | { ok: false; message: string }> {
+): Promise<{ ok: true; id: string } | { ok: false; message: string }> {
+  let token: string | undefined;
+  try {
+    token = from.getToken ? await from.getToken() : from.token;
+  } catch (err) {
+    return { ok: false, message: `getToken() failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const secrets: SiteSecrets = {
+    ...(token ? { token } : {}),
+    ...(from.session ? { session: from.session } : {}),
+  };
   const found = await readLocalSite({ config: { ...config, retries: 0 }, secrets, now: clock });
-  if (found.ok) return found;
+  if (found.ok) {
+    try {
+      localStorage.setItem(SITE_OF + config.zvmUrl, found.id);
+    } catch {
+      /* no storage for it (a sandboxed frame): the page asks again next time */
+    }
+    return { ok: true, id: found.id };
+  }
   const r = found.reason;
   const message =
     `no site-id given, and the site could not be read from the ZVM (GET /v1/localsite): ` +

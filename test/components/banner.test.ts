@@ -3,6 +3,7 @@ import { DAY, HOUR } from '../../src/core/index.ts';
 import type { StateChangeDetail, ZertoBillingBanner } from '../../components/index.ts';
 import { DEADLINE_FORMAT } from '../../components/shared/format.ts';
 import { until } from '../world/frames.ts';
+import { loadPageHost } from '../../src/world/client.ts';
 import {
   mountBanner,
   part,
@@ -135,7 +136,7 @@ describe('<zerto-billing-banner> shows what the operator must read', () => {
     expect(visibleText(el)).to.contain("by the vendor's rule, VRAs stopped on");
     answer = { ok: true };
     const reconnect = oneEvent(el, 'zerto-billing-reconnect');
-    await (el as unknown as { handle: { test: () => Promise<unknown> } }).handle.test();
+    await (await loadPageHost()).testSite(el.siteHandle!);
     const e = await reconnect;
     expect(e.detail.siteId).to.equal(site.id);
     await el.updateComplete;

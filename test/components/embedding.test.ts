@@ -83,7 +83,13 @@ describe('embedding: a ZVM named, its site read from it', () => {
     document.addEventListener('zerto-billing-config-error', listen);
     try {
       const el = await mount({ 'zvm-url': servers.zvmUrl }, { token: 'not-the-token' });
-      await until(() => notice(el).includes('localsite'), 15_000, 'the notice naming localsite');
+      await until(() => notice(el).includes('localsite'), 15_000, 'the notice naming localsite').catch(
+        (e: Error) => {
+          throw new Error(
+            `${e.message}: notice "${notice(el)}", events ${JSON.stringify(events)}, view ${JSON.stringify(el.view)}`,
+          );
+        },
+      );
       const host = new URL(servers.zvmUrl).host;
       expect(notice(el)).to.contain(host);
       expect(notice(el)).to.contain('no site-id given');

@@ -1,9 +1,10 @@
 // Opens same-origin pages in iframes: several "tabs" of one origin inside one test.
 import type { SiteHandle } from '../../src/world/client.ts';
+import type { ProbeResult } from '../../src/world/probes/index.ts';
 
 export interface Frame {
   el: HTMLIFrameElement;
-  zbb: { handle: SiteHandle; leading: () => boolean };
+  zbb: { handle: SiteHandle; test: () => Promise<ProbeResult>; leading: () => boolean };
   remove(): void;
 }
 
