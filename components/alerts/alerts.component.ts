@@ -64,6 +64,7 @@ export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
 }
 
 /**
+ * @tagname zerto-billing-alerts
  * @summary Monitoring > Alerts for billing: the active and resolved billing alerts of one site or all, with
  * level, site, description, and when each turned on and was resolved.
  *

@@ -27,6 +27,7 @@ const loadParts = (): Promise<BannerParts | null> =>
 const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconnected: 2 };
 
 /**
+ * @tagname zerto-billing-banner
  * @summary The urgent billing banner: nothing while usage gets through; a countdown to the day the ZVM stops
  * talking to its VRAs when it does not; the disconnection notice after that; a recovery notice when usage
  * flows again; and, never silent, a notice when the state cannot be seen or confirmed. In zvm mode it reports
@@ -72,15 +73,22 @@ export class ZertoBillingBanner extends SiteBoundElement {
   /** Lit's reactive properties, declared without decorators (which cost the page-load code a helper). */
   static override properties: PropertyDeclarations = {
     showOk: { type: Boolean, attribute: 'show-ok' },
-    collapsed: { state: true },
-    testing: { state: true },
-    testResult: { state: true },
-    exporting: { state: true },
-    exported: { state: true },
-    exportError: { state: true },
-    alertMessage: { state: true },
-    statusMessage: { state: true },
   };
+
+  static {
+    // Internal reactive state, declared here rather than in `properties`, which documents attributes.
+    for (const name of [
+      'collapsed',
+      'testing',
+      'testResult',
+      'exporting',
+      'exported',
+      'exportError',
+      'alertMessage',
+      'statusMessage',
+    ])
+      this.createProperty(name, { state: true });
+  }
 
   static override styles = [hostStyles, setupStyles];
   /** Show a small status chip while usage gets through (otherwise nothing is shown). */

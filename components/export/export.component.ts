@@ -23,6 +23,7 @@ declare global {
 }
 
 /**
+ * @tagname zerto-usage-export
  * @summary "Export usage for manual billing": one site or all, a date range, CSV or JSON; one row per site per
  * day with that day's peak protected VM count, days never acknowledged marked; the file's SHA-256 shown and
  * offered beside it.

@@ -36,10 +36,13 @@ export abstract class SiteBoundElement extends LitElement {
     probe: { attribute: false },
     usageProvider: { attribute: false },
     clock: { attribute: false },
-    configError: { state: true },
-    discoveryError: { state: true },
-    handleVersion: { state: true },
   };
+
+  static {
+    // Internal reactive state, declared here rather than in `properties`, which documents attributes.
+    for (const name of ['configError', 'discoveryError', 'handleVersion'])
+      this.createProperty(name, { state: true });
+  }
 
   /** The ZVM site identifier. */
   siteId: string | null = null;

@@ -16,6 +16,7 @@ import {
 } from './steps-view.ts';
 
 /**
+ * @tagname zerto-usage-test
  * @summary "Test usage transmission to Zerto": tests the connection and also sends the usage, showing each
  * step as it happens; on failure, which step failed, why, and what to check. A success resolves the billing
  * alerts at once in every element and tab.
