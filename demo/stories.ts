@@ -457,7 +457,8 @@ export const stories: Story[] = [
     id: 'dark',
     group: 'Looks',
     title: 'Dark theme',
-    description: 'theme="dark" (or "auto" to follow the operating system).',
+    description:
+      'theme="dark" (or "auto" to follow the operating system), on a dark page: the whole demo turns dark with this story; the Dark mode switch in the header does the same for every story.',
     async render(ctx) {
       ctx.canvas.classList.add('dark');
       return bannerAt('dark', ALERT + 9 * DAY, failing, { theme: 'dark' })(ctx);

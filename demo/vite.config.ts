@@ -1,7 +1,9 @@
-import { copyFileSync, existsSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 import { builtWorkerUrl } from '../scripts/vite-plugins.ts';
+import { readManifest } from './manifest-file.ts';
+import { embedSnippetPlugin } from './snippet-plugin.ts';
 
 // The static demo: every story works from the files alone; the live story asks for `npm start`.
 export default defineConfig({
@@ -10,12 +12,17 @@ export default defineConfig({
   logLevel: 'warn',
   plugins: [
     builtWorkerUrl(),
+    embedSnippetPlugin(),
     {
       name: 'zbb-demo-manifest',
+      // The controls and the Docs tab read it beside the page (with each element's tag filled in).
       closeBundle() {
-        const manifest = resolve(import.meta.dirname, '../custom-elements.json');
-        if (existsSync(manifest))
-          copyFileSync(manifest, resolve(import.meta.dirname, '../dist/demo/custom-elements.json'));
+        const manifest = readManifest();
+        if (manifest)
+          writeFileSync(
+            resolve(import.meta.dirname, '../dist/demo/custom-elements.json'),
+            JSON.stringify(manifest),
+          );
       },
     },
   ],

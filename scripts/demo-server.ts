@@ -1,12 +1,15 @@
 // The demo with its real servers, in one process: the reference billing server, the ZVM simulator and the
 // story page (Vite). `npm start` runs it; the demo test starts it on free ports.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { resolve } from 'node:path';
 import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import { readManifest } from '../demo/manifest-file.ts';
+import { embedSnippetPlugin } from '../demo/snippet-plugin.ts';
 import { startBillingServer, type BillingServer } from '../servers/billing/server.ts';
 import { startZvmSim, type ZvmSim } from '../servers/zvm/server.ts';
+
+export { readManifest };
 
 export const DEMO_TOKEN = 'demo-token';
 const root = resolve(import.meta.dirname, '..');
@@ -88,10 +91,12 @@ function demoPlugin(servers: () => DemoServersAnswer): Plugin {
           return;
         }
         if (url.startsWith('/demo/custom-elements.json')) {
-          const file = resolve(root, 'custom-elements.json');
-          if (!existsSync(file)) return next();
+          // Read at each request, so that a regenerated manifest shows without a restart.
+          const manifest = readManifest();
+          if (!manifest) return next();
           res.setHeader('content-type', 'application/json');
-          res.end(readFileSync(file));
+          res.setHeader('cache-control', 'no-store');
+          res.end(JSON.stringify(manifest));
           return;
         }
         if (url.startsWith('/demo/csp.html')) {
@@ -152,6 +157,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
         // No CORS: the control tokens in /__demo/servers are for this page's own origin only.
         server: { port, host, strictPort: true, hmr: false, cors: false },
         plugins: [
+          embedSnippetPlugin(),
           demoPlugin(() => ({
             billingUrl: billing.url,
             zvmUrl: zvm.url,

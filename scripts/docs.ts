@@ -2,88 +2,49 @@
 // README never drifts from the code's own header comments: `npx tsx scripts/docs.ts` (run by npm run build).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { elementDocs } from '../demo/manifest.ts';
+import { readManifest } from '../demo/manifest-file.ts';
 import { ensureManifest } from './demo-server.ts';
-
-interface Decl {
-  tagName?: string;
-  summary?: string;
-  description?: string;
-  attributes?: Array<{
-    name: string;
-    type?: { text: string };
-    default?: string;
-    description?: string;
-    fieldName?: string;
-  }>;
-  members?: Array<{
-    kind: string;
-    name: string;
-    privacy?: string;
-    static?: boolean;
-    readonly?: boolean;
-    type?: { text: string };
-    description?: string;
-  }>;
-  events?: Array<{ name: string; description?: string }>;
-  cssParts?: Array<{ name: string; description?: string }>;
-  cssProperties?: Array<{ name: string; default?: string; description?: string }>;
-}
 
 const root = resolve(import.meta.dirname, '..');
 ensureManifest();
-const manifest = JSON.parse(readFileSync(resolve(root, 'custom-elements.json'), 'utf8')) as {
-  modules: Array<{ declarations?: Decl[] }>;
-};
+const manifest = readManifest();
+if (!manifest) throw new Error('custom-elements.json was not generated');
 const cell = (s = '') => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+const code = (s: string) => (s ? `\`${cell(s)}\`` : '');
 const out: string[] = [];
-const decls = manifest.modules.flatMap((m) => m.declarations ?? []).filter((d) => d.tagName);
-decls.sort((a, b) =>
-  a.tagName === 'zerto-billing-banner'
-    ? -1
-    : b.tagName === 'zerto-billing-banner'
-      ? 1
-      : a.tagName!.localeCompare(b.tagName!),
-);
+// The same model the demo's Docs tab shows (demo/manifest.ts), so the README and the demo say the same.
+const decls = elementDocs(manifest);
 for (const d of decls) {
-  out.push(`### \`<${d.tagName}>\``, '', cell(d.summary ?? d.description), '');
-  if (d.attributes?.length) {
+  out.push(`### \`<${d.tagName}>\``, '', cell(d.summary), '');
+  if (d.attributes.length) {
     out.push('| attribute | type | default | description |', '| --- | --- | --- | --- |');
     for (const a of d.attributes)
-      out.push(
-        `| \`${a.name}\` | \`${cell(a.type?.text)}\` | ${a.default ? `\`${cell(a.default)}\`` : ''} | ${cell(a.description)} |`,
-      );
+      out.push(`| \`${a.name}\` | \`${cell(a.type)}\` | ${code(a.default)} | ${cell(a.description)} |`);
     out.push('');
   }
-  const props = (d.members ?? []).filter(
-    (m) =>
-      (m.kind === 'field' || m.kind === 'method') &&
-      !m.static &&
-      !m.privacy &&
-      !m.name.startsWith('_') &&
-      !(d.attributes ?? []).some((a) => a.fieldName === m.name),
-  );
-  if (props.length) {
+  if (d.properties.length) {
     out.push('| property / method | type | description |', '| --- | --- | --- |');
-    for (const m of props)
+    for (const m of d.properties)
       out.push(
-        `| \`${m.name}${m.kind === 'method' ? '()' : ''}\` | ${m.type ? `\`${cell(m.type.text)}\`` : ''} | ${cell(m.description)} |`,
+        `| \`${m.name}${m.kind === 'method' ? '()' : ''}\` | ${code(m.type)} | ${cell(m.description)} |`,
       );
     out.push('');
   }
-  if (d.events?.length) {
+  if (d.events.length) {
     out.push('| event | description |', '| --- | --- |');
     for (const e of d.events) out.push(`| \`${e.name}\` | ${cell(e.description)} |`);
     out.push('');
   }
-  if (d.cssParts?.length) {
+  if (d.cssParts.length) {
     out.push('| part | description |', '| --- | --- |');
     for (const p of d.cssParts) out.push(`| \`${p.name}\` | ${cell(p.description)} |`);
     out.push('');
   }
-  if (d.cssProperties?.length) {
+  if (d.cssProperties.length) {
     out.push('| custom property | default | description |', '| --- | --- | --- |');
     for (const p of d.cssProperties)
-      out.push(`| \`${p.name}\` | ${p.default ? `\`${cell(p.default)}\`` : ''} | ${cell(p.description)} |`);
+      out.push(`| \`${p.name}\` | ${code(p.default)} | ${cell(p.description)} |`);
     out.push('');
   }
 }
