@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { build, type InlineConfig, type Rolldown } from 'vite';
 import { minifyLitTemplates } from './minify-templates.ts';
-import { builtWorkerUrl, workerInGraph } from './vite-plugins.ts';
+import { bootEntry, builtWorkerUrl, scriptTagBoot, workerInGraph } from './vite-plugins.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -33,6 +33,9 @@ export const SCRIPT_TAGS = {
   'zerto-usage-export': 'components/export/zerto-usage-export.ts',
 } as const;
 
+/** Every element's tag: each per-element script tag is named after its element. */
+const ELEMENT_TAGS = Object.keys(SCRIPT_TAGS).filter((name) => name !== 'zerto-billing');
+
 /** The origin's shared poller worker: a module worker, one more entry of the same graph. */
 export const WORKER_SOURCE = 'src/world/poller/shared-worker.ts';
 const WORKER_NAME = 'shared-worker';
@@ -46,13 +49,25 @@ export function libraryConfig(outDir: string): InlineConfig {
   const banner = resolve(root, SCRIPT_TAGS['zerto-billing-banner']);
   return {
     ...common,
-    plugins: [workerInGraph(resolve(root, WORKER_SOURCE), WORKER_NAME), minifyLitTemplates()],
+    plugins: [
+      scriptTagBoot(
+        Object.fromEntries(
+          Object.entries(SCRIPT_TAGS).map(([name, source]) => [
+            name,
+            { source: resolve(root, source), tags: name === 'zerto-billing' ? ELEMENT_TAGS : [name] },
+          ]),
+        ),
+      ),
+      workerInGraph(resolve(root, WORKER_SOURCE), WORKER_NAME),
+      minifyLitTemplates(),
+    ],
     worker: undefined,
     build: {
       ...common.build,
       outDir,
       lib: {
-        entry: { ...SCRIPT_TAGS },
+        // Each script tag's file is a boot file that loads its element's module (see `scriptTagBoot`).
+        entry: Object.fromEntries(Object.keys(SCRIPT_TAGS).map((name) => [name, bootEntry(name)])),
         formats: ['es'],
         // The worker's file name carries a hash: a tab of a newer release never joins the shared worker that
         // a tab of an older one started (a shared worker is one per script URL and name).

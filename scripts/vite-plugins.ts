@@ -49,3 +49,42 @@ export function workerInGraph(workerSource: string, name = 'shared-worker'): Plu
     },
   };
 }
+
+const BOOT = 'zbb-boot:';
+
+/**
+ * The script tags' files. Each is a few lines that load its element's module from chunks/ and, where that
+ * fails (the library copied without its chunks/ folder, a file blocked), say so in every element of theirs on
+ * the page (as text, while the element is still undefined) and in the console, instead of stopping silently.
+ * `entries` maps each script tag's name to its module and the tags it defines.
+ */
+export function scriptTagBoot(entries: Record<string, { source: string; tags: readonly string[] }>): Plugin {
+  return {
+    name: 'zbb-script-tag-boot',
+    enforce: 'pre',
+    resolveId(source) {
+      // Vite's library mode may hand the entry over as a path under the root.
+      const at = source.indexOf(BOOT);
+      return at >= 0 ? `\0${source.slice(at)}` : null;
+    },
+    load(id) {
+      if (!id.startsWith(`\0${BOOT}`)) return null;
+      const entry = entries[id.slice(BOOT.length + 1)];
+      if (!entry) return null;
+      return `import(${JSON.stringify(resolve(entry.source))}).catch((e) => {
+  const why = \`could not be loaded (\${e && e.message ? e.message : e}): copy the whole dist/lib folder, chunks/ included, beside \${import.meta.url}\`;
+  console.error('zerto-billing: the elements ' + why);
+  const show = () => {
+    for (const el of document.querySelectorAll(${JSON.stringify(entry.tags.join(','))}))
+      if (!customElements.get(el.localName)) el.textContent = '<' + el.localName + '> ' + why;
+  };
+  show();
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', show);
+});
+`;
+    },
+  };
+}
+
+/** The entry id of a script tag's boot file (see `scriptTagBoot`). */
+export const bootEntry = (name: string): string => BOOT + name;

@@ -37,6 +37,9 @@ describe('packaging', () => {
     try {
       const built = '/built/zerto-billing.js';
       await import(/* @vite-ignore */ built);
+      // The script tag's file loads the elements' module as it runs: the second copy registers just after.
+      for (let i = 0; i < 200 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 100));
       expect(warnings).to.have.length(1);
       expect(warnings[0]).to.contain(`zerto-billing-banner ${VERSION}:`);
       expect(warnings[0]).to.contain(`another copy (version ${VERSION})`);

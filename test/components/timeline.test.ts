@@ -13,7 +13,12 @@ import type { StartPayload } from '../support/servers-plugin.ts';
 const BUILT = '/built/zerto-billing.js';
 before(async () => {
   await import(/* @vite-ignore */ BUILT);
-  if (!customElements.get('zerto-billing-banner')) throw new Error(`${BUILT} did not define the elements`);
+  // The script tag's file loads the elements' module as it runs, and they are defined once it has.
+  const defined = customElements.whenDefined('zerto-billing-banner');
+  const late = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`${BUILT} did not define the elements`)), 10_000),
+  );
+  await Promise.race([defined, late]);
 });
 
 /** Waits until the element has read its stored state and rendered it. */
