@@ -1,13 +1,24 @@
 /**
  * The isolated-world relay in a console page: places one `<zerto-billing-banner external>` per site at the
  * top of `body` and passes each state the service worker sends on as a `zerto-billing-external-state` event
- * (its detail is text, the only kind of value that crosses from this world to the page's). It touches
- * nothing else in the page.
+ * (its detail is text, the only kind of value that crosses from this world to the page's). A banner's "Test
+ * usage transmission" comes here as a `zerto-billing-test-request` and runs in the service worker, out of
+ * reach of the console's CSP and CORS; its steps and result go back as `zerto-billing-test-progress`. It
+ * touches nothing else in the page.
  */
-import { OWN_ATTRIBUTE, PORTS, READY_EVENT, type BannerSite, type ToRelay } from '../shared/messages.ts';
+import {
+  OWN_ATTRIBUTE,
+  PORTS,
+  READY_EVENT,
+  type BannerSite,
+  type FromRelay,
+  type ToRelay,
+} from '../shared/messages.ts';
 
-/** The element's event name (components/shared/site-element.ts), repeated to keep Lit out of this script. */
+/** The element's event names (components/shared/), repeated to keep Lit out of this script. */
 const EXTERNAL_EVENT = 'zerto-billing-external-state';
+const TEST_REQUEST_EVENT = 'zerto-billing-test-request';
+const TEST_PROGRESS_EVENT = 'zerto-billing-test-progress';
 const TAG = 'zerto-billing-banner';
 
 const latest = new Map<string, string>();
@@ -69,10 +80,34 @@ function onMessage(msg: ToRelay): void {
   } else if (msg?.type === 'state' && typeof msg.json === 'string') {
     latest.set(msg.siteId, msg.json);
     dispatch(msg.json);
+  } else if (msg?.type === 'step' || msg?.type === 'result' || msg?.type === 'busy') {
+    const detail =
+      msg.type === 'step'
+        ? { siteId: msg.siteId, step: msg.step }
+        : msg.type === 'result'
+          ? { siteId: msg.siteId, result: msg.result }
+          : { siteId: msg.siteId, busy: msg.message };
+    document.dispatchEvent(new CustomEvent(TEST_PROGRESS_EVENT, { detail: JSON.stringify(detail) }));
   }
 }
 
 let waiting = false;
+let current: chrome.runtime.Port | null = null;
+
+/** A banner of this extension asks for its usage test: the service worker runs it. */
+document.addEventListener(TEST_REQUEST_EVENT, (e) => {
+  const el = e.target;
+  if (!(el instanceof HTMLElement) || !el.hasAttribute(OWN_ATTRIBUTE) || !current) return;
+  let siteId: unknown;
+  try {
+    siteId = (JSON.parse(String((e as CustomEvent<unknown>).detail)) as { siteId?: unknown }).siteId;
+  } catch {
+    return;
+  }
+  if (typeof siteId !== 'string' || !sites.some((s) => s.siteId === siteId)) return;
+  e.preventDefault();
+  current.postMessage({ type: 'test', siteId } satisfies FromRelay);
+});
 
 function connect(): void {
   waiting = false;
@@ -84,9 +119,11 @@ function connect(): void {
     for (const el of own()) el.remove();
     return;
   }
+  current = port;
   port.onMessage.addListener(onMessage);
   port.onDisconnect.addListener(() => {
     void chrome.runtime.lastError;
+    if (current === port) current = null;
     // The worker stopped (it does after a while idle): connect again, which starts it, once the page is seen.
     if (document.visibilityState === 'visible') setTimeout(connect, 1000);
     else waiting = true;

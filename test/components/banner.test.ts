@@ -425,3 +425,53 @@ describe('<zerto-billing-banner external> (fed by the extension)', () => {
     expect(part(el, 'countdown')?.textContent).to.equal('within 11 days');
   });
 });
+
+describe('<zerto-billing-banner external>: its usage test runs where its feeder runs it', () => {
+  it('asks its feeder (zerto-billing-test-request), shows the result the feeder sends back, and runs nothing in the page', async () => {
+    const site = uniqueSite();
+    const fed = await seedWarning(site, T0, T0 + 4 * DAY);
+    const el = await fixture<ZertoBillingBanner>(
+      html`<zerto-billing-banner
+        external
+        site-id=${site.id}
+        mode="direct"
+        billing-url="http://127.0.0.1:9"
+        .clock=${testClock(T0 + 4 * DAY)}
+      ></zerto-billing-banner>`,
+    );
+    document.dispatchEvent(
+      new CustomEvent('zerto-billing-external-state', { detail: JSON.stringify({ state: fed }) }),
+    );
+    await until(() => el.view !== null, 5000, 'the fed state to be taken');
+    await el.updateComplete;
+    // A feeder as the extension's relay is: it takes the request and answers with text events.
+    const asked: unknown[] = [];
+    const feeder = (e: Event) => {
+      asked.push(JSON.parse(String((e as CustomEvent).detail)));
+      e.preventDefault();
+      const answer = (detail: unknown) =>
+        document.dispatchEvent(
+          new CustomEvent('zerto-billing-test-progress', { detail: JSON.stringify(detail) }),
+        );
+      setTimeout(() => {
+        answer({ siteId: 'another-site', result: { outcome: { ok: false, at: T0 }, steps: [] } });
+        answer({ siteId: site.id, step: { id: 'reach', label: 'reach', status: 'done' } });
+        answer({ siteId: site.id, result: { outcome: { ok: true, at: T0 + 4 * DAY }, steps: [] } });
+      }, 50);
+    };
+    document.addEventListener('zerto-billing-test-request', feeder);
+    try {
+      const result = oneEvent(el, 'zerto-billing-test-result');
+      part(el, 'test-link')!.click();
+      const e = await result;
+      expect(asked).to.deep.equal([{ siteId: site.id }]);
+      expect(e.detail.ok).to.equal(true);
+      await el.updateComplete;
+      expect(part(el, 'test-result')?.textContent).to.not.equal('');
+      // Nothing ran in the page: billing-url is a closed port here, and a test in the page would have failed.
+      expect(e.detail.reason).to.equal(null);
+    } finally {
+      document.removeEventListener('zerto-billing-test-request', feeder);
+    }
+  });
+});
