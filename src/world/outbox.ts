@@ -283,12 +283,14 @@ export async function flushBatched(
   for (;;) {
     if (opts.signal?.aborted) return result;
     const range = IDBKeyRange.bound([siteId, after], [siteId, Infinity], true);
-    const page = (await db.getAllFromIndex('outbox', 'bySite', range, size)).filter((r) => !r.refused);
+    const read = await db.getAllFromIndex('outbox', 'bySite', range, size);
+    // A short page was the end of the queue: once it is all sent, there is nothing to read again for.
+    const last = read.length < size;
+    const page = read.filter((r) => !r.refused);
     if (page.length === 0) {
       // Only set-aside reports in this page: move past them, or stop at the end.
-      const rest = await db.getAllFromIndex('outbox', 'bySite', range, size);
-      if (rest.length === 0) return result;
-      after = rest[rest.length - 1]!.createdAt;
+      if (last) return result;
+      after = read[read.length - 1]!.createdAt;
       continue;
     }
     // The oldest reports queued for one endpoint (a site whose billing URL changed has two).
@@ -344,6 +346,7 @@ export async function flushBatched(
       }
     }
     await Promise.all([...writes, tx.done]);
+    if (last && batch.length === page.length) return result;
     after = batch[batch.length - 1]!.createdAt;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod/mini';
 import { DAY, parseWith } from '../core/index.ts';
 import { CHUNK, yieldToEventLoop, type UsageSnapshotRecord } from '../export/daily.ts';
-import type { Db } from './storage/db.ts';
+import type { Db, WriteTx } from './storage/db.ts';
 import { reportDamage } from './storage/repo.ts';
 
 /** How long usage snapshots are kept for manual billing, by default (the export covers at most 400 days). */
@@ -31,9 +31,21 @@ const toRecord = (v: z.infer<typeof SnapshotSchema>): UsageSnapshotRecord => ({
 
 /** Adds one snapshot to the history. A malformed one is refused here, so bad data never gets in. */
 export async function recordUsage(db: Db, snapshot: UsageSnapshotRecord): Promise<void> {
+  await db.add('usage', validSnapshot(snapshot));
+}
+
+/**
+ * `recordUsage` within a transaction the caller holds (one that has the `usage` store), so that a snapshot
+ * is stored with the attempt that collected it. Throws, writing nothing, for a malformed snapshot.
+ */
+export async function recordUsageIn(tx: WriteTx, snapshot: UsageSnapshotRecord): Promise<void> {
+  await tx.objectStore('usage').add(validSnapshot(snapshot));
+}
+
+function validSnapshot(snapshot: UsageSnapshotRecord): UsageSnapshotRecord {
   const parsed = parseWith(SnapshotSchema, 'usage', snapshot);
   if (!parsed.ok) throw new Error(`zerto-billing: usage snapshot not recorded: ${parsed.error}`);
-  await db.add('usage', toRecord(parsed.value));
+  return toRecord(parsed.value);
 }
 
 /**
@@ -206,15 +218,26 @@ async function quarantine(db: Db, keys: readonly number[]): Promise<void> {
 
 /** Drops snapshots older than the limit; returns how many. Reads keys only, so it stays cheap. */
 export async function pruneUsage(db: Db, now: number, maxAgeDays = USAGE_MAX_AGE_DAYS): Promise<number> {
+  const tx = db.transaction('usage', 'readwrite');
+  const n = await pruneUsageIn(tx as unknown as WriteTx, now, maxAgeDays);
+  await tx.done;
+  return n;
+}
+
+/** `pruneUsage` within a transaction the caller holds (one that has the `usage` store). */
+export async function pruneUsageIn(
+  tx: WriteTx,
+  now: number,
+  maxAgeDays = USAGE_MAX_AGE_DAYS,
+): Promise<number> {
   if (!(maxAgeDays > 0))
     throw new RangeError(`maxAgeDays must be a positive number of days (got ${maxAgeDays})`);
-  const tx = db.transaction('usage', 'readwrite');
+  const usage = tx.objectStore('usage');
   let n = 0;
-  let c = await tx.store.index('byAt').openKeyCursor(IDBKeyRange.upperBound(now - maxAgeDays * DAY, true));
+  let c = await usage.index('byAt').openKeyCursor(IDBKeyRange.upperBound(now - maxAgeDays * DAY, true));
   for (; c; c = await c.continue()) {
-    await tx.store.delete(c.primaryKey);
+    await usage.delete(c.primaryKey);
     n++;
   }
-  await tx.done;
   return n;
 }

@@ -2,7 +2,11 @@ import { expect } from '@open-wc/testing';
 import { DEFAULT_POLICY, SECOND } from '../../src/core/index.ts';
 import { watchSite } from '../../src/world/client.ts';
 import { parseSiteConfig, type SiteConfigInput } from '../../src/world/probes/index.ts';
-import { storageConfig } from '../../src/world/storage/db.ts';
+import { CHANNEL_NAME } from '../../src/world/poller/channel.ts';
+import { checkSite, transmitOnce, type WatchedSite } from '../../src/world/poller/monitor.ts';
+import { openBillingDb, storageConfig } from '../../src/world/storage/db.ts';
+import { readLog, readState } from '../../src/world/storage/repo.ts';
+import { readUsage } from '../../src/world/usage-history.ts';
 import { startServers, type Servers } from '../support/servers.ts';
 import { openFrame, until, type Frame } from './frames.ts';
 
@@ -128,5 +132,87 @@ describe('live state across tabs', () => {
       await servers.fault('none');
       here.close();
     }
+  });
+});
+
+/** The stores of every IndexedDB transaction this page opens while `fn` runs. */
+async function transactionsDuring(fn: () => Promise<unknown>): Promise<string[][]> {
+  const proto = IDBDatabase.prototype;
+  const original = proto.transaction;
+  const seen: string[][] = [];
+  proto.transaction = function (this: IDBDatabase, ...args: Parameters<typeof original>) {
+    seen.push(([] as string[]).concat(args[0] as string | string[]));
+    return original.apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    proto.transaction = original;
+  }
+  return seen;
+}
+
+/** The state messages other contexts of the origin hear on the channel while `fn` runs (and shortly after). */
+async function messagesDuring(siteId: string, fn: () => Promise<unknown>): Promise<number> {
+  const channel = new BroadcastChannel(CHANNEL_NAME);
+  let heard = 0;
+  channel.onmessage = (e: MessageEvent) => {
+    const m = e.data as { state?: { site?: { id?: string } } };
+    if (m.state?.site?.id === siteId) heard++;
+  };
+  try {
+    await fn();
+    await sleep(300);
+  } finally {
+    channel.close();
+  }
+  return heard;
+}
+
+describe('one transaction per check', () => {
+  const hourly = () => {
+    const parsed = parseSiteConfig(siteConfig({ policy: { ...DEFAULT_POLICY, interval: 3_600_000 } }));
+    if (!parsed.ok) throw new Error(parsed.error);
+    return { config: parsed.value, secrets: {} } satisfies WatchedSite;
+  };
+
+  it('stores an attempt (its state, its log line, its usage snapshot) in one transaction, and tells every tab', async () => {
+    const site = hourly();
+    const db = await openBillingDb(dbName);
+    const t0 = Date.now();
+    const deps = { db, clock: () => t0 };
+    let result: Awaited<ReturnType<typeof transmitOnce>> | null = null;
+    let stored: string[][] = [];
+    const heard = await messagesDuring(site.config.siteId, async () => {
+      stored = await transactionsDuring(async () => (result = await transmitOnce(deps, site)));
+    });
+    expect(result!.result.outcome.ok).to.equal(true);
+    const withState = stored.filter((stores) => stores.includes('sites'));
+    expect(withState).to.have.length(1);
+    expect(withState[0]).to.include.members(['log', 'usage']);
+    expect(stored.filter((stores) => stores.includes('log') || stores.includes('usage'))).to.have.length(1);
+    const log = await readLog(db, site.config.siteId);
+    expect(log.map((l) => l.ok)).to.deep.equal([true]);
+    const usage = await readUsage(db, { siteIds: [site.config.siteId], from: t0 - 1, to: t0 + 1 });
+    expect(usage.map((u) => u.protectedVms)).to.deep.equal([3]);
+    expect(heard).to.equal(1);
+  });
+
+  it('a check with nothing due writes one transaction and tells no tab anything', async () => {
+    const site = hourly();
+    const db = await openBillingDb(dbName);
+    const t0 = Date.now();
+    await transmitOnce({ db, clock: () => t0 }, site);
+    const deps = { db, clock: () => t0 + 60_000 };
+    let stored: string[][] = [];
+    const heard = await messagesDuring(site.config.siteId, async () => {
+      stored = await transactionsDuring(() => checkSite(deps, site));
+    });
+    expect(stored).to.have.length(1);
+    expect(heard).to.equal(0);
+    // The passing of time is stored all the same (a clock turned back later is seen as such).
+    const read = await readState(db, { id: site.config.siteId, name: '' }, site.config.policy, t0 + 60_000);
+    expect(read.status === 'ok' && read.state.latestSeen).to.equal(t0 + 60_000);
+    expect((await readLog(db, site.config.siteId)).length).to.equal(1);
   });
 });

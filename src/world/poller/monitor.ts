@@ -10,10 +10,11 @@ import {
 } from '../probes/index.ts';
 import { sleep } from '../probes/http.ts';
 import { systemClock } from '../clock.ts';
-import type { Db } from '../storage/db.ts';
-import { appendLog, applyEvent } from '../storage/repo.ts';
-import { publishState } from './channel.ts';
-import { markAcknowledged, pruneUsage, recordUsage } from '../usage-history.ts';
+import type { Db, LogRecord } from '../storage/db.ts';
+import type { UsageSnapshotRecord } from '../../export/daily.ts';
+import { appendLogIn, applyEvent, type AlsoWrite } from '../storage/repo.ts';
+import { onState, publishState } from './channel.ts';
+import { markAcknowledged, pruneUsageIn, recordUsageIn } from '../usage-history.ts';
 import { sweepOutbox } from '../outbox.ts';
 import { deliver } from '../probes/direct.ts';
 import { endpoint } from '../probes/usage.ts';
@@ -65,18 +66,17 @@ export async function transmitOnce(
   // The site's one name everywhere: the operator's `site-name` when given, else the ZVM's SiteName.
   const identity = { id: site.config.siteId, name: site.config.siteName || result.site?.name || '' };
   const event = eventOf(site.config, result);
-  const { after } = await applyEvent(db, identity, ruleOf(site.config), event, clock());
   // The log says "usage sent" only for a transmission that was: never for a reachable host or a blind read.
   const sent = event.type === 'succeeded' || (event.type === 'zvm' && event.passed === true);
   const failure = event.type === 'blind' ? event.reason : result.outcome.ok ? null : result.outcome.reason;
-  await appendLog(db, {
+  const log = (after: GraceState): Omit<LogRecord, 'id'> => ({
     siteId: site.config.siteId,
     at: after.latestSeen,
     ok: sent,
     kind: sent ? null : (failure?.kind ?? null),
     reportId: sent && result.outcome.ok ? (result.outcome.reportId ?? null) : null,
   });
-  if (result.usage) await keepUsage(deps, identity, result, after.latestSeen);
+  const after = await recordAttempt(deps, identity, ruleOf(site.config), event, log, result);
   (deps.publish ?? publishState)(after);
   return { result, state: after };
 }
@@ -157,36 +157,74 @@ export async function sweepUnwatched(
 let lastPrune = -Infinity;
 
 /**
- * Every usage snapshot collected goes into the history that manual billing is exported from, at the time the
- * log uses (the clock, never earlier than a time already seen). A failure here is reported, never thrown:
- * the grace state is already stored and must still be published.
+ * Stores an attempt in one transaction: the engine event, the transmission log line, and the usage snapshot
+ * it collected (for the history that manual billing is exported from, at the time the log uses: the clock,
+ * never earlier than a time already seen). A snapshot that cannot be stored is reported, never thrown: the
+ * grace state and the log are stored without it (then in a transaction of their own) and still published.
  */
-async function keepUsage(
+async function recordAttempt(
   deps: MonitorDeps,
   site: { id: string; name: string },
+  rule: SiteRule,
+  event: GraceEvent,
+  log: (after: GraceState) => Omit<LogRecord, 'id'>,
   result: ProbeResult,
-  at: number,
-): Promise<void> {
+): Promise<GraceState> {
+  const now = deps.clock();
+  const snapshot = result.usage ? snapshotOf(site, result) : null;
+  const unkept = (err: unknown) =>
+    console.error(`zerto-billing: usage history of site "${site.id}" not updated: ${String(err)}`);
+  const withLog = (also?: AlsoWrite['write']): AlsoWrite => ({
+    stores: also ? ['log', 'usage'] : ['log'],
+    write: async (tx, r) => {
+      await appendLogIn(tx, log(r.after));
+      if (also) await also(tx, r);
+    },
+  });
+  if (!snapshot) return (await applyEvent(deps.db, site, rule, event, now, withLog())).after;
+  let pruned: number | null = null;
+  try {
+    const { after } = await applyEvent(
+      deps.db,
+      site,
+      rule,
+      event,
+      now,
+      withLog(async (tx, { after: s }) => {
+        const at = s.latestSeen;
+        // A malformed snapshot is refused here, which takes the transaction with it (see the catch below).
+        await recordUsageIn(tx, snapshot(at));
+        // abs: a clock moved back (the demo, a test) must not stop pruning for good.
+        if (Math.abs(at - lastPrune) > DAY) {
+          pruned = at;
+          await pruneUsageIn(tx, at);
+        }
+      }),
+    );
+    if (pruned !== null) lastPrune = pruned;
+    return after;
+  } catch (err) {
+    // The snapshot could not be stored: the state and the log are, without it, in a transaction of their own.
+    unkept(err);
+    return (await applyEvent(deps.db, site, rule, event, now, withLog())).after;
+  }
+}
+
+function snapshotOf(
+  site: { id: string; name: string },
+  result: ProbeResult,
+): (at: number) => UsageSnapshotRecord {
   const usage = result.usage!;
   const reportId = result.reportId ?? (result.outcome.ok ? (result.outcome.reportId ?? null) : null);
-  try {
-    await recordUsage(deps.db, {
-      siteId: site.id,
-      siteName: site.name,
-      at,
-      protectedVms: usage.protectedVms,
-      licenseType: usage.licenseType ?? null,
-      reportId,
-      acknowledgedAt: result.outcome.ok ? at : null,
-    });
-    // abs: a clock moved back (the demo, a test) must not stop pruning for good.
-    if (Math.abs(at - lastPrune) > DAY) {
-      lastPrune = at;
-      await pruneUsage(deps.db, at);
-    }
-  } catch (err) {
-    console.error(`zerto-billing: usage history of site "${site.id}" not updated: ${String(err)}`);
-  }
+  return (at) => ({
+    siteId: site.id,
+    siteName: site.name,
+    at,
+    protectedVms: usage.protectedVms,
+    licenseType: usage.licenseType ?? null,
+    reportId,
+    acknowledgedAt: result.outcome.ok ? at : null,
+  });
 }
 
 /**
@@ -298,13 +336,25 @@ export class Monitor {
     entry: { site: WatchedSite; wake: () => void; force?: boolean },
   ): Promise<void> {
     this.leading.add(id);
+    let memo: CheckMemo | undefined;
+    let unheard = () => {};
     try {
       let last: { wall: number; mono: number } | null = null;
+      // What a check remembers holds only until anyone (a test in this tab, another context) stores a state
+      // of the site: every such state is published on the channel, and hearing one sends the next check back
+      // to the store. Without the channel (another publisher), every check starts from the store.
+      if (!this.deps.publish) {
+        const m: CheckMemo = { state: null };
+        memo = m;
+        unheard = onState((s) => {
+          if (s.site.id === id) m.state = null;
+        });
+      }
       while (!signal.aborted) {
         last = await this.noticeClockStep(entry.site, last);
         const force = entry.force === true;
         entry.force = false;
-        const wait = await checkSite(this.deps, entry.site, signal, force).catch((err: unknown) => {
+        const wait = await checkSite(this.deps, entry.site, signal, force, memo).catch((err: unknown) => {
           console.error('zerto-billing: poll failed unexpectedly', err);
           return entry.site.config.policy.interval;
         });
@@ -319,33 +369,54 @@ export class Monitor {
         await sleep(ms, AbortSignal.any([signal, waker.signal]));
       }
     } finally {
+      unheard();
       this.leading.delete(id);
     }
   }
 }
 
 /**
+ * What a poller remembers of a site between its checks: the state its last check left. Where that state says
+ * an attempt is due, the next check makes it without first storing the passing of time on its own: the
+ * attempt's one transaction stores both (the engine lets the same time pass before applying the result).
+ */
+export interface CheckMemo {
+  state: GraceState | null;
+}
+
+/**
  * One scheduled check of a site: lets time pass in the engine (publishing an escalation), attempts a
  * transmission if one is due, and returns the milliseconds until the next check is worth making. The page
- * poller loops on it; the extension's service worker calls it from chrome.alarms.
+ * poller loops on it; the extension's service worker calls it from chrome.alarms. `memo` (kept by a poller
+ * across its checks) spares a check that is due its separate transaction; another context's attempt made
+ * meanwhile costs at most one more attempt, which bills nothing twice (the period rule).
  */
 export async function checkSite(
   deps: MonitorDeps,
   site: WatchedSite,
   signal?: AbortSignal,
   force = false,
+  memo?: CheckMemo,
 ): Promise<number> {
   const { db, clock } = deps;
   const now = clock();
+  const interval = site.config.policy.interval;
+  const known = memo?.state?.site.id === site.config.siteId ? memo.state : null;
+  if (known && (force || now >= dueAt(known, now, interval))) {
+    const { state } = await transmitOnce(deps, site, signal ? { signal } : {});
+    if (memo) memo.state = state;
+    return nextCheck(state, clock(), interval);
+  }
   const identity = { id: site.config.siteId, name: site.config.siteName };
   const { before, after } = await applyEvent(db, identity, ruleOf(site.config), { type: 'tick' }, now);
+  if (memo) memo.state = after;
   // An escalation, or a clock jump (every date moved, and the jump is shown): every tab hears it now.
   const jumped = before !== null && before.clockJumps.count !== after.clockJumps.count;
   if (before && (before.phase !== after.phase || jumped)) (deps.publish ?? publishState)(after);
-  const interval = site.config.policy.interval;
   const due = dueAt(after, now, interval);
   if (force || now >= due) {
     const { state } = await transmitOnce(deps, site, signal ? { signal } : {});
+    if (memo) memo.state = state;
     return nextCheck(state, clock(), interval);
   }
   return Math.min(due - now, nextCheck(after, now, interval));

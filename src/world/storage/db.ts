@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { storageConfig } from './config.ts';
 
 /**
@@ -59,6 +59,9 @@ export interface BillingDB extends DBSchema {
 }
 
 export type Db = IDBPDatabase<BillingDB>;
+export type StoreName = StoreNames<BillingDB>;
+/** A read-write transaction over some stores, for writes that must commit together (see `applyEvent`). */
+export type WriteTx = IDBPTransaction<BillingDB, StoreName[], 'readwrite'>;
 
 /** Each step upgrades one version to the next; a new version adds a step, never edits an old one. */
 const upgrades: Array<(db: IDBPDatabase<BillingDB>) => void> = [

@@ -13,7 +13,7 @@ import {
   type Policy,
   type Site,
 } from '../../core/index.ts';
-import type { Db, LogRecord } from './db.ts';
+import type { Db, LogRecord, StoreName, WriteTx } from './db.ts';
 
 /** How many transmission results are kept per site. */
 export const LOG_LIMIT = 500;
@@ -103,6 +103,19 @@ export interface SiteRule {
   authority: boolean;
 }
 
+/** The stores `applyEvent` writes. */
+const STATE_STORES: StoreName[] = ['sites', 'alerts', 'quarantine'];
+
+/**
+ * More writes that commit with an event's state (the transmission log, the usage snapshot): `stores` are
+ * added to the transaction, and `write` runs in it once the new state is known. An attempt is then one
+ * transaction, not three: all of it is stored, or none.
+ */
+export interface AlsoWrite {
+  stores: readonly StoreName[];
+  write: (tx: WriteTx, result: ApplyResult) => Promise<void>;
+}
+
 /**
  * Applies one engine event to a site's stored state in a single IndexedDB transaction, so that every tab,
  * worker and the extension can apply events without losing each other's updates.
@@ -113,9 +126,35 @@ export async function applyEvent(
   rule: Policy | SiteRule,
   event: GraceEvent,
   now: number,
+  also?: AlsoWrite,
+): Promise<ApplyResult> {
+  const stores = also ? [...new Set([...STATE_STORES, ...also.stores])] : STATE_STORES;
+  const tx = db.transaction(stores, 'readwrite');
+  try {
+    const result = await applyIn(tx, site, rule, event, now);
+    if (also) await also.write(tx, result);
+    await tx.done;
+    return result;
+  } catch (err) {
+    // All or nothing: a write that failed (or threw before it was made) takes the state with it.
+    tx.done.catch(() => undefined);
+    try {
+      tx.abort();
+    } catch {
+      /* already finished or aborted */
+    }
+    throw err;
+  }
+}
+
+async function applyIn(
+  tx: WriteTx,
+  site: Site,
+  rule: Policy | SiteRule,
+  event: GraceEvent,
+  now: number,
 ): Promise<ApplyResult> {
   const { policy, authority } = 'authority' in rule ? rule : { policy: rule, authority: false };
-  const tx = db.transaction(['sites', 'alerts', 'quarantine'], 'readwrite');
   const sites = tx.objectStore('sites');
   const raw = await sites.get(site.id);
   const at = isTime(now) ? now : Date.now();
@@ -148,10 +187,12 @@ export async function applyEvent(
     base = reduce(base, { type: 'configure', policy, authority, siteName: site.name || base.site.name }, now);
   }
   const after = reduce(base, event, now);
-  await sites.put(after, site.id);
+  // The writes are queued together, not one after another: the transaction commits them in order.
   const alerts = tx.objectStore('alerts');
-  for (const a of changedAlerts(before, after)) await alerts.put(a, a.id);
-  await tx.done;
+  await Promise.all([
+    sites.put(after, site.id),
+    ...changedAlerts(before, after).map((a) => alerts.put(a, a.id)),
+  ]);
   return { before, after };
 }
 
@@ -203,18 +244,23 @@ export async function readAlertHistory(db: Db, siteId?: string): Promise<Alert[]
 
 export async function appendLog(db: Db, record: Omit<LogRecord, 'id'>): Promise<void> {
   const tx = db.transaction('log', 'readwrite');
-  await tx.store.add(record as LogRecord);
+  await appendLogIn(tx as unknown as WriteTx, record);
+  await tx.done;
+}
+
+/** `appendLog` within a transaction the caller holds (one that has the `log` store). */
+export async function appendLogIn(tx: WriteTx, record: Omit<LogRecord, 'id'>): Promise<void> {
+  const log = tx.objectStore('log');
   const range = IDBKeyRange.bound([record.siteId, -Infinity], [record.siteId, Infinity]);
-  const count = await tx.store.index('bySite').count(range);
+  const [, count] = await Promise.all([log.add(record as LogRecord), log.index('bySite').count(range)]);
   let excess = count - LOG_LIMIT;
   if (excess > 0) {
-    let cursor = await tx.store.index('bySite').openCursor(range);
+    let cursor = await log.index('bySite').openCursor(range);
     while (cursor && excess-- > 0) {
       await cursor.delete();
       cursor = await cursor.continue();
     }
   }
-  await tx.done;
 }
 
 export async function readLog(db: Db, siteId: string, since = -Infinity): Promise<LogRecord[]> {
