@@ -462,7 +462,7 @@ describe('<zerto-billing-banner external>: its usage test runs where its feeder 
     document.addEventListener('zerto-billing-test-request', feeder);
     try {
       const result = oneEvent(el, 'zerto-billing-test-result');
-      part(el, 'test-link')!.click();
+      (part(el, 'test-link') as HTMLElement).click();
       const e = await result;
       expect(asked).to.deep.equal([{ siteId: site.id }]);
       expect(e.detail.ok).to.equal(true);
