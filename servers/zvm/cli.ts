@@ -5,13 +5,18 @@
 import { parsePolicy, type Policy } from '../../src/core/index.ts';
 import { commonOptions, commonUsage, createCli } from '../cli-args.ts';
 import { isHttpUrl } from '../http.ts';
-import { startZvmSim } from './server.ts';
+import { startZvmSim, TOKEN_PATH } from './server.ts';
 
 const USAGE = `usage: npm run zvm-sim -- [options]
 ${commonUsage(5172)}
   --billing URL         billing receiver to transmit to (default http://127.0.0.1:5171)
   --token T             bearer token accepted on /v1 (default demo-token)
-  --user U --password P basic-auth credentials for POST /v1/session/add (default admin / admin)
+  --user U --password P basic-auth credentials for POST /v1/session/add and the token endpoint's
+                        password grant (default admin / admin)
+  --client-id ID --client-secret S
+                        the client of the token endpoint's client_credentials grant
+                        (POST /auth/realms/zerto/protocol/openid-connect/token; default zerto-fleet / fleet-secret)
+  --token-ttl S         seconds an access token from the token endpoint lasts (default 300)
   --site-id ID          SiteIdentifier (default a fixed GUID)
   --site-name NAME      SiteName (default "Demo Site")
   --protected-vms N     protected VMs reported (default 42)
@@ -29,6 +34,9 @@ const args = cli.parse({
   token: { type: 'string' },
   user: { type: 'string' },
   password: { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret': { type: 'string' },
+  'token-ttl': { type: 'string' },
   'site-id': { type: 'string' },
   'site-name': { type: 'string' },
   'protected-vms': { type: 'string' },
@@ -61,6 +69,7 @@ if (!isHttpUrl(args.billing)) {
 }
 const protectedVms = cli.whole(args['protected-vms'], '--protected-vms', 0);
 const sessionIdleMs = cli.whole(args['session-idle-ms'], '--session-idle-ms', 1);
+const tokenTtlS = cli.whole(args['token-ttl'], '--token-ttl', 1);
 
 const sim = await cli.start(() =>
   startZvmSim({
@@ -69,6 +78,9 @@ const sim = await cli.start(() =>
     token: args.token,
     user: args.user,
     password: args.password,
+    clientId: args['client-id'],
+    clientSecret: args['client-secret'],
+    tokenTtlMs: tokenTtlS === undefined ? undefined : tokenTtlS * 1000,
     siteId: args['site-id'],
     siteName: args['site-name'],
     protectedVms,
@@ -80,7 +92,8 @@ const sim = await cli.start(() =>
 );
 console.log(`ZVM simulator listening on ${sim.url}, transmitting to ${args.billing}`);
 console.log(
-  `auth: Authorization: Bearer ${args.token ?? 'demo-token'}, or POST /v1/session/add with basic auth; ` +
+  `auth: Authorization: Bearer ${args.token ?? 'demo-token'}, a token from POST ${TOKEN_PATH}, ` +
+    `or POST /v1/session/add with basic auth; ` +
     `CORS allowed for: ${common.allowOrigins.join(', ') || 'no origin'}`,
 );
 cli.printControl(sim.url, sim.controlToken);

@@ -44,7 +44,12 @@ import {
 } from '../http.ts';
 import { RouteTable, type Route } from '../routes.ts';
 import { CLIENT_VERSION, createMachine, MAX_ADVANCE_MS } from './machine.ts';
-import { LoginThrottle, Sessions, type LoginThrottleOptions } from './sessions.ts';
+import { AccessTokens, LoginThrottle, Sessions, type LoginThrottleOptions } from './sessions.ts';
+
+/** Zerto 10's token endpoint (Keycloak, realm `zerto`). */
+export const TOKEN_PATH = '/auth/realms/zerto/protocol/openid-connect/token';
+/** The public client Zerto's own UI logs in with (password grant, no secret). */
+export const PUBLIC_CLIENT_ID = 'zerto-client';
 
 export { MAX_ADVANCE_MS };
 
@@ -57,9 +62,21 @@ export interface ZvmSimOptions {
   billingUrl: string;
   /** Bearer token accepted on every /v1 route. Default 'demo-token'. */
   token?: string;
-  /** Basic-auth credentials for POST /v1/session/add. Default 'admin' / 'admin'. */
+  /**
+   * Basic-auth credentials for POST /v1/session/add, and the user of the token endpoint's password grant.
+   * Default 'admin' / 'admin'.
+   */
   user?: string;
   password?: string;
+  /**
+   * The confidential client of the token endpoint's client_credentials grant (Zerto 10's Keycloak realm
+   * `zerto`). Default 'zerto-fleet' / 'fleet-secret'. The password grant takes this client or the public
+   * `zerto-client`.
+   */
+  clientId?: string;
+  clientSecret?: string;
+  /** How long an access token from the token endpoint lasts, real time. Default 300000 (5 minutes). */
+  tokenTtlMs?: number;
   siteId?: string;
   siteName?: string;
   protectedVms?: number;
@@ -114,7 +131,7 @@ interface Ctx {
 
 interface SimRoute extends Route<(ctx: Ctx) => void | Promise<void>> {
   /**
-   * `login`: anyone (basic auth is its point); `api`: a bearer token or a live session; `control`: the
+   * `login`: anyone (basic auth or the token grant is its point); `api`: a bearer token or a live session; `control`: the
    * control token, an allowed (or no) Origin, and JSON bodies.
    */
   access: 'login' | 'api' | 'control';
@@ -154,6 +171,9 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   const hosts = hostsOption(opts.hosts, 'startZvmSim');
   const limits = resolveLimits(opts.limits, 'startZvmSim');
   const sessions = new Sessions({ idleMs: opts.sessionIdleMs });
+  const clientId = opts.clientId ?? 'zerto-fleet';
+  const clientSecret = opts.clientSecret ?? 'fleet-secret';
+  const tokens = new AccessTokens({ ttlMs: opts.tokenTtlMs });
   const throttle = new LoginThrottle(opts.loginThrottle);
   const log = logger(opts.quiet, 'zvm-sim');
 
@@ -175,6 +195,7 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
 
   const routes = new RouteTable<SimRoute['handler'], SimRoute>([
     { method: 'POST', path: '/v1/session/add', access: 'login', handler: ({ req, res }) => login(req, res) },
+    { method: 'POST', path: TOKEN_PATH, access: 'login', handler: ({ req, res }) => grantToken(req, res) },
     {
       method: 'GET',
       path: '/v1/localsite',
@@ -246,8 +267,11 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
 
   function authorized(req: IncomingMessage): boolean {
     const auth = req.headers.authorization;
-    if (typeof auth === 'string' && /^bearer /i.test(auth) && sameText(auth.slice(7).trim(), token))
-      return true;
+    if (typeof auth === 'string' && /^bearer /i.test(auth)) {
+      const given = auth.slice(7).trim();
+      if (sameText(given, token)) return true;
+      if (tokens.check(given) === 'valid') return true;
+    }
     const session = req.headers['x-zerto-session'];
     return typeof session === 'string' && sessions.use(session);
   }
@@ -343,14 +367,108 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   }
 
   function basicAuthOk(header: string | undefined): boolean {
-    if (typeof header !== 'string' || !/^basic /i.test(header)) return false;
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
+    const pair = basicPair(header);
+    return pair !== null && credentialsOk(pair[0], pair[1]);
+  }
+
+  function credentialsOk(givenUser: string, givenPassword: string): boolean {
     // Both compared, always, so the time taken does not say which one was wrong.
-    const userOk = sameText(decoded.slice(0, colon), user);
-    const passwordOk = sameText(decoded.slice(colon + 1), password);
+    const userOk = sameText(givenUser, user);
+    const passwordOk = sameText(givenPassword, password);
     return userOk && passwordOk;
+  }
+
+  /** An OAuth error answer as Keycloak words it (`error`, `error_description`), never cached. */
+  function oauthError(res: ServerResponse, status: number, error: string, description: string): void {
+    sendJson(res, status, { error, error_description: description }, { Pragma: 'no-cache' });
+  }
+
+  /**
+   * Zerto 10's token endpoint: a form-encoded client_credentials grant (this simulator's confidential
+   * client, its secret in the form or in basic auth) or password grant (the simulator's user, through this
+   * client or the public `zerto-client`). Answers an opaque access token that the /v1 routes accept until
+   * `expires_in` seconds have passed. Wrong credentials count towards the same throttle as the login.
+   */
+  async function grantToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const wait = throttle.waitFor(client);
+    if (wait > 0) {
+      req.resume();
+      const seconds = Math.ceil(wait / 1000);
+      res.setHeader('Retry-After', String(seconds));
+      return oauthError(res, 429, 'slow_down', `Too many failed logins; try again in ${seconds} s.`);
+    }
+    const type = String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
+    const read = await readBody(req, CONTROL_BODY_LIMIT);
+    if (!read.ok) {
+      if (read.reason === 'too-large') {
+        lingerAndClose(req, res);
+        oauthError(res, 400, 'invalid_request', `the form is larger than ${CONTROL_BODY_LIMIT} bytes`);
+      }
+      return;
+    }
+    if (type !== 'application/x-www-form-urlencoded') {
+      return oauthError(
+        res,
+        400,
+        'invalid_request',
+        `Content-Type must be application/x-www-form-urlencoded (got ${JSON.stringify(type || null)})`,
+      );
+    }
+    const form = new URLSearchParams(read.body.toString('utf8'));
+    const basic = basicPair(req.headers.authorization);
+    const givenClient = basic?.[0] ?? form.get('client_id') ?? '';
+    const givenSecret = basic?.[1] ?? form.get('client_secret');
+    const grant = form.get('grant_type');
+    let ok: boolean;
+    if (grant === 'client_credentials') {
+      const idOk = sameText(givenClient, clientId);
+      const secretOk = sameText(givenSecret ?? '', clientSecret);
+      ok = idOk && secretOk;
+      if (!ok) {
+        throttle.failed(client);
+        return oauthError(res, 401, 'invalid_client', 'Invalid client or Invalid client credentials');
+      }
+    } else if (grant === 'password') {
+      const publicClient = givenClient === PUBLIC_CLIENT_ID && givenSecret === null;
+      const confidential = sameText(givenClient, clientId) && sameText(givenSecret ?? '', clientSecret);
+      if (!publicClient && !confidential) {
+        throttle.failed(client);
+        return oauthError(res, 401, 'invalid_client', 'Invalid client or Invalid client credentials');
+      }
+      ok = credentialsOk(form.get('username') ?? '', form.get('password') ?? '');
+      if (!ok) {
+        throttle.failed(client);
+        return oauthError(res, 401, 'invalid_grant', 'Invalid user credentials');
+      }
+    } else {
+      return oauthError(
+        res,
+        400,
+        grant === null ? 'invalid_request' : 'unsupported_grant_type',
+        grant === null
+          ? 'Missing form parameter: grant_type'
+          : `Unsupported grant_type ${JSON.stringify(grant.slice(0, 50))}: use client_credentials or password`,
+      );
+    }
+    throttle.succeeded(client);
+    const issued = tokens.issue();
+    sendJson(
+      res,
+      200,
+      {
+        access_token: issued.token,
+        expires_in: issued.expiresInS,
+        refresh_expires_in: 0,
+        token_type: 'Bearer',
+        'not-before-policy': 0,
+        scope: 'profile email',
+      },
+      { Pragma: 'no-cache' },
+    );
   }
 
   function localSite(): Json {
@@ -427,6 +545,7 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
       autoSend,
       nextSendAt: next === null ? null : new Date(next).toISOString(),
       lastAttempt: machine.lastAttempt() as unknown as Json,
+      auth: { tokensIssued: tokens.issued, expiredTokensRefused: tokens.expiredRejected },
     };
   }
 
@@ -484,6 +603,14 @@ function usageEndpoint(billingUrl: unknown): string {
     throw new TypeError(`startZvmSim: billingUrl must be http or https (got ${u.protocol})`);
   }
   return `${billingUrl.replace(/\/+$/, '')}/v1/usage`;
+}
+
+/** User and password of an HTTP basic `Authorization` header, or null when it is not one. */
+function basicPair(header: string | undefined): [string, string] | null {
+  if (typeof header !== 'string' || !/^basic /i.test(header)) return null;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)];
 }
 
 /** The same answer with camelCase keys (`SiteIdentifier` → `siteIdentifier`), as newer ZVMs answer. */

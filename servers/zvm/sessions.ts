@@ -1,8 +1,9 @@
 /**
- * The simulator's `x-zerto-session` sessions, which end after a while unused, and the throttle on its login:
- * a client that keeps guessing the password is made to wait longer and longer.
+ * The simulator's `x-zerto-session` sessions, which end after a while unused, the access tokens of its
+ * token endpoint, which end after their lifetime, and the throttle on its login: a client that keeps
+ * guessing the password is made to wait longer and longer.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 export interface SessionOptions {
   /** A session unused this long is gone (real time, not the simulator's clock). Default 30 minutes. */
@@ -131,4 +132,56 @@ export class LoginThrottle {
 function positive(n: number, name: string): number {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`startZvmSim: ${name} must be a whole number ≥ 1`);
   return n;
+}
+
+export interface TokenOptions {
+  /** How long an access token issued by the token endpoint lasts (real time). Default 5 minutes, as Keycloak. */
+  ttlMs?: number;
+  /** Tokens kept at once; the oldest goes first. Default 1000. */
+  max?: number;
+}
+
+/**
+ * The access tokens issued by the simulator's token endpoint (Zerto 10's Keycloak realm): opaque random
+ * strings that end after `ttlMs` of real time. Expired ones are told apart from unknown ones, so that a
+ * client that failed to refresh in time can be counted.
+ */
+export class AccessTokens {
+  private readonly expiry = new Map<string, number>();
+  readonly ttlMs: number;
+  private readonly max: number;
+  issued = 0;
+  expiredRejected = 0;
+
+  constructor(
+    opts: TokenOptions = {},
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.ttlMs = positive(opts.ttlMs ?? 5 * 60_000, 'tokenTtlMs');
+    this.max = positive(opts.max ?? 1000, 'maxTokens');
+  }
+
+  issue(): { token: string; expiresInS: number } {
+    const now = this.clock();
+    for (const [t, until] of this.expiry) if (until <= now) this.expiry.delete(t);
+    while (this.expiry.size >= this.max) {
+      const oldest = this.expiry.keys().next().value;
+      if (oldest === undefined) break;
+      this.expiry.delete(oldest);
+    }
+    const token = `sim.${randomBytes(32).toString('base64url')}`;
+    this.expiry.set(token, now + this.ttlMs);
+    this.issued++;
+    // Whole seconds, rounded down: a client that trusts expires_in never holds a token past its end.
+    return { token, expiresInS: Math.max(1, Math.floor(this.ttlMs / 1000)) };
+  }
+
+  /** 'valid', 'expired' (issued here, past its end) or 'unknown'. */
+  check(token: string): 'valid' | 'expired' | 'unknown' {
+    const until = this.expiry.get(token);
+    if (until === undefined) return 'unknown';
+    if (this.clock() < until) return 'valid';
+    this.expiredRejected++;
+    return 'expired';
+  }
 }

@@ -630,6 +630,131 @@ describe('ZVM simulator: clock bounds, send timeout, sessions and logins', () =>
   });
 });
 
+describe('ZVM simulator: Zerto 10 token endpoint', () => {
+  const TOKEN_URL = '/auth/realms/zerto/protocol/openid-connect/token';
+  const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  let s: ZvmSim;
+  before(async () => {
+    s = await sim({
+      user: 'ops',
+      password: 's3cret',
+      clientId: 'fleet',
+      clientSecret: 'fleet-secret-value',
+      tokenTtlMs: 1500,
+      loginThrottle: { freeFailures: 100 },
+    });
+  });
+  const grant = (form: Record<string, string>, headers: Record<string, string> = FORM) =>
+    request(`${s.url}${TOKEN_URL}`, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams(form).toString(),
+    });
+
+  test('a client_credentials grant gives a bearer token that the API accepts', async () => {
+    const answer = await grant({
+      grant_type: 'client_credentials',
+      client_id: 'fleet',
+      client_secret: 'fleet-secret-value',
+    });
+    assert.equal(answer.status, 200);
+    const body = answer.json<{ access_token: string; expires_in: number; token_type: string }>();
+    assert.equal(body.token_type, 'Bearer');
+    assert.equal(body.expires_in, 1);
+    assert.equal(answer.headers['cache-control'], 'no-store');
+    const site = await get(s, '/v1/localsite', { Authorization: `Bearer ${body.access_token}` });
+    assert.equal(site.status, 200);
+    // The static token keeps working beside it.
+    assert.equal((await get(s, '/v1/localsite')).status, 200);
+  });
+
+  test('a password grant (public zerto-client, or the client in basic auth) gives a token', async () => {
+    const publicClient = await grant({
+      grant_type: 'password',
+      client_id: 'zerto-client',
+      username: 'ops',
+      password: 's3cret',
+    });
+    assert.equal(publicClient.status, 200);
+    const basic = `Basic ${Buffer.from('fleet:fleet-secret-value').toString('base64')}`;
+    const confidential = await grant(
+      { grant_type: 'password', username: 'ops', password: 's3cret' },
+      { ...FORM, Authorization: basic },
+    );
+    assert.equal(confidential.status, 200);
+    const token = confidential.json<{ access_token: string }>().access_token;
+    assert.equal((await get(s, '/v1/alerts', { Authorization: `Bearer ${token}` })).status, 200);
+  });
+
+  test('wrong credentials, a wrong grant or a non-form body are refused in the OAuth error shape', async () => {
+    const wrongSecret = await grant({
+      grant_type: 'client_credentials',
+      client_id: 'fleet',
+      client_secret: 'nope',
+    });
+    assert.equal(wrongSecret.status, 401);
+    assert.equal(wrongSecret.json<{ error: string }>().error, 'invalid_client');
+    const wrongUser = await grant({
+      grant_type: 'password',
+      client_id: 'zerto-client',
+      username: 'ops',
+      password: 'wrong',
+    });
+    assert.equal(wrongUser.status, 401);
+    assert.equal(wrongUser.json<{ error: string }>().error, 'invalid_grant');
+    const unsupported = await grant({ grant_type: 'authorization_code', code: 'x' });
+    assert.equal(unsupported.status, 400);
+    assert.equal(unsupported.json<{ error: string }>().error, 'unsupported_grant_type');
+    const json = await request(`${s.url}${TOKEN_URL}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials' }),
+    });
+    assert.equal(json.status, 400);
+    assert.equal(json.json<{ error: string }>().error, 'invalid_request');
+    assert.equal((await get(s, '/v1/localsite', { Authorization: 'Bearer sim.made-up' })).status, 401);
+  });
+
+  test('a token expires after its lifetime: 401, counted as an expired token refused', async () => {
+    const answer = await grant({
+      grant_type: 'client_credentials',
+      client_id: 'fleet',
+      client_secret: 'fleet-secret-value',
+    });
+    const token = answer.json<{ access_token: string }>().access_token;
+    const auth = { Authorization: `Bearer ${token}` };
+    assert.equal((await get(s, '/v1/localsite', auth)).status, 200);
+    const before = (await get(s, '/control/state', CONTROL)).json<{
+      auth: { expiredTokensRefused: number };
+    }>();
+    await sleep(1600);
+    assert.equal((await get(s, '/v1/localsite', auth)).status, 401);
+    const after = (await get(s, '/control/state', CONTROL)).json<{
+      auth: { expiredTokensRefused: number };
+    }>();
+    assert.equal(after.auth.expiredTokensRefused, before.auth.expiredTokensRefused + 1);
+  });
+
+  test('repeated wrong secrets are throttled (429 with Retry-After)', async () => {
+    const t = await sim({
+      clientId: 'fleet',
+      clientSecret: 'fleet-secret-value',
+      loginThrottle: { freeFailures: 2 },
+    });
+    const wrong = () =>
+      request(`${t.url}${TOKEN_URL}`, {
+        method: 'POST',
+        headers: FORM,
+        body: 'grant_type=client_credentials&client_id=fleet&client_secret=nope',
+      });
+    assert.equal((await wrong()).status, 401);
+    assert.equal((await wrong()).status, 401);
+    const throttled = await wrong();
+    assert.equal(throttled.status, 429);
+    assert.ok(Number(throttled.headers['retry-after']) >= 1);
+  });
+});
+
 describe('ZVM simulator: command line', () => {
   test('prints its URL and stops cleanly on SIGTERM', async () => {
     const cli = runCli('servers/zvm/cli.ts', [
@@ -650,6 +775,12 @@ describe('ZVM simulator: command line', () => {
     assert.equal(state.status, 200);
     cli.signal('SIGTERM');
     assert.equal((await cli.exit()).code, 0);
+  });
+
+  test('--token-ttl must be a whole number of seconds ≥ 1', async () => {
+    const { code, stderr } = await runCli('servers/zvm/cli.ts', ['--port', '0', '--token-ttl', '0']).exit();
+    assert.equal(code, 2);
+    assert.match(stderr, /--token-ttl must be a whole number ≥ 1/);
   });
 
   test('a bad policy flag prints its error and exits 2', async () => {

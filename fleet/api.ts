@@ -1,0 +1,344 @@
+/**
+ * The fleet's HTTP API (node:http), hardened as the reference servers are (servers/http.ts, servers/guard.ts):
+ * request, header and idle timeouts and a connection cap, the Host check (DNS rebinding), a foreign Origin
+ * refused, CORS only for the allow-list, JSON errors. One table of routes; each says which role it needs.
+ * API keys are bearer tokens with a role: `read` sees, `operator` also acts (send-usage).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { hostGuard, hostsOption, sameText } from '../servers/guard.ts';
+import {
+  answerPreflight,
+  applyCors,
+  baseUrl,
+  closeServer,
+  createLimitedServer,
+  holdOpen,
+  listen,
+  readBody,
+  requestUrl,
+  resolveLimits,
+  sendError,
+  sendJson,
+  trackSockets,
+  lingerAndClose,
+} from '../servers/http.ts';
+import { RouteTable, type Route } from '../servers/routes.ts';
+import { buildExport, parseExportRange } from '../src/export/index.ts';
+import type { ApiKey } from './config.ts';
+import type { Fleet } from './fleet.ts';
+import type { Store } from './store.ts';
+
+type Role = 'public' | 'read' | 'operator';
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+}
+
+interface ApiRoute extends Route<(ctx: Ctx) => void | Promise<void>> {
+  role: Role | 'metrics';
+}
+
+export interface ApiOptions {
+  host: string;
+  port: number;
+  allowOrigins: string[];
+  hosts: string[];
+  publicMetrics: boolean;
+  /** Read at every request, so that a reload takes effect at once. */
+  apiKeys: () => readonly ApiKey[];
+  fleet: Fleet;
+  store: Store;
+  metrics: Registry;
+  log: (line: string) => void;
+  /** How often an idle event stream gets a comment line, ms. Default 15000. */
+  heartbeatMs?: number;
+}
+
+export interface Api {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_STREAMS = 200;
+const SEND_BODY_LIMIT = 16 * 1024;
+
+export async function startApi(o: ApiOptions): Promise<Api> {
+  const limits = resolveLimits({}, 'fleet api');
+  let port = 0;
+  const checkHost = hostGuard(o.host, () => port, hostsOption(o.hosts, 'fleet api'));
+  const streams = new Set<ServerResponse>();
+  const heartbeatMs = o.heartbeatMs ?? 15_000;
+  let eventId = 0;
+
+  const routes = new RouteTable<ApiRoute['handler'], ApiRoute>([
+    { method: 'GET', path: '/healthz', role: 'public', handler: ({ res }) => health(res) },
+    { method: 'GET', path: '/metrics', role: 'metrics', handler: ({ res }) => metrics(res) },
+    {
+      method: 'GET',
+      path: '/v1/sites',
+      role: 'read',
+      handler: ({ res }) => sendJson(res, 200, { sites: o.fleet.summaries() }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/sites/:id',
+      role: 'read',
+      handler: ({ res, params }) => site(res, params.id!),
+    },
+    {
+      method: 'GET',
+      path: '/v1/sites/:id/history',
+      role: 'read',
+      handler: ({ res, params }) => history(res, params.id!),
+    },
+    {
+      method: 'POST',
+      path: '/v1/sites/:id/send-usage',
+      role: 'operator',
+      handler: ({ req, res, params }) => sendUsage(req, res, params.id!),
+    },
+    { method: 'GET', path: '/v1/events', role: 'read', handler: ({ req, res }) => events(req, res) },
+    { method: 'GET', path: '/v1/export', role: 'read', handler: ({ req, res }) => exportUsage(req, res) },
+  ]);
+
+  const server = createLimitedServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      o.log(`internal error: ${(e as Error).stack ?? String(e)}`);
+      sendError(res, 500, 'internal', 'the fleet service failed to handle this request');
+    });
+  }, limits);
+  const sockets = trackSockets(server);
+
+  function roleOf(req: IncomingMessage): Role | null {
+    const auth = req.headers.authorization;
+    if (typeof auth !== 'string' || !/^bearer /i.test(auth)) return null;
+    const given = auth.slice(7).trim();
+    // Every key compared, in time that does not depend on where they differ.
+    let found: Role | null = null;
+    for (const k of o.apiKeys()) if (k.key && sameText(given, k.key)) found = k.role;
+    return found;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const allowed = applyCors(req, res, o.allowOrigins);
+    const wrongHost = checkHost(req);
+    if (wrongHost) {
+      req.resume();
+      res.setHeader('Connection', 'close');
+      return sendError(res, wrongHost.status, wrongHost.code, wrongHost.message, wrongHost.field);
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowed) {
+      req.resume();
+      return sendError(
+        res,
+        403,
+        'forbidden-origin',
+        `Origin ${JSON.stringify(origin.slice(0, 200))} is not in this service's allow-list (http.allowOrigins)`,
+        'Origin',
+      );
+    }
+    const url = requestUrl(req);
+    if (!url)
+      return sendError(res, 400, 'bad-request', 'the request target must be a path such as /v1/sites');
+    if (method === 'OPTIONS') return answerPreflight(req, res, allowed);
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const match = routes.match(method === 'HEAD' ? 'GET' : method, path);
+    if (match.kind !== 'found') req.resume();
+    if (match.kind === 'not-found') {
+      return sendError(res, 404, 'not-found', `nothing at ${path}; the API has ${routes.paths().join(', ')}`);
+    }
+    if (match.kind === 'wrong-method') {
+      return sendError(res, 405, 'method-not-allowed', `use one of: ${match.allow}`, undefined, {
+        Allow: match.allow,
+      });
+    }
+    const { route, params } = match;
+    const need = route.role === 'metrics' ? (o.publicMetrics ? 'public' : 'read') : route.role;
+    if (need !== 'public') {
+      const role = roleOf(req);
+      if (role === null) {
+        req.resume();
+        return sendError(
+          res,
+          401,
+          'unauthorized',
+          'an API key is needed: Authorization: Bearer <key> (see apiKeys in the config)',
+          'Authorization',
+          { 'WWW-Authenticate': 'Bearer realm="zerto-fleet"' },
+        );
+      }
+      if (need === 'operator' && role !== 'operator') {
+        req.resume();
+        return sendError(
+          res,
+          403,
+          'forbidden',
+          'this API key is read-only; send-usage needs an operator key',
+        );
+      }
+    }
+    return route.handler({ req, res, params });
+  }
+
+  async function health(res: ServerResponse): Promise<void> {
+    const db = await o.store.ping().catch(() => false);
+    sendJson(res, db ? 200 : 503, { ok: db, sites: o.fleet.stats.sites, database: db ? 'ok' : 'failing' });
+  }
+
+  async function metrics(res: ServerResponse): Promise<void> {
+    const text = await o.metrics.metrics();
+    res.writeHead(200, { 'Content-Type': o.metrics.contentType, 'Cache-Control': 'no-store' });
+    res.end(text);
+  }
+
+  function site(res: ServerResponse, id: string): void {
+    const d = o.fleet.detail(id);
+    if (!d) return sendError(res, 404, 'not-found', `no site ${JSON.stringify(id)} in the config`, 'id');
+    sendJson(res, 200, {
+      site: d.summary,
+      view: d.view,
+      state: d.state,
+      runtime: d.runtime,
+      credentials: d.credentials,
+      nextAttemptAt: new Date(d.nextAttemptAt).toISOString(),
+    });
+  }
+
+  async function history(res: ServerResponse, id: string): Promise<void> {
+    if (!o.fleet.has(id))
+      return sendError(res, 404, 'not-found', `no site ${JSON.stringify(id)} in the config`, 'id');
+    const [transmissions, transmissionCount, transitions, alerts] = await Promise.all([
+      o.store.transmissions(id),
+      o.store.transmissionCount(id),
+      o.store.transitions(id),
+      o.store.alertHistory(id),
+    ]);
+    sendJson(res, 200, { transmissionCount, transmissions, transitions, alerts });
+  }
+
+  async function sendUsage(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    // The action takes no parameters; whatever body came is read and dropped.
+    const read = await readBody(req, SEND_BODY_LIMIT);
+    if (!read.ok) {
+      if (read.reason === 'too-large') {
+        lingerAndClose(req, res);
+        sendError(res, 413, 'too-large', `body: larger than ${SEND_BODY_LIMIT} bytes`, 'body');
+      }
+      return;
+    }
+    const outcome = await o.fleet.sendUsage(id);
+    if (!outcome)
+      return sendError(res, 404, 'not-found', `no site ${JSON.stringify(id)} in the config`, 'id');
+    sendJson(res, 200, { result: outcome.result, detail: outcome.detail, site: outcome.summary });
+  }
+
+  /**
+   * The manual-billing export, the browser's format (src/export): `?from=YYYY-MM-DD&to=YYYY-MM-DD&format=csv|json`
+   * and `site=ID` (repeatable; all configured sites without it). The SHA-256 of the bytes is in
+   * `X-Checksum-SHA256`, and `sha256sum -c`'s line in `X-Checksum-Line`.
+   */
+  async function exportUsage(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const q = requestUrl(req)!.searchParams;
+    const format = q.get('format') ?? 'csv';
+    if (format !== 'csv' && format !== 'json') {
+      return sendError(
+        res,
+        400,
+        'invalid',
+        `format must be csv or json (got ${JSON.stringify(format.slice(0, 20))})`,
+        'format',
+      );
+    }
+    const now = Date.now();
+    const range = parseExportRange({ from: q.get('from') ?? '', to: q.get('to') ?? '' }, now);
+    if (!range.ok)
+      return sendError(res, 400, 'invalid', range.error, /^to/.test(range.error) ? 'to' : 'from');
+    const asked = q.getAll('site');
+    const unknownSite = asked.find((id) => !o.fleet.has(id));
+    if (unknownSite !== undefined) {
+      return sendError(
+        res,
+        404,
+        'not-found',
+        `no site ${JSON.stringify(unknownSite.slice(0, 100))} in the config`,
+        'site',
+      );
+    }
+    const siteIds = asked.length ? asked : o.fleet.ids();
+    const names = o.fleet.names();
+    const snapshots = await o.store.usage(range.value.from, range.value.to, siteIds);
+    const file = await buildExport({
+      snapshots,
+      range: range.value,
+      format,
+      allSites: asked.length === 0,
+      siteNames: siteIds.map((id) => names.get(id) ?? id),
+      sites: siteIds.map((id) => ({ id, name: names.get(id) ?? '' })),
+      names,
+      now,
+    });
+    res.writeHead(200, {
+      'Content-Type': file.mimeType,
+      'Content-Length': String(file.bytes.byteLength),
+      'Content-Disposition': `attachment; filename="${file.fileName}"`,
+      'Cache-Control': 'no-store',
+      'X-Checksum-SHA256': file.sha256,
+      'X-Checksum-Line': file.checksumLine.trim(),
+    });
+    res.end(file.bytes);
+  }
+
+  function events(req: IncomingMessage, res: ServerResponse): void {
+    if (streams.size >= MAX_STREAMS) {
+      return sendError(res, 503, 'busy', `at most ${MAX_STREAMS} event streams at once`, undefined, {
+        'Retry-After': '10',
+      });
+    }
+    req.resume();
+    holdOpen(res, limits.idleTimeoutMs);
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Accel-Buffering': 'no',
+    });
+    streams.add(res);
+    write(res, 'snapshot', { sites: o.fleet.summaries() });
+    const beat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
+    res.on('close', () => {
+      clearInterval(beat);
+      streams.delete(res);
+    });
+  }
+
+  function write(res: ServerResponse, event: string, data: unknown): void {
+    if (res.destroyed || res.writableEnded) return;
+    res.write(`id: ${++eventId}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  const onChange = (summary: unknown) => {
+    for (const s of streams) write(s, 'site', summary);
+  };
+  const onTransition = (t: unknown) => {
+    for (const s of streams) write(s, 'transition', t);
+  };
+  o.fleet.on('change', onChange);
+  o.fleet.on('transition', onTransition);
+
+  port = await listen(server, o.port, o.host);
+  return {
+    url: baseUrl(o.host, port),
+    port,
+    async close() {
+      o.fleet.off('change', onChange);
+      o.fleet.off('transition', onTransition);
+      for (const s of streams) s.end();
+      await closeServer(server, sockets);
+    },
+  };
+}

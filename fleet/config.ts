@@ -1,0 +1,337 @@
+/**
+ * The fleet service's configuration: a JSON file listing the ZVMs to watch, validated with zod so that every
+ * error names its field (`zvms[2].auth.clientSecret: …`). Credentials are references, `{ "env": "VAR" }` or
+ * `{ "file": "/path" }`, resolved when the file is loaded (and again on SIGHUP): a secret is never written in
+ * the config, and never printed, not even in an error about it.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { parsePolicy, type Policy } from '../src/core/index.ts';
+import { isOrigin } from '../servers/http.ts';
+
+const SECRET_HINT =
+  'must be a reference, { "env": "VARIABLE" } or { "file": "/path/to/file" }: secrets are never written in the config';
+
+const SecretRefSchema = z.union(
+  [
+    z.strictObject({
+      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,199}$/, 'must be the name of an environment variable'),
+    }),
+    z.strictObject({ file: z.string().min(1).max(4096) }),
+  ],
+  { error: SECRET_HINT },
+);
+export type SecretRef = z.infer<typeof SecretRefSchema>;
+
+const httpUrl = z
+  .string()
+  .max(2000)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without credentials in it, such as https://zvm.example:443');
+
+const PolicyInputSchema = z
+  .strictObject({
+    interval: z.number().optional(),
+    alertAfter: z.number().optional(),
+    graceDays: z.number().optional(),
+  })
+  .optional();
+
+const name = z.string().min(1).max(200);
+
+const AuthSchema = z.discriminatedUnion(
+  'type',
+  [
+    /** Zerto 10: the token endpoint's client_credentials grant. */
+    z.strictObject({ type: z.literal('client-credentials'), clientId: name, clientSecret: SecretRefSchema }),
+    /** Zerto 10: the token endpoint's password grant (the public `zerto-client` unless a client is named). */
+    z.strictObject({
+      type: z.literal('password'),
+      clientId: name.default('zerto-client'),
+      clientSecret: SecretRefSchema.optional(),
+      username: name,
+      password: SecretRefSchema,
+    }),
+    /** Older (Windows) ZVMs: POST /v1/session/add with basic auth, then `x-zerto-session`. */
+    z.strictObject({ type: z.literal('session'), username: name, password: SecretRefSchema }),
+    /** A bearer token obtained elsewhere. */
+    z.strictObject({ type: z.literal('token'), token: SecretRefSchema }),
+  ],
+  { error: 'must have "type": "client-credentials", "password", "session" or "token"' },
+);
+export type AuthConfig = z.infer<typeof AuthSchema>;
+
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+const ZvmSchema = z.strictObject({
+  /** The service's key for the site (URLs, metrics labels, database). */
+  id: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+      'must be 1 to 100 letters, digits, dots, dashes or underscores',
+    ),
+  name: z.string().max(200).optional(),
+  url: httpUrl,
+  auth: AuthSchema,
+  policy: PolicyInputSchema,
+  timeoutMs: ms(100, 120_000).optional(),
+});
+
+const FileSchema = z.strictObject({
+  dataDir: z.string().min(1).default('fleet-data'),
+  http: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(5180),
+      allowOrigins: z
+        .array(
+          z.string().refine(isOrigin, 'must be an origin such as https://console.example, without a path'),
+        )
+        .default([]),
+      hosts: z.array(z.string().min(1).max(253)).default([]),
+      /** GET /metrics without an API key (a scraper on a trusted network). Default false. */
+      publicMetrics: z.boolean().default(false),
+    })
+    .default({ host: '127.0.0.1', port: 5180, allowOrigins: [], hosts: [], publicMetrics: false }),
+  apiKeys: z
+    .array(z.strictObject({ name, role: z.enum(['read', 'operator']), key: SecretRefSchema }))
+    .default([]),
+  /** Receivers of a signed JSON post on every transition (see docs/fleet.md). */
+  webhooks: z
+    .array(
+      z.strictObject({
+        name,
+        url: httpUrl,
+        /** The HMAC-SHA256 key of the signature header. */
+        secret: SecretRefSchema,
+      }),
+    )
+    .default([]),
+  /** ZVMs read at once. */
+  concurrency: z.number().int().min(1).max(256).default(16),
+  defaults: z
+    .strictObject({
+      policy: PolicyInputSchema,
+      timeoutMs: ms(100, 120_000).default(10_000),
+      /** The longest wait between attempts at a ZVM that keeps failing. */
+      maxBackoffMs: ms(1000, 86_400_000).default(15 * 60_000),
+      /** Each wait is the interval ± this fraction, at random, so that a thousand ZVMs never align. */
+      jitter: z.number().min(0).max(0.5).default(0.1),
+      /** The first attempts are spread over this (or the interval, if shorter). */
+      startSpreadMs: ms(0, 86_400_000).default(60_000),
+    })
+    .default({ timeoutMs: 10_000, maxBackoffMs: 15 * 60_000, jitter: 0.1, startSpreadMs: 60_000 }),
+  zvms: z.array(ZvmSchema).max(100_000),
+});
+
+export interface ResolvedAuth {
+  type: AuthConfig['type'];
+  clientId?: string;
+  username?: string;
+  /** The resolved secret: the client secret, the password or the token (never logged). */
+  secret: string;
+  /** The client secret beside a password (password grant through a confidential client). */
+  clientSecret?: string;
+}
+
+export interface SiteSpec {
+  id: string;
+  name: string;
+  url: string;
+  auth: ResolvedAuth;
+  policy: Policy;
+  timeoutMs: number;
+  /** A fingerprint of what was configured (not the secret values): a change means the site is reconfigured. */
+  fingerprint: string;
+}
+
+export interface ApiKey {
+  name: string;
+  role: 'read' | 'operator';
+  key: string;
+}
+
+export interface Webhook {
+  name: string;
+  url: string;
+  secret: string;
+}
+
+export interface FleetConfig {
+  path: string;
+  webhooks: Webhook[];
+  dataDir: string;
+  http: z.infer<typeof FileSchema>['http'];
+  apiKeys: ApiKey[];
+  concurrency: number;
+  maxBackoffMs: number;
+  jitter: number;
+  startSpreadMs: number;
+  sites: SiteSpec[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** `zvms[2].auth.clientSecret`, from zod's path. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
+  return out || '(top level)';
+}
+
+/** Zod's issues as lines naming each field; values are never shown (one of them could be a secret). */
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${fieldPath(i.path)}: ${i.message}`).join('\n');
+}
+
+/** Parses a config text; throws a ConfigError listing every bad field. */
+export async function parseConfig(text: string, path: string): Promise<FleetConfig> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = FileSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`${path}:\n${describe(parsed.error)}`);
+  const file = parsed.data;
+  const base = dirname(resolve(path));
+  const errors: string[] = [];
+
+  const seen = new Map<string, number>();
+  file.zvms.forEach((z, i) => {
+    const first = seen.get(z.id);
+    if (first !== undefined) errors.push(`zvms[${i}].id: "${z.id}" is already the id of zvms[${first}]`);
+    else seen.set(z.id, i);
+  });
+  const defaultsPolicy = file.defaults.policy ?? {};
+  const dp = parsePolicy(defaultsPolicy);
+  if (!dp.ok) errors.push(`defaults.${dp.error}`);
+
+  const secret = async (ref: SecretRef, field: string): Promise<string> => {
+    if ('env' in ref) {
+      const v = process.env[ref.env];
+      if (v === undefined || v === '') {
+        errors.push(`${field}: the environment variable ${ref.env} is not set (or empty)`);
+        return '';
+      }
+      return v;
+    }
+    const file = isAbsolute(ref.file) ? ref.file : resolve(base, ref.file);
+    try {
+      const v = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+      if (v === '') errors.push(`${field}: the file ${file} is empty`);
+      return v;
+    } catch (e) {
+      errors.push(`${field}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      return '';
+    }
+  };
+
+  const sites: SiteSpec[] = [];
+  for (const [i, z] of file.zvms.entries()) {
+    const field = `zvms[${i}]`;
+    const policy = parsePolicy({ ...defaultsPolicy, ...(z.policy ?? {}) });
+    if (!policy.ok) errors.push(`${field}.${policy.error}`);
+    const a = z.auth;
+    let auth: ResolvedAuth;
+    switch (a.type) {
+      case 'client-credentials':
+        auth = {
+          type: a.type,
+          clientId: a.clientId,
+          secret: await secret(a.clientSecret, `${field}.auth.clientSecret`),
+        };
+        break;
+      case 'password':
+        auth = {
+          type: a.type,
+          clientId: a.clientId,
+          username: a.username,
+          secret: await secret(a.password, `${field}.auth.password`),
+          ...(a.clientSecret
+            ? { clientSecret: await secret(a.clientSecret, `${field}.auth.clientSecret`) }
+            : {}),
+        };
+        break;
+      case 'session':
+        auth = {
+          type: a.type,
+          username: a.username,
+          secret: await secret(a.password, `${field}.auth.password`),
+        };
+        break;
+      case 'token':
+        auth = { type: a.type, secret: await secret(a.token, `${field}.auth.token`) };
+        break;
+    }
+    const timeoutMs = z.timeoutMs ?? file.defaults.timeoutMs;
+    sites.push({
+      id: z.id,
+      name: z.name ?? '',
+      url: z.url,
+      auth,
+      policy: policy.ok ? policy.value : { interval: 0, alertAfter: 0, graceDays: 0 },
+      timeoutMs,
+      fingerprint: JSON.stringify([z, file.defaults, secretDigest(auth)]),
+    });
+  }
+  const apiKeys: ApiKey[] = [];
+  for (const [i, k] of file.apiKeys.entries()) {
+    const key = await secret(k.key, `apiKeys[${i}].key`);
+    if (key && !/^[\x21-\x7e]{16,512}$/.test(key)) {
+      errors.push(`apiKeys[${i}].key: must be 16 to 512 printable ASCII characters without spaces`);
+    }
+    apiKeys.push({ name: k.name, role: k.role, key });
+  }
+  const webhooks: Webhook[] = [];
+  const hookNames = new Set<string>();
+  for (const [i, w] of file.webhooks.entries()) {
+    if (hookNames.has(w.name)) errors.push(`webhooks[${i}].name: "${w.name}" is used twice`);
+    hookNames.add(w.name);
+    webhooks.push({ name: w.name, url: w.url, secret: await secret(w.secret, `webhooks[${i}].secret`) });
+  }
+  if (errors.length) throw new ConfigError(`${path}:\n${errors.join('\n')}`);
+  return {
+    path,
+    dataDir: isAbsolute(file.dataDir) ? file.dataDir : resolve(base, file.dataDir),
+    http: file.http,
+    apiKeys,
+    webhooks,
+    concurrency: file.concurrency,
+    maxBackoffMs: file.defaults.maxBackoffMs,
+    jitter: file.defaults.jitter,
+    startSpreadMs: file.defaults.startSpreadMs,
+    sites,
+  };
+}
+
+export async function loadConfig(path: string): Promise<FleetConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(
+      `${path}: cannot read the config (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
+  }
+  return parseConfig(text, path);
+}
+
+/** Changes when a secret changes, without holding it (a rotated secret reconfigures the site). */
+function secretDigest(auth: ResolvedAuth): string {
+  return createHash('sha256')
+    .update(`${auth.secret}\u0000${auth.clientSecret ?? ''}`)
+    .digest('base64url');
+}

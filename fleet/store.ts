@@ -1,0 +1,430 @@
+/**
+ * The fleet's database: PGlite (PostgreSQL compiled to WebAssembly) in a data folder, with versioned
+ * migrations. A site's state, its attempt in the transmission log, its alert history and its transitions are
+ * written in one transaction per attempt, so that a `kill -9` at any moment leaves either all of an attempt
+ * or none of it.
+ */
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { parseGraceState, type Alert, type GraceState } from '../src/core/index.ts';
+import type { UsageSnapshotRecord } from '../src/export/index.ts';
+
+/** Each migration runs once, in order, in its own transaction with its record in schema_migrations. */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'sites, transmissions, alerts, transitions',
+    sql: `
+      CREATE TABLE sites (
+        id text PRIMARY KEY,
+        state jsonb NOT NULL,
+        runtime jsonb NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE TABLE transmissions (
+        id bigserial PRIMARY KEY,
+        site_id text NOT NULL,
+        at bigint NOT NULL,
+        result text NOT NULL CHECK (result IN ('passed', 'failed', 'cannot-see')),
+        passed boolean,
+        status text NOT NULL,
+        reason_kind text,
+        reason_detail text,
+        trigger text NOT NULL
+      );
+      CREATE INDEX transmissions_by_site ON transmissions (site_id, at);
+      CREATE TABLE alerts (
+        id text PRIMARY KEY,
+        site_id text NOT NULL,
+        kind text NOT NULL,
+        level text NOT NULL,
+        turned_on bigint NOT NULL,
+        resolved_at bigint,
+        resolution text,
+        description text NOT NULL
+      );
+      CREATE INDEX alerts_by_site ON alerts (site_id, turned_on);
+      CREATE TABLE transitions (
+        id bigserial PRIMARY KEY,
+        site_id text NOT NULL,
+        at bigint NOT NULL,
+        from_status text,
+        to_status text NOT NULL,
+        deadline bigint
+      );
+      CREATE INDEX transitions_by_site ON transitions (site_id, at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'webhook outbox',
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id bigserial PRIMARY KEY,
+        event_id text NOT NULL,
+        webhook text NOT NULL,
+        payload jsonb NOT NULL,
+        created_at bigint NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        next_at bigint NOT NULL,
+        delivered_at bigint,
+        last_error text,
+        UNIQUE (event_id, webhook)
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at) WHERE delivered_at IS NULL;
+    `,
+  },
+  {
+    version: 3,
+    name: 'usage history',
+    sql: `
+      CREATE TABLE usage_history (
+        id bigserial PRIMARY KEY,
+        site_id text NOT NULL,
+        site_name text NOT NULL,
+        at bigint NOT NULL,
+        protected_vms integer NOT NULL,
+        license_type text,
+        acknowledged_at bigint
+      );
+      CREATE INDEX usage_history_by_time ON usage_history (at, site_id);
+    `,
+  },
+];
+
+/** A webhook post waiting in the outbox. */
+export interface OutboxRow {
+  id: number;
+  eventId: string;
+  webhook: string;
+  payload: unknown;
+  attempts: number;
+}
+
+/** What the service keeps about a site beside the engine's state. */
+export interface Runtime {
+  attempts: number;
+  consecutiveFailures: number;
+  lastResult: 'passed' | 'failed' | 'cannot-see' | null;
+  lastResultAt: number | null;
+  lastDetail: string | null;
+}
+
+export const EMPTY_RUNTIME: Runtime = {
+  attempts: 0,
+  consecutiveFailures: 0,
+  lastResult: null,
+  lastResultAt: null,
+  lastDetail: null,
+};
+
+export interface StoredSite {
+  id: string;
+  state: GraceState;
+  runtime: Runtime;
+}
+
+export interface AttemptRecord {
+  siteId: string;
+  at: number;
+  result: 'passed' | 'failed' | 'cannot-see';
+  passed: boolean | null;
+  status: string;
+  reasonKind: string | null;
+  reasonDetail: string | null;
+  trigger: 'schedule' | 'operator';
+}
+
+export interface TransitionRecord {
+  siteId: string;
+  at: number;
+  from: string | null;
+  to: string;
+  deadline: number | null;
+}
+
+export class Store {
+  private constructor(private readonly db: PGlite) {}
+
+  static async open(dataDir: string): Promise<Store> {
+    await mkdir(dataDir, { recursive: true });
+    const db = await PGlite.create({ dataDir });
+    const store = new Store(db);
+    await store.migrate();
+    return store;
+  }
+
+  async migrate(): Promise<number> {
+    await this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const r = await this.db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = r.rows[0]?.v ?? 0;
+    const known = MIGRATIONS.at(-1)?.version ?? 0;
+    if (current > known) {
+      throw new Error(
+        `the database is at schema version ${current}, newer than this service knows (${known}): run a newer fleet service`,
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await this.db.transaction(async (tx) => {
+        await tx.exec(m.sql);
+        await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      });
+    }
+    return known;
+  }
+
+  async schemaVersion(): Promise<number> {
+    const r = await this.db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    return r.rows[0]?.v ?? 0;
+  }
+
+  /** Every stored site; a state that fails validation is reported and left out (the site starts afresh). */
+  async loadSites(onDamage: (id: string, error: string) => void): Promise<StoredSite[]> {
+    const r = await this.db.query<{ id: string; state: unknown; runtime: Runtime }>(
+      'SELECT id, state, runtime FROM sites',
+    );
+    const out: StoredSite[] = [];
+    for (const row of r.rows) {
+      const parsed = parseGraceState(row.state);
+      if (!parsed.ok) {
+        onDamage(row.id, parsed.error);
+        continue;
+      }
+      out.push({ id: row.id, state: parsed.value, runtime: { ...EMPTY_RUNTIME, ...row.runtime } });
+    }
+    return out;
+  }
+
+  /** One attempt, all or nothing: the state, the log line, the alerts that changed, the transition. */
+  async recordAttempt(
+    site: StoredSite,
+    attempt: AttemptRecord | null,
+    changedAlerts: readonly Alert[],
+    transition: TransitionRecord | null,
+    outbox: ReadonlyArray<{ eventId: string; webhook: string; payload: unknown }> = [],
+    usage: UsageSnapshotRecord | null = null,
+  ): Promise<void> {
+    await this.db.transaction(async (tx: Transaction) => {
+      await tx.query(
+        `INSERT INTO sites (id, state, runtime, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, runtime = EXCLUDED.runtime,
+           updated_at = EXCLUDED.updated_at`,
+        [site.id, JSON.stringify(site.state), JSON.stringify(site.runtime), Date.now()],
+      );
+      if (attempt) {
+        await tx.query(
+          `INSERT INTO transmissions (site_id, at, result, passed, status, reason_kind, reason_detail, trigger)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            attempt.siteId,
+            attempt.at,
+            attempt.result,
+            attempt.passed,
+            attempt.status,
+            attempt.reasonKind,
+            attempt.reasonDetail,
+            attempt.trigger,
+          ],
+        );
+      }
+      for (const a of changedAlerts) {
+        await tx.query(
+          `INSERT INTO alerts (id, site_id, kind, level, turned_on, resolved_at, resolution, description)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (id) DO UPDATE SET resolved_at = EXCLUDED.resolved_at, resolution = EXCLUDED.resolution`,
+          [a.id, site.id, a.kind, a.level, a.turnedOn, a.resolvedAt, a.resolution, a.description],
+        );
+      }
+      if (transition) {
+        await tx.query(
+          'INSERT INTO transitions (site_id, at, from_status, to_status, deadline) VALUES ($1, $2, $3, $4, $5)',
+          [transition.siteId, transition.at, transition.from, transition.to, transition.deadline],
+        );
+      }
+      if (usage) {
+        await tx.query(
+          `INSERT INTO usage_history (site_id, site_name, at, protected_vms, license_type, acknowledged_at)
+           VALUES ($1, $2, $3, $4, $5, $6)`,
+          [
+            usage.siteId,
+            usage.siteName,
+            usage.at,
+            usage.protectedVms,
+            usage.licenseType,
+            usage.acknowledgedAt,
+          ],
+        );
+      }
+      for (const o of outbox) {
+        await tx.query(
+          `INSERT INTO webhook_outbox (event_id, webhook, payload, created_at, next_at)
+           VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING`,
+          [o.eventId, o.webhook, JSON.stringify(o.payload), Date.now()],
+        );
+      }
+    });
+  }
+
+  /** The usage collected from some sites (or all) within a range, oldest first, as the export reads it. */
+  async usage(from: number, to: number, siteIds?: readonly string[]): Promise<UsageSnapshotRecord[]> {
+    const r = await this.db.query<{
+      site_id: string;
+      site_name: string;
+      at: string;
+      protected_vms: number;
+      license_type: string | null;
+      acknowledged_at: string | null;
+    }>(
+      `SELECT site_id, site_name, at, protected_vms, license_type, acknowledged_at FROM usage_history
+       WHERE at >= $1 AND at <= $2 AND ($3::text[] IS NULL OR site_id = ANY($3::text[])) ORDER BY at, id`,
+      [from, to, siteIds ? [...siteIds] : null],
+    );
+    return r.rows.map((x) => ({
+      siteId: x.site_id,
+      siteName: x.site_name,
+      at: Number(x.at),
+      protectedVms: x.protected_vms,
+      licenseType: x.license_type,
+      reportId: null,
+      acknowledgedAt: x.acknowledged_at === null ? null : Number(x.acknowledged_at),
+    }));
+  }
+
+  /** Drops usage older than the export can ask for. */
+  async pruneUsage(before: number): Promise<void> {
+    await this.db.query('DELETE FROM usage_history WHERE at < $1', [before]);
+  }
+
+  /** Undelivered posts that are due, oldest first. */
+  async dueWebhooks(now: number, limit: number): Promise<OutboxRow[]> {
+    const r = await this.db.query<{
+      id: string;
+      event_id: string;
+      webhook: string;
+      payload: unknown;
+      attempts: number;
+    }>(
+      `SELECT id, event_id, webhook, payload, attempts FROM webhook_outbox
+       WHERE delivered_at IS NULL AND next_at <= $1 ORDER BY id LIMIT $2`,
+      [now, limit],
+    );
+    return r.rows.map((x) => ({
+      id: Number(x.id),
+      eventId: x.event_id,
+      webhook: x.webhook,
+      payload: x.payload,
+      attempts: x.attempts,
+    }));
+  }
+
+  async webhookDelivered(id: number, at: number): Promise<void> {
+    await this.db.query(
+      'UPDATE webhook_outbox SET delivered_at = $2, attempts = attempts + 1 WHERE id = $1',
+      [id, at],
+    );
+  }
+
+  async webhookFailed(id: number, nextAt: number, error: string): Promise<void> {
+    await this.db.query(
+      'UPDATE webhook_outbox SET attempts = attempts + 1, next_at = $2, last_error = $3 WHERE id = $1',
+      [id, nextAt, error.slice(0, 500)],
+    );
+  }
+
+  async webhookBacklog(): Promise<number> {
+    const r = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM webhook_outbox WHERE delivered_at IS NULL',
+    );
+    return r.rows[0]?.n ?? 0;
+  }
+
+  async transmissions(siteId: string, limit = 100): Promise<AttemptRecord[]> {
+    const r = await this.db.query<{
+      at: string;
+      result: AttemptRecord['result'];
+      passed: boolean | null;
+      status: string;
+      reason_kind: string | null;
+      reason_detail: string | null;
+      trigger: AttemptRecord['trigger'];
+    }>(
+      `SELECT at, result, passed, status, reason_kind, reason_detail, trigger FROM transmissions
+       WHERE site_id = $1 ORDER BY id DESC LIMIT $2`,
+      [siteId, limit],
+    );
+    return r.rows.map((x) => ({
+      siteId,
+      at: Number(x.at),
+      result: x.result,
+      passed: x.passed,
+      status: x.status,
+      reasonKind: x.reason_kind,
+      reasonDetail: x.reason_detail,
+      trigger: x.trigger,
+    }));
+  }
+
+  async transmissionCount(siteId: string): Promise<number> {
+    const r = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM transmissions WHERE site_id = $1',
+      [siteId],
+    );
+    return r.rows[0]?.n ?? 0;
+  }
+
+  async transitions(siteId: string, limit = 100): Promise<TransitionRecord[]> {
+    const r = await this.db.query<{
+      at: string;
+      from_status: string | null;
+      to_status: string;
+      deadline: string | null;
+    }>(
+      'SELECT at, from_status, to_status, deadline FROM transitions WHERE site_id = $1 ORDER BY id DESC LIMIT $2',
+      [siteId, limit],
+    );
+    return r.rows.map((x) => ({
+      siteId,
+      at: Number(x.at),
+      from: x.from_status,
+      to: x.to_status,
+      deadline: x.deadline === null ? null : Number(x.deadline),
+    }));
+  }
+
+  async alertHistory(siteId: string, limit = 200): Promise<Array<Omit<Alert, 'site'>>> {
+    const r = await this.db.query<{
+      id: string;
+      kind: Alert['kind'];
+      level: Alert['level'];
+      turned_on: string;
+      resolved_at: string | null;
+      resolution: Alert['resolution'];
+      description: string;
+    }>(
+      `SELECT id, kind, level, turned_on, resolved_at, resolution, description FROM alerts
+       WHERE site_id = $1 ORDER BY turned_on DESC LIMIT $2`,
+      [siteId, limit],
+    );
+    return r.rows.map((x) => ({
+      id: x.id,
+      kind: x.kind,
+      level: x.level,
+      turnedOn: Number(x.turned_on),
+      resolvedAt: x.resolved_at === null ? null : Number(x.resolved_at),
+      resolution: x.resolution,
+      description: x.description,
+    }));
+  }
+
+  /** A trivial query: the database answers. */
+  async ping(): Promise<boolean> {
+    await this.db.query('SELECT 1');
+    return true;
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
