@@ -15,7 +15,7 @@ import {
   type GraceState,
   type Policy,
 } from '../src/core/index.ts';
-import { eventOf } from '../src/world/poller/monitor.ts';
+import { eventOf } from '../src/world/poller/schedule.ts';
 import { parseSiteConfig, type ProbeResult, type SiteConfig } from '../src/world/probes/index.ts';
 import { zvmProbe } from '../src/world/probes/zvm.ts';
 import type { FleetConfig, SiteSpec } from './config.ts';
