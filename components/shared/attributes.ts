@@ -30,6 +30,7 @@ export interface SiteAttributes {
   mode: string | null;
   billingUrl: string | null;
   zvmUrl: string | null;
+  serviceUrl?: string | null;
   protectedVms: string | null;
   interval: string | null;
   alertAfter: string | null;
@@ -83,8 +84,12 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
       errors.push(`protected-vms: "${a.protectedVms}" is not a whole number between ${min} and ${max}`);
   }
 
-  const mode = a.mode ?? (a.zvmUrl ? 'zvm' : 'direct');
-  if (!isProbeMode(mode)) errors.push(`mode: "${mode}" is not one of ${PROBE_MODES.join(', ')}`);
+  // `service`: the state comes from the fleet service at `service-url`, which watches the ZVM (zvm's rule).
+  const service = a.mode === 'service' || (a.mode === null && !!a.serviceUrl);
+  const mode = service ? 'zvm' : (a.mode ?? (a.zvmUrl ? 'zvm' : 'direct'));
+  if (!isProbeMode(mode)) errors.push(`mode: "${mode}" is not one of ${PROBE_MODES.join(', ')}, service`);
+  if (service && !a.serviceUrl) errors.push('service-url: service mode needs the fleet service base URL');
+  if (service && a.siteId === null) errors.push("site-id: service mode needs the site's id in the service");
   const siteId = a.siteId ?? (a.zvmUrl ? `zvm:${a.zvmUrl}` : null);
   if (!siteId) errors.push('site-id: required (the ZVM site identifier), unless zvm-url is given');
   else if (siteId.length > CONFIG_LIMITS.idLength)
@@ -94,9 +99,11 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
   for (const [name, url] of [
     ['billing-url', a.billingUrl],
     ['zvm-url', a.zvmUrl],
+    ['service-url', a.serviceUrl ?? null],
   ] as const)
     if (url !== null && !isHttpUrl(url)) errors.push(`${name}: must be an absolute http(s) URL`);
-  if (mode === 'zvm' && a.zvmUrl === null) errors.push('zvm-url: zvm mode needs the ZVM base URL');
+  if (mode === 'zvm' && !service && a.zvmUrl === null)
+    errors.push('zvm-url: zvm mode needs the ZVM base URL');
 
   if (errors.length || !policy.ok || !siteId || !isProbeMode(mode))
     return { ok: false, error: errors.join('; ') };

@@ -23,6 +23,7 @@ export abstract class SiteBoundElement extends LitElement {
     mode: {},
     billingUrl: { attribute: 'billing-url' },
     zvmUrl: { attribute: 'zvm-url' },
+    serviceUrl: { attribute: 'service-url' },
     protectedVms: { attribute: 'protected-vms' },
     interval: {},
     alertAfter: { attribute: 'alert-after' },
@@ -48,12 +49,17 @@ export abstract class SiteBoundElement extends LitElement {
   siteId: string | null = null;
   /** The site's display name. */
   siteName: string | null = null;
-  /** How transmissions are checked: `zvm`, `direct`, `reachability` or `custom`. */
+  /** How transmissions are checked: `zvm`, `direct`, `reachability`, `custom`, or `service` (read from the fleet service). */
   mode: string | null = null;
   /** The billing endpoint (direct mode) or host to reach (test connection). Default https://autologs.zerto.com. */
   billingUrl: string | null = null;
   /** The ZVM REST API base URL (zvm mode). */
   zvmUrl: string | null = null;
+  /**
+   * The fleet service's base URL (`mode="service"`): the state is read from the service, which watches the
+   * ZVM for every console; `token` (or `getToken`) is then the service's API key.
+   */
+  serviceUrl: string | null = null;
   /** Protected VM count to report in direct mode when no ZVM gives one. */
   protectedVms: string | null = null;
   /** Time between attempts: 90s, 15m, 1h (default), 2d. */
@@ -203,6 +209,7 @@ export abstract class SiteBoundElement extends LitElement {
       mode: this.mode,
       billingUrl: this.billingUrl,
       zvmUrl: this.zvmUrl,
+      serviceUrl: this.serviceUrl,
       protectedVms: this.protectedVms,
       interval: this.interval,
       alertAfter: this.alertAfter,
@@ -229,7 +236,9 @@ export abstract class SiteBoundElement extends LitElement {
     }
     this.configError = null;
     let config = parsed.value;
-    if (this.siteId === null && config.mode === 'zvm' && config.zvmUrl) {
+    const service =
+      this.mode === 'service' || (this.mode === null && this.serviceUrl) ? this.serviceUrl : null;
+    if (this.siteId === null && config.mode === 'zvm' && config.zvmUrl && !service) {
       // No site-id: the ZVM names its site (GET /v1/localsite), once; the answer is remembered per ZVM.
       const known = rememberedSite(config.zvmUrl);
       if (!known) {
@@ -247,6 +256,7 @@ export abstract class SiteBoundElement extends LitElement {
     const handle = watchSite({
       config,
       ...(this.getToken ? { getToken: () => this.getToken!() } : {}),
+      ...(service ? { service: { url: service } } : {}),
       secrets: {
         ...(this.token ? { token: this.token } : {}),
         ...(this.session ? { session: this.session } : {}),

@@ -27,6 +27,8 @@ export interface WatchOptions {
    * watched, before a test, and at once when a check was refused for its credentials.
    */
   getToken?: () => string | Promise<string>;
+  /** The fleet service that watches this site (`mode="service"`): its state is read there, not polled here. */
+  service?: { url: string };
 }
 
 /** How often a token from `getToken` is renewed while the site is watched (Zerto 10's tokens last 5 minutes). */
@@ -170,7 +172,8 @@ export class SiteHandle {
     if (this.options.passive) return;
     // The first paint comes from storage directly (a few ms); the poller is reached after it, so that its
     // start does not compete with that paint, and its validated state follows.
-    const peeked = await peekState(this.options.config.siteId);
+    // A site the fleet service watches has no record here: its first paint comes from the service.
+    const peeked = this.options.service ? null : await peekState(this.options.config.siteId);
     if (this.closed) return;
     if (peeked) this.settle(peeked, 'ready', null);
     this.firstReadDone();

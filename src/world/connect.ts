@@ -16,6 +16,11 @@ export async function connect(h: SiteHandle): Promise<void> {
     h.tokenTimer = setInterval(() => void renewToken(h), TOKEN_REFRESH_MS);
   }
   if (h.isClosed) return;
+  if (h.options.service) {
+    const { followService } = await import('./service-feed.ts');
+    if (!h.isClosed) h.release = followService(h);
+    return;
+  }
   const link = needsPage(h.options) ? null : await connectWorker();
   if (h.isClosed) return;
   if (!link && workerMissing) {

@@ -108,6 +108,10 @@ export async function testSite(
   signal?: AbortSignal,
 ): Promise<ProbeResult> {
   await h.renewToken();
+  if (h.options.service) {
+    const { sendUsageThroughService } = await import('./service-feed.ts');
+    return sendUsageThroughService(h, h.clock());
+  }
   const { result, state } = await testTransmission(h.clock, h.watched(), onStep, signal);
   h.state = state;
   h.emitNow();

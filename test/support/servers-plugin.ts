@@ -5,11 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBillingServer, type BillingServer, type Fault } from '../../servers/billing/server.ts';
 import { MAX_ADVANCE_MS, startZvmSim, type ZvmSim, type ZvmSimOptions } from '../../servers/zvm/server.ts';
+import { startFleet, writeConfig, type FleetProcess } from '../node/fleet/harness.ts';
+
+/** The read-only API key of the fleet services the browser tests start. */
+export const FLEET_READ_KEY = 'browser-test-read-key-0123456789';
 
 interface ServerSet {
   billing: BillingServer;
   zvm: ZvmSim | null;
   dataDir: string;
+  /** The fleet service watching this set's ZVM, when a test started one (`servers:fleet`). */
+  fleet?: FleetProcess;
   /** The bearer token the simulator accepts, to read its alerts as a console does. */
   zvmToken: string;
 }
@@ -92,8 +98,37 @@ export function serversPlugin(origins: () => string[]) {
           return set?.zvm?.now() ?? null;
         case 'servers:zvm-state':
           return set?.zvm ? zvmState(set.zvm, set.zvmToken) : null;
+        case 'servers:fleet': {
+          // The fleet service (fleet/cli.ts, a child process as an operator starts it) watching this set's
+          // ZVM, with the test page's origin allowed and a read-only key; the site's id in it is `p.siteId`.
+          if (!set?.zvm) return null;
+          if (!set.fleet) {
+            const configPath = join(set.dataDir, 'fleet.json');
+            await writeConfig(configPath, {
+              dataDir: join(set.dataDir, 'fleet-data'),
+              http: { port: 0, allowOrigins: origins() },
+              apiKeys: [{ name: 'console', role: 'read', key: { env: 'ZBB_FLEET_READ_KEY' } }],
+              defaults: { timeoutMs: 3000, startSpreadMs: 0, jitter: 0 },
+              zvms: [
+                {
+                  id: String(p.siteId),
+                  url: set.zvm.url,
+                  auth: { type: 'token', token: { env: 'ZBB_FLEET_ZVM_TOKEN' } },
+                  ...(p.policy ? { policy: p.policy } : {}),
+                },
+              ],
+            });
+            set.fleet = await startFleet(configPath, {
+              ZBB_FLEET_READ_KEY: FLEET_READ_KEY,
+              ZBB_FLEET_ZVM_TOKEN: set.zvmToken,
+            });
+          }
+          return { url: set.fleet.url, key: FLEET_READ_KEY };
+        }
         case 'servers:stop': {
           if (!set) return false;
+          set.fleet?.child.kill('SIGTERM');
+          await set.fleet?.exited();
           await Promise.all([set.billing.close(), set.zvm?.close()]);
           await rm(set.dataDir, { recursive: true, force: true });
           sets.delete(p.id as string);
@@ -105,6 +140,7 @@ export function serversPlugin(origins: () => string[]) {
     async serverStop() {
       for (const id of [...sets.keys()]) {
         const s = sets.get(id)!;
+        s.fleet?.child.kill('SIGKILL');
         await Promise.all([s.billing.close(), s.zvm?.close()]).catch(() => {});
         await rm(s.dataDir, { recursive: true, force: true });
       }

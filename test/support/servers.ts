@@ -12,6 +12,8 @@ export interface Servers {
   reports(): Promise<Array<{ reportId: string; site: { id: string } }>>;
   restartBilling(): Promise<void>;
   advanceZvm(ms: number): Promise<unknown>;
+  /** Starts the fleet service watching this set's ZVM as site `siteId`; its URL and a read-only key. */
+  fleet(siteId: string, policy?: Record<string, number>): Promise<{ url: string; key: string }>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startServers(
       await executeServerCommand('servers:restart-billing', { id });
     },
     advanceZvm: (ms) => executeServerCommand('servers:advance', { id, ms }),
+    fleet: (siteId, policy) => executeServerCommand('servers:fleet', { id, siteId, policy }),
     stop: async () => {
       await executeServerCommand('servers:stop', { id });
     },
