@@ -71,15 +71,12 @@ export function scriptTagBoot(entries: Record<string, { source: string; tags: re
       if (!id.startsWith(`\0${BOOT}`)) return null;
       const entry = entries[id.slice(BOOT.length + 1)];
       if (!entry) return null;
+      // Module scripts run once the document is parsed: the elements are there to be told.
       return `import(${JSON.stringify(resolve(entry.source))}).catch((e) => {
-  const why = \`could not be loaded (\${e && e.message ? e.message : e}): copy the whole dist/lib folder, chunks/ included, beside \${import.meta.url}\`;
-  console.error('zerto-billing: the elements ' + why);
-  const show = () => {
-    for (const el of document.querySelectorAll(${JSON.stringify(entry.tags.join(','))}))
-      if (!customElements.get(el.localName)) el.textContent = '<' + el.localName + '> ' + why;
-  };
-  show();
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', show);
+  const why = \` could not be loaded (\${e.message}): copy the whole dist/lib folder, chunks/ included\`;
+  console.error('zerto-billing:' + why);
+  for (const el of document.querySelectorAll(${JSON.stringify(entry.tags.join(','))}))
+    if (!customElements.get(el.localName)) el.textContent = '<' + el.localName + '>' + why;
 });
 `;
     },

@@ -19,7 +19,8 @@ import {
 import type { GraceView } from '../../src/core/view.ts';
 import { deadlineText, formatAgo, formatSpan, within } from '../shared/format.ts';
 import type { ZertoBillingBanner } from './banner.component.ts';
-import { fireTestResult, TEST_PROGRESS_EVENT, TEST_REQUEST_EVENT } from '../shared/events.ts';
+import { TEST_PROGRESS_EVENT, TEST_REQUEST_EVENT } from '../shared/events.ts';
+import { fireTestResult } from '../shared/test-result.ts';
 import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { loadPageHost } from '../../src/world/client.ts';
 

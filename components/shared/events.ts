@@ -74,20 +74,3 @@ export function fire<K extends keyof ZertoBillingEventMap>(
 ): boolean {
   return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
 }
-
-/** Fires `zerto-billing-test-result` for a finished connection test or transmission test. */
-export function fireTestResult(
-  target: EventTarget,
-  siteId: string,
-  kind: TestResultDetail['kind'],
-  result: ProbeResult,
-): void {
-  fire(target, 'zerto-billing-test-result', {
-    siteId,
-    kind,
-    ok: result.outcome.ok,
-    reason: result.outcome.ok ? null : result.outcome.reason,
-    steps: result.steps,
-    result,
-  });
-}

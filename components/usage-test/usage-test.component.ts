@@ -2,7 +2,7 @@ import { css, html, nothing, type TemplateResult } from 'lit';
 import { query, state } from 'lit/decorators.js';
 import { closeLabel, TEST_TITLE } from '../../src/core/texts.ts';
 import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
-import { fireTestResult } from '../shared/events.ts';
+import { fireTestResult } from '../shared/test-result.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { loadPageHost } from '../../src/world/client.ts';
 import { hostStyles } from '../shared/tokens.ts';
