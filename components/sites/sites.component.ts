@@ -4,6 +4,7 @@ import { styleMap } from 'lit/directives/style-map.js';
 import {
   byUrgency,
   DAY,
+  FORGET_WORDS,
   formatRemaining,
   LIST_WORDS,
   phaseLabel,
@@ -13,12 +14,14 @@ import {
   type GraceView,
 } from '../../src/core/index.ts';
 import { systemClock } from '../../src/world/clock.ts';
-import { onState } from '../../src/world/poller/channel.ts';
+import { forgetSite, type ForgetResult } from '../../src/world/forget.ts';
+import { onForgotten, onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { readAllStates, readLog } from '../../src/world/storage/repo.ts';
 import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
 import { formatAgo, formatDateTime } from '../shared/format.ts';
 import {
+  describeError,
   listStatusStyles,
   renderListFailure,
   StoredListController,
@@ -44,10 +47,14 @@ export interface SiteRow {
 
 const ROW = 40;
 const OVERSCAN = 8;
+/** The scroller's default height (`--zbb-sites-height`), so that the first render already fits the view. */
+const HEIGHT = 480;
 
 /**
  * @summary One row per site for providers with many managers: phase, days left, last success and seven days
  * of transmission results, most urgent first. Only the rows in view are rendered, so 1,000 sites scroll smoothly.
+ * When it shows the stored sites, each row can forget its site in this browser (see `forgetSite`), after an
+ * inline confirmation.
  *
  * @csspart table - The sites table.
  * @csspart row - One site's row.
@@ -60,6 +67,10 @@ const OVERSCAN = 8;
  * (`role="alert"`).
  * @csspart failure-reason - The reason the read failed.
  * @csspart retry-button - Reads the stored sites again.
+ * @csspart forget-button - A row's "Forget…" button (stored sites only, not when `sites` is given).
+ * @csspart forget-confirm - Asks to confirm forgetting a site: what is removed, and that waiting usage reports
+ * are kept.
+ * @csspart forget-status - Says a site was forgotten (and the reports kept), or why it could not be.
  *
  * @cssprop [--zbb-sites-height=480px] - Height of the scrolling list.
  * @cssprop [--zbb-ok-accent=#1e7b34] - Strip colour of a day with usage sent.
@@ -81,6 +92,7 @@ export class ZertoBillingSites extends LitElement {
         border-collapse: collapse;
         table-layout: fixed;
       }
+      /* Fixed column widths from the header row alone (table-layout: fixed): no cell's content is measured. */
       th:nth-child(1) {
         inline-size: 27%;
       }
@@ -92,6 +104,9 @@ export class ZertoBillingSites extends LitElement {
       }
       th:nth-child(4) {
         inline-size: 17%;
+      }
+      th.actions {
+        inline-size: 6.5em;
       }
       thead th {
         position: sticky;
@@ -133,19 +148,25 @@ export class ZertoBillingSites extends LitElement {
       tr.disconnected {
         background: var(--_error-bg);
       }
+      /* Plain inline boxes of a fixed size: a grid or flex container per day (7 per row) cost more layout than
+         the rest of the row together. */
       .strip {
-        display: inline-flex;
-        gap: 2px;
+        display: inline-block;
         vertical-align: middle;
+        line-height: 16px;
+        white-space: nowrap;
       }
       .day {
-        display: inline-grid;
-        place-items: center;
+        display: inline-block;
         inline-size: 14px;
         block-size: 16px;
+        margin-inline-end: 2px;
         border-radius: 2px;
         font-size: 10px;
-        line-height: 1;
+        line-height: 16px;
+        text-align: center;
+        vertical-align: top;
+        overflow: hidden;
         color: inherit;
         background: color-mix(in srgb, var(--_border) 45%, transparent);
       }
@@ -180,6 +201,35 @@ export class ZertoBillingSites extends LitElement {
         padding: 0;
         border: 0;
       }
+      .forget {
+        padding: 2px 4px;
+      }
+      .confirm {
+        margin-block-start: 8px;
+        padding: 10px 12px;
+        border: 1px solid var(--_error-accent);
+        border-radius: var(--_radius);
+        background: var(--_surface);
+      }
+      .confirm h3 {
+        margin: 0 0 4px;
+        font-size: 1em;
+      }
+      .confirm p {
+        margin: 0 0 6px;
+      }
+      .confirm .buttons {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 8px;
+      }
+      .confirm .danger {
+        border-color: var(--_error-accent);
+        color: var(--_error-fg);
+      }
+      .forget-status {
+        margin: 6px 0 0;
+      }
     `,
   ];
 
@@ -193,7 +243,12 @@ export class ZertoBillingSites extends LitElement {
   /** The outbox per site: reports waiting to be delivered, and reports the receiver refused (set aside). */
   @state() private backlog: Backlog[] = [];
   @state() private first = 0;
-  @state() private visible = 20;
+  /** Rows that fit the scroller, from its default height until the ResizeObserver measured it. */
+  @state() private visible = Math.ceil(HEIGHT / ROW) + 1;
+  /** The site whose "Forget…" asks for confirmation, and what the last forget did (or why it failed). */
+  @state() private confirming: { id: string; name: string } | null = null;
+  @state() private forgetting = false;
+  @state() private forgetStatus: { text: string; failed: boolean } | null = null;
   private sorted: Array<{ view: GraceView; strip: DayResult[] }> = [];
   /** The rows `sorted` was computed from. */
   private sortedFrom: readonly SiteRow[] | null = null;
@@ -216,7 +271,14 @@ export class ZertoBillingSites extends LitElement {
         })),
       );
     },
-    subscribe: (changed) => onState(changed),
+    subscribe: (changed) => {
+      const offState = onState(changed);
+      const offForgotten = onForgotten(changed);
+      return () => {
+        offState();
+        offForgotten();
+      };
+    },
     active: () => !this.sites,
   });
 
@@ -272,10 +334,70 @@ export class ZertoBillingSites extends LitElement {
   protected override firstUpdated(): void {
     const scroller = this.renderRoot.querySelector('.scroller');
     if (!scroller) return;
-    this.resize = new ResizeObserver(() => {
-      this.visible = Math.ceil(scroller.clientHeight / ROW) + 1;
+    // The size comes with the observation (no layout read); an unchanged count renders nothing again.
+    this.resize = new ResizeObserver(([entry]) => {
+      const visible = Math.ceil((entry?.contentRect.height ?? HEIGHT) / ROW) + 1;
+      if (visible !== this.visible) this.visible = visible;
     });
     this.resize.observe(scroller);
+  }
+
+  /**
+   * Forgets a stored site in this browser (see `forgetSite`): its state, log, alerts and notes; its waiting
+   * usage reports and usage history are kept. The list is read again before this resolves.
+   */
+  async forget(siteId: string): Promise<ForgetResult> {
+    const result = await forgetSite(siteId);
+    await this.stored.reload();
+    return result;
+  }
+
+  private askForget(id: string, name: string): void {
+    this.confirming = { id, name };
+    this.forgetStatus = null;
+    void this.updateComplete.then(() =>
+      this.renderRoot.querySelector<HTMLButtonElement>('.confirm [data-action="cancel"]')?.focus(),
+    );
+  }
+
+  private onCancelForget = (): void => {
+    const id = this.confirming?.id;
+    this.confirming = null;
+    void this.updateComplete.then(() => {
+      const button = id ? this.forgetButton(id) : null;
+      (button ?? this.renderRoot.querySelector<HTMLElement>('.scroller'))?.focus();
+    });
+  };
+
+  private onConfirmForget = async (): Promise<void> => {
+    const site = this.confirming;
+    if (!site || this.forgetting) return;
+    this.forgetting = true;
+    try {
+      const result = await this.forget(site.id);
+      this.confirming = null;
+      this.forgetStatus = { text: FORGET_WORDS.done(site.name, result.keptWaiting), failed: false };
+    } catch (err) {
+      console.error(`zerto-billing-sites: site "${site.id}" was not forgotten`, err);
+      this.forgetStatus = { text: FORGET_WORDS.failed(describeError(err)), failed: true };
+    } finally {
+      this.forgetting = false;
+    }
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('[part~="forget-status"]')?.focus();
+  };
+
+  private onConfirmKey = (e: KeyboardEvent): void => {
+    if (e.key === 'Escape' && !this.forgetting) {
+      e.stopPropagation();
+      this.onCancelForget();
+    }
+  };
+
+  private forgetButton(id: string): HTMLButtonElement | null {
+    for (const b of this.renderRoot.querySelectorAll<HTMLButtonElement>('[part~="forget-button"]'))
+      if (b.dataset.site === id) return b;
+    return null;
   }
 
   private onScroll = (e: Event): void => {
@@ -289,6 +411,9 @@ export class ZertoBillingSites extends LitElement {
     const start = Math.max(0, this.first - OVERSCAN);
     const end = Math.min(total, this.first + this.visible + OVERSCAN);
     const lang = this.lang || undefined;
+    // Forgetting is offered for the stored sites only: rows given through `sites` belong to the host.
+    const forget = !this.sites;
+    const row = { lang, forget, columns: forget ? 6 : 5 };
     // The scroller stays in the tree (hidden on failure): the ResizeObserver watches it.
     return html`${
         status === 'failed'
@@ -307,12 +432,19 @@ export class ZertoBillingSites extends LitElement {
               <th scope="col">${LIST_WORDS.daysLeft}</th>
               <th scope="col">${LIST_WORDS.lastSuccess}</th>
               <th scope="col">${LIST_WORDS.lastDays(7)}</th>
+              ${
+                forget
+                  ? html`<th scope="col" class="actions">
+                      <span class="visually-hidden">${FORGET_WORDS.actions}</span>
+                    </th>`
+                  : nothing
+              }
             </tr>
           </thead>
           <tbody>
-            ${start > 0 ? this.spacer(start) : nothing}
-            ${this.sorted.slice(start, end).map((r, i) => this.row(r, start + i, lang))}
-            ${end < total ? this.spacer(total - end) : nothing}
+            ${start > 0 ? this.spacer(start, row.columns) : nothing}
+            ${this.sorted.slice(start, end).map((r, i) => this.row(r, start + i, row))}
+            ${end < total ? this.spacer(total - end, row.columns) : nothing}
           </tbody>
         </table>
         ${
@@ -323,7 +455,64 @@ export class ZertoBillingSites extends LitElement {
               : nothing
         }
       </div>
-      ${status === 'failed' || total === 0 ? nothing : this.renderLegend()} ${this.renderBacklog(lang)}`;
+      ${this.renderForget()} ${status === 'failed' || total === 0 ? nothing : this.renderLegend()}
+      ${this.renderBacklog(lang)}`;
+  }
+
+  /** The inline confirmation of a "Forget…", and what the last forget did. */
+  private renderForget(): TemplateResult | typeof nothing {
+    const c = this.confirming;
+    const s = this.forgetStatus;
+    const waiting = c ? (this.backlog.find((b) => b.siteId === c.id)?.waiting ?? 0) : 0;
+    return html`${
+      c
+        ? html`<section
+            part="forget-confirm"
+            class="confirm"
+            id="forget-confirm"
+            role="group"
+            aria-labelledby="forget-title"
+            aria-describedby="forget-what"
+            @keydown=${this.onConfirmKey}
+          >
+            <h3 id="forget-title">${FORGET_WORDS.title(c.name)}</h3>
+            <div id="forget-what">
+              <p>${FORGET_WORDS.removes}</p>
+              <p>${FORGET_WORDS.keeps(waiting)}</p>
+              <p>${FORGET_WORDS.comesBack}</p>
+            </div>
+            <div class="buttons">
+              <button
+                class="button danger"
+                data-action="confirm"
+                ?disabled=${this.forgetting}
+                @click=${this.onConfirmForget}
+              >
+                ${this.forgetting ? FORGET_WORDS.working : FORGET_WORDS.confirm}
+              </button>
+              <button
+                class="button"
+                data-action="cancel"
+                ?disabled=${this.forgetting}
+                @click=${this.onCancelForget}
+              >
+                ${FORGET_WORDS.cancel}
+              </button>
+            </div>
+          </section>`
+        : nothing
+    }${
+      s
+        ? html`<p
+            part="forget-status"
+            class="forget-status"
+            tabindex="-1"
+            role=${s.failed ? 'alert' : 'status'}
+          >
+            ${s.text}
+          </p>`
+        : nothing
+    }`;
   }
 
   /** What each mark of the strip means: the strip is read by its marks and words, not by colour alone. */
@@ -354,29 +543,30 @@ export class ZertoBillingSites extends LitElement {
     </section>`;
   }
 
-  private spacer(rows: number): TemplateResult {
+  private spacer(rows: number, columns: number): TemplateResult {
     return html`<tr class="spacer" aria-hidden="true" style=${styleMap({ height: `${rows * ROW}px` })}>
-      <td colspan="5"></td>
+      <td colspan=${columns}></td>
     </tr>`;
   }
 
   private row(
     { view: v, strip }: { view: GraceView; strip: DayResult[] },
     index: number,
-    lang?: string,
+    o: { lang: string | undefined; forget: boolean },
   ): TemplateResult {
+    const name = v.site.name || v.site.id;
     const left = v.remaining
       ? formatRemaining(v.remaining)
       : v.phase === 'disconnected'
         ? LIST_WORDS.noneLeft
         : '—';
-    const days = stripDays(strip.length, lang);
+    const days = stripDays(strip.length, o.lang); // made once per language, not per row
     return html`<tr part="row" class="row ${v.phase}" aria-rowindex=${index + 2} data-site=${v.site.id}>
-      <td title=${v.site.name || v.site.id}>${v.site.name || v.site.id}</td>
+      <td title=${name}>${name}</td>
       <td part="phase" class="phase">${phaseLabel(v.phase, v.source)}</td>
       <td>${left}</td>
       <td>
-        ${v.lastSuccessAt === null ? LIST_WORDS.never : formatAgo(Math.max(0, v.at - v.lastSuccessAt), lang)}
+        ${v.lastSuccessAt === null ? LIST_WORDS.never : formatAgo(Math.max(0, v.at - v.lastSuccessAt), o.lang)}
       </td>
       <td>
         <span part="strip" class="strip" role="group" aria-label=${describeStrip(strip)}>
@@ -388,6 +578,23 @@ export class ZertoBillingSites extends LitElement {
           })}
         </span>
       </td>
+      ${
+        o.forget
+          ? html`<td>
+              <button
+                part="forget-button"
+                class="link forget"
+                data-site=${v.site.id}
+                aria-label=${FORGET_WORDS.buttonLabel(name)}
+                aria-controls="forget-confirm"
+                aria-expanded=${this.confirming?.id === v.site.id ? 'true' : 'false'}
+                @click=${() => this.askForget(v.site.id, name)}
+              >
+                ${FORGET_WORDS.button}
+              </button>
+            </td>`
+          : nothing
+      }
     </tr>`;
   }
 }

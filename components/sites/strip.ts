@@ -43,12 +43,20 @@ export function dayStrip(
 }
 
 /** The day each slot of a strip stands for (oldest first), in the operator's language: "6 days ago" … "today". */
-export function stripDays(days: number, lang?: string): string[] {
-  let f: Intl.RelativeTimeFormat;
-  try {
-    f = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
-  } catch {
-    f = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+export function stripDays(days: number, lang?: string): readonly string[] {
+  // Made once per language and length: an Intl formatter per row of a 1,000-site list costs a frame.
+  const key = `${lang ?? ''}|${days}`;
+  let names = stripDayNames.get(key);
+  if (!names) {
+    let f: Intl.RelativeTimeFormat;
+    try {
+      f = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    } catch {
+      f = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+    }
+    names = Array.from({ length: days }, (_, i) => f.format(-(days - 1 - i), 'day'));
+    stripDayNames.set(key, names);
   }
-  return Array.from({ length: days }, (_, i) => f.format(-(days - 1 - i), 'day'));
+  return names;
 }
+const stripDayNames = new Map<string, readonly string[]>();

@@ -7,3 +7,4 @@ export * from './texts/messages.ts';
 export * from './texts/advice.ts';
 export * from './texts/summary.ts';
 export * from './texts/extension.ts';
+export * from './texts/sites.ts';
