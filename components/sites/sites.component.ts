@@ -51,6 +51,7 @@ const OVERSCAN = 8;
 const HEIGHT = 480;
 
 /**
+ * @tagname zerto-billing-sites
  * @summary One row per site for providers with many managers: phase, days left, last success and seven days
  * of transmission results, most urgent first. Only the rows in view are rendered, so 1,000 sites scroll smoothly.
  * When it shows the stored sites, each row can forget its site in this browser (see `forgetSite`), after an
@@ -89,21 +90,43 @@ export class ZertoBillingSites extends LitElement {
       }
       table {
         inline-size: 100%;
+        /* Narrower than this (a phone), the list scrolls sideways inside its frame, the site's name staying in
+           view, rather than cutting every cell to an ellipsis. */
+        min-inline-size: 60rem;
         border-collapse: collapse;
         table-layout: fixed;
       }
+      th:first-child,
+      td:first-child {
+        position: sticky;
+        inset-inline-start: 0;
+        background: var(--_surface);
+      }
+      thead th:first-child {
+        z-index: 2;
+      }
+      tr.warning td:first-child {
+        background: linear-gradient(var(--_warning-bg), var(--_warning-bg)) var(--_surface);
+      }
+      tr.disconnected td:first-child {
+        background: linear-gradient(var(--_error-bg), var(--_error-bg)) var(--_surface);
+      }
       /* Fixed column widths from the header row alone (table-layout: fixed): no cell's content is measured. */
       th:nth-child(1) {
-        inline-size: 27%;
+        inline-size: 24%;
       }
       th:nth-child(2) {
-        inline-size: 22%;
+        inline-size: 26%;
       }
       th:nth-child(3) {
         inline-size: 13%;
       }
       th:nth-child(4) {
         inline-size: 17%;
+      }
+      th:nth-child(5) {
+        /* Seven fixed 14 px days and their gaps, with the cell's padding. */
+        inline-size: calc(7 * 16px + 24px);
       }
       th.actions {
         inline-size: 6.5em;
