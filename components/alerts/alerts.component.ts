@@ -24,6 +24,7 @@ import {
   type ListStatus,
 } from '../shared/stored-list-controller.ts';
 import { hostStyles } from '../shared/tokens.ts';
+import { controlStyles } from '../shared/controls.styles.ts';
 
 /** A billing alert in the shape of the ZVM's `GET /v1/alerts`, so that a console can merge the lists. */
 export interface ZvmAlert {
@@ -85,6 +86,7 @@ export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
 export class ZertoBillingAlerts extends LitElement {
   static override styles = [
     hostStyles,
+    controlStyles,
     listStatusStyles,
     css`
       table {

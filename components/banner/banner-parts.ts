@@ -3,6 +3,7 @@
 // downloads it. Functions of the element, not a second element.
 import { adoptStyles, html, nothing, svg, type TemplateResult } from 'lit';
 import { bannerStyles } from './banner-look.styles.ts';
+import { controlStyles } from '../shared/controls.styles.ts';
 import {
   chipText,
   deadlineLead,
@@ -40,7 +41,7 @@ export function renderState(b: B, v: GraceView): TemplateResult | typeof nothing
   if (!styled.has(b)) {
     styled.add(b);
     const own = (b.constructor as typeof ZertoBillingBanner).elementStyles;
-    adoptStyles(b.renderRoot as ShadowRoot, [...own, bannerStyles]);
+    adoptStyles(b.renderRoot as ShadowRoot, [...own, controlStyles, bannerStyles]);
   }
   if (v.phase === 'warning' || v.phase === 'disconnected') return renderAlert(b, v);
   // Cannot see, not confirmed, recovered: each said in its own words, never as silence.

@@ -6,6 +6,7 @@ import { systemClock } from '../../src/world/clock.ts';
 import { exportUsage } from '../../src/world/export-usage.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { hostStyles } from '../shared/tokens.ts';
+import { controlStyles } from '../shared/controls.styles.ts';
 import { offerDownload } from './download.ts';
 import { renderResult } from './result.ts';
 
@@ -38,6 +39,7 @@ declare global {
 export class ZertoUsageExport extends LitElement {
   static override styles = [
     hostStyles,
+    controlStyles,
     css`
       form {
         display: flex;

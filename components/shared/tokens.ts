@@ -91,35 +91,4 @@ export const hostStyles = css`
     white-space: nowrap;
     border: 0;
   }
-  button {
-    font: inherit;
-    color: inherit;
-    cursor: pointer;
-  }
-  .link {
-    background: none;
-    border: 0;
-    padding: 0;
-    text-decoration: underline;
-    text-underline-offset: 2px;
-    font-weight: 600;
-  }
-  .button {
-    background: var(--_surface);
-    color: inherit;
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    padding: 6px 12px;
-    font-weight: 600;
-  }
-  button:focus-visible,
-  a:focus-visible,
-  [tabindex]:focus-visible {
-    outline: 2px solid var(--_focus);
-    outline-offset: 2px;
-  }
-  button[disabled] {
-    cursor: progress;
-    opacity: 0.8;
-  }
 `;

@@ -28,6 +28,7 @@ import {
   type ListStatus,
 } from '../shared/stored-list-controller.ts';
 import { hostStyles } from '../shared/tokens.ts';
+import { controlStyles } from '../shared/controls.styles.ts';
 import {
   DAY_LEGEND,
   DAY_MARKS,
@@ -80,6 +81,7 @@ const HEIGHT = 480;
 export class ZertoBillingSites extends LitElement {
   static override styles = [
     hostStyles,
+    controlStyles,
     listStatusStyles,
     css`
       .scroller {

@@ -6,6 +6,7 @@ import { fireTestResult } from '../shared/test-result.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
 import { loadPageHost } from '../../src/world/client.ts';
 import { hostStyles } from '../shared/tokens.ts';
+import { controlStyles } from '../shared/controls.styles.ts';
 import {
   logFailure,
   renderOutcome,
@@ -39,6 +40,7 @@ import {
 export class ZertoUsageTest extends SiteBoundElement {
   static override styles = [
     hostStyles,
+    controlStyles,
     css`
       :host {
         display: inline-block;
