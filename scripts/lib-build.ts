@@ -2,7 +2,7 @@
 // (test/node/budget.test.ts) and the test pages that run the built library (test/support/built-plugin.ts): all
 // of them build the library exactly as shipped.
 import { resolve } from 'node:path';
-import { build, type InlineConfig, type Rolldown } from 'vite';
+import { build, type InlineConfig, type Plugin, type Rolldown } from 'vite';
 import { minifyLitTemplates } from './minify-templates.ts';
 import { bootEntry, builtWorkerUrl, scriptTagBoot, workerInGraph } from './vite-plugins.ts';
 
@@ -60,6 +60,8 @@ export function libraryConfig(outDir: string): InlineConfig {
       ),
       workerInGraph(resolve(root, WORKER_SOURCE), WORKER_NAME),
       minifyLitTemplates(),
+      sideEffectFree(/\/src\/core\/texts\/[^/]+\.ts$/),
+      lazyProbes(),
     ],
     worker: undefined,
     build: {
@@ -99,7 +101,58 @@ export function libraryConfig(outDir: string): InlineConfig {
   };
 }
 
+/**
+ * Modules that only declare (constants and pure functions), which the bundler cannot tell by itself: the
+ * operator's words (src/core/texts/) build their tables with `Object.freeze` and `new Set`, calls it must
+ * assume do something. Left so, every importer of the core's index (the shared worker, which shows no text)
+ * imported the texts chunk for those calls alone.
+ */
+function sideEffectFree(id: RegExp): Plugin {
+  return {
+    name: 'zbb-side-effect-free',
+    transform: { filter: { id }, handler: () => ({ moduleSideEffects: false }) },
+  };
+}
+
+/**
+ * In the library's browser files each mode's probe loads on demand (src/world/probes/load.lazy.ts in place of
+ * load.ts). Not in the extension's build: its background is a service worker, where `import()` is not allowed.
+ */
+function lazyProbes(): Plugin {
+  const eager = resolve(root, 'src/world/probes/load.ts');
+  return {
+    name: 'zbb-lazy-probes',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      if (!/\/load\.ts$/.test(source) || !importer) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved?.id === eager ? resolve(root, 'src/world/probes/load.lazy.ts') : null;
+    },
+  };
+}
+
 const PAGE_LOAD_GROUPS = ['elements', 'core'];
+
+/**
+ * The shared worker's code past the page load, in one chunk: the poller, what every probe that sends anything
+ * (zvm, direct) uses, and (the group takes what they import) the database, its schemas (zod), the engine's
+ * writer, the channel and the usage history. Each mode's probe, loaded on demand, is a small chunk over it.
+ * Left to itself the bundler cut this into a file per set of importers (seven for the worker, each gzipped
+ * apart). The alerts, sites and export elements load it too, for the storage: in a page whose banner
+ * started the worker it is in the HTTP cache already.
+ */
+const POLLER_KIT = [
+  'src/world/poller/monitor.ts',
+  'src/world/poller/schedule.ts',
+  'src/world/probes/load.lazy.ts',
+  'src/world/probes/types.ts',
+  'src/world/probes/http.ts',
+  'src/world/probes/steps.ts',
+  'src/world/probes/usage.ts',
+];
+
+/** The operator's words beyond the page load's: one chunk, as the elements that show them need both. */
+const TEXTS = ['src/core/texts/messages.ts', 'src/core/texts/advice.ts'];
 
 /**
  * What the banner loads at page load, in as few files as sharing allows. Left to itself the bundler makes a
@@ -111,15 +164,18 @@ const PAGE_LOAD_GROUPS = ['elements', 'core'];
  *    chunk of its own, free of DOM code, for the worker to import it;
  *  - `elements`: the rest (Lit, the shared element code, the page's client of the worker, the banner's
  *    class), which every element's entry imports.
+ * Past the page load: `poller` (see POLLER_KIT) and `texts` (see TEXTS).
  */
 function pageLoadGroups(bannerEntry: string, workerEntry: string): Rolldown.CodeSplittingGroup[] {
   let sets: { page: Set<string>; worker: Set<string> } | undefined;
-  const staticClosure = (from: string, info: (id: string) => Rolldown.ModuleInfo | null) => {
+  const closure = (from: string, info: (id: string) => Rolldown.ModuleInfo | null, lazy: boolean) => {
     const seen = new Set<string>();
     const visit = (id: string) => {
       if (seen.has(id)) return;
       seen.add(id);
-      for (const dep of info(id)?.importedIds ?? []) visit(dep);
+      const m = info(id);
+      for (const dep of m?.importedIds ?? []) visit(dep);
+      if (lazy) for (const dep of m?.dynamicallyImportedIds ?? []) visit(dep);
     };
     visit(from);
     return seen;
@@ -128,16 +184,26 @@ function pageLoadGroups(bannerEntry: string, workerEntry: string): Rolldown.Code
     debugName: name,
     name: (id: string, ctx: { getModuleInfo(id: string): Rolldown.ModuleInfo | null }) => {
       const info = (m: string) => ctx.getModuleInfo(m);
-      sets ??= { page: staticClosure(bannerEntry, info), worker: staticClosure(workerEntry, info) };
+      // The worker's side counts what it loads on demand too (each mode's probe, the outbox): a module of the
+      // banner's page load that one of those needs must be in `core`, never in `elements` with the DOM code.
+      sets ??= { page: closure(bannerEntry, info, false), worker: closure(workerEntry, info, true) };
       return want(sets.page.has(id), sets.worker.has(id), id) ? name : null;
     },
   });
+  const named = (files: readonly string[]) => {
+    const ids = new Set(files.map((f) => resolve(root, f)));
+    return (id: string) => ids.has(id);
+  };
+  const pollerKit = named(POLLER_KIT);
+  const texts = named(TEXTS);
   return [
-    { ...group('core', (inPage, inWorker) => inPage && inWorker), priority: 2 },
+    { ...group('core', (inPage, inWorker) => inPage && inWorker), priority: 4 },
     {
       ...group('elements', (inPage, inWorker, id) => inPage && !inWorker && id !== bannerEntry),
-      priority: 1,
+      priority: 3,
     },
+    { ...group('poller', (inPage, _w, id) => !inPage && pollerKit(id)), priority: 2 },
+    { ...group('texts', (inPage, _w, id) => !inPage && texts(id)), priority: 1 },
   ];
 }
 

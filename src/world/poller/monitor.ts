@@ -1,13 +1,8 @@
 import { DAY, type Clock, type GraceEvent, type GraceState } from '../../core/index.ts';
 import type { SiteRule } from '../storage/repo.ts';
-import {
-  probeFor,
-  type ProbeExtras,
-  type ProbeResult,
-  type SiteConfig,
-  type SiteSecrets,
-  type TestStep,
-} from '../probes/index.ts';
+// Not the probes' index: that one imports every probe, and the worker loads only the probes its sites use.
+import { loadSweep, probeFor, type ProbeExtras } from '../probes/load.ts';
+import type { ProbeResult, SiteConfig, SiteSecrets, TestStep } from '../probes/types.ts';
 import { sleep } from '../probes/http.ts';
 import { systemClock } from '../clock.ts';
 import type { Db, LogRecord } from '../storage/db.ts';
@@ -15,13 +10,10 @@ import type { UsageSnapshotRecord } from '../../export/daily.ts';
 import { appendLogIn, applyEvent, type AlsoWrite } from '../storage/repo.ts';
 import { onState, publishState } from './channel.ts';
 import { markAcknowledged, pruneUsageIn, recordUsageIn } from '../usage-history.ts';
-import { sweepOutbox } from '../outbox.ts';
 import { dueAt, eventOf, nextCheck, ruleOf } from './schedule.ts';
 
 // The pure rules live in schedule.ts; importers of the poller find them here too.
 export { eventOf, ruleOf } from './schedule.ts';
-import { deliver } from '../probes/direct.ts';
-import { endpoint } from '../probes/usage.ts';
 
 export interface WatchedSite {
   config: SiteConfig;
@@ -99,9 +91,13 @@ export async function sweepUnwatched(
   now: number,
   signal?: AbortSignal,
 ): Promise<string[]> {
+  // An empty outbox (every zvm site's, and a direct site's whose reports went through) has nothing to sweep:
+  // the sweep's code, the direct mode's, is then not even loaded.
+  if ((await db.count('outbox')) === 0) return [];
+  const { deliver, sweepOutbox, usageEndpoint } = await loadSweep();
   const tokenFor = (url: string) =>
-    sites.find((w) => w.config.mode === 'direct' && endpoint(w.config.billingUrl, 'v1/usage') === url)
-      ?.secrets.token;
+    sites.find((w) => w.config.mode === 'direct' && usageEndpoint(w.config.billingUrl) === url)?.secrets
+      .token;
   const swept = await sweepOutbox(
     db,
     new Set(sites.map((w) => w.config.siteId)),

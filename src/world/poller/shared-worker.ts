@@ -3,7 +3,7 @@
 // and validates the stored state, polls, and sends each tab every change of the sites it watches (its own
 // checks and those other tabs publish), so that a page itself never opens storage or loads zod.
 import { systemClock } from '../clock.ts';
-import { parseSiteConfig } from '../probes/index.ts';
+import { parseSiteConfig } from '../probes/types.ts';
 import { WORKER_PREFIX } from '../storage/config.ts';
 import { openBillingDb, requestPersistence, storageConfig } from '../storage/db.ts';
 import { readState } from '../storage/repo.ts';

@@ -55,6 +55,13 @@ export function buildReport(
   };
 }
 
+// What the poller's sweep of unwatched sites' reports needs, loaded with the direct mode's code (see
+// `sweepUnwatched` in ../poller/monitor.ts).
+export { sweepOutbox } from '../outbox.ts';
+
+/** Where a site's usage reports go: `v1/usage` under its billing endpoint. */
+export const usageEndpoint = (billingUrl: string): string => endpoint(billingUrl, 'v1/usage');
+
 export type UsageProvider = () => Promise<UsageSnapshot> | UsageSnapshot;
 
 /**
@@ -78,7 +85,7 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
         detail: `${usage.value.protectedVms} protected VMs`,
       });
 
-      const url = endpoint(ctx.config.billingUrl, 'v1/usage');
+      const url = usageEndpoint(ctx.config.billingUrl);
       // No record here of the site's periods: the receiver says where they end, if it holds any.
       const receiverEnd =
         (await periodEnd(db, ctx.config.siteId)) === null ? await receiverLastEnd(ctx) : null;
