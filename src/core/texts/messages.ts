@@ -223,11 +223,8 @@ export function alertDescription(
   return messageText({ key: 'usage-not-sent', source, siteName, remaining });
 }
 
-/** The `HelpIdentifier` of each billing alert in the ZVM alert shape (Monitoring > Alerts). */
-export const HELP_IDENTIFIERS: Readonly<Record<AlertKind, string>> = Object.freeze({
-  'usage-not-sent': 'BIL0001',
-  'vra-disconnected': 'BIL0002',
-});
+// The alerts' identifiers live with the kinds (a probe reads them without the words); named here too.
+export { HELP_IDENTIFIERS } from '../kinds.ts';
 
 /** The time left in a warning, as lists and the popup show it: "3 days left". */
 export const leftText = (r: Remaining): string => `${formatRemaining(r)} left`;
