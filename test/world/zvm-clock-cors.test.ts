@@ -6,6 +6,7 @@ import { parseSiteConfig, probeFor, type SiteConfig } from '../../src/world/prob
 import { eventOf } from '../../src/world/poller/monitor.ts';
 import { openBillingDb, storageConfig } from '../../src/world/storage/db.ts';
 import { startServers, type Servers } from '../support/servers.ts';
+import { until } from './frames.ts';
 
 function config(zvmUrl: string): SiteConfig {
   const parsed = parseSiteConfig({
@@ -96,6 +97,13 @@ describe('zvm probe: a ZVM whose own sendUsage hangs (it cannot reach the billin
   after(() => servers.stop());
 
   it("still reads the ZVM's alerts: its usage alert is the state, and the cause is sendUsage's silence", async () => {
+    // The simulator's first transmission (at its start) must have landed before the billing host hangs: one
+    // still in flight under load could land after the clock moves on, and count as a success then.
+    await until(
+      async () => ((await servers.advanceZvm(1)) as { lastSuccessAt: number | null }).lastSuccessAt !== null,
+      10_000,
+      "the simulator's first transmission",
+    );
     await servers.fault('hang');
     await servers.advanceZvm(DEFAULT_POLICY.alertAfter + MINUTE);
     storageConfig.dbName = `zbb-test-zvm-hang-${Math.random().toString(36).slice(2)}`;
