@@ -296,6 +296,8 @@ export function logger(quiet: boolean | undefined, name: string): (line: string)
 
 /** True for an http(s) origin as a browser sends it: scheme, host and port only, no path or slash. */
 export function isOrigin(value: string): boolean {
+  // A browser extension's pages and service worker send `Origin: chrome-extension://<its 32-letter id>`.
+  if (/^chrome-extension:\/\/[a-p]{32}$/.test(value)) return true;
   try {
     const u = new URL(value);
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === value;

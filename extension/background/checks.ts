@@ -16,7 +16,8 @@ import { checkStoreMark } from './store-mark.ts';
 import { pushState, pushSummaries } from './hub.ts';
 import { notifyTransition } from './notify.ts';
 import { explainFailure } from './proxy.ts';
-import { alarmName, clock, db, runtime, watched } from './runtime.ts';
+import { alarmName, clock, db, runtime, watched, type ServiceWatch } from './runtime.ts';
+import { readService, sendUsageThroughService, SERVICE_READ_MS } from './service.ts';
 
 /**
  * The schedule: one chrome.alarms alarm per site, each check set from the answer of the engine's
@@ -66,6 +67,7 @@ export async function checkNow(siteId: string): Promise<void> {
     await chrome.alarms.clear(alarmName(siteId));
     return;
   }
+  if ('service' in w) return readServiceNow(w.service, rt.settings.policy.interval);
   const d = await deps();
   await checkStoreMark(d.db, clock()).catch((err: unknown) =>
     console.error('zerto-billing: the storage mark could not be read', err),
@@ -84,6 +86,22 @@ export async function checkNow(siteId: string): Promise<void> {
   await refreshViews();
 }
 
+/**
+ * The scheduled read of a site the fleet service watches: its state, as the service has it now. Read at the
+ * schedule's interval, at least every few minutes (a read is one small request), so the badge follows the
+ * service closely.
+ */
+async function readServiceNow(w: ServiceWatch, interval: number): Promise<void> {
+  const d = await db();
+  await withSiteLock(w.site.siteId, () =>
+    readService(w, d, onPublished).catch((err: unknown) =>
+      console.error(`zerto-billing: the read of site ${w.site.siteId} from the fleet service failed`, err),
+    ),
+  );
+  await schedule(w.site.siteId, Math.min(interval, SERVICE_READ_MS));
+  await refreshViews();
+}
+
 let lastSweep = -Infinity;
 
 /**
@@ -95,7 +113,7 @@ async function sweepNow(rt: Awaited<ReturnType<typeof runtime>>): Promise<void> 
   lastSweep = Date.now();
   const sites = rt.settings.sites.flatMap((entry) => {
     const w = watched(rt, entry);
-    return 'error' in w ? [] : [w.site];
+    return 'site' in w ? [w.site] : [];
   });
   await sweepUnwatched((await deps()).db, sites, clock()).catch((err: unknown) =>
     console.error('zerto-billing: the outbox sweep failed', err),
@@ -104,7 +122,9 @@ async function sweepNow(rt: Awaited<ReturnType<typeof runtime>>): Promise<void> 
 
 /**
  * A transmission now, whatever the schedule says (a site added or changed, the test action). `unlessWithinMs`
- * skips it when the site was attempted that recently (the worker's own start may have just done it).
+ * skips it when the site was attempted that recently (the worker's own start may have just done it). A site
+ * the fleet service watches is only read again when its settings changed (`unlessWithinMs`: no one asked to
+ * send anything); the test action asks the service to have the ZVM send its usage.
  */
 export async function transmitNow(
   siteId: string,
@@ -115,6 +135,18 @@ export async function transmitNow(
   if (!entry) return { error: `site ${siteId} is not watched any more` };
   const w = watched(rt, entry);
   if ('error' in w) return { error: w.error };
+  if ('service' in w) {
+    if (opts.unlessWithinMs !== undefined) {
+      await readServiceNow(w.service, rt.settings.policy.interval);
+      return { result: null };
+    }
+    const service = w.service;
+    const r = await withSiteLock(siteId, async () =>
+      sendUsageThroughService(service, await db(), onPublished, clock(), opts.onStep),
+    );
+    await refreshViews();
+    return r;
+  }
   const d = await deps();
   await checkStoreMark(d.db, clock()).catch((err: unknown) =>
     console.error('zerto-billing: the storage mark could not be read', err),

@@ -80,5 +80,6 @@ export function sitesForUrl(settings: Settings, url: string | undefined): Banner
       mode: s.mode,
       billingUrl: s.billingUrl,
       ...(s.zvmUrl ? { zvmUrl: s.zvmUrl } : {}),
+      ...(s.serviceUrl ? { serviceUrl: s.serviceUrl } : {}),
     }));
 }

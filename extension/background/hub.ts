@@ -10,6 +10,7 @@ import {
   type ToRelay,
 } from '../shared/messages.ts';
 import { sitesForUrl } from './consoles.ts';
+import { serviceProblems } from './service.ts';
 import { evictionText, readEviction } from './store-mark.ts';
 import { clock, db, problemsOf, runtime } from './runtime.ts';
 
@@ -67,13 +68,14 @@ export function post(port: chrome.runtime.Port, msg: ToPopup | ToRelay): void {
 
 export async function summaries(): Promise<Extract<ToPopup, { type: 'sites' }>> {
   const [rt, d] = await Promise.all([runtime(), db()]);
-  const [states, backlog] = await Promise.all([readAllStates(d), readBacklog(d)]);
+  const [states, backlog, unread] = await Promise.all([readAllStates(d), readBacklog(d), serviceProblems()]);
   const now = clock();
   const sites: SiteSummary[] = rt.settings.sites.map((entry) => {
     const s = states.find((st) => st.site.id === entry.siteId);
-    let billingHost = entry.billingUrl;
+    // A service site's address is the service's: the test action and its advice are about that host.
+    let billingHost = (entry.mode === 'service' ? entry.serviceUrl : undefined) ?? entry.billingUrl;
     try {
-      billingHost = new URL(entry.billingUrl).host;
+      billingHost = new URL(billingHost).host;
     } catch {
       /* shown as written */
     }
@@ -86,6 +88,7 @@ export async function summaries(): Promise<Extract<ToPopup, { type: 'sites' }>> 
       lastAttemptAt: s?.lastAttemptAt ?? null,
       lastFailure: s?.lastFailure ?? null,
       backlog: backlogOf(backlog.get(entry.siteId)),
+      problem: entry.mode === 'service' ? (unread.get(entry.siteId) ?? null) : null,
     };
   });
   return {

@@ -19,11 +19,14 @@ import { runtime } from './runtime.ts';
  * action what a fetch cannot: that the proxy, DNS or a certificate failed.
  */
 
-/** The billing hosts this extension itself sends to (in zvm mode the ZVM transmits, not the browser). */
+/**
+ * The billing hosts this extension itself sends to (in zvm mode the ZVM transmits, not the browser; in service
+ * mode the fleet service has the ZVM transmit).
+ */
 export function billingHosts(settings: Settings): string[] {
   const hosts = new Set<string>();
   for (const s of settings.sites) {
-    if (s.mode === 'zvm') continue;
+    if (s.mode === 'zvm' || s.mode === 'service') continue;
     try {
       hosts.add(new URL(s.billingUrl).hostname);
     } catch {

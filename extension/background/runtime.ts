@@ -7,10 +7,13 @@ import {
   readManaged,
   readSecrets,
   readSettings,
+  serviceKey,
+  serviceSite,
   siteConfig,
   siteSecrets,
   STORAGE_KEYS,
   type Secrets,
+  type ServiceSite,
   type Settings,
   type SiteEntry,
 } from '../shared/settings.ts';
@@ -88,8 +91,25 @@ export function db(): Promise<Db> {
   return openBillingDb();
 }
 
-/** A stored site as the engine's monitor takes it, or null (with the reason) when it cannot work. */
-export function watched(rt: Runtime, entry: SiteEntry): { site: WatchedSite } | { error: string } {
+/** A `service` site as the worker reads it: where, and the service's API key (if one is stored). */
+export interface ServiceWatch {
+  site: ServiceSite;
+  apiKey: string | undefined;
+}
+
+/**
+ * A stored site as the worker watches it: a site this browser checks, as the engine's monitor takes it; a
+ * site the fleet service watches, read from there; or the reason it cannot work.
+ */
+export function watched(
+  rt: Runtime,
+  entry: SiteEntry,
+): { site: WatchedSite } | { service: ServiceWatch } | { error: string } {
+  if (entry.mode === 'service') {
+    const s = serviceSite(entry);
+    if (!s.ok) return { error: s.error };
+    return { service: { site: s.value, apiKey: serviceKey(rt.secrets, entry.siteId) } };
+  }
   const config = siteConfig(entry, rt.settings.policy);
   if (!config.ok) return { error: config.error };
   return { site: { config: config.value, secrets: siteSecrets(rt.secrets, entry.siteId) } };

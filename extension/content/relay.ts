@@ -51,6 +51,7 @@ function place(): void {
     setAttr(el, 'mode', s.mode);
     setAttr(el, 'billing-url', s.billingUrl);
     setAttr(el, 'zvm-url', s.zvmUrl);
+    setAttr(el, 'service-url', s.serviceUrl);
     if (!el.isConnected) {
       if (previous) previous.after(el);
       else body.prepend(el);

@@ -12,7 +12,7 @@ import {
 } from '../../src/core/texts.ts';
 import type { SiteEntry } from '../shared/settings.ts';
 import { flash, LightElement } from './light-element.ts';
-import { notGranted, originsFor, requestOrigins } from './permissions.ts';
+import { addressOf, notGranted, originsFor, requestOrigins } from './permissions.ts';
 import type { ManagedView } from './store.ts';
 
 /**
@@ -70,9 +70,7 @@ export class ZbbManagedSites extends LightElement {
         <strong class="grow">${s.siteName || s.siteId}</strong>
         <span class="managed-mark">${MANAGED_MARK}</span>
       </div>
-      <span class="muted"
-        >id ${s.siteId} · ${MODE_TEXTS[s.mode].label} · ${s.mode === 'zvm' ? s.zvmUrl : s.billingUrl}</span
-      >
+      <span class="muted">id ${s.siteId} · ${MODE_TEXTS[s.mode].label} · ${addressOf(s)}</span>
       <span class="muted">Banner on: ${s.consoles.length ? s.consoles.join(', ') : 'no console'}</span>
       ${
         missing

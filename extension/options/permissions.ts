@@ -1,9 +1,20 @@
 import { originPattern } from '../shared/match.ts';
 import type { SiteEntry } from '../shared/settings.ts';
 
+/** The address a site is checked at, as the lists of sites show it. */
+export function addressOf(entry: SiteEntry): string | undefined {
+  if (entry.mode === 'service') return entry.serviceUrl;
+  return entry.mode === 'zvm' ? entry.zvmUrl : entry.billingUrl;
+}
+
 /** The hosts one site makes the extension talk to, and the consoles where its banner appears. */
 export function originsFor(entry: SiteEntry): string[] {
-  const urls = entry.mode === 'zvm' ? [entry.zvmUrl] : [entry.billingUrl, entry.zvmUrl];
+  const urls =
+    entry.mode === 'service'
+      ? [entry.serviceUrl]
+      : entry.mode === 'zvm'
+        ? [entry.zvmUrl]
+        : [entry.billingUrl, entry.zvmUrl];
   const out = new Set<string>();
   for (const u of urls) {
     const o = u ? originPattern(u) : null;

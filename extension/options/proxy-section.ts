@@ -121,7 +121,7 @@ export class ZbbProxySection extends LightElement {
     const billing = [
       ...new Set(
         this.store.settings.sites
-          .filter((s) => s.mode !== 'zvm')
+          .filter((s) => s.mode !== 'zvm' && s.mode !== 'service')
           .map((s) => {
             try {
               return new URL(s.billingUrl).hostname;

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { MODE_FIELD_LABEL, MODE_TEXTS, saveButtonLabel } from '../../src/core/texts.ts';
+import { MODE_FIELD_LABEL, MODE_TEXTS, saveButtonLabel, SERVICE_FIELDS } from '../../src/core/texts.ts';
 import {
   DEFAULT_SETTINGS,
   EXTENSION_MODES,
@@ -8,6 +8,7 @@ import {
   siteForm,
   validateSiteForm,
   type FieldErrors,
+  type SiteCredentials,
   type SiteEntry,
   type SiteField,
   type SiteForm,
@@ -15,13 +16,12 @@ import {
 import { field } from './fields.ts';
 import { LightElement } from './light-element.ts';
 import type { Policy } from '../../src/core/index.ts';
-import type { SiteSecrets } from '../../src/world/probes/index.ts';
 
 /** A site the admin asked to save, validated; the section asks for access and stores it. */
 export interface SiteSave {
   original: string | null;
   entry: SiteEntry;
-  secrets: SiteSecrets;
+  secrets: SiteCredentials;
 }
 
 /**
@@ -35,7 +35,7 @@ export interface SiteSave {
 export class ZbbSiteForm extends LightElement {
   /** The site being edited; null adds a new one. */
   @property({ attribute: false }) entry: SiteEntry | null = null;
-  @property({ attribute: false }) secrets: SiteSecrets = {};
+  @property({ attribute: false }) secrets: SiteCredentials = {};
   @property({ attribute: false }) policy: Policy = DEFAULT_SETTINGS.policy;
   /** Ids the site may not take (every other site, the organisation's included). */
   @property({ attribute: false }) takenIds: readonly string[] = [];
@@ -124,6 +124,60 @@ export class ZbbSiteForm extends LightElement {
     </div>`;
   }
 
+  /** The fields of a site this browser checks: the ZVM's address, the billing endpoint, their credentials. */
+  private renderProbing(mode: string): TemplateResult {
+    return html`${this.input('zvmUrl', mode === 'zvm' ? 'ZVM address' : 'ZVM address (optional)', {
+      type: 'url',
+      hint:
+        mode === 'zvm'
+          ? 'e.g. https://zvm.example.com:9669; required to ask the ZVM.'
+          : 'Where to read the protected VM count from, if the ZVM can be reached.',
+    })}
+    ${this.input('billingUrl', 'Billing endpoint', {
+      type: 'url',
+      hint:
+        mode === 'direct'
+          ? 'Your billing service that collects usage reports. Default https://autologs.zerto.com.'
+          : 'Default https://autologs.zerto.com.',
+    })}
+    ${
+      mode === 'direct'
+        ? this.input('protectedVms', 'Protected VMs to report', {
+            hint: 'Used when no ZVM address gives the count.',
+          })
+        : nothing
+    }
+    ${
+      mode === 'zvm'
+        ? html`${this.input('token', 'ZVM bearer token (optional)', {
+            type: 'password',
+            hint: 'Zerto 10 appliance. Kept in this browser only.',
+          })}
+          ${this.input('session', 'ZVM session key (optional)', {
+            type: 'password',
+            hint: 'Older Windows ZVMs (x-zerto-session). Kept in this browser only.',
+          })}`
+        : mode === 'direct'
+          ? this.input('token', 'Billing endpoint token (optional)', {
+              type: 'password',
+              hint: 'Sent to the billing endpoint only. Kept in this browser only.',
+            })
+          : nothing
+    }`;
+  }
+
+  /** The fields of a site the fleet service watches: where the service is, and a key of it. */
+  private renderService(): TemplateResult {
+    return html`${this.input('serviceUrl', SERVICE_FIELDS.serviceUrl.label, {
+      type: 'url',
+      hint: SERVICE_FIELDS.serviceUrl.hint,
+    })}
+    ${this.input('apiKey', SERVICE_FIELDS.apiKey.label, {
+      type: 'password',
+      hint: SERVICE_FIELDS.apiKey.hint,
+    })}`;
+  }
+
   override render(): TemplateResult {
     const mode = this.form.mode;
     const errCount = Object.keys(this.errors).length;
@@ -139,48 +193,14 @@ export class ZbbSiteForm extends LightElement {
           : nothing
       }
       ${this.input('siteName', 'Site name', { hint: 'As the operators know it, e.g. Amsterdam DR.' })}
-      ${this.input('siteId', 'Site identifier', {
-        hint: 'The ZVM’s site identifier (SiteIdentifier, shown by GET /v1/localsite).',
-      })}
-      ${this.renderMode()}
-      ${this.input('zvmUrl', mode === 'zvm' ? 'ZVM address' : 'ZVM address (optional)', {
-        type: 'url',
-        hint:
-          mode === 'zvm'
-            ? 'e.g. https://zvm.example.com:9669; required to ask the ZVM.'
-            : 'Where to read the protected VM count from, if the ZVM can be reached.',
-      })}
-      ${this.input('billingUrl', 'Billing endpoint', {
-        type: 'url',
-        hint:
-          mode === 'direct'
-            ? 'Your billing service that collects usage reports. Default https://autologs.zerto.com.'
-            : 'Default https://autologs.zerto.com.',
-      })}
       ${
-        mode === 'direct'
-          ? this.input('protectedVms', 'Protected VMs to report', {
-              hint: 'Used when no ZVM address gives the count.',
+        mode === 'service'
+          ? this.input('siteId', SERVICE_FIELDS.siteId.label, { hint: SERVICE_FIELDS.siteId.hint })
+          : this.input('siteId', 'Site identifier', {
+              hint: 'The ZVM’s site identifier (SiteIdentifier, shown by GET /v1/localsite).',
             })
-          : nothing
       }
-      ${
-        mode === 'zvm'
-          ? html`${this.input('token', 'ZVM bearer token (optional)', {
-              type: 'password',
-              hint: 'Zerto 10 appliance. Kept in this browser only.',
-            })}
-            ${this.input('session', 'ZVM session key (optional)', {
-              type: 'password',
-              hint: 'Older Windows ZVMs (x-zerto-session). Kept in this browser only.',
-            })}`
-          : mode === 'direct'
-            ? this.input('token', 'Billing endpoint token (optional)', {
-                type: 'password',
-                hint: 'Sent to the billing endpoint only. Kept in this browser only.',
-              })
-            : nothing
-      }
+      ${this.renderMode()} ${mode === 'service' ? this.renderService() : this.renderProbing(mode)}
       ${this.input('timeoutSeconds', 'Request timeout (seconds)', { hint: 'Default 10.' })}
       ${this.input('consoles', 'Consoles that show this site’s banner', {
         textarea: true,

@@ -4,7 +4,7 @@ import { MODE_TEXTS, saveStatusText, type SaveStatus } from '../../src/core/text
 import { omit, STORAGE_KEYS, type SiteEntry } from '../shared/settings.ts';
 import { flash, LightElement } from './light-element.ts';
 import './managed-sites.ts';
-import { consoleOrigin, originsFor, releaseUnused, requestOrigins } from './permissions.ts';
+import { addressOf, consoleOrigin, originsFor, releaseUnused, requestOrigins } from './permissions.ts';
 import './site-form.ts';
 import type { SiteSave } from './site-form.ts';
 import { OptionsStore } from './store.ts';
@@ -41,7 +41,7 @@ export class ZbbSitesSection extends LightElement {
           ? s.settings.sites.map((x) => (x.siteId === original ? entry : x))
           : [...s.settings.sites, entry];
         const secretSites = original ? omit(s.secrets.sites, original) : { ...s.secrets.sites };
-        if (secrets.token || secrets.session) secretSites[entry.siteId] = secrets;
+        if (secrets.token || secrets.session || secrets.apiKey) secretSites[entry.siteId] = secrets;
         await s.write({
           [STORAGE_KEYS.settings]: { ...s.settings, sites },
           [STORAGE_KEYS.secrets]: { ...s.secrets, sites: secretSites },
@@ -102,9 +102,7 @@ export class ZbbSitesSection extends LightElement {
             : html`<button class="remove" @click=${() => (this.removing = s.siteId)}>Remove</button>`
         }
       </div>
-      <span class="muted"
-        >id ${s.siteId} · ${MODE_TEXTS[s.mode].label} · ${s.mode === 'zvm' ? s.zvmUrl : s.billingUrl}</span
-      >
+      <span class="muted">id ${s.siteId} · ${MODE_TEXTS[s.mode].label} · ${addressOf(s)}</span>
       <span class="muted"
         >Banner on:
         ${s.consoles.length ? s.consoles.join(', ') : 'no console (add URL patterns to show the banner)'}</span

@@ -107,12 +107,19 @@ export class ZbbPopup extends LitElement {
           },
         };
         break;
-      case 'busy':
+      case 'busy': {
+        // The test did not run (or stopped before a result): no step is left showing as in progress.
+        const run = this.runs[msg.siteId] ?? { steps: [], result: null };
         this.runs = {
           ...this.runs,
-          [msg.siteId]: { ...(this.runs[msg.siteId] ?? { steps: [], result: null }), message: msg.message },
+          [msg.siteId]: {
+            ...run,
+            steps: run.steps.filter((st) => st.status !== 'running'),
+            message: msg.message,
+          },
         };
         break;
+      }
     }
   }
 
@@ -203,6 +210,7 @@ export class ZbbPopup extends LitElement {
           : nothing
       }
       ${v?.phase === 'disconnected' ? html`<p class="days">${disconnectedLine(v.source)}</p>` : nothing}
+      ${s.problem ? html`<p class="notice service-problem" role="status">${s.problem}</p>` : nothing}
       <p class="last">
         ${LIST_WORDS.lastSuccess}:
         ${
@@ -262,7 +270,15 @@ export class ZbbPopup extends LitElement {
   private renderRun(run: TestRun, s: SiteSummary): TemplateResult {
     return html`${renderSteps(run.steps)}
     ${run.message ? html`<p class="notice" role="status">${run.message}</p>` : nothing}
-    ${run.result ? renderOutcome(run.result, { mode: s.mode, billingUrl: s.billingHost }) : nothing}`;
+    ${
+      run.result
+        ? renderOutcome(run.result, {
+            // Through the fleet service, the ZVM sends its usage: a success proves what it proves in zvm mode.
+            mode: s.mode === 'service' ? 'zvm' : s.mode,
+            billingUrl: s.billingHost,
+          })
+        : nothing
+    }`;
   }
 }
 

@@ -20,6 +20,8 @@ export interface SiteSummary {
   lastFailure: FailureReason | null;
   /** The outbox: usage reports waiting to be delivered (and the oldest), and reports set aside. */
   backlog: { waiting: number; oldest: number | null; setAside: number; setAsideReason: string | null };
+  /** A `service` site whose state could not be read from the fleet service last time: why, in words. */
+  problem: string | null;
 }
 
 export type ToPopup =
@@ -44,6 +46,8 @@ export interface BannerSite {
   mode: ExtensionMode;
   billingUrl: string;
   zvmUrl?: string;
+  /** `service` mode: the fleet service's address (the banner takes its state from the extension all the same). */
+  serviceUrl?: string;
 }
 
 export type ToRelay =

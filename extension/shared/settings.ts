@@ -12,7 +12,9 @@ import {
   type Policy,
 } from '../../src/core/index.ts';
 import {
+  CONFIG_LIMITS,
   DEFAULT_BILLING_URL,
+  isHttpUrl,
   parseSiteConfig,
   type SiteConfig,
   type SiteSecrets,
@@ -47,9 +49,14 @@ export const MANAGED_SITES_KEY = 'sites';
 /** How the worker's list of problems names the organisation's policy (the options page lists those apart). */
 export const MANAGED_PROBLEM_PREFIX = 'your organisation’s policy';
 
-/** The probe modes an extension can run: `custom` needs a function that cannot be stored. */
-export const EXTENSION_MODES = ['zvm', 'direct', 'reachability'] as const;
+/**
+ * The ways an extension can watch a site: the probe modes it can run (`custom` needs a function that cannot
+ * be stored), and `service`, where the fleet service watches the ZVM and the extension reads its state.
+ */
+export const EXTENSION_MODES = ['zvm', 'direct', 'reachability', 'service'] as const;
 export type ExtensionMode = (typeof EXTENSION_MODES)[number];
+/** The modes this browser checks itself (every one but `service`). */
+export type ProbingMode = Exclude<ExtensionMode, 'service'>;
 
 /** Chrome fires an alarm at most every 30 seconds: a shorter interval could not be kept. */
 export const MIN_ALARM_MS = 30 * SECOND;
@@ -63,6 +70,8 @@ export const SiteEntrySchema = z.object({
   siteName: z._default(text(200), ''),
   mode: z.enum(EXTENSION_MODES),
   zvmUrl: z.optional(text(2000)),
+  /** The fleet service's base URL (`service` mode): the site's state is read there. */
+  serviceUrl: z.optional(text(2000)),
   billingUrl: z._default(text(2000), DEFAULT_BILLING_URL),
   protectedVms: z.optional(z.number()),
   timeoutMs: z._default(z.number(), 10_000),
@@ -101,12 +110,22 @@ export const DEFAULT_SETTINGS: Settings = {
 
 export const SecretsSchema = z.object({
   sites: z._default(
-    z.record(z.string(), z.object({ token: z.optional(text(4000)), session: z.optional(text(4000)) })),
+    z.record(
+      z.string(),
+      z.object({
+        token: z.optional(text(4000)),
+        session: z.optional(text(4000)),
+        /** The fleet service's API key (`service` mode). */
+        apiKey: z.optional(text(4000)),
+      }),
+    ),
     {},
   ),
   proxy: z.optional(z.object({ username: text(500), password: text(500) })),
 });
 export type Secrets = z.infer<typeof SecretsSchema>;
+/** What one site keeps in `secrets`: the ZVM's or billing endpoint's credentials, or the service's API key. */
+export type SiteCredentials = SiteSecrets & { apiKey?: string };
 
 /**
  * Reads stored settings, keeping every part that is still valid: a damaged site is reported and left out,
@@ -148,6 +167,11 @@ export function readSecrets(raw: unknown): Secrets {
 
 /** The engine's view of a stored site: its config, validated by the same parser the element uses. */
 export function siteConfig(entry: SiteEntry, policy: Policy): Parsed<SiteConfig> {
+  if (entry.mode === 'service')
+    return {
+      ok: false,
+      error: 'config.mode: a service site is read from the fleet service, not checked here',
+    };
   return parseSiteConfig({
     siteId: entry.siteId,
     siteName: entry.siteName,
@@ -164,6 +188,63 @@ export function siteConfig(entry: SiteEntry, policy: Policy): Parsed<SiteConfig>
 export function siteSecrets(secrets: Secrets, siteId: string): SiteSecrets {
   const s = secrets.sites[siteId];
   return { ...(s?.token ? { token: s.token } : {}), ...(s?.session ? { session: s.session } : {}) };
+}
+
+/** The fleet service's API key of a `service` site, if one is stored. */
+export function serviceKey(secrets: Secrets, siteId: string): string | undefined {
+  return secrets.sites[siteId]?.apiKey || undefined;
+}
+
+// ---- `service` mode: the fleet service watches the ZVM; the extension reads its state. ----
+
+/** A `service` site as the worker reads it. */
+export interface ServiceSite {
+  /** The site's id in the fleet service (its config's `zvms[].id`), the id this extension knows it by too. */
+  siteId: string;
+  siteName: string;
+  /** The service's base URL, without a trailing slash. */
+  url: string;
+  timeoutMs: number;
+}
+
+/** Why a fleet service address cannot be used, in the form's words; null when it can. */
+export function serviceUrlProblem(url: string | undefined): string | null {
+  const u = url?.trim() ?? '';
+  if (!u) return 'required: the fleet service’s address, e.g. https://fleet.example.com:5180';
+  if (!isHttpUrl(u)) return `"${u}" is not an http or https address, e.g. https://fleet.example.com:5180`;
+  const parsed = new URL(u);
+  if (parsed.username || parsed.password)
+    return 'must not hold credentials: the API key has its own field, kept apart';
+  if (parsed.search || parsed.hash) return 'must be the service’s base address, without ? or #';
+  return null;
+}
+
+export function serviceSite(entry: SiteEntry): Parsed<ServiceSite> {
+  if (entry.mode !== 'service') return { ok: false, error: `mode: ${entry.mode} is not service` };
+  const problem = serviceUrlProblem(entry.serviceUrl);
+  if (problem) return { ok: false, error: `serviceUrl: ${problem}` };
+  const { min, max } = CONFIG_LIMITS.timeoutMs;
+  if (!(entry.timeoutMs >= min && entry.timeoutMs <= max))
+    return { ok: false, error: `timeoutMs: must be between ${min} and ${max}` };
+  return {
+    ok: true,
+    value: {
+      siteId: entry.siteId,
+      siteName: entry.siteName,
+      url: entry.serviceUrl!.trim().replace(/\/+$/, ''),
+      timeoutMs: entry.timeoutMs,
+    },
+  };
+}
+
+/** What is wrong with a stored site for its mode (the engine's parser, or the service's rules); null if none. */
+export function entryProblem(entry: SiteEntry, policy: Policy): string | null {
+  if (entry.mode === 'service') {
+    const s = serviceSite(entry);
+    return s.ok ? null : s.error;
+  }
+  const c = siteConfig(entry, policy);
+  return c.ok ? null : c.error.replace(/\bconfig\./g, '');
 }
 
 // ---- Sites an organisation deploys by policy (chrome.storage.managed) ----
@@ -206,8 +287,8 @@ export function readManaged(raw: unknown): ManagedSites {
       const m = parseMatchPattern(c);
       if (!m.ok) bad.push(m.error);
     }
-    const config = siteConfig(entry, DEFAULT_POLICY);
-    if (!config.ok) bad.push(config.error.replace(/\bconfig\./g, ''));
+    const problem = entryProblem(entry, DEFAULT_POLICY);
+    if (problem) bad.push(problem);
     if (bad.length) {
       problems.push(`${name}: ${bad.join('; ')}`);
       continue;
@@ -250,6 +331,9 @@ export interface SiteForm {
   consoles: string;
   token: string;
   session: string;
+  /** `service` mode: the fleet service's base URL and an API key of it. */
+  serviceUrl: string;
+  apiKey: string;
 }
 export type SiteField = keyof SiteForm;
 export type FieldErrors<F extends string> = Partial<Record<F, string>>;
@@ -263,6 +347,7 @@ const CONFIG_FIELDS: Record<string, SiteField> = {
   billingUrl: 'billingUrl',
   protectedVms: 'protectedVms',
   timeoutMs: 'timeoutSeconds',
+  serviceUrl: 'serviceUrl',
 };
 
 /** Splits the engine parser's one-line message (`config.zvmUrl: …; config.mode: …`) onto the form fields. */
@@ -284,10 +369,14 @@ export function validateSiteForm(
   form: SiteForm,
   policy: Policy,
   otherIds: readonly string[],
-): FormResult<{ entry: SiteEntry; secrets: SiteSecrets }, SiteField> {
+): FormResult<{ entry: SiteEntry; secrets: SiteCredentials }, SiteField> {
   const errors: FieldErrors<SiteField> = {};
   const siteId = form.siteId.trim();
-  if (!siteId) errors.siteId = 'required: the ZVM site identifier (SiteIdentifier)';
+  const service = form.mode === 'service';
+  if (!siteId)
+    errors.siteId = service
+      ? 'required: the site’s id in the fleet service (the id its config gives this ZVM)'
+      : 'required: the ZVM site identifier (SiteIdentifier)';
   else if (otherIds.includes(siteId)) errors.siteId = `another site already has the id ${siteId}`;
   const mode = (EXTENSION_MODES as readonly string[]).includes(form.mode)
     ? (form.mode as ExtensionMode)
@@ -321,6 +410,7 @@ export function validateSiteForm(
       'direct mode needs usage counts: the protected VM count, or a ZVM URL to read them from';
   if (form.token.length > 4000) errors.token = 'too long (at most 4000 characters)';
   if (form.session.length > 4000) errors.session = 'too long (at most 4000 characters)';
+  if (service) return validateServiceForm(form, siteId, timeoutMs, consoles, errors);
 
   const entry: SiteEntry = {
     siteId,
@@ -345,7 +435,51 @@ export function validateSiteForm(
   return { ok: true, value: { entry, secrets } };
 }
 
-export function siteForm(entry: SiteEntry | null, secrets: SiteSecrets = {}): SiteForm {
+/**
+ * A `service` site: the service's address and an API key are needed (every read of the service is
+ * authenticated); the ZVM's address, credentials and the billing endpoint are not, and are not kept: the
+ * service holds them. A read key shows the state; sending usage needs an operator key.
+ */
+function validateServiceForm(
+  form: SiteForm,
+  siteId: string,
+  timeoutMs: number,
+  consoles: string[],
+  errors: FieldErrors<SiteField>,
+): FormResult<{ entry: SiteEntry; secrets: SiteCredentials }, SiteField> {
+  // The fields of the other modes are not used here, and their errors would name fields not shown.
+  delete errors.protectedVms;
+  delete errors.token;
+  delete errors.session;
+  const url = form.serviceUrl.trim();
+  const urlProblem = serviceUrlProblem(url);
+  if (urlProblem) errors.serviceUrl = urlProblem;
+  const key = form.apiKey.trim();
+  if (!key)
+    errors.apiKey =
+      'required: an API key of the fleet service (a read key shows the state; sending usage needs an operator key)';
+  else if (key.length > 4000) errors.apiKey = 'too long (at most 4000 characters)';
+  else if (/\s/.test(key)) errors.apiKey = 'an API key has no spaces or line breaks: paste the key alone';
+  if (Object.keys(errors).length) return { ok: false, errors };
+  return {
+    ok: true,
+    value: {
+      entry: {
+        siteId,
+        siteName: form.siteName.trim(),
+        mode: 'service',
+        serviceUrl: url.replace(/\/+$/, ''),
+        billingUrl: DEFAULT_BILLING_URL,
+        timeoutMs,
+        retries: 2,
+        consoles,
+      },
+      secrets: { apiKey: key },
+    },
+  };
+}
+
+export function siteForm(entry: SiteEntry | null, secrets: SiteCredentials = {}): SiteForm {
   return {
     siteId: entry?.siteId ?? '',
     siteName: entry?.siteName ?? '',
@@ -358,6 +492,8 @@ export function siteForm(entry: SiteEntry | null, secrets: SiteSecrets = {}): Si
     consoles: (entry?.consoles ?? []).join('\n'),
     token: secrets.token ?? '',
     session: secrets.session ?? '',
+    serviceUrl: entry?.serviceUrl ?? '',
+    apiKey: secrets.apiKey ?? '',
   };
 }
 

@@ -3,7 +3,7 @@
 // and no chrome.*: the options page renders them, tests pin them.
 
 /** The ways the extension can check a site, as the admin reads them in the options page. */
-export type AdminMode = 'zvm' | 'direct' | 'reachability';
+export type AdminMode = 'zvm' | 'direct' | 'reachability' | 'service';
 
 export interface ModeText {
   /** The choice in the list. */
@@ -34,7 +34,88 @@ export const MODE_TEXTS: Record<AdminMode, ModeText> = {
       'tell whether the ZVM’s usage arrived, so it never says “usage sent”. Pick this when neither of the ' +
       'others is possible.',
   },
+  service: {
+    label: 'Read from your fleet service',
+    description:
+      'The extension shows what your organisation’s fleet service reports for this site. The service asks ' +
+      'the ZVM for every console and every operator, so everyone reads the same deadline, the one the ZVM ' +
+      'enforces, and no ZVM credential is kept in this browser. Pick this when your organisation runs the ' +
+      'fleet service: you need its address and a key it gave you.',
+  },
 };
+
+// ---- `service` mode: the fleet service's state, read by the extension's worker ----
+
+/** The options form's fields of a `service` site. */
+export const SERVICE_FIELDS = {
+  siteId: {
+    label: 'Site id in the fleet service',
+    hint: 'The id the service’s configuration gives this ZVM (its zvms list), e.g. ams-1.',
+  },
+  serviceUrl: {
+    label: 'Fleet service address',
+    hint: 'e.g. https://fleet.example.com:5180. Saving asks to allow the extension to reach it.',
+  },
+  apiKey: {
+    label: 'Fleet service key',
+    hint:
+      'A key from the service’s apiKeys. A read key shows the state; “Test usage transmission” needs an ' +
+      'operator key. Kept in this browser only, sent to the service only.',
+  },
+} as const;
+
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
+
+/**
+ * Why the fleet service's state could not be read, for the popup: the service's host, what it answered and
+ * what to do. `message` is the service's own error message, when it gave one.
+ */
+export function serviceProblemText(
+  url: string,
+  siteId: string,
+  answer: { status: number; code?: string; message?: string } | { error: string },
+): string {
+  const host = hostOf(url);
+  if ('error' in answer)
+    return `The fleet service at ${host} could not be reached (${answer.error}). The last state it gave is shown.`;
+  const said = answer.message ? ` (it said: ${answer.message})` : '';
+  switch (answer.status) {
+    case 401:
+      return `The fleet service at ${host} refused this site’s key${said}. Check the key in the options.`;
+    case 403:
+      return answer.code === 'forbidden-origin'
+        ? `The fleet service at ${host} refuses requests from this browser extension${said}.`
+        : `The fleet service at ${host} refused this site’s key${said}.`;
+    case 404:
+      return `The fleet service at ${host} has no site ${siteId}${said}. The site id must be the id the service’s configuration gives this ZVM.`;
+    default:
+      return `The fleet service at ${host} answered HTTP ${answer.status}${said}. The last state it gave is shown.`;
+  }
+}
+
+/** The service answered, but not with a state this extension can show. */
+export const serviceInvalidText = (url: string, why: string): string =>
+  `The fleet service at ${hostOf(url)} sent a state that is not valid (${why}); it is not shown.`;
+
+/** "Test usage transmission" of a `service` site with a key that may only read. */
+export const serviceReadOnlyKeyText = (url: string): string =>
+  `This site’s key may only read the fleet service at ${hostOf(url)}: sending usage needs an operator key. ` +
+  'Ask for one and enter it in the options, or send usage from the fleet service itself.';
+
+/** "Test usage transmission" of a `service` site without a key stored. */
+export const SERVICE_NO_KEY =
+  'This site has no fleet service key in this browser: enter it in the options (sites set by your ' +
+  'organisation carry no credentials).';
+
+/** What a passed test through the service did. */
+export const servicePassedDetail = (url: string): string =>
+  `the fleet service at ${hostOf(url)} asked the ZVM, which sent its usage`;
 
 export const MODE_FIELD_LABEL = 'How this site is checked';
 
