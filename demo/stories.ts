@@ -16,12 +16,15 @@ import { openBillingDb, storageConfig } from '../src/world/storage/db.ts';
 import { applyEvent } from '../src/world/storage/repo.ts';
 import type { SiteRow } from '../components/sites/sites.component.ts';
 import { dayStrip } from '../components/sites/strip.ts';
+import { mountFleet, type DemoFleetAnswer } from './fleet.ts';
 import { mountLive } from './live.ts';
 
 export interface DemoServers {
   billingUrl: string;
   zvmUrl: string;
   token: string;
+  /** The fleet service `npm start` runs, with its read-only key (the Fleet story). */
+  fleet?: DemoFleetAnswer | null;
 }
 
 export interface StoryContext {
@@ -576,5 +579,13 @@ export const stories: Story[] = [
     description:
       'The banner in zvm mode against the ZVM simulator, which sends usage to the reference billing server. Cut the link, move time, and watch the VRAs disconnect and come back.',
     render: (ctx) => mountLive(ctx, freshDb),
+  },
+  {
+    id: 'fleet',
+    group: 'Live',
+    title: 'Fleet service: one truth for every console',
+    description:
+      'npm start runs the fleet service over simulated ZVMs in every state: ok, warning, the last day, disconnected, and one it cannot see (its token is refused). Each banner reads the service (mode="service"), not the ZVM; beside them, the service’s /metrics and the signed webhooks it posted, as a NOC sees them.',
+    render: (ctx) => mountFleet(ctx, freshDb),
   },
 ];

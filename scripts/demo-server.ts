@@ -1,9 +1,11 @@
-// The demo with its real servers, in one process: the reference billing server, the ZVM simulator and the
-// story page (Vite). `npm start` runs it; the demo test starts it on free ports.
+// The demo with its real servers: the reference billing server, the ZVM simulator and the story page (Vite) in
+// this process, and the fleet service (a child process) over simulated ZVMs in every state, with a webhook
+// receiver (demo/fleet-servers.ts). `npm start` runs it; the demo test starts it on free ports.
 import { execFileSync } from 'node:child_process';
-import type { IncomingMessage } from 'node:http';
-import { resolve } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, resolve } from 'node:path';
 import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import { startDemoFleet, type DemoFleet, type FleetSiteInfo } from '../demo/fleet-servers.ts';
 import { readManifest } from '../demo/manifest-file.ts';
 import { embedSnippetPlugin } from '../demo/snippet-plugin.ts';
 import { startBillingServer, type BillingServer } from '../servers/billing/server.ts';
@@ -18,14 +20,20 @@ export interface DemoOptions {
   port?: number;
   billingPort?: number;
   zvmPort?: number;
+  /** The fleet service's API port. Default 5180. */
+  fleetPort?: number;
   host?: string;
+  /** The reference billing server's data folder. Default .data/billing. */
   dataDir?: string;
+  /** The fleet's folder (its database, config, billing receiver), wiped at each start. Default: `fleet` in dataDir, or .data/fleet. */
+  fleetDataDir?: string;
 }
 
 export interface Demo {
   url: string;
   billing: BillingServer;
   zvm: ZvmSim;
+  fleet: DemoFleet;
   close(): Promise<void>;
 }
 
@@ -58,6 +66,8 @@ export interface DemoServersAnswer {
   token: string;
   /** The X-Control-Token of each server, for the live story's buttons (faults, clock). */
   control: { billing: string; zvm: string };
+  /** The fleet service, its read-only API key, and its sites (the Fleet story). */
+  fleet: { url: string; key: string; sites: FleetSiteInfo[] } | null;
 }
 
 /**
@@ -71,25 +81,28 @@ function sameOrigin(req: IncomingMessage): boolean {
   return origin === undefined || origin === `http://${req.headers.host ?? ''}`;
 }
 
-function demoPlugin(servers: () => DemoServersAnswer): Plugin {
+/** Answers JSON to the demo page only. */
+function pageOnly(req: IncomingMessage, res: ServerResponse, body: () => unknown): void {
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('content-type', 'application/json');
+  if (!sameOrigin(req)) {
+    res.statusCode = 403;
+    res.end(JSON.stringify({ error: { code: 'forbidden-origin', message: 'for the demo page only' } }));
+    return;
+  }
+  res.end(JSON.stringify(body()));
+}
+
+function demoPlugin(servers: () => DemoServersAnswer, webhooks: () => unknown): Plugin {
   return {
     name: 'zbb-demo',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const url = req.url ?? '';
-        if (url.startsWith('/__demo/servers')) {
-          res.setHeader('cache-control', 'no-store');
-          res.setHeader('content-type', 'application/json');
-          if (!sameOrigin(req)) {
-            res.statusCode = 403;
-            res.end(
-              JSON.stringify({ error: { code: 'forbidden-origin', message: 'for the demo page only' } }),
-            );
-            return;
-          }
-          res.end(JSON.stringify(servers()));
-          return;
-        }
+        if (url.startsWith('/__demo/servers')) return pageOnly(req, res, servers);
+        // What the demo's webhook receiver took from the fleet service, newest first (the Fleet story).
+        if (url.startsWith('/__demo/fleet-webhooks'))
+          return pageOnly(req, res, () => ({ webhooks: webhooks() }));
         if (url.startsWith('/demo/custom-elements.json')) {
           // Read at each request, so that a regenerated manifest shows without a restart.
           const manifest = readManifest();
@@ -147,6 +160,18 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       }),
     );
     opened.push(() => zvm.close());
+    // The fleet service takes a few seconds to start (tsx, PGlite): it starts while Vite does.
+    const fleetPort = o.fleetPort ?? 5180;
+    const fleetStarting = startDemoFleet({
+      host,
+      port: fleetPort,
+      dataDir: o.fleetDataDir ?? (o.dataDir ? join(o.dataDir, 'fleet') : resolve(root, '.data/fleet')),
+      allowOrigins: origins,
+      zvmUrl: zvm.url,
+    });
+    fleetStarting.catch(() => {}); // awaited below, where a failure is reported
+    opened.push(() => fleetStarting.then((f) => f.close()));
+    let fleet: DemoFleet | null = null;
     let vite: ViteDevServer;
     try {
       vite = await createServer({
@@ -158,12 +183,16 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
         server: { port, host, strictPort: true, hmr: false, cors: false },
         plugins: [
           embedSnippetPlugin(),
-          demoPlugin(() => ({
-            billingUrl: billing.url,
-            zvmUrl: zvm.url,
-            token: DEMO_TOKEN,
-            control: { billing: billing.controlToken, zvm: zvm.controlToken },
-          })),
+          demoPlugin(
+            () => ({
+              billingUrl: billing.url,
+              zvmUrl: zvm.url,
+              token: DEMO_TOKEN,
+              control: { billing: billing.controlToken, zvm: zvm.controlToken },
+              fleet: fleet && { url: fleet.url, key: fleet.readKey, sites: fleet.sites },
+            }),
+            () => fleet?.webhooks() ?? [],
+          ),
         ],
       });
       await vite.listen();
@@ -173,12 +202,14 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       throw err;
     }
     opened.push(() => vite.close());
+    fleet = await tryStart('the fleet service', fleetPort, () => fleetStarting);
     const address = vite.httpServer?.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     return {
       url: `http://${host === '127.0.0.1' ? 'localhost' : host}:${actual}/demo/`,
       billing,
       zvm,
+      fleet,
       close: async () => {
         for (const close of opened.reverse()) await close().catch(() => {});
       },

@@ -1,4 +1,5 @@
-// `npm start`: the reference billing server, the ZVM simulator and the story page, stopped together on Ctrl-C.
+// `npm start`: the reference billing server, the ZVM simulator, the fleet service over simulated ZVMs and the
+// story page, stopped together on Ctrl-C.
 import { ensureManifest, PortTakenError, startDemo } from './demo-server.ts';
 
 const env = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
@@ -9,6 +10,7 @@ try {
     port: env('DEMO_PORT'),
     billingPort: env('BILLING_PORT'),
     zvmPort: env('ZVM_PORT'),
+    fleetPort: env('FLEET_PORT'),
   });
   console.log(`\n  zerto-billing-banner demo: ${demo.url}\n`);
   console.log(
@@ -18,9 +20,16 @@ try {
     `  ZVM simulator             ${demo.zvm.url}  (token demo-token, control token ${demo.zvm.controlToken})`,
   );
   console.log(
-    '  (the demo page gets the control tokens itself; send one as X-Control-Token to use /control/*)',
+    `  fleet service             ${demo.fleet.url}  (${demo.fleet.sites.length} sites: ${demo.fleet.sites.map((s) => s.scenario).join(', ')})`,
   );
-  console.log('\n  Ctrl-C stops all three.\n');
+  console.log(
+    `    read key      ${demo.fleet.readKey}   (Authorization: Bearer …, e.g. GET /v1/sites, /metrics)`,
+  );
+  console.log(`    operator key  ${demo.fleet.operatorKey}   (also POST /v1/sites/{id}/send-usage)`);
+  console.log(
+    '  (the demo page gets the control tokens and the read key itself; send a control token as X-Control-Token to use /control/*)',
+  );
+  console.log('\n  Ctrl-C stops them all.\n');
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -33,7 +42,7 @@ try {
 } catch (err) {
   if (err instanceof PortTakenError) {
     console.error(
-      `\n  Cannot start: ${err.message}.\n  (ports: DEMO_PORT=5170, BILLING_PORT=5171, ZVM_PORT=5172 by default)\n`,
+      `\n  Cannot start: ${err.message}.\n  (ports: DEMO_PORT=5170, BILLING_PORT=5171, ZVM_PORT=5172, FLEET_PORT=5180 by default)\n`,
     );
     process.exit(1);
   }

@@ -22,6 +22,7 @@ before(async () => {
     port: await freePort(),
     billingPort: await freePort(),
     zvmPort: await freePort(),
+    fleetPort: await freePort(),
     dataDir,
   });
   browser = await puppeteer.launch({ executablePath: chromePath(), headless: true, args: CHROME_ARGS });
@@ -132,6 +133,9 @@ const expected: Record<string, RegExp> = {
   'sites-1000': /VRAs stopped \(vendor's rule\)/,
   alerts: /Billing alerts/,
   live: /Lisbon DR \(simulated ZVM\)|Billing link up/,
+  // Each banner reads the fleet service; beside them its metrics and the webhooks it posted.
+  fleet:
+    /Oslo DR .*Billing usage sent.*Paris DR .*Billing usage not sent.*Rome DR .*Madrid DR .*VRAs disconnected since.*Lisbon DR \(revoked token\) .*Cannot read the ZVM's billing status.*zerto_fleet_site_status.*site\.warning/,
 };
 
 /**
@@ -154,6 +158,20 @@ const expectedErrors: Record<string, RegExp[]> = {
     CONFIG_LOG,
   ],
   'cannot-check-settings': [CONFIG_LOG],
+  // The banner of the site the service cannot see logs why, as every blind banner does.
+  fleet: [CONFIG_LOG],
+};
+
+/** What each banner of the Fleet story shows, by the state its simulated ZVM was put in. */
+const FLEET_TEXT: Record<string, RegExp> = {
+  ok: /Billing usage sent/,
+  warning:
+    /Billing usage not sent: VRAs stop in 1[12] days, .*If this is not resolved within 1[12] days ?, Zerto Virtual Manager will stop communicating with its VRAs/,
+  'last-day': /Billing usage not sent: VRAs stop in (1\d|20) hours, .*within (1\d|20) hours/,
+  disconnected:
+    /VRAs disconnected since .*Madrid DR did not send site usage information .* and has stopped communicating with its VRAs/,
+  'cannot-see':
+    /Cannot read the ZVM's billing status .*the credentials were refused \(HTTP 401\).*Nothing is counted down while it cannot see them/,
 };
 
 describe('the demo', () => {
@@ -180,6 +198,66 @@ describe('the demo', () => {
       }
     });
   }
+
+  test(
+    'the Fleet story: each banner, reading the fleet service, shows the phase and deadline its ZVM enforces',
+    { timeout: 60_000 },
+    async () => {
+      const { page, errors } = await open('fleet');
+      try {
+        for (const site of demo.fleet.sites) {
+          const rx = FLEET_TEXT[site.scenario]!;
+          const li = `document.querySelector('.fleet-sites li[data-site=${JSON.stringify(site.id)}]')`;
+          const bannerText = `(${li}.querySelector('zerto-billing-banner').shadowRoot?.textContent ?? '').replace(/\\s+/g, ' ')`;
+          await page
+            .waitForFunction(`${rx}.test(${bannerText})`, { timeout: 20_000, polling: 200 })
+            .catch(async () =>
+              assert.fail(
+                `${site.id} (${site.scenario}): ${rx} not in: ${String(await page.evaluate(bannerText))}`,
+              ),
+            );
+          const view = (await page.evaluate(
+            `(() => { const v = ${li}.querySelector('zerto-billing-banner').view; return v && { phase: v.phase, deadline: v.deadline }; })()`,
+          )) as { phase: string; deadline: number | null } | null;
+          const sim = demo.fleet.sims.get(site.id);
+          if (!sim) {
+            // Cannot see: no phase, no countdown.
+            assert.equal(view?.phase ?? 'unknown', 'unknown', site.id);
+            assert.equal(view?.deadline ?? null, null, site.id);
+            continue;
+          }
+          const res = await fetch(`${sim.url}/control/state`, {
+            headers: { 'X-Control-Token': sim.controlToken },
+          });
+          const zvm = (await res.json()) as { phase: string; deadline: string | null };
+          assert.equal(view?.phase, zvm.phase, `${site.id}: the banner's phase is the ZVM's`);
+          if (zvm.deadline === null) assert.equal(view?.deadline ?? null, null, site.id);
+          else
+            assert.ok(
+              view?.deadline != null && Math.abs(view.deadline - Date.parse(zvm.deadline)) < 3000,
+              `${site.id}: deadline ${String(view?.deadline)} vs the ZVM's ${zvm.deadline}`,
+            );
+        }
+        // Beside them: the service's metrics and the webhooks it signed, as the demo's receiver checked them.
+        await waitCanvas(page, /zerto_fleet_site_status\{site="madrid",status="disconnected"\} 1/);
+        await waitCanvas(page, /zerto_fleet_site_status\{site="lisbon-revoked",status="cannot-see"\} 1/);
+        await waitCanvas(
+          page,
+          /site\.disconnected ?Madrid DR ?: ?first read ?→ ?disconnected .*signature valid/,
+        );
+        assert.ok(
+          demo.fleet.webhooks().some((w) => w.type === 'site.warning' && w.signature === 'valid'),
+          'the receiver took a signed site.warning',
+        );
+        assert.deepEqual(
+          errors.filter((e) => !CONFIG_LOG.test(e)),
+          [],
+        );
+      } finally {
+        await page.close();
+      }
+    },
+  );
 
   test(
     'plays an outage live: the banner escalates, the VRAs disconnect, and all comes back',
