@@ -15,6 +15,7 @@ import {
   testPassedText,
   titleText,
   type Message,
+  type Reader,
   type TextFormat,
 } from '../../src/core/texts.ts';
 import type { GraceView } from '../../src/core/view.ts';
@@ -25,7 +26,6 @@ import { fireTestResult } from '../shared/test-result.ts';
 import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { loadPageHost } from '../../src/world/client.ts';
 
-export { messageText };
 type B = ZertoBillingBanner;
 
 /** Times in the operator's locale (UTC for the very first paint, while Intl loads). */
@@ -33,6 +33,13 @@ const date =
   (b: B) =>
   (t: number): string =>
     deadlineText(t, b.lang || undefined, () => b.requestUpdate());
+
+/** Who reads the ZVM for this banner: the fleet service in `service` mode, else this console. */
+const readerOf = (b: B): Reader =>
+  b.mode === 'service' || (!b.mode && b.serviceUrl) ? 'service' : 'console';
+
+/** A message as the live regions announce it, in this banner's reader's words. */
+export const say = (b: B, m: Message): string => messageText(m, readerOf(b));
 
 /** Elements given the banner's look: it comes with this renderer, in the same update as its first render. */
 const styled = new WeakSet<B>();
@@ -67,7 +74,7 @@ function heading(b: B, v: GraceView): string {
 
 /** What else the operator must know: a ZVM that cannot be read now, a clock that jumped or is skewed. */
 function notes(b: B, v: GraceView): TemplateResult {
-  return html`${noteTexts(v, formats(b)).map((l) => html`<p class="note" part="note">${l}</p>`)}`;
+  return html`${noteTexts(v, formats(b), readerOf(b)).map((l) => html`<p class="note" part="note">${l}</p>`)}`;
 }
 
 function renderAlert(b: B, v: GraceView): TemplateResult {
@@ -94,7 +101,7 @@ function renderAlert(b: B, v: GraceView): TemplateResult {
     ${icon(warning ? 'warning' : 'error')}
     <div class="body" id="details">
       <h2 class="title" part="title">${title}</h2>
-      <p class="message" part="message">${messageWithCountdown(v)}</p>
+      <p class="message" part="message">${messageWithCountdown(v, readerOf(b))}</p>
       ${
         warning && v.deadline !== null && v.remaining
           ? html`<p class="deadline">
@@ -140,8 +147,8 @@ function exportResult(b: B): TemplateResult {
 }
 
 /** The alert text with its countdown marked, so that the live "within N days" can be styled and read. */
-function messageWithCountdown(v: GraceView): TemplateResult {
-  const text = v.message ? messageText(v.message) : '';
+function messageWithCountdown(v: GraceView, reader: Reader): TemplateResult {
+  const text = v.message ? messageText(v.message, reader) : '';
   if (!v.remaining) return html`${text}`;
   const marker = within(v.remaining);
   const at = text.indexOf(marker);
@@ -159,7 +166,7 @@ function renderNotice(b: B, v: GraceView, m: Message): TemplateResult {
     ${icon(ok ? 'ok' : 'warning')}
     <div class="body">
       <h2 class="title" part="title">${title}</h2>
-      <p class="message" part="message">${messageText(m)}</p>
+      <p class="message" part="message">${messageText(m, readerOf(b))}</p>
       ${notes(b, v)}
       <div class="actions" part="actions">${ok ? exportButton(b) : actions(b)}</div>
       ${exportResult(b)}

@@ -174,7 +174,7 @@ export class ZertoBillingBanner extends SiteBoundElement {
     if (this.configError || this.discoveryError) return html`${notice}`;
     const v = this.view;
     const parts = this.parts();
-    const say = (m: Message | null) => (m && parts ? parts.messageText(m) : '');
+    const say = (m: Message | null) => (m && parts ? parts.say(this, m) : '');
     return html`${v && parts ? parts.renderState(this, v) : nothing}${notice}
       <div class="visually-hidden" role="alert">${say(this.alertMessage)}</div>
       <div class="visually-hidden" role="status">${say(this.statusMessage)}</div>`;

@@ -119,6 +119,19 @@ describe("the operator's words, per mode and phase", () => {
     }
   });
 
+  it('says the fleet service, not this console, cannot see, for a banner in service mode', () => {
+    const m = {
+      key: 'blind' as const,
+      source: 'zvm' as const,
+      siteName: 'Amsterdam DR',
+      reason: { kind: 'auth' as const, status: 401 },
+    };
+    expect(messageText(m, 'service')).to.match(
+      /^The fleet service cannot read the billing alerts of the Zerto Virtual Manager of site Amsterdam DR: /,
+    );
+    expect(messageText(m)).to.match(/^This console cannot read/);
+  });
+
   it('names the phase the same way on every surface, by what the mode can know', () => {
     expect(
       ['unknown', 'ok', 'warning', 'disconnected'].map((p) => phaseLabel(p as never, 'zvm')),

@@ -31,7 +31,14 @@ export function formatRemaining(r: Remaining): string {
 const managerName = (siteName: string): string =>
   siteName ? `Zerto Virtual Manager of site ${siteName}` : 'Zerto Virtual Manager';
 
-export function messageText(m: Message): string {
+/**
+ * Who reads the ZVM for the operator: this console, or the fleet service a console in `service` mode shows
+ * (then the service, not the console, is what cannot see).
+ */
+export type Reader = 'console' | 'service';
+const READER: Record<Reader, string> = { console: 'This console', service: 'The fleet service' };
+
+export function messageText(m: Message, reader: Reader = 'console'): string {
   const zvm = m.source === 'zvm';
   switch (m.key) {
     case 'usage-not-sent':
@@ -56,7 +63,7 @@ export function messageText(m: Message): string {
         : `Usage information for billing was sent and acknowledged again; the billing alerts are resolved.`;
     case 'blind':
       return zvm
-        ? `This console cannot read the billing alerts of the ${managerName(m.siteName)}: ${reasonText(m.reason)}. ` +
+        ? `${READER[reader]} cannot read the billing alerts of the ${managerName(m.siteName)}: ${reasonText(m.reason)}. ` +
             `Nothing is counted down while it cannot see them.`
         : `This console cannot check billing usage: ${reasonText(m.reason)}.`;
     case 'overdue':
@@ -136,14 +143,14 @@ export function chipText(v: Seen, f: TextFormat): string {
 }
 
 /** What else the operator must know beside the message: a ZVM that cannot be read now, a clock skewed or moved. */
-export function noteTexts(v: Seen, f: TextFormat): string[] {
+export function noteTexts(v: Seen, f: TextFormat, reader: Reader = 'console'): string[] {
   const lines: string[] = [];
   const blind = v.source === 'zvm' ? v.blind : null;
   if (blind) {
     const age = blind.lastKnownAge === null ? null : f.ago(blind.lastKnownAge);
     lines.push(
       v.phase === 'warning' || v.phase === 'disconnected'
-        ? `This console cannot read the ZVM now (${reasonText(blind.reason)}); this is its last known state${age ? `, read ${age}` : ''}.`
+        ? `${READER[reader]} cannot read the ZVM now (${reasonText(blind.reason)}); this is its last known state${age ? `, read ${age}` : ''}.`
         : age
           ? `Its last known state: ${phaseLabel(v.phase, 'zvm').toLowerCase()}, read ${age}.`
           : 'It has not been read yet.',
