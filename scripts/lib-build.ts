@@ -151,8 +151,20 @@ const POLLER_KIT = [
   'src/world/probes/usage.ts',
 ];
 
-/** The operator's words beyond the page load's: one chunk, as the elements that show them need both. */
-const TEXTS = ['src/core/texts/messages.ts', 'src/core/texts/advice.ts'];
+/**
+ * The banner's renderer with what it needs beyond the page load (the operator's words, the date formats, the
+ * controls' styles, the test's event): one chunk, so that a banner with something to show fetches it in one
+ * round trip, not the renderer then its imports. The other elements, which show the same words, import it too.
+ */
+const TEXTS = [
+  'components/banner/banner-parts.ts',
+  'components/banner/banner-look.styles.ts',
+  'components/shared/format.ts',
+  'components/shared/controls.styles.ts',
+  'components/shared/test-result.ts',
+  'src/core/texts/messages.ts',
+  'src/core/texts/advice.ts',
+];
 
 /**
  * What the banner loads at page load, in as few files as sharing allows. Left to itself the bundler makes a
@@ -203,7 +215,7 @@ function pageLoadGroups(bannerEntry: string, workerEntry: string): Rolldown.Code
       priority: 3,
     },
     { ...group('poller', (inPage, _w, id) => !inPage && pollerKit(id)), priority: 2 },
-    { ...group('texts', (inPage, _w, id) => !inPage && texts(id)), priority: 1 },
+    { ...group('banner-parts', (inPage, _w, id) => !inPage && texts(id)), priority: 1 },
   ];
 }
 
