@@ -63,7 +63,14 @@ async function read(h: SiteHandle, base: string, signal: AbortSignal): Promise<b
     setProblem(h, `the fleet service at ${hostOf(base)} answered something other than JSON`);
     return false;
   }
-  const parsed = parseGraceState((body as { state?: unknown } | null)?.state);
+  const state = (body as { state?: unknown } | null)?.state;
+  // The service watches the site but has not read its ZVM yet: nothing to show, nothing wrong; its event
+  // stream says when it has.
+  if (state === null) {
+    setProblem(h, null);
+    return true;
+  }
+  const parsed = parseGraceState(state);
   if (!parsed.ok) {
     setProblem(h, `the fleet service at ${hostOf(base)} sent a state that is not valid: ${parsed.error}`);
     return false;
