@@ -4,6 +4,7 @@
  * refused, CORS only for the allow-list, JSON errors. One table of routes; each says which role it needs.
  * API keys are bearer tokens with a role: `read` sees, `operator` also acts (send-usage).
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { hostGuard, hostsOption, sameText } from '../servers/guard.ts';
@@ -64,6 +65,8 @@ export interface Api {
 }
 
 const MAX_STREAMS = 200;
+/** Events kept for a stream that reconnects with `Last-Event-ID`. */
+const REPLAY_EVENTS = 1000;
 const SEND_BODY_LIMIT = 16 * 1024;
 
 export async function startApi(o: ApiOptions): Promise<Api> {
@@ -72,7 +75,11 @@ export async function startApi(o: ApiOptions): Promise<Api> {
   const checkHost = hostGuard(o.host, () => port, hostsOption(o.hosts, 'fleet api'));
   const streams = new Set<ServerResponse>();
   const heartbeatMs = o.heartbeatMs ?? 15_000;
+  // Event ids are `<boot>-<n>`: an id from before a restart is recognised as such (a snapshot, not a replay).
+  const boot = randomBytes(4).toString('hex');
   let eventId = 0;
+  /** The latest events, oldest first, for replay after a reconnection. */
+  const recent: Array<{ n: number; text: string }> = [];
 
   const routes = new RouteTable<ApiRoute['handler'], ApiRoute>([
     { method: 'GET', path: '/healthz', role: 'public', handler: ({ res }) => health(res) },
@@ -206,7 +213,8 @@ export async function startApi(o: ApiOptions): Promise<Api> {
       state: d.state,
       runtime: d.runtime,
       credentials: d.credentials,
-      nextAttemptAt: new Date(d.nextAttemptAt).toISOString(),
+      nextAttemptAt: d.nextAttemptAt === null ? null : new Date(d.nextAttemptAt).toISOString(),
+      readBy: d.readBy,
     });
   }
 
@@ -235,6 +243,16 @@ export async function startApi(o: ApiOptions): Promise<Api> {
     const outcome = await o.fleet.sendUsage(id);
     if (!outcome)
       return sendError(res, 404, 'not-found', `no site ${JSON.stringify(id)} in the config`, 'id');
+    if ('elsewhere' in outcome) {
+      return sendError(
+        res,
+        409,
+        'read-elsewhere',
+        `site ${JSON.stringify(id)} is read by another instance of the fleet service (${outcome.elsewhere ?? 'being handed over'}); ask that one, or again in a few seconds`,
+        'id',
+        { 'Retry-After': '5' },
+      );
+    }
     sendJson(res, 200, { result: outcome.result, detail: outcome.detail, site: outcome.summary });
   }
 
@@ -308,7 +326,19 @@ export async function startApi(o: ApiOptions): Promise<Api> {
       'X-Accel-Buffering': 'no',
     });
     streams.add(res);
-    write(res, 'snapshot', { sites: o.fleet.summaries() });
+    // A reconnecting stream (EventSource sends the last id it saw) gets what it missed, if this process
+    // still has all of it; otherwise, or on a first connection, a snapshot of every site.
+    const last = lastEventId(req);
+    const from =
+      last === null ? -1 : last === eventId ? recent.length - 1 : recent.findIndex((e) => e.n === last);
+    if (from >= 0 || (last !== null && last === eventId)) {
+      for (const e of recent.slice(from + 1)) res.write(e.text);
+    } else {
+      // The snapshot stands for every event so far: its id is the latest one's.
+      res.write(
+        `id: ${boot}-${eventId}\nevent: snapshot\ndata: ${JSON.stringify({ sites: o.fleet.summaries() })}\n\n`,
+      );
+    }
     const beat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
     res.on('close', () => {
       clearInterval(beat);
@@ -316,19 +346,29 @@ export async function startApi(o: ApiOptions): Promise<Api> {
     });
   }
 
-  function write(res: ServerResponse, event: string, data: unknown): void {
-    if (res.destroyed || res.writableEnded) return;
-    res.write(`id: ${++eventId}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  /** The `n` of this process's `Last-Event-ID` (header, or `lastEventId` in the query for fetch), or null. */
+  function lastEventId(req: IncomingMessage): number | null {
+    const raw = req.headers['last-event-id'] ?? requestUrl(req)?.searchParams.get('lastEventId') ?? null;
+    if (typeof raw !== 'string') return null;
+    const m = /^([0-9a-f]{8})-(\d{1,15})$/.exec(raw.trim());
+    return m && m[1] === boot ? Number(m[2]) : null;
   }
 
-  const onChange = (summary: unknown) => {
-    for (const s of streams) write(s, 'site', summary);
-  };
-  const onTransition = (t: unknown) => {
-    for (const s of streams) write(s, 'transition', t);
-  };
+  /** One event to every stream, kept for replay. */
+  function broadcast(event: string, data: unknown): void {
+    const n = ++eventId;
+    const text = `id: ${boot}-${n}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    recent.push({ n, text });
+    if (recent.length > REPLAY_EVENTS) recent.splice(0, recent.length - REPLAY_EVENTS);
+    for (const s of streams) if (!s.destroyed && !s.writableEnded) s.write(text);
+  }
+
+  const onChange = (summary: unknown) => broadcast('site', summary);
+  const onTransition = (t: unknown) => broadcast('transition', t);
+  const onLastDay = (t: unknown) => broadcast('last-day', t);
   o.fleet.on('change', onChange);
   o.fleet.on('transition', onTransition);
+  o.fleet.on('lastDay', onLastDay);
 
   port = await listen(server, o.port, o.host);
   return {
@@ -337,6 +377,7 @@ export async function startApi(o: ApiOptions): Promise<Api> {
     async close() {
       o.fleet.off('change', onChange);
       o.fleet.off('transition', onTransition);
+      o.fleet.off('lastDay', onLastDay);
       for (const s of streams) s.end();
       await closeServer(server, sockets);
     },

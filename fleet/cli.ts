@@ -10,7 +10,7 @@ import { PortInUseError } from '../servers/http.ts';
 import { startApi, type Api } from './api.ts';
 import { EXIT, runCheck } from './check.ts';
 import { ConfigError, loadConfig, type FleetConfig, type ResolvedAuth } from './config.ts';
-import { Fleet } from './fleet.ts';
+import { Fleet, newSharing } from './fleet.ts';
 import { createMetrics } from './metrics.ts';
 import { Store } from './store.ts';
 import { WebhookSender } from './webhooks.ts';
@@ -21,6 +21,8 @@ const SERVE_USAGE = `usage: npm run fleet -- --config fleet.json [--quiet]
   --config PATH   the fleet config (JSON); see docs/fleet.md
   --quiet         no transition log
   --help          this text
+Environment: DATABASE_URL=postgres://… uses a PostgreSQL server instead of PGlite in dataDir; several
+instances on one server share the sites (leases).
 Signals: SIGHUP reloads the config; SIGINT or SIGTERM stops.`;
 
 const CHECK_USAGE = `usage: npm run fleet -- check --zvm URL (credentials) [options]
@@ -183,18 +185,25 @@ async function serve(args: string[]): Promise<void> {
   } catch (e) {
     return fail(e instanceof ConfigError ? `invalid config: ${e.message}` : String(e), 1);
   }
+  const databaseUrl = process.env.DATABASE_URL || undefined;
   let store: Store;
   try {
-    store = await Store.open(config.dataDir);
+    store = await Store.open({ dataDir: config.dataDir, databaseUrl, log });
   } catch (e) {
-    return fail(`cannot open the database in ${config.dataDir}: ${(e as Error).message}`, 1);
+    return fail(
+      databaseUrl
+        ? `cannot open the PostgreSQL database of DATABASE_URL: ${(e as Error).message}`
+        : `cannot open the database in ${config.dataDir}: ${(e as Error).message}`,
+      1,
+    );
   }
   const stored = await store.loadSites((id, error) =>
     console.error(
       `fleet: the stored state of site ${id} is damaged and set aside (${error}); it starts afresh`,
     ),
   );
-  const fleet = new Fleet(store, config, stored, log);
+  const sharing = store.kind === 'server' ? newSharing(config.leases.ttlMs, config.leases.renewMs) : null;
+  const fleet = new Fleet(store, config, stored, log, Date.now, Math.random, sharing);
   const metrics = createMetrics(fleet, store);
   let api: Api;
   try {
@@ -218,7 +227,7 @@ async function serve(args: string[]): Promise<void> {
   const webhooks = new WebhookSender(store, () => config.webhooks, log);
   fleet.on('outbox', () => webhooks.kick());
   webhooks.start();
-  fleet.start();
+  await fleet.start();
   // The export reaches back 400 days at most: older usage goes, once a day.
   const prune = () =>
     void store
@@ -227,7 +236,10 @@ async function serve(args: string[]): Promise<void> {
   prune();
   setInterval(prune, 86_400_000).unref();
   console.log(
-    `fleet service listening on ${api.url}, watching ${config.sites.length} ZVMs (data in ${config.dataDir})`,
+    `fleet service listening on ${api.url}, watching ${config.sites.length} ZVMs (data in ${store.where})` +
+      (sharing
+        ? `; instance ${sharing.name}, sharing the sites by leases (${fleet.stats.owned} held now)`
+        : ''),
   );
   if (config.apiKeys.length === 0) console.log('fleet: no apiKeys configured: every /v1 route answers 401');
 

@@ -130,6 +130,20 @@ const FileSchema = z.strictObject({
       startSpreadMs: ms(0, 86_400_000).default(60_000),
     })
     .default({ timeoutMs: 10_000, maxBackoffMs: 15 * 60_000, jitter: 0.1, startSpreadMs: 60_000 }),
+  /**
+   * With a PostgreSQL server (DATABASE_URL) shared by several instances: each site's lease lasts `ttlMs` and
+   * is renewed every `renewMs`; a dead instance's sites are taken over within their sum. Keep the sum under
+   * the interval.
+   */
+  leases: z
+    .strictObject({
+      ttlMs: ms(500, 600_000).default(30_000),
+      renewMs: ms(100, 300_000).default(10_000),
+    })
+    .refine((l) => l.renewMs * 2 <= l.ttlMs, {
+      message: 'renewMs must be at most half of ttlMs (a lease is renewed at least twice before it lapses)',
+    })
+    .default({ ttlMs: 30_000, renewMs: 10_000 }),
   zvms: z.array(ZvmSchema).max(100_000),
 });
 
@@ -176,6 +190,7 @@ export interface FleetConfig {
   maxBackoffMs: number;
   jitter: number;
   startSpreadMs: number;
+  leases: { ttlMs: number; renewMs: number };
   sites: SiteSpec[];
 }
 
@@ -313,6 +328,7 @@ export async function parseConfig(text: string, path: string): Promise<FleetConf
     maxBackoffMs: file.defaults.maxBackoffMs,
     jitter: file.defaults.jitter,
     startSpreadMs: file.defaults.startSpreadMs,
+    leases: file.leases,
     sites,
   };
 }

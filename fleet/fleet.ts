@@ -6,8 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import {
   createState,
+  DAY,
   reduce,
   type Alert,
   type FailureReason,
@@ -15,16 +18,34 @@ import {
   type GraceState,
   type Policy,
 } from '../src/core/index.ts';
-import { eventOf } from '../src/world/poller/schedule.ts';
+import { dueAt, eventOf, nextCheck, ruleOf } from '../src/world/poller/schedule.ts';
 import { parseSiteConfig, type ProbeResult, type SiteConfig } from '../src/world/probes/index.ts';
 import { zvmProbe } from '../src/world/probes/zvm.ts';
 import type { FleetConfig, SiteSpec } from './config.ts';
 import { ZvmCredentials, type CredentialInfo } from './credentials.ts';
 import { summarize, type SiteSummary, type Status } from './site.ts';
-import { EMPTY_RUNTIME, type AttemptRecord, type Runtime, type Store } from './store.ts';
+import { EMPTY_RUNTIME, LeaseLost, type AttemptRecord, type Runtime, type Store } from './store.ts';
 
-/** How often a ZVM past its deadline is read until it reports its disconnection. */
-const OVERDUE_READ_MS = 60_000;
+/** A wall clock that moved this much more (or less) than the monotonic one between two looks was set. */
+const CLOCK_STEP_MS = 30_000;
+const CLOCK_LOOK_MS = 10_000;
+
+/**
+ * Sharing the sites with other instances on one PostgreSQL server: each site is read by the instance that
+ * holds its lease. Leases last `ttlMs` and are renewed every `renewMs`; an instance that dies (`kill -9`)
+ * stops renewing, and the others take its sites within `ttlMs + renewMs`.
+ */
+export interface Sharing {
+  instance: string;
+  name: string;
+  ttlMs: number;
+  renewMs: number;
+}
+
+export function newSharing(ttlMs: number, renewMs: number): Sharing {
+  const instance = randomUUID();
+  return { instance, name: `${hostname()}:${process.pid}:${instance.slice(0, 8)}`, ttlMs, renewMs };
+}
 
 interface Entry {
   spec: SiteSpec;
@@ -36,6 +57,10 @@ interface Entry {
   /** The attempt under way (scheduled or an operator's), so that a site is read by one attempt at a time. */
   running: Promise<void> | null;
   removed: boolean;
+  /** This instance reads the site (always, alone; while it holds the lease, sharing a server). */
+  owned: boolean;
+  /** When the stored row was last written (sharing: another instance's writes are read back). */
+  updatedAt: number;
 }
 
 export interface AttemptOutcome {
@@ -47,6 +72,8 @@ export interface AttemptOutcome {
 export interface FleetEvents {
   change: [summary: SiteSummary];
   transition: [t: { siteId: string; from: Status | null; to: Status; at: number; deadline: string | null }];
+  /** The site moved into its last day (less than a day before the ZVM disconnects its VRAs). */
+  lastDay: [t: { siteId: string; at: number; deadline: string | null }];
   /** Webhook posts were queued. */
   outbox: [];
 }
@@ -57,6 +84,11 @@ export interface FleetStats {
   attempts: number;
   persistFailures: number;
   reloads: number;
+  /** Sites this instance reads (all of them, alone). */
+  owned: number;
+  /** Live instances sharing the server (1 alone). */
+  instances: number;
+  clockSteps: number;
 }
 
 export class Fleet extends EventEmitter<FleetEvents> {
@@ -70,7 +102,24 @@ export class Fleet extends EventEmitter<FleetEvents> {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly stop = new AbortController();
-  readonly stats: FleetStats = { sites: 0, inFlight: 0, attempts: 0, persistFailures: 0, reloads: 0 };
+  readonly stats: FleetStats = {
+    sites: 0,
+    inFlight: 0,
+    attempts: 0,
+    persistFailures: 0,
+    reloads: 0,
+    owned: 0,
+    instances: 1,
+    clockSteps: 0,
+  };
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private leasing: Promise<void> | null = null;
+  /** Who holds each site's lease (sharing), by instance name. */
+  private owners = new Map<string, string>();
+  private clockTimer: NodeJS.Timeout | null = null;
+  private lastLook = { wall: 0, mono: 0 };
+  /** Sharing: until when (monotonic) the leases renewed last are sure to hold; no attempt starts after. */
+  private leaseUntil = 0;
 
   constructor(
     private readonly store: Store,
@@ -79,6 +128,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
     private readonly log: (line: string) => void,
     private readonly clock: () => number = Date.now,
     private readonly random: () => number = Math.random,
+    /** Null alone (PGlite, or one instance): every configured site is read here. */
+    readonly sharing: Sharing | null = null,
   ) {
     super();
     this.settings = config;
@@ -122,21 +173,41 @@ export class Fleet extends EventEmitter<FleetEvents> {
       }
       const kept = this.dormant.get(spec.id);
       this.dormant.delete(spec.id);
+      const state = kept?.state ?? null;
       this.entries.set(spec.id, {
         spec,
         config: siteConfig,
         creds: new ZvmCredentials(spec.url, spec.auth, spec.timeoutMs, this.clock),
-        state: kept?.state ?? null,
+        state,
         runtime: kept?.runtime ?? { ...EMPTY_RUNTIME },
-        nextAt: now + this.spread(spec.policy),
+        nextAt: this.firstAttempt(state, spec.policy, now),
         running: null,
         removed: false,
+        owned: this.sharing === null,
+        updatedAt: 0,
       });
       added.push(spec.id);
     }
     this.stats.sites = this.entries.size;
+    this.countOwned();
     this.kick();
     return { added, removed, changed };
+  }
+
+  /**
+   * A site with a stored state is read when its last attempt says (an interval after it, or at its deadline):
+   * a restart, or another instance taking the site over, does not read it again early. One never read, or
+   * overdue, is read within the start spread.
+   */
+  private firstAttempt(state: GraceState | null, policy: Policy, now: number): number {
+    const due = state ? dueAt(state, now, policy.interval) : now;
+    return due > now ? due : now + this.spread(policy);
+  }
+
+  private countOwned(): void {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.owned) n++;
+    this.stats.owned = n;
   }
 
   /** A random start within the spread (or the interval, if shorter): a thousand ZVMs do not all start at once. */
@@ -144,7 +215,12 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return Math.floor(this.random() * Math.min(this.settings.startSpreadMs, policy.interval));
   }
 
-  start(): void {
+  /** Starts reading; sharing a server, takes its first leases first. */
+  async start(): Promise<void> {
+    this.lastLook = { wall: this.clock(), mono: performance.now() };
+    this.clockTimer = setInterval(() => this.lookAtClock(), CLOCK_LOOK_MS);
+    this.clockTimer.unref();
+    if (this.sharing) await this.leaseRound();
     this.kick();
   }
 
@@ -152,10 +228,135 @@ export class Fleet extends EventEmitter<FleetEvents> {
   async close(graceMs = 5000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    await this.leasing;
     const running = [...this.entries.values()].map((e) => e.running).filter((p) => p !== null);
     const cut = setTimeout(() => this.stop.abort(), graceMs);
     await Promise.all(running);
     clearTimeout(cut);
+    // A clean stop hands the sites over at once rather than when the leases expire.
+    if (this.sharing) {
+      await this.store
+        .leaveFleet(this.sharing.instance)
+        .catch((e: unknown) => this.log(`could not give up the leases: ${String(e)}`));
+    }
+  }
+
+  /**
+   * The wall clock set forward or back (NTP step, an operator, a VM resumed): every planned attempt is moved
+   * by the step, so that a clock set an hour ahead does not make every site due at once, and one set back
+   * does not stop the reading for an hour. The engine reads times from the ZVM, so no state is wrong.
+   */
+  private lookAtClock(): void {
+    const wall = this.clock();
+    const mono = performance.now();
+    const step = wall - this.lastLook.wall - (mono - this.lastLook.mono);
+    this.lastLook = { wall, mono };
+    if (Math.abs(step) < CLOCK_STEP_MS) return;
+    this.stats.clockSteps++;
+    this.log(
+      `the clock was set ${step > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(step) / 1000)} s: the schedule moves with it`,
+    );
+    for (const e of this.entries.values()) e.nextAt += step;
+    this.kick();
+  }
+
+  /** Sharing: renew, give up and take leases; read back the state of the sites other instances read. */
+  private async leaseRound(): Promise<void> {
+    const sharing = this.sharing;
+    if (!sharing || this.stopped) return;
+    const run = (async () => {
+      try {
+        const started = performance.now();
+        const wanted = [...this.entries.keys()];
+        const round = await this.store.leaseRound({
+          instance: sharing.instance,
+          name: sharing.name,
+          ttlMs: sharing.ttlMs,
+          wanted,
+          release: [],
+        });
+        this.stats.instances = round.live;
+        this.leaseUntil = started + sharing.ttlMs;
+        this.owners = round.owners;
+        const held = new Set(round.held);
+        // More than a fair share (another instance joined): give up some that are not being read now.
+        const excess = held.size - round.share;
+        if (excess > 0) {
+          const give = [...held].filter((id) => !this.entries.get(id)?.running).slice(0, excess);
+          // Not read here from now on, before the lease goes: no attempt starts in between.
+          for (const id of give) {
+            held.delete(id);
+            this.owners.delete(id);
+            const e = this.entries.get(id);
+            if (e) e.owned = false;
+          }
+          await this.store.releaseLeases(sharing.instance, give);
+        }
+        const gained = [...held].filter((id) => this.entries.get(id)?.owned === false);
+        const lost = [...this.entries.values()].filter((e) => e.owned && !held.has(e.spec.id));
+        for (const e of lost) e.owned = false;
+        if (lost.length) this.log(`leases: ${lost.length} sites went to other instances`);
+        // Everything not read here is read back from the database; a site just taken over too, so that its
+        // schedule follows from its last attempt, whoever made it.
+        const others = [...this.entries.values()].filter((e) => !e.owned).map((e) => e.spec.id);
+        const fresh = await this.store.loadSites(
+          (id, error) => this.log(`site ${id}: stored state damaged (${error})`),
+          others,
+        );
+        const now = this.clock();
+        for (const row of fresh) {
+          const e = this.entries.get(row.id);
+          if (!e || row.updatedAt <= e.updatedAt) continue;
+          const prev = e.state ? summarize(e.spec, e.state, e.runtime, now).summary : null;
+          e.state = row.state;
+          e.runtime = row.runtime;
+          e.updatedAt = row.updatedAt;
+          if (!held.has(row.id)) this.announceRemote(e, prev, now);
+        }
+        for (const id of gained) {
+          const e = this.entries.get(id)!;
+          e.owned = true;
+          e.nextAt = this.firstAttempt(e.state, e.spec.policy, now);
+        }
+        if (gained.length) this.log(`leases: took ${gained.length} sites (${held.size} held now)`);
+        this.countOwned();
+        this.kick();
+      } catch (err) {
+        // The database cannot be reached: leases lapse, and the fence keeps this instance from writing.
+        this.log(`leases: round failed (${String(err)})`);
+      }
+    })();
+    this.leasing = run;
+    await run;
+    this.leasing = null;
+    if (!this.stopped) {
+      this.leaseTimer = setTimeout(() => void this.leaseRound(), sharing.renewMs);
+      this.leaseTimer.unref();
+    }
+  }
+
+  /** A site another instance reads changed: the event stream here hears of it too. */
+  private announceRemote(e: Entry, prev: SiteSummary | null, now: number): void {
+    const { summary } = summarize(e.spec, e.state, e.runtime, now);
+    this.emit('change', summary);
+    if (prev && prev.status !== summary.status) {
+      this.emit('transition', {
+        siteId: e.spec.id,
+        from: prev.status,
+        to: summary.status,
+        at: now,
+        deadline: summary.deadline,
+      });
+    }
+  }
+
+  /** The instance that reads each site (sharing), by instance name. */
+  ownerOf(id: string): string | null {
+    if (!this.sharing) return null;
+    if (this.entries.get(id)?.owned) return this.sharing.name;
+    return this.owners.get(id) ?? null;
   }
 
   /** Display names by site id, as the export names its rows. */
@@ -183,17 +384,29 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (!e) return null;
     const { summary, view } = summarize(e.spec, e.state, e.runtime, this.clock());
     const credentials: CredentialInfo = e.creds.info();
-    return { summary, view, state: e.state, runtime: e.runtime, credentials, nextAttemptAt: e.nextAt };
+    return {
+      summary,
+      view,
+      state: e.state,
+      runtime: e.runtime,
+      credentials,
+      nextAttemptAt: e.owned ? e.nextAt : null,
+      readBy: this.ownerOf(id),
+    };
   }
 
   has(id: string): boolean {
     return this.entries.has(id);
   }
 
-  /** The vendor's action through the ZVM, now, in turn with a scheduled attempt under way. */
-  async sendUsage(id: string): Promise<AttemptOutcome | null> {
+  /**
+   * The vendor's action through the ZVM, now, in turn with a scheduled attempt under way. Sharing a server,
+   * only the instance holding the site's lease reads it: another answers which one does.
+   */
+  async sendUsage(id: string): Promise<AttemptOutcome | { elsewhere: string | null } | null> {
     const e = this.entries.get(id);
     if (!e) return null;
+    if (!e.owned) return { elsewhere: this.ownerOf(id) };
     while (e.running) await e.running;
     let outcome: AttemptOutcome | null = null;
     const run = this.attempt(e, 'operator').then((o) => {
@@ -212,7 +425,15 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.timer = null;
     const now = this.clock();
     let earliest = Infinity;
-    const due = [...this.entries.values()].filter((e) => !e.running).sort((a, b) => a.nextAt - b.nextAt);
+    if (this.sharing && performance.now() > this.leaseUntil) {
+      // The leases could not be renewed in time (the database is away, or this process was stalled): they
+      // may be another instance's now. Read nothing until a lease round succeeds.
+      this.timer = setTimeout(() => this.kick(), Math.min(1000, this.sharing.renewMs));
+      return;
+    }
+    const due = [...this.entries.values()]
+      .filter((e) => e.owned && !e.running)
+      .sort((a, b) => a.nextAt - b.nextAt);
     for (const e of due) {
       if (e.nextAt > now) {
         earliest = Math.min(earliest, e.nextAt);
@@ -248,11 +469,16 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const now = this.clock();
     const before = e.state;
     const identity = { id: spec.id, name: spec.name || probed?.site?.name || before?.site.name || spec.id };
-    let base = before ?? createState(identity, spec.policy, now, true);
-    if (!samePolicy(base.policy, spec.policy) || !base.authority || base.site.name !== identity.name) {
+    const rule = ruleOf(e.config);
+    let base = before ?? createState(identity, rule.policy, now, rule.authority);
+    if (
+      !samePolicy(base.policy, rule.policy) ||
+      base.authority !== rule.authority ||
+      base.site.name !== identity.name
+    ) {
       base = reduce(
         base,
-        { type: 'configure', policy: spec.policy, authority: true, siteName: identity.name },
+        { type: 'configure', policy: rule.policy, authority: rule.authority, siteName: identity.name },
         now,
       );
     }
@@ -273,8 +499,14 @@ export class Fleet extends EventEmitter<FleetEvents> {
       lastResultAt: now,
       lastDetail: detail,
     };
-    const prevStatus = before ? summarize(spec, before, e.runtime, now).summary.status : null;
+    // As it was told after the previous attempt (time alone moves a site into its last day).
+    const prevSummary = before
+      ? summarize(spec, before, e.runtime, before.lastAttemptAt ?? now).summary
+      : null;
+    const prevStatus = prevSummary?.status ?? null;
     const { summary } = summarize(spec, after, runtime, now);
+    // Within warning, the move into the last day is an escalation of its own (not a status change).
+    const lastDay = summary.lastDay && summary.status === 'warning' && prevSummary?.lastDay === false;
     const transition =
       prevStatus !== summary.status
         ? {
@@ -297,11 +529,22 @@ export class Fleet extends EventEmitter<FleetEvents> {
           reasonKind: reason?.kind ?? null,
           reasonDetail: reason?.detail?.slice(0, 500) ?? null,
           trigger,
+          instance: this.sharing?.name ?? null,
         },
         changedAlerts(before?.alerts ?? [], after.alerts),
         transition,
         // In the same transaction as the transition: a transition stored is a transition announced.
-        transition ? webhookPosts(this.settings.webhooks, transition, summary) : [],
+        [
+          ...(transition ? webhookPosts(this.settings.webhooks, transition, summary) : []),
+          ...(lastDay
+            ? webhookPosts(
+                this.settings.webhooks,
+                { siteId: spec.id, at: now, from: 'warning', to: 'warning' },
+                summary,
+                'last-day',
+              )
+            : []),
+        ],
         // The manual-billing history: what the ZVM counted, acknowledged when its sendUsage passed.
         probed?.usage
           ? {
@@ -314,8 +557,16 @@ export class Fleet extends EventEmitter<FleetEvents> {
               acknowledgedAt: kind === 'passed' ? now : null,
             }
           : null,
+        this.sharing?.instance ?? null,
       );
     } catch (err) {
+      if (err instanceof LeaseLost) {
+        // Another instance took the site (this one was too slow to renew): its word stands, not this one.
+        e.owned = false;
+        this.countOwned();
+        this.log(`site ${spec.id}: lease lost during the attempt; its result is left to the new holder`);
+        return { summary: summarize(spec, before, e.runtime, now).summary, result: kind, detail };
+      }
       // Not written: the state in memory stays as it was, and the attempt is made again soon.
       this.stats.persistFailures++;
       this.log(`site ${spec.id}: the attempt could not be stored (${String(err)}); retrying`);
@@ -324,10 +575,15 @@ export class Fleet extends EventEmitter<FleetEvents> {
     }
     e.state = after;
     e.runtime = runtime;
+    e.updatedAt = Date.now();
     e.nextAt = this.nextAttempt(e, now);
     if (!e.removed) {
       this.emit('change', summary);
-      if (transition && this.settings.webhooks.length) this.emit('outbox');
+      if ((transition || lastDay) && this.settings.webhooks.length) this.emit('outbox');
+      if (lastDay) {
+        this.log(`site ${spec.id}: last day before the ZVM disconnects its VRAs (${summary.deadline})`);
+        this.emit('lastDay', { siteId: spec.id, at: now, deadline: summary.deadline });
+      }
       if (transition) {
         this.log(
           `site ${spec.id}: ${transition.from ?? 'new'} → ${transition.to}${detail ? ` (${detail})` : ''}`,
@@ -351,6 +607,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         secrets: creds.secrets,
         now: this.clock,
         signal,
+        where: 'service',
       });
       const refused = !probed.outcome.ok && probed.blind && probed.outcome.reason.kind === 'auth';
       if (refused) e.creds.invalidate();
@@ -361,8 +618,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
   }
 
   /**
-   * An interval after this attempt, give or take the jitter; longer and longer while the ZVM cannot be read;
-   * at the ZVM's deadline when it falls sooner, then every minute until the ZVM reports the disconnection.
+   * An interval after this attempt, give or take the jitter; longer and longer while the ZVM cannot be read.
+   * While it can, the pollers' rules (nextCheck, dueAt) bring it forward to the ZVM's deadline, then every
+   * minute past it until the ZVM reports the disconnection; and to the start of the last day, so that its
+   * webhook goes out on time.
    */
   private nextAttempt(e: Entry, now: number): number {
     const { interval } = e.spec.policy;
@@ -373,8 +632,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
         : interval;
     let wait = base * (1 + this.settings.jitter * (2 * this.random() - 1));
     const s = e.state;
-    if (s && s.phase === 'warning' && s.deadline !== null && n === 0) {
-      wait = s.deadline > now ? Math.min(wait, s.deadline - now + 1000) : Math.min(wait, OVERDUE_READ_MS);
+    if (s && n === 0) {
+      wait = nextCheck({ ...s, lastAttemptAt: now }, now, wait);
+      if (s.phase === 'warning' && s.deadline !== null && s.deadline - DAY > now) {
+        wait = Math.min(wait, s.deadline - DAY - now + 1000);
+      }
     }
     return now + Math.max(1000, Math.round(wait));
   }
@@ -394,8 +656,9 @@ function webhookPosts(
   hooks: FleetConfig['webhooks'],
   t: { siteId: string; at: number; from: Status | null; to: Status },
   summary: SiteSummary,
+  escalation?: 'last-day',
 ): Array<{ eventId: string; webhook: string; payload: unknown }> {
-  const kind = webhookKind(t.from, t.to);
+  const kind = escalation ?? webhookKind(t.from, t.to);
   if (!kind) return [];
   const eventId = randomUUID();
   const payload = {

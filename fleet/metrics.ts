@@ -133,6 +133,27 @@ export function createMetrics(fleet: Fleet, store?: Store): Registry {
       },
     });
   };
+  new Gauge({
+    name: 'zerto_fleet_sites_read_here',
+    help: 'Sites this instance reads (all of them alone; those it holds the lease of, sharing a PostgreSQL server)',
+    registers: [registry],
+    collect() {
+      this.set(fleet.stats.owned);
+    },
+  });
+  new Gauge({
+    name: 'zerto_fleet_instances',
+    help: 'Live instances of the fleet service sharing its database (1 alone)',
+    registers: [registry],
+    collect() {
+      this.set(fleet.stats.instances);
+    },
+  });
+  counter(
+    'zerto_fleet_clock_steps_total',
+    'Times the wall clock was seen set forward or back by 30 s or more (the schedule moved with it)',
+    () => fleet.stats.clockSteps,
+  );
   counter('zerto_fleet_attempts_total', 'Attempts made since start', () => fleet.stats.attempts);
   counter(
     'zerto_fleet_store_failures_total',

@@ -1,11 +1,12 @@
 /**
- * The fleet's database: PGlite (PostgreSQL compiled to WebAssembly) in a data folder, with versioned
- * migrations. A site's state, its attempt in the transmission log, its alert history and its transitions are
- * written in one transaction per attempt, so that a `kill -9` at any moment leaves either all of an attempt
- * or none of it.
+ * The fleet's database: PGlite (PostgreSQL compiled to WebAssembly) in a data folder by default, or a
+ * PostgreSQL server (`DATABASE_URL`) shared by several instances, with the same versioned migrations. A site's
+ * state, its attempt in the transmission log, its alert history and its transitions are written in one
+ * transaction per attempt, so that a `kill -9` at any moment leaves either all of an attempt or none of it.
+ * With a server, that transaction also checks that this instance still holds the site's lease (a fence): an
+ * instance that lost a site cannot overwrite what its new holder wrote.
  */
-import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { openPglite, openServer, type Db, type Queryable } from './db.ts';
 import { parseGraceState, type Alert, type GraceState } from '../src/core/index.ts';
 import type { UsageSnapshotRecord } from '../src/export/index.ts';
 
@@ -90,7 +91,36 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX usage_history_by_time ON usage_history (at, site_id);
     `,
   },
+  {
+    version: 4,
+    name: 'instances and site leases',
+    sql: `
+      CREATE TABLE fleet_instances (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL
+      );
+      CREATE TABLE site_leases (
+        site_id text PRIMARY KEY,
+        owner text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX site_leases_by_owner ON site_leases (owner);
+      ALTER TABLE transmissions ADD COLUMN instance text;
+    `,
+  },
 ];
+
+/** The key of the advisory lock that lets one instance at a time migrate a shared database. */
+const MIGRATION_LOCK = 7_312_004_016;
+
+/** This instance lost the site's lease: its attempt is not written (the new holder's state stands). */
+export class LeaseLost extends Error {
+  constructor(readonly siteId: string) {
+    super(`site ${siteId}: this instance no longer holds its lease`);
+  }
+}
 
 /** A webhook post waiting in the outbox. */
 export interface OutboxRow {
@@ -133,6 +163,8 @@ export interface AttemptRecord {
   reasonKind: string | null;
   reasonDetail: string | null;
   trigger: 'schedule' | 'operator';
+  /** The instance that made the attempt (sharing a server), by name. */
+  instance?: string | null;
 }
 
 export interface TransitionRecord {
@@ -143,36 +175,70 @@ export interface TransitionRecord {
   deadline: number | null;
 }
 
-export class Store {
-  private constructor(private readonly db: PGlite) {}
+export interface StoreOptions {
+  /** PGlite's data folder (used without `databaseUrl`). */
+  dataDir: string;
+  /** A PostgreSQL server's connection URL: the store is shared with other instances. */
+  databaseUrl?: string | undefined;
+  log?: (line: string) => void;
+}
 
-  static async open(dataDir: string): Promise<Store> {
-    await mkdir(dataDir, { recursive: true });
-    const db = await PGlite.create({ dataDir });
+export class Store {
+  private constructor(private readonly db: Db) {}
+
+  static async open(o: StoreOptions | string): Promise<Store> {
+    const opts = typeof o === 'string' ? { dataDir: o } : o;
+    const db = opts.databaseUrl
+      ? await openServer(opts.databaseUrl, opts.log ?? (() => undefined))
+      : await openPglite(opts.dataDir);
     const store = new Store(db);
-    await store.migrate();
+    try {
+      await store.migrate();
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
     return store;
   }
 
+  /** `server` when shared with other instances (leases needed), `pglite` when this process is alone. */
+  get kind(): Db['kind'] {
+    return this.db.kind;
+  }
+
+  get where(): string {
+    return this.db.where;
+  }
+
+  /**
+   * Brings the schema up to date, one migration per transaction. Each transaction first takes an advisory
+   * lock, so that instances starting together on one server migrate one after the other.
+   */
   async migrate(): Promise<number> {
-    await this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const r = await this.db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
-    const current = r.rows[0]?.v ?? 0;
     const known = MIGRATIONS.at(-1)?.version ?? 0;
-    if (current > known) {
-      throw new Error(
-        `the database is at schema version ${current}, newer than this service knows (${known}): run a newer fleet service`,
-      );
-    }
-    for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
-      await this.db.transaction(async (tx) => {
-        await tx.exec(m.sql);
-        await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    for (;;) {
+      const done = await this.db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+        const r = await tx.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+        const current = r.rows[0]?.v ?? 0;
+        if (current > known) {
+          throw new Error(
+            `the database is at schema version ${current}, newer than this service knows (${known}): run a newer fleet service`,
+          );
+        }
+        const next = MIGRATIONS.find((m) => m.version > current);
+        if (!next) return true;
+        await tx.exec(next.sql);
+        await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+          next.version,
+          next.name,
+        ]);
+        return false;
       });
+      if (done) return known;
     }
-    return known;
   }
 
   async schemaVersion(): Promise<number> {
@@ -180,19 +246,31 @@ export class Store {
     return r.rows[0]?.v ?? 0;
   }
 
-  /** Every stored site; a state that fails validation is reported and left out (the site starts afresh). */
-  async loadSites(onDamage: (id: string, error: string) => void): Promise<StoredSite[]> {
-    const r = await this.db.query<{ id: string; state: unknown; runtime: Runtime }>(
-      'SELECT id, state, runtime FROM sites',
+  /**
+   * Every stored site (or those of `ids`); a state that fails validation is reported and left out (the site
+   * starts afresh).
+   */
+  async loadSites(
+    onDamage: (id: string, error: string) => void,
+    ids?: readonly string[],
+  ): Promise<Array<StoredSite & { updatedAt: number }>> {
+    const r = await this.db.query<{ id: string; state: unknown; runtime: Runtime; updated_at: string }>(
+      'SELECT id, state, runtime, updated_at FROM sites WHERE ($1::text[] IS NULL OR id = ANY($1::text[]))',
+      [ids ? [...ids] : null],
     );
-    const out: StoredSite[] = [];
+    const out: Array<StoredSite & { updatedAt: number }> = [];
     for (const row of r.rows) {
       const parsed = parseGraceState(row.state);
       if (!parsed.ok) {
         onDamage(row.id, parsed.error);
         continue;
       }
-      out.push({ id: row.id, state: parsed.value, runtime: { ...EMPTY_RUNTIME, ...row.runtime } });
+      out.push({
+        id: row.id,
+        state: parsed.value,
+        runtime: { ...EMPTY_RUNTIME, ...row.runtime },
+        updatedAt: Number(row.updated_at),
+      });
     }
     return out;
   }
@@ -205,8 +283,19 @@ export class Store {
     transition: TransitionRecord | null,
     outbox: ReadonlyArray<{ eventId: string; webhook: string; payload: unknown }> = [],
     usage: UsageSnapshotRecord | null = null,
+    /** With a shared server: the instance that must still hold the site's lease for this to be written. */
+    fence: string | null = null,
   ): Promise<void> {
-    await this.db.transaction(async (tx: Transaction) => {
+    await this.db.transaction(async (tx: Queryable) => {
+      if (fence !== null) {
+        // The lease row stays locked until this transaction ends: it cannot be taken over half-way.
+        const held = await tx.query(
+          `SELECT 1 FROM site_leases WHERE site_id = $1 AND owner = $2 AND expires_at > clock_timestamp()
+           FOR UPDATE`,
+          [site.id, fence],
+        );
+        if (held.rows.length === 0) throw new LeaseLost(site.id);
+      }
       await tx.query(
         `INSERT INTO sites (id, state, runtime, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, runtime = EXCLUDED.runtime,
@@ -215,8 +304,9 @@ export class Store {
       );
       if (attempt) {
         await tx.query(
-          `INSERT INTO transmissions (site_id, at, result, passed, status, reason_kind, reason_detail, trigger)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          `INSERT INTO transmissions (site_id, at, result, passed, status, reason_kind, reason_detail, trigger,
+             instance)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
           [
             attempt.siteId,
             attempt.at,
@@ -226,6 +316,7 @@ export class Store {
             attempt.reasonKind,
             attempt.reasonDetail,
             attempt.trigger,
+            attempt.instance ?? null,
           ],
         );
       }
@@ -297,8 +388,11 @@ export class Store {
     await this.db.query('DELETE FROM usage_history WHERE at < $1', [before]);
   }
 
-  /** Undelivered posts that are due, oldest first. */
-  async dueWebhooks(now: number, limit: number): Promise<OutboxRow[]> {
+  /**
+   * Undelivered posts that are due, oldest first, each claimed for `claimMs` (its next try moved on), so that
+   * two instances on one server do not post it both; one that dies mid-post leaves it to be retried then.
+   */
+  async dueWebhooks(now: number, limit: number, claimMs = 60_000): Promise<OutboxRow[]> {
     const r = await this.db.query<{
       id: string;
       event_id: string;
@@ -306,17 +400,21 @@ export class Store {
       payload: unknown;
       attempts: number;
     }>(
-      `SELECT id, event_id, webhook, payload, attempts FROM webhook_outbox
-       WHERE delivered_at IS NULL AND next_at <= $1 ORDER BY id LIMIT $2`,
-      [now, limit],
+      `UPDATE webhook_outbox SET next_at = $3 WHERE id IN (
+         SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND next_at <= $1
+         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id, event_id, webhook, payload, attempts`,
+      [now, limit, now + claimMs],
     );
-    return r.rows.map((x) => ({
-      id: Number(x.id),
-      eventId: x.event_id,
-      webhook: x.webhook,
-      payload: x.payload,
-      attempts: x.attempts,
-    }));
+    return r.rows
+      .map((x) => ({
+        id: Number(x.id),
+        eventId: x.event_id,
+        webhook: x.webhook,
+        payload: x.payload,
+        attempts: x.attempts,
+      }))
+      .sort((a, b) => a.id - b.id);
   }
 
   async webhookDelivered(id: number, at: number): Promise<void> {
@@ -416,6 +514,82 @@ export class Store {
       resolution: x.resolution,
       description: x.description,
     }));
+  }
+
+  /**
+   * One lease round of a shared server, in one transaction: this instance's heartbeat; its leases on the
+   * sites it keeps renewed for `ttlMs`; those of `release` and of sites it no longer runs given up; then as
+   * many free (or expired) sites of `wanted` taken as bring it to its fair share of the configured sites
+   * among the live instances. Times are the database's, so that instances need not agree on a clock.
+   */
+  async leaseRound(o: {
+    instance: string;
+    name: string;
+    ttlMs: number;
+    wanted: readonly string[];
+    release: readonly string[];
+  }): Promise<{ held: string[]; live: number; share: number; owners: Map<string, string> }> {
+    return this.db.transaction(async (tx) => {
+      const ttl = `${Math.round(o.ttlMs)} milliseconds`;
+      await tx.query(
+        `INSERT INTO fleet_instances (id, name, expires_at) VALUES ($1, $2, clock_timestamp() + $3::interval)
+         ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+        [o.instance, o.name, ttl],
+      );
+      await tx.query(`DELETE FROM fleet_instances WHERE expires_at < clock_timestamp() - interval '1 hour'`);
+      const wanted = [...o.wanted];
+      await tx.query(
+        `DELETE FROM site_leases WHERE owner = $1 AND (site_id = ANY($2::text[]) OR NOT site_id = ANY($3::text[]))`,
+        [o.instance, [...o.release], wanted],
+      );
+      const renewed = await tx.query<{ site_id: string }>(
+        `UPDATE site_leases SET expires_at = clock_timestamp() + $2::interval WHERE owner = $1
+         RETURNING site_id`,
+        [o.instance, ttl],
+      );
+      const live = await tx.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM fleet_instances WHERE expires_at > clock_timestamp()',
+      );
+      const n = Math.max(1, live.rows[0]?.n ?? 1);
+      const share = Math.ceil(wanted.length / n);
+      const held = renewed.rows.map((r) => r.site_id);
+      const room = share - held.length;
+      if (room > 0) {
+        // Free sites first in a random order, so that instances starting together do not collide on one.
+        const taken = await tx.query<{ site_id: string }>(
+          `INSERT INTO site_leases (site_id, owner, expires_at)
+           SELECT id, $1, clock_timestamp() + $2::interval FROM unnest($3::text[]) AS w(id)
+           WHERE NOT EXISTS (SELECT 1 FROM site_leases l WHERE l.site_id = w.id AND l.expires_at > clock_timestamp())
+           ORDER BY random() LIMIT $4
+           ON CONFLICT (site_id) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+             WHERE site_leases.expires_at <= clock_timestamp()
+           RETURNING site_id`,
+          [o.instance, ttl, wanted, room],
+        );
+        held.push(...taken.rows.map((r) => r.site_id));
+      }
+      const all = await tx.query<{ site_id: string; name: string }>(
+        `SELECT l.site_id, coalesce(i.name, l.owner) AS name FROM site_leases l
+         LEFT JOIN fleet_instances i ON i.id = l.owner WHERE l.expires_at > clock_timestamp()`,
+      );
+      return { held, live: n, share, owners: new Map(all.rows.map((r) => [r.site_id, r.name])) };
+    });
+  }
+
+  /** Gives up some of this instance's leases (more than its share: another instance takes them). */
+  async releaseLeases(instance: string, ids: readonly string[]): Promise<void> {
+    await this.db.query('DELETE FROM site_leases WHERE owner = $1 AND site_id = ANY($2::text[])', [
+      instance,
+      [...ids],
+    ]);
+  }
+
+  /** Gives up every lease of this instance and its heartbeat (a clean stop: others take over at once). */
+  async leaveFleet(instance: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM site_leases WHERE owner = $1', [instance]);
+      await tx.query('DELETE FROM fleet_instances WHERE id = $1', [instance]);
+    });
   }
 
   /** A trivial query: the database answers. */

@@ -63,7 +63,9 @@ export class WebhookSender {
   private async round(): Promise<void> {
     const hooks = new Map(this.hooks().map((h) => [h.name, h]));
     if (hooks.size === 0) return;
-    for (const row of await this.store.dueWebhooks(Date.now(), BATCH)) {
+    // Claimed for as long as the batch can take (each post within the timeout), so that another instance on a
+    // shared server does not post them meanwhile.
+    for (const row of await this.store.dueWebhooks(Date.now(), BATCH, BATCH * this.timeoutMs + 60_000)) {
       if (this.closed) return;
       const hook = hooks.get(row.webhook);
       const now = Date.now();

@@ -116,6 +116,11 @@ export interface ProbeContext {
   now: () => number;
   signal?: AbortSignal;
   onStep?: (step: TestStep) => void;
+  /**
+   * Where the probe runs, so that its reasons name the right thing to check: an element in an operator's
+   * browser (`browser`, the default) or the fleet service (`service`, its config file and its network).
+   */
+  where?: 'browser' | 'service';
 }
 
 export interface Probe {

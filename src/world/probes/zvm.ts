@@ -33,13 +33,14 @@ export const zvmProbe: Probe = {
       LocalSiteSchema,
       'localsite',
     );
-    if (!site.ok) return steps.fail('collect', zvmReason(site.reason, base), blind);
+    if (!site.ok) return steps.fail('collect', zvmReason(site.reason, base, ctx.where), blind);
     const identity = {
       id: site.value.siteidentifier,
       name: cut(site.value.sitename, CONFIG_LIMITS.nameLength),
     };
     const usage = await zvmUsage(ctx, base);
-    if (!usage.ok) return steps.fail('collect', zvmReason(usage.reason, base), { ...blind, site: identity });
+    if (!usage.ok)
+      return steps.fail('collect', zvmReason(usage.reason, base, ctx.where), { ...blind, site: identity });
     steps.set({
       id: 'collect',
       status: 'done',
@@ -73,9 +74,9 @@ export const zvmProbe: Probe = {
                 kind: 'timeout',
                 detail: `the ZVM did not answer sendUsage within ${ctx.config.timeoutMs / 1000} s`,
               }
-            : zvmReason(sent.reason, base)
+            : zvmReason(sent.reason, base, ctx.where)
           : sent.status < 200 || sent.status > 299
-            ? zvmReason(statusReason(sent.status, `sendUsage: HTTP ${sent.status}`), base)
+            ? zvmReason(statusReason(sent.status, `sendUsage: HTTP ${sent.status}`), base, ctx.where)
             : { kind: 'bad-answer', detail: 'sendUsage answered neither "Passed" nor "Failed"' };
 
     const word = await readAlerts(ctx, base, passed);
@@ -115,7 +116,7 @@ export async function discoverSite(
     LocalSiteSchema,
     'localsite',
   );
-  if (!site.ok) return { ok: false, reason: zvmReason(site.reason, base) };
+  if (!site.ok) return { ok: false, reason: zvmReason(site.reason, base, ctx.where) };
   const id = site.value.siteidentifier;
   if (id.length > CONFIG_LIMITS.idLength)
     return {
@@ -142,7 +143,7 @@ async function readAlerts(
     AlertsSchema as z.ZodMiniType<z.infer<typeof AlertsSchema>>,
     'alerts',
   );
-  if (!r.ok) return { ok: false, reason: zvmReason(r.reason, base) };
+  if (!r.ok) return { ok: false, reason: zvmReason(r.reason, base, ctx.where) };
   const local = (started + ctx.now()) / 2;
   // The Date header is whole seconds: its true time is half a second later on average.
   const measured = r.date === null || r.date === undefined ? 0 : r.date + 500 - local;
@@ -191,13 +192,24 @@ export function billingAlerts(
 }
 
 /** A failure to read the ZVM, worded so that it names the ZVM (not the billing host) and what to check. */
-function zvmReason(reason: FailureReason, base: string): FailureReason {
+function zvmReason(
+  reason: FailureReason,
+  base: string,
+  where: ProbeContext['where'] = 'browser',
+): FailureReason {
   const host = hostOf(base);
-  const hint: Partial<Record<FailureReason['kind'], string>> = {
-    auth: `the ZVM at ${host} (give the element a valid token, or session for an older ZVM)`,
-    network: `the ZVM at ${host}, from this browser (check the zvm-url, and that the ZVM is up)`,
-    timeout: `the ZVM at ${host}`,
-  };
+  const hint: Partial<Record<FailureReason['kind'], string>> =
+    where === 'service'
+      ? {
+          auth: `the ZVM at ${host} refused the fleet service's credentials (check this ZVM's auth in the fleet config)`,
+          network: `the ZVM at ${host}, from the fleet service (check its url in the fleet config, and that the ZVM is up)`,
+          timeout: `the ZVM at ${host}`,
+        }
+      : {
+          auth: `the ZVM at ${host} (give the element a valid token, or session for an older ZVM)`,
+          network: `the ZVM at ${host}, from this browser (check the zvm-url, and that the ZVM is up)`,
+          timeout: `the ZVM at ${host}`,
+        };
   const detail = hint[reason.kind] ?? reason.detail;
   return { ...reason, ...(detail ? { detail: detail.slice(0, 500) } : {}) };
 }

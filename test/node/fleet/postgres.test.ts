@@ -1,0 +1,217 @@
+// Two fleet service instances on one real PostgreSQL server (DATABASE_URL), reading real ZVM simulators: they
+// share the sites, each site is read by exactly one of them once per interval, and when one is killed with
+// SIGKILL the other takes its sites within an interval, with nothing lost.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { BillingServer } from '../../../servers/billing/server.ts';
+import type { ZvmSim } from '../../../servers/zvm/server.ts';
+import { sleep } from '../http-client.ts';
+import { billing, sim, startFleet, tempDir, writeConfig, type FleetProcess } from './harness.ts';
+import { postgresBin, startPostgres, type PgServer } from './postgres.ts';
+
+const INTERVAL = 3000;
+const LEASES = { ttlMs: 1500, renewMs: 400 };
+const SITES = 6;
+const TOKEN = 'static-token-for-pg-tests';
+
+const skip =
+  process.env.ZBB_SKIP_POSTGRES === '1'
+    ? 'ZBB_SKIP_POSTGRES=1: the PostgreSQL server tests are skipped'
+    : false;
+if (!skip && 'missing' in postgresBin()) {
+  // In CI (and anywhere not told to skip) a missing server is a failure, not a silent skip.
+  test('PostgreSQL is installed for the server-mode tests', () => {
+    const found = postgresBin();
+    assert.fail('missing' in found ? found.missing : 'unreachable');
+  });
+}
+
+interface Row {
+  site_id: string;
+  at: string;
+  instance: string | null;
+}
+
+describe(
+  'fleet service on a PostgreSQL server, two instances',
+  { skip: skip || 'missing' in postgresBin() },
+  () => {
+    let dir: { path: string; remove(): Promise<void> };
+    let server: PgServer;
+    let good: BillingServer;
+    const sims: ZvmSim[] = [];
+    const fleets: FleetProcess[] = [];
+    let configA: string;
+    let configB: string;
+
+    before(async () => {
+      dir = await tempDir('zbb-fleet-pg-');
+      server = await startPostgres();
+      good = await billing(join(dir.path, 'billing'));
+      for (let i = 0; i < SITES; i++) sims.push(await sim(good.url, { token: TOKEN, siteName: `Site ${i}` }));
+      const config = (dataDir: string) => ({
+        dataDir,
+        http: { port: 0 },
+        apiKeys: [{ name: 'noc', role: 'read', key: { env: 'FLEET_PG_READ_KEY' } }],
+        concurrency: 4,
+        leases: LEASES,
+        defaults: {
+          policy: { interval: INTERVAL, alertAfter: 600_000, graceDays: 15 },
+          timeoutMs: 2000,
+          maxBackoffMs: 2000,
+          jitter: 0,
+          startSpreadMs: 0,
+        },
+        zvms: sims.map((s, i) => ({
+          id: `zvm-${i}`,
+          url: s.url,
+          auth: { type: 'token', token: { env: 'FLEET_PG_TOKEN' } },
+        })),
+      });
+      configA = join(dir.path, 'a.json');
+      configB = join(dir.path, 'b.json');
+      await writeConfig(configA, config('data-a'));
+      await writeConfig(configB, config('data-b'));
+    });
+
+    after(async () => {
+      for (const f of fleets) if (f.child.exitCode === null) f.child.kill('SIGKILL');
+      await Promise.all(fleets.map((f) => f.exited()));
+      await Promise.all(sims.map((s) => s.close()));
+      await good?.close();
+      await server?.stop();
+      await dir?.remove();
+    });
+
+    const env = () => ({
+      DATABASE_URL: server.url,
+      FLEET_PG_READ_KEY: 'read-key-0123456789abcdef',
+      FLEET_PG_TOKEN: TOKEN,
+    });
+    const get = (f: FleetProcess, path: string) => f.get(path, 'read-key-0123456789abcdef');
+
+    /** Every attempt stored, per site, in time order. */
+    async function attempts(since = 0): Promise<Map<string, Array<{ at: number; instance: string }>>> {
+      const rows = await server.query<Row>(
+        'SELECT site_id, at, instance FROM transmissions WHERE at >= $1 ORDER BY at',
+        [since],
+      );
+      const out = new Map<string, Array<{ at: number; instance: string }>>();
+      for (const r of rows) {
+        const list = out.get(r.site_id) ?? [];
+        list.push({ at: Number(r.at), instance: r.instance ?? '?' });
+        out.set(r.site_id, list);
+      }
+      return out;
+    }
+
+    /** Each site read once per interval: no two attempts closer than an interval, none missing. */
+    function assertOncePerInterval(
+      per: Map<string, Array<{ at: number; instance: string }>>,
+      from: number,
+      to: number,
+      maxGap: number,
+    ): void {
+      for (let i = 0; i < SITES; i++) {
+        const list = (per.get(`zvm-${i}`) ?? []).filter((a) => a.at >= from && a.at <= to);
+        assert.ok(list.length >= Math.floor((to - from) / maxGap), `zvm-${i}: ${list.length} attempts`);
+        for (let k = 1; k < list.length; k++) {
+          const gap = list[k]!.at - list[k - 1]!.at;
+          assert.ok(
+            gap >= INTERVAL - 50,
+            `zvm-${i} read twice within an interval: ${gap} ms apart (${list[k - 1]!.instance}, ${list[k]!.instance})`,
+          );
+          assert.ok(gap <= maxGap, `zvm-${i} not read for ${gap} ms (interval ${INTERVAL})`);
+        }
+      }
+    }
+
+    test('two instances share the sites; each site is read exactly once per interval', async () => {
+      fleets.push(await startFleet(configA, env()));
+      fleets.push(await startFleet(configB, env()));
+      const [a, b] = fleets as [FleetProcess, FleetProcess];
+      assert.match(a.stdout(), /sharing the sites by leases/);
+      // Both take part: three sites each once the second has joined and the first gave up its extra ones.
+      const until = Date.now() + 20_000;
+      let owners: string[];
+      for (;;) {
+        owners = await Promise.all(
+          sims.map(
+            async (_, i) =>
+              (await get(a, `/v1/sites/zvm-${i}`)).json<{ readBy: string | null }>().readBy ?? '',
+          ),
+        );
+        const counts = new Map<string, number>();
+        for (const o of owners) counts.set(o, (counts.get(o) ?? 0) + 1);
+        if (counts.size === 2 && !counts.has('') && [...counts.values()].every((n) => n === SITES / 2)) break;
+        assert.ok(Date.now() < until, `the sites were not shared: ${JSON.stringify(owners)}`);
+        await sleep(200);
+      }
+      // The other instance tells the same owners (one truth), and its API answers for every site.
+      const fromB = await Promise.all(
+        sims.map(async (_, i) => (await get(b, `/v1/sites/zvm-${i}`)).json<{ readBy: string }>().readBy),
+      );
+      assert.deepEqual(fromB, owners);
+
+      const from = Date.now();
+      await sleep(INTERVAL * 4 + 500);
+      const to = Date.now();
+      const per = await attempts(from - INTERVAL);
+      assertOncePerInterval(per, from - INTERVAL, to, INTERVAL + 1000);
+      const instances = new Set([...per.values()].flat().map((x) => x.instance));
+      assert.equal(instances.size, 2, `attempts by ${[...instances].join(', ')}`);
+      // Each site by one instance only while both run.
+      for (const [site, list] of per) {
+        const by = new Set(list.filter((x) => x.at >= from).map((x) => x.instance));
+        assert.equal(by.size, 1, `${site} read by ${[...by].join(' and ')}`);
+      }
+    });
+
+    test('kill -9 of one instance: the other takes its sites within an interval, and nothing is lost', async () => {
+      const [a, b] = fleets as [FleetProcess, FleetProcess];
+      const aName = /instance (\S+),/.exec(a.stdout())![1]!;
+      const before = await attempts();
+      const aSites = [...before.entries()].filter(([, l]) => l.at(-1)!.instance === aName).map(([s]) => s);
+      assert.equal(aSites.length, SITES / 2);
+      a.child.kill('SIGKILL');
+      await a.exited();
+      const killedAt = Date.now();
+      await sleep(INTERVAL * 4);
+      const per = await attempts();
+      const bName = /instance (\S+),/.exec(b.stdout())![1]!;
+      for (const site of aSites) {
+        const list = per.get(site)!;
+        const last = before.get(site)!.at(-1)!.at;
+        const next = list.find((x) => x.at > last)!;
+        assert.ok(next, `${site}: not read after the kill`);
+        assert.equal(next.instance, bName, `${site}: read by ${next.instance}`);
+        // Read again when its interval was up, and at the latest an interval after the kill.
+        assert.ok(next.at - last >= INTERVAL - 50, `${site}: read again ${next.at - last} ms after the last`);
+        assert.ok(
+          next.at <= killedAt + INTERVAL + 500,
+          `${site}: taken over ${next.at - killedAt} ms after the kill (interval ${INTERVAL})`,
+        );
+      }
+      // From then on every site is read by the survivor, once per interval.
+      assertOncePerInterval(per, killedAt + INTERVAL, Date.now(), INTERVAL + 1000);
+      // Nothing lost: every attempt either instance counted in a site's state is in the log, and the reverse.
+      const rows = await server.query<{ id: string; attempts: number; logged: number }>(
+        `SELECT s.id, (s.runtime->>'attempts')::int AS attempts,
+         (SELECT count(*)::int FROM transmissions t WHERE t.site_id = s.id) AS logged FROM sites s`,
+      );
+      assert.equal(rows.length, SITES);
+      for (const r of rows) {
+        assert.ok(
+          r.logged === r.attempts,
+          `${r.id}: ${r.attempts} attempts in the state, ${r.logged} in the log`,
+        );
+      }
+      const sites = (await get(b, '/v1/sites')).json<{ sites: Array<{ id: string; status: string }> }>();
+      assert.deepEqual(
+        sites.sites.map((s) => s.status),
+        Array(SITES).fill('ok'),
+      );
+    });
+  },
+);
