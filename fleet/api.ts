@@ -68,6 +68,16 @@ const MAX_STREAMS = 200;
 /** Events kept for a stream that reconnects with `Last-Event-ID`. */
 const REPLAY_EVENTS = 1000;
 const SEND_BODY_LIMIT = 16 * 1024;
+/** What a console's page may read of an answer beyond the CORS-safelisted headers: the export's file name and checksum. */
+const EXPOSE_HEADERS = [
+  'Content-Disposition',
+  'X-Checksum-SHA256',
+  'X-Checksum-Line',
+  'X-Export-Rows',
+  'X-Export-Unsent-Days',
+];
+/** Alerts answered by `GET /v1/alerts` at most, active first, then the newest. */
+const ALERTS_LIMIT = 1000;
 
 export async function startApi(o: ApiOptions): Promise<Api> {
   const limits = resolveLimits({}, 'fleet api');
@@ -108,6 +118,8 @@ export async function startApi(o: ApiOptions): Promise<Api> {
       role: 'operator',
       handler: ({ req, res, params }) => sendUsage(req, res, params.id!),
     },
+    { method: 'GET', path: '/v1/states', role: 'read', handler: ({ res }) => states(res) },
+    { method: 'GET', path: '/v1/alerts', role: 'read', handler: ({ req, res }) => alerts(req, res) },
     { method: 'GET', path: '/v1/events', role: 'read', handler: ({ req, res }) => events(req, res) },
     { method: 'GET', path: '/v1/export', role: 'read', handler: ({ req, res }) => exportUsage(req, res) },
   ]);
@@ -132,7 +144,7 @@ export async function startApi(o: ApiOptions): Promise<Api> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const allowed = applyCors(req, res, o.allowOrigins);
+    const allowed = applyCors(req, res, o.allowOrigins, EXPOSE_HEADERS);
     const wrongHost = checkHost(req);
     if (wrongHost) {
       req.resume();
@@ -230,6 +242,47 @@ export async function startApi(o: ApiOptions): Promise<Api> {
     sendJson(res, 200, { transmissionCount, transmissions, transitions, alerts });
   }
 
+  /**
+   * Every site's grace state in one answer (the sites list reads this, not one request per site): `sites`,
+   * each `{ id, name, state, days }`; `state` is null until the site's ZVM was first read; `days` is the last
+   * seven days of the transmission log, per day the latest attempt that sent usage and the latest that did not
+   * (`{ at, ok }`), enough for the list's seven-day strip. "Cannot see" attempts are left out: no usage signal.
+   */
+  async function states(res: ServerResponse): Promise<void> {
+    const now = Date.now();
+    const days = await o.store.recentDays(now, 7);
+    const names = o.fleet.names();
+    const sites = o.fleet.ids().map((id) => ({
+      id,
+      name: names.get(id) ?? '',
+      state: o.fleet.detail(id)?.state ?? null,
+      days: days.get(id) ?? [],
+    }));
+    sendJson(res, 200, { at: now, sites });
+  }
+
+  /**
+   * The billing alerts of every site, or of one (`?site=ID`), each with its site `{ id, name }`: active first,
+   * then the newest, at most ALERTS_LIMIT.
+   */
+  async function alerts(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const asked = requestUrl(req)!.searchParams.get('site');
+    if (asked !== null && !o.fleet.has(asked))
+      return sendError(
+        res,
+        404,
+        'not-found',
+        `no site ${JSON.stringify(asked.slice(0, 100))} in the config`,
+        'site',
+      );
+    const ids = asked === null ? o.fleet.ids() : [asked];
+    const names = o.fleet.names();
+    const rows = await o.store.alertsOf(ids, ALERTS_LIMIT);
+    sendJson(res, 200, {
+      alerts: rows.map(({ siteId, ...a }) => ({ ...a, site: { id: siteId, name: names.get(siteId) ?? '' } })),
+    });
+  }
+
   async function sendUsage(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     // The action takes no parameters; whatever body came is read and dropped.
     const read = await readBody(req, SEND_BODY_LIMIT);
@@ -308,6 +361,8 @@ export async function startApi(o: ApiOptions): Promise<Api> {
       'Cache-Control': 'no-store',
       'X-Checksum-SHA256': file.sha256,
       'X-Checksum-Line': file.checksumLine.trim(),
+      'X-Export-Rows': String(file.rows),
+      'X-Export-Unsent-Days': String(file.unsentDays),
     });
     res.end(file.bytes);
   }

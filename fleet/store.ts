@@ -516,6 +516,60 @@ export class Store {
     }));
   }
 
+  /** The billing alerts of these sites, active first, then the newest; at most `limit`. */
+  async alertsOf(
+    siteIds: readonly string[],
+    limit: number,
+  ): Promise<Array<Omit<Alert, 'site'> & { siteId: string }>> {
+    if (siteIds.length === 0) return [];
+    const r = await this.db.query<{
+      id: string;
+      site_id: string;
+      kind: Alert['kind'];
+      level: Alert['level'];
+      turned_on: string;
+      resolved_at: string | null;
+      resolution: Alert['resolution'];
+      description: string;
+    }>(
+      `SELECT id, site_id, kind, level, turned_on, resolved_at, resolution, description FROM alerts
+       WHERE site_id = ANY($1::text[]) ORDER BY (resolved_at IS NOT NULL), turned_on DESC LIMIT $2`,
+      [[...siteIds], limit],
+    );
+    return r.rows.map((x) => ({
+      siteId: x.site_id,
+      id: x.id,
+      kind: x.kind,
+      level: x.level,
+      turnedOn: Number(x.turned_on),
+      resolvedAt: x.resolved_at === null ? null : Number(x.resolved_at),
+      resolution: x.resolution,
+      description: x.description,
+    }));
+  }
+
+  /**
+   * The last `days` days of every site's transmission log, in one query and a few rows a day: per site and
+   * day (counted back from `now`), the latest attempt that sent usage and the latest that did not. "Cannot
+   * see" attempts are no usage signal and are left out.
+   */
+  async recentDays(now: number, days: number): Promise<Map<string, Array<{ at: number; ok: boolean }>>> {
+    const r = await this.db.query<{ site_id: string; at: string; ok: boolean }>(
+      `SELECT site_id, max(at) AS at, (result = 'passed') AS ok FROM transmissions
+       WHERE at > $1::bigint AND at <= $2::bigint AND result <> 'cannot-see'
+       GROUP BY site_id, ($2::bigint - at) / 86400000, (result = 'passed')
+       ORDER BY at`,
+      [now - days * 86_400_000, now],
+    );
+    const out = new Map<string, Array<{ at: number; ok: boolean }>>();
+    for (const x of r.rows) {
+      let list = out.get(x.site_id);
+      if (!list) out.set(x.site_id, (list = []));
+      list.push({ at: Number(x.at), ok: x.ok });
+    }
+    return out;
+  }
+
   /**
    * One lease round of a shared server, in one transaction: this instance's heartbeat; its leases on the
    * sites it keeps renewed for `ttlMs`; those of `release` and of sites it no longer runs given up; then as

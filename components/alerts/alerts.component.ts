@@ -13,6 +13,12 @@ import {
   type GraceView,
 } from '../../src/core/index.ts';
 import { systemClock } from '../../src/world/clock.ts';
+import {
+  readServiceAlerts,
+  readServiceStates,
+  watchServiceEvents,
+  type ServiceSource,
+} from '../../src/world/service-lists.ts';
 import { onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { readAlertHistory, readAllStates } from '../../src/world/storage/repo.ts';
@@ -67,7 +73,9 @@ export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
 /**
  * @tagname zerto-billing-alerts
  * @summary Monitoring > Alerts for billing: the active and resolved billing alerts of one site or all, with
- * level, site, description, and when each turned on and was resolved.
+ * level, site, description, and when each turned on and was resolved. With `service-url`, the alerts the fleet
+ * service holds (`GET /v1/alerts`), read with the API key in `token` (or `getToken`), kept live by its event
+ * stream; otherwise the alerts stored in this browser.
  *
  * @csspart table - The alerts table.
  * @csspart row - One alert.
@@ -126,6 +134,15 @@ export class ZertoBillingAlerts extends LitElement {
 
   /** Show only this site's alerts (all sites when absent). */
   @property({ attribute: 'site-id' }) siteId: string | null = null;
+  /**
+   * The fleet service to read the alerts from (`mode="service"` of the banner); this browser's storage when
+   * absent.
+   */
+  @property({ attribute: 'service-url' }) serviceUrl: string | null = null;
+  /** The fleet service's API key (a read-only one is enough). Never an attribute, never stored. */
+  @property({ attribute: false }) token: string | undefined;
+  /** Where the API key comes from, when it changes; called before each read. Its result is never stored. */
+  @property({ attribute: false }) getToken: (() => string | Promise<string>) | undefined;
   /** `light` (default), `dark`, or `auto`. */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
   /** An injected clock (epoch ms); defaults to the system clock. */
@@ -142,6 +159,14 @@ export class ZertoBillingAlerts extends LitElement {
   }>(this, {
     name: 'zerto-billing-alerts',
     read: async () => {
+      const service = this.service();
+      if (service) {
+        const [alerts, states] = await Promise.all([
+          readServiceAlerts(service, this.siteId ?? undefined),
+          readServiceStates(service),
+        ]);
+        return { alerts, states: new Map(states.map(({ state }) => [state.site.id, state])) };
+      }
       const db = await openBillingDb();
       const [all, states] = await Promise.all([
         readAlertHistory(db, this.siteId ?? undefined),
@@ -154,11 +179,22 @@ export class ZertoBillingAlerts extends LitElement {
         states: new Map(states.map((st) => [st.site.id, st])),
       };
     },
-    subscribe: (changed) =>
-      onState((s) => {
-        if (!this.siteId || s.site.id === this.siteId) changed();
-      }),
+    subscribe: (changed) => {
+      const service = this.service();
+      const concerns = (id: string) => !this.siteId || id === this.siteId;
+      return service
+        ? watchServiceEvents(service, changed, concerns)
+        : onState((s) => {
+            if (concerns(s.site.id)) changed();
+          });
+    },
   });
+
+  /** The fleet service this element reads, when it has a `service-url`. */
+  private service(): ServiceSource | null {
+    if (!this.serviceUrl) return null;
+    return { url: this.serviceUrl, token: this.token, getToken: this.getToken };
+  }
 
   /**
    * The alerts in the ZVM alert shape, active first, newest first. Empty unless `status` is `ready`: an empty
@@ -194,8 +230,9 @@ export class ZertoBillingAlerts extends LitElement {
 
   protected override willUpdate(changed: Map<string, unknown>): void {
     // Another site's alerts: show loading, not the previous site's rows, until they are read.
-    if (changed.has('siteId') && this.isConnected && changed.get('siteId') !== undefined)
-      void this.history.retry();
+    if (!this.isConnected) return;
+    if (changed.has('serviceUrl') && changed.get('serviceUrl') !== undefined) void this.history.resubscribe();
+    else if (changed.has('siteId') && changed.get('siteId') !== undefined) void this.history.retry();
   }
 
   private onRetry = (): void => {
@@ -213,6 +250,9 @@ export class ZertoBillingAlerts extends LitElement {
       ? html`<zerto-usage-export
           part="export"
           site-id=${this.siteId ?? nothing}
+          service-url=${this.serviceUrl ?? nothing}
+          .token=${this.token}
+          .getToken=${this.getToken}
           theme=${this.theme}
         ></zerto-usage-export>`
       : html`<p>

@@ -4,6 +4,7 @@ import { DAY, exportActionLabel, exportFailedText, type Clock } from '../../src/
 import { dayKey, parseExportRange, type ExportFile } from '../../src/export/index.ts';
 import { systemClock } from '../../src/world/clock.ts';
 import { exportUsage } from '../../src/world/export-usage.ts';
+import { fetchServiceExport } from '../../src/world/service-lists.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import { controlStyles } from '../shared/controls.styles.ts';
@@ -27,7 +28,9 @@ declare global {
  * @tagname zerto-usage-export
  * @summary "Export usage for manual billing": one site or all, a date range, CSV or JSON; one row per site per
  * day with that day's peak protected VM count, days never acknowledged marked; the file's SHA-256 shown and
- * offered beside it.
+ * offered beside it. With `service-url`, the fleet service's export of its sites (`GET /v1/export`, the same
+ * format), read with the API key in `token` (or `getToken`) and its checksum checked here; otherwise the
+ * usage stored in this browser.
  *
  * @fires zerto-billing-export - A file was exported. `detail: { fileName, sha256, rows, unsentDays }`
  *
@@ -78,6 +81,12 @@ export class ZertoUsageExport extends LitElement {
 
   /** Export this site only (all sites of this origin when absent). */
   @property({ attribute: 'site-id' }) siteId: string | null = null;
+  /** The fleet service to export from; this browser's stored usage when absent. */
+  @property({ attribute: 'service-url' }) serviceUrl: string | null = null;
+  /** The fleet service's API key (a read-only one is enough). Never an attribute, never stored. */
+  @property({ attribute: false }) token: string | undefined;
+  /** Where the API key comes from, when it changes; called before each export. Its result is never stored. */
+  @property({ attribute: false }) getToken: (() => string | Promise<string>) | undefined;
   /** `light` (default), `dark`, or `auto`. */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
   /** An injected clock (epoch ms). */
@@ -109,13 +118,17 @@ export class ZertoUsageExport extends LitElement {
     this.error = '';
     this.busy = true;
     try {
-      const db = await openBillingDb();
-      const file = await exportUsage(db, {
-        ...(this.siteId ? { siteIds: [this.siteId] } : {}),
-        range: range.value,
-        format,
-        now: this.now(),
-      });
+      const file = this.serviceUrl
+        ? await fetchServiceExport(
+            { url: this.serviceUrl, token: this.token, getToken: this.getToken },
+            { from, to, format, siteId: this.siteId },
+          )
+        : await exportUsage(await openBillingDb(), {
+            ...(this.siteId ? { siteIds: [this.siteId] } : {}),
+            range: range.value,
+            format,
+            now: this.now(),
+          });
       this.file = file;
       if (o.download !== false)
         offerDownload(this.renderRoot as ShadowRoot, file.fileName, file.bytes, file.mimeType);

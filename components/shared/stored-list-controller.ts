@@ -54,6 +54,19 @@ export class StoredListController<T> implements ReactiveController {
     this.off = null;
   }
 
+  /**
+   * Where the list comes from changed (another source, such as a service URL): the subscription is made again
+   * and the list read anew, showing `loading` meanwhile.
+   */
+  resubscribe(): Promise<void> {
+    if (!this.off) return this.retry();
+    this.off();
+    this.off = this.options.subscribe(() => {
+      if (this.isActive()) void this.reload();
+    });
+    return this.retry();
+  }
+
   /** Reads again, keeping what is shown until the answer comes; resolves once a read begun after this call is applied. */
   reload(): Promise<void> {
     if (this.queued) return this.queued;

@@ -19,6 +19,7 @@ import { onForgotten, onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { readAllStates, readLog } from '../../src/world/storage/repo.ts';
 import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
+import { readServiceStates, watchServiceEvents, type ServiceSource } from '../../src/world/service-lists.ts';
 import { formatAgo, formatDateTime } from '../shared/format.ts';
 import {
   describeError,
@@ -56,7 +57,9 @@ const HEIGHT = 480;
  * @summary One row per site for providers with many managers: phase, days left, last success and seven days
  * of transmission results, most urgent first. Only the rows in view are rendered, so 1,000 sites scroll smoothly.
  * When it shows the stored sites, each row can forget its site in this browser (see `forgetSite`), after an
- * inline confirmation.
+ * inline confirmation. With `service-url`, every site of the fleet service (`GET /v1/states`, one request),
+ * read with the API key in `token` (or `getToken`) and kept live by its event stream; its seven-day strip is
+ * the service's transmission log; nothing can be forgotten there.
  *
  * @csspart table - The sites table.
  * @csspart row - One site's row.
@@ -69,7 +72,7 @@ const HEIGHT = 480;
  * (`role="alert"`).
  * @csspart failure-reason - The reason the read failed.
  * @csspart retry-button - Reads the stored sites again.
- * @csspart forget-button - A row's "Forget…" button (stored sites only, not when `sites` is given).
+ * @csspart forget-button - A row's "Forget…" button (stored sites only, not when `sites` or `service-url` is given).
  * @csspart forget-confirm - Asks to confirm forgetting a site: what is removed, and that waiting usage reports
  * are kept.
  * @csspart forget-status - Says a site was forgotten (and the reports kept), or why it could not be.
@@ -264,6 +267,15 @@ export class ZertoBillingSites extends LitElement {
   @property({ attribute: false }) clock: Clock | undefined;
   /** `light` (default), `dark`, or `auto`. */
   @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
+  /**
+   * The fleet service to read the sites from (`mode="service"` of the banner); this browser's storage when
+   * absent. Ignored while `sites` is given.
+   */
+  @property({ attribute: 'service-url' }) serviceUrl: string | null = null;
+  /** The fleet service's API key (a read-only one is enough). Never an attribute, never stored. */
+  @property({ attribute: false }) token: string | undefined;
+  /** Where the API key comes from, when it changes; called before each read. Its result is never stored. */
+  @property({ attribute: false }) getToken: (() => string | Promise<string>) | undefined;
 
   /** The outbox per site: reports waiting to be delivered, and reports the receiver refused (set aside). */
   @state() private backlog: Backlog[] = [];
@@ -283,8 +295,15 @@ export class ZertoBillingSites extends LitElement {
   private readonly stored = new StoredListController<SiteRow[]>(this, {
     name: 'zerto-billing-sites',
     read: async () => {
-      const db = await openBillingDb();
       const now = (this.clock ?? systemClock)();
+      const service = this.service();
+      if (service) {
+        // The service's usage reports are its own business: no browser outbox to show.
+        this.backlog = [];
+        const sites = await readServiceStates(service);
+        return sites.map(({ state, days }) => ({ state, strip: dayStrip(days, now) }));
+      }
+      const db = await openBillingDb();
       const [states, backlog] = await Promise.all([readAllStates(db), readBacklog(db)]);
       this.backlog = [...backlog.values()].filter(
         (b) => b.waiting > 0 || b.setAside.length > 0 || b.noLocalRecord !== null,
@@ -297,6 +316,8 @@ export class ZertoBillingSites extends LitElement {
       );
     },
     subscribe: (changed) => {
+      const service = this.service();
+      if (service) return watchServiceEvents(service, changed);
       const offState = onState(changed);
       const offForgotten = onForgotten(changed);
       return () => {
@@ -306,6 +327,12 @@ export class ZertoBillingSites extends LitElement {
     },
     active: () => !this.sites,
   });
+
+  /** The fleet service this element reads, when it has a `service-url`. */
+  private service(): ServiceSource | null {
+    if (!this.serviceUrl) return null;
+    return { url: this.serviceUrl, token: this.token, getToken: this.getToken };
+  }
 
   /** The rows as shown, most urgent first. Empty unless `status` is `ready`. */
   get rows(): ReadonlyArray<{ view: GraceView; strip: DayResult[] }> {
@@ -330,7 +357,7 @@ export class ZertoBillingSites extends LitElement {
     return this.stored.reload();
   }
 
-  /** Forgets what was read and reads the stored sites again (the Retry button). */
+  /** Forgets what was read and reads the sites again (the Retry button). */
   retry(): Promise<void> {
     return this.stored.retry();
   }
@@ -341,7 +368,9 @@ export class ZertoBillingSites extends LitElement {
 
   protected override willUpdate(changed: PropertyValues): void {
     // Rows given, then taken away: the stored sites are shown from now on, once read.
-    if (changed.has('sites') && changed.get('sites') !== undefined && !this.sites && this.isConnected)
+    if (changed.has('serviceUrl') && changed.get('serviceUrl') !== undefined && this.isConnected)
+      void this.stored.resubscribe();
+    else if (changed.has('sites') && changed.get('sites') !== undefined && !this.sites && this.isConnected)
       void this.stored.retry();
     const from = this.sites ?? this.stored.value ?? [];
     if (from !== this.sortedFrom || changed.has('clock')) {
@@ -436,8 +465,9 @@ export class ZertoBillingSites extends LitElement {
     const start = Math.max(0, this.first - OVERSCAN);
     const end = Math.min(total, this.first + this.visible + OVERSCAN);
     const lang = this.lang || undefined;
-    // Forgetting is offered for the stored sites only: rows given through `sites` belong to the host.
-    const forget = !this.sites;
+    // Forgetting is offered for the stored sites only: rows given through `sites` belong to the host, and the
+    // service's sites to its config.
+    const forget = !this.sites && !this.serviceUrl;
     const row = { lang, forget, columns: forget ? 6 : 5 };
     // The scroller stays in the tree (hidden on failure): the ResizeObserver watches it.
     return html`${

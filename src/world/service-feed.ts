@@ -15,7 +15,7 @@ const RETRY_MAX_MS = 60_000;
 /** Read again at least this often, whatever the stream says (a proxy may hold events back). */
 const REREAD_MS = 5 * 60_000;
 
-const hostOf = (url: string): string => {
+export const hostOf = (url: string): string => {
   try {
     return new URL(url).host;
   } catch {
@@ -32,7 +32,7 @@ const headers = (h: SiteHandle): Record<string, string> => {
 };
 
 /** What went wrong with the service, named with its host, in words a console's developer can act on. */
-function problemOf(base: string, status: number | null, err?: unknown): string {
+export function problemOf(base: string, status: number | null, err?: unknown): string {
   const host = hostOf(base);
   if (status === 401) return `the fleet service at ${host} refused the API key (set token or getToken)`;
   if (status === 403) return `the fleet service at ${host} does not allow this page (its Origin or Host)`;

@@ -14,6 +14,12 @@ export interface Servers {
   advanceZvm(ms: number): Promise<unknown>;
   /** Starts the fleet service watching this set's ZVM as site `siteId`; its URL and a read-only key. */
   fleet(siteId: string, policy?: Record<string, number>): Promise<{ url: string; key: string }>;
+  /** What the simulator enforces (see servers-plugin.ts `zvmState`), with its active alerts as it lists them. */
+  zvmState(): Promise<{
+    alerts: Array<{ TurnedOn: string; HelpIdentifier: string }>;
+    nowMs: number;
+    deadlineMs: number | null;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +56,7 @@ export async function startServers(
     },
     advanceZvm: (ms) => executeServerCommand('servers:advance', { id, ms }),
     fleet: (siteId, policy) => executeServerCommand('servers:fleet', { id, siteId, policy }),
+    zvmState: () => executeServerCommand('servers:zvm-state', { id }),
     stop: async () => {
       await executeServerCommand('servers:stop', { id });
     },

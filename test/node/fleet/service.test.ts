@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DAY, HOUR } from '../../../src/core/index.ts';
+import { DAY, HOUR, viewOf } from '../../../src/core/index.ts';
+import { parseAlert, parseGraceState } from '../../../src/core/state.ts';
 import { CSV_COLUMNS } from '../../../src/export/index.ts';
 import type { BillingServer } from '../../../servers/billing/server.ts';
 import type { ZvmSim } from '../../../servers/zvm/server.ts';
@@ -329,6 +330,84 @@ describe('fleet service: one truth for every ZVM', () => {
       [['off', 'unsent']],
     );
     assert.equal((await fleet.get('/v1/export?from=2026-13-01&to=2026-13-02')).status, 400);
+  });
+
+  test("GET /v1/states: every site's state in one answer, valid by the engine's rules, with its recent transmissions", async () => {
+    await waitForSites(fleet, everyoneRead, 20_000, 'every site read');
+    const a = await fleet.get('/v1/states');
+    assert.equal(a.status, 200, a.text);
+    const body = a.json<{
+      sites: Array<{ id: string; name: string; state: unknown; days: Array<{ at: number; ok: boolean }> }>;
+    }>();
+    const seen = await sites(fleet);
+    assert.deepEqual(body.sites.map((x) => x.id).sort(), [...seen.keys()].sort(), 'one entry per site');
+    const byId = new Map(body.sites.map((x) => [x.id, x]));
+    for (const id of ['ok-cc', 'warn', 'lastday', 'off']) {
+      const parsed = parseGraceState(byId.get(id)!.state);
+      assert.ok(parsed.ok, `${id}: ${parsed.ok ? '' : parsed.error}`);
+      const view = viewOf(parsed.value, Date.now());
+      assert.equal(view.phase, seen.get(id)!.phase, `${id}: the phase the banner would show`);
+      if (id === 'warn') assert.equal(view.daysLeft, seen.get(id)!.daysLeft, 'warn: days left');
+    }
+    assert.equal(byId.get('ok-cc')!.name, 'Amsterdam');
+    assert.ok(
+      byId.get('ok-cc')!.days.some((d) => d.ok),
+      'ok-cc sent usage within the week',
+    );
+    assert.ok(byId.get('lastday')!.days.length > 0 && byId.get('lastday')!.days.every((d) => !d.ok));
+    // "Cannot see" is no usage signal: nothing for the strip.
+    assert.deepEqual(byId.get('blind-down')!.days, []);
+    assert.equal((await fleet.get('/v1/states', null)).status, 401);
+    assert.equal((await fleet.post('/v1/states', OPERATOR_KEY)).status, 405);
+  });
+
+  test('GET /v1/alerts: the billing alerts of every site or of one, each with its site; 404 for an unknown one', async () => {
+    const all = await fleet.get('/v1/alerts');
+    assert.equal(all.status, 200, all.text);
+    const alerts = all.json<{ alerts: unknown[] }>().alerts;
+    for (const x of alerts) {
+      const parsed = parseAlert(x);
+      assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+    }
+    const list = alerts as Array<{
+      site: { id: string; name: string };
+      kind: string;
+      resolvedAt: number | null;
+    }>;
+    assert.ok(
+      list.some((x) => x.site.id === 'lastday' && x.kind === 'usage-not-sent' && x.resolvedAt === null),
+    );
+    assert.ok(list.some((x) => x.site.id === 'off' && x.resolvedAt === null));
+    const firstResolved = list.findIndex((x) => x.resolvedAt !== null);
+    if (firstResolved >= 0)
+      assert.ok(
+        list.slice(firstResolved).every((x) => x.resolvedAt !== null),
+        'active first',
+      );
+    const one = (await fleet.get('/v1/alerts?site=lastday')).json<{ alerts: typeof list }>().alerts;
+    assert.ok(one.length > 0 && one.every((x) => x.site.id === 'lastday' && x.site.name === 'Denver'));
+    const history = (await fleet.get('/v1/sites/lastday/history')).json<{ alerts: Array<{ id: string }> }>();
+    assert.deepEqual(
+      one.map((x) => (x as unknown as { id: string }).id).sort(),
+      history.alerts.map((x) => x.id).sort(),
+    );
+    const unknown = await fleet.get('/v1/alerts?site=nope');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.json<{ error: { field?: string } }>().error.field, 'site');
+    assert.equal((await fleet.get('/v1/alerts', 'wrong-key-0123456789')).status, 401);
+  });
+
+  test("CORS: an allowed console may read the export's file name, checksum and counts", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const a = await request(`${fleet.url}/v1/export?from=${today}&to=${today}`, {
+      headers: { Authorization: `Bearer ${READ_KEY}`, Origin: 'http://console.test:5170' },
+    });
+    assert.equal(a.status, 200);
+    const exposed = String(a.headers['access-control-expose-headers']).split(/,\s*/);
+    for (const h of ['Content-Disposition', 'X-Checksum-SHA256', 'X-Export-Rows', 'X-Export-Unsent-Days'])
+      assert.ok(exposed.includes(h), `${h} exposed`);
+    const lines = a.text.trimEnd().split('\r\n').length - 1;
+    assert.equal(a.headers['x-export-rows'], String(lines));
   });
 
   test('SIGHUP reloads the config: a site added and one removed, the others keep their state; a bad one is refused', async () => {
