@@ -97,7 +97,7 @@ export class ZertoBillingSites extends LitElement {
         inline-size: 100%;
         /* Narrower than this (a phone), the list scrolls sideways inside its frame, the site's name staying in
            view, rather than cutting every cell to an ellipsis. */
-        min-inline-size: 60rem;
+        min-inline-size: 46rem;
         border-collapse: collapse;
         table-layout: fixed;
       }
@@ -157,6 +157,9 @@ export class ZertoBillingSites extends LitElement {
       }
       .phase {
         font-weight: 700;
+        /* A long phase name ("VRAs stopped (vendor's rule)") takes two lines of the fixed-height row. */
+        white-space: normal;
+        line-height: 1.2;
       }
       .warning .phase {
         color: var(--_warning-fg);
