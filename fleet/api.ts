@@ -27,7 +27,7 @@ import {
 import { RouteTable, type Route } from '../servers/routes.ts';
 import { buildExport, parseExportRange } from '../src/export/index.ts';
 import type { ApiKey } from './config.ts';
-import type { Fleet } from './fleet.ts';
+import { SEND_WAIT_MS, type Fleet } from './fleet.ts';
 import type { Store } from './store.ts';
 
 type Role = 'public' | 'read' | 'operator';
@@ -296,14 +296,13 @@ export async function startApi(o: ApiOptions): Promise<Api> {
     const outcome = await o.fleet.sendUsage(id);
     if (!outcome)
       return sendError(res, 404, 'not-found', `no site ${JSON.stringify(id)} in the config`, 'id');
-    if ('elsewhere' in outcome) {
+    if ('timeout' in outcome) {
       return sendError(
         res,
-        409,
-        'read-elsewhere',
-        `site ${JSON.stringify(id)} is read by another instance of the fleet service (${outcome.elsewhere ?? 'being handed over'}); ask that one, or again in a few seconds`,
+        504,
+        'send-timeout',
+        `site ${JSON.stringify(id)} is read by another instance of the fleet service (${outcome.timeout ?? 'being handed over'}), which did not answer within ${SEND_WAIT_MS / 1000} s; ${outcome.underWay ? 'its attempt is under way and its outcome will show in the site' : 'the request was withdrawn: ask again'}`,
         'id',
-        { 'Retry-After': '5' },
       );
     }
     sendJson(res, 200, { result: outcome.result, detail: outcome.detail, site: outcome.summary });

@@ -23,6 +23,11 @@ export interface Db extends Queryable {
   /** Where it is, without credentials, for logs. */
   readonly where: string;
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
+  /**
+   * A server only: `LISTEN` on a channel through a connection of its own (reconnected after a loss; what is
+   * notified meanwhile is missed, so callers poll as well). Resolves once listening; the result stops it.
+   */
+  listen?(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -126,6 +131,48 @@ export async function openServer(url: string, log: (line: string) => void): Prom
       } finally {
         c.release();
       }
+    },
+    async listen(channel, onMessage) {
+      let stopped = false;
+      let client: pg.Client | null = null;
+      let retry: NodeJS.Timeout | null = null;
+      const retryLater = (why: string) => {
+        if (stopped) return;
+        log(`database: notifications (LISTEN ${channel}) lost (${why}); connecting again`);
+        retry = setTimeout(() => void connect().catch((e: unknown) => retryLater(String(e))), 1000);
+        retry.unref();
+      };
+      const connect = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: url, application_name: 'zerto-fleet-listen' });
+        const lost = (why: string) => {
+          if (client !== c) return;
+          client = null;
+          void c.end().catch(() => undefined);
+          retryLater(why);
+        };
+        c.on('error', (e) => lost(e.message));
+        c.on('end', () => lost('ended'));
+        c.on('notification', (m) => {
+          if (m.channel === channel) onMessage(m.payload ?? '');
+        });
+        client = c;
+        try {
+          await c.connect();
+          await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        } catch (e) {
+          if (client === c) client = null;
+          await c.end().catch(() => undefined);
+          throw e;
+        }
+      };
+      await connect();
+      return async () => {
+        stopped = true;
+        if (retry) clearTimeout(retry);
+        const c = client;
+        client = null;
+        if (c) await c.end().catch(() => undefined);
+      };
     },
     close: () => pool.end(),
   };

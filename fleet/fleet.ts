@@ -29,6 +29,8 @@ import { EMPTY_RUNTIME, LeaseLost, type AttemptRecord, type Runtime, type Store 
 /** A wall clock that moved this much more (or less) than the monotonic one between two looks was set. */
 const CLOCK_STEP_MS = 30_000;
 const CLOCK_LOOK_MS = 10_000;
+/** Sharing: how long a send-usage asked here waits for the holder of the site's lease to answer. */
+export const SEND_WAIT_MS = 60_000;
 
 /**
  * Sharing the sites with other instances on one PostgreSQL server: each site is read by the instance that
@@ -67,6 +69,14 @@ export interface AttemptOutcome {
   summary: SiteSummary;
   result: 'passed' | 'failed' | 'cannot-see';
   detail: string | null;
+}
+
+/** Sharing: the holder of the site's lease did not answer a send-usage asked here in time. */
+export interface SendTimeout {
+  /** The instance that reads the site, if known. */
+  timeout: string | null;
+  /** It took the request (the attempt is under way and will be stored) rather than not at all. */
+  underWay: boolean;
 }
 
 export interface FleetEvents {
@@ -120,6 +130,15 @@ export class Fleet extends EventEmitter<FleetEvents> {
   private lastLook = { wall: 0, mono: 0 };
   /** Sharing: until when (monotonic) the leases renewed last are sure to hold; no attempt starts after. */
   private leaseUntil = 0;
+  /** Sharing: stops listening for send-usage requests. */
+  private unlisten: (() => Promise<void>) | null = null;
+  /** Sharing: send-usage requests of other instances under way here, by request id. */
+  private readonly serving = new Map<number, Promise<void>>();
+  /** Sharing: this instance's own requests waiting for their answer, by request id. */
+  private readonly waiting = new Map<number, () => void>();
+  private serveTimer: NodeJS.Timeout | null = null;
+  private servingRound: Promise<void> | null = null;
+  private serveAgain = false;
 
   constructor(
     private readonly store: Store,
@@ -220,7 +239,14 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.lastLook = { wall: this.clock(), mono: performance.now() };
     this.clockTimer = setInterval(() => this.lookAtClock(), CLOCK_LOOK_MS);
     this.clockTimer.unref();
-    if (this.sharing) await this.leaseRound();
+    if (this.sharing) {
+      try {
+        this.unlisten = await this.store.listenSends((payload) => this.heard(payload));
+      } catch (e) {
+        this.log(`send-usage requests: cannot listen (${String(e)}); looking every second instead`);
+      }
+      await this.leaseRound();
+    }
     this.kick();
   }
 
@@ -230,11 +256,16 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (this.timer) clearTimeout(this.timer);
     if (this.leaseTimer) clearTimeout(this.leaseTimer);
     if (this.clockTimer) clearInterval(this.clockTimer);
+    if (this.serveTimer) clearTimeout(this.serveTimer);
+    for (const wake of this.waiting.values()) wake();
     await this.leasing;
+    await this.servingRound;
     const running = [...this.entries.values()].map((e) => e.running).filter((p) => p !== null);
     const cut = setTimeout(() => this.stop.abort(), graceMs);
     await Promise.all(running);
+    await Promise.all(this.serving.values());
     clearTimeout(cut);
+    await this.unlisten?.().catch(() => undefined);
     // A clean stop hands the sites over at once rather than when the leases expire.
     if (this.sharing) {
       await this.store
@@ -323,6 +354,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
         if (gained.length) this.log(`leases: took ${gained.length} sites (${held.size} held now)`);
         this.countOwned();
         this.kick();
+        // Requests of sites just taken over (their holder died) or missed notifications.
+        this.serve();
       } catch (err) {
         // The database cannot be reached: leases lapse, and the fence keeps this instance from writing.
         this.log(`leases: round failed (${String(err)})`);
@@ -334,6 +367,147 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (!this.stopped) {
       this.leaseTimer = setTimeout(() => void this.leaseRound(), sharing.renewMs);
       this.leaseTimer.unref();
+    }
+  }
+
+  /** Reads a site another instance reads back from the database now (after it answered a request here). */
+  private async refresh(id: string): Promise<void> {
+    const rows = await this.store.loadSites(
+      (sid, error) => this.log(`site ${sid}: stored state damaged (${error})`),
+      [id],
+    );
+    const now = this.clock();
+    for (const row of rows) {
+      const e = this.entries.get(row.id);
+      if (!e || e.owned || row.updatedAt <= e.updatedAt) continue;
+      const prev = e.state ? summarize(e.spec, e.state, e.runtime, now).summary : null;
+      e.state = row.state;
+      e.runtime = row.runtime;
+      e.updatedAt = row.updatedAt;
+      this.announceRemote(e, prev, now);
+    }
+  }
+
+  /** A notification: a request was made (the holder looks for its own), or one of ours was answered. */
+  private heard(payload: string): void {
+    if (payload === 'new') return this.serve();
+    const m = /^done:(\d+)$/.exec(payload);
+    if (m) this.waiting.get(Number(m[1]))?.();
+  }
+
+  /**
+   * Sharing: takes and runs the open send-usage requests of the sites this instance holds, each the same
+   * operator attempt as a local one, its outcome written into the request. While any request is open,
+   * looks again every second (a notification missed, a holder that died).
+   */
+  private serve(): void {
+    const sharing = this.sharing;
+    if (!sharing || this.stopped) return;
+    if (this.servingRound) {
+      this.serveAgain = true;
+      return;
+    }
+    if (this.serveTimer) clearTimeout(this.serveTimer);
+    this.serveTimer = null;
+    const round = (async () => {
+      let open: boolean;
+      try {
+        const taken = await this.store.takeSends(sharing.instance, [...this.serving.keys()]);
+        for (const r of taken) {
+          const run = this.serveOne(sharing, r.id, r.siteId).finally(() => this.serving.delete(r.id));
+          this.serving.set(r.id, run);
+        }
+        open = this.serving.size > 0 || (await this.store.openSends());
+      } catch (err) {
+        this.log(`send-usage requests: could not look for them (${String(err)})`);
+        open = true;
+      }
+      return open;
+    })();
+    this.servingRound = round.then(
+      () => undefined,
+      () => undefined,
+    );
+    void round.then((open) => {
+      this.servingRound = null;
+      if (this.stopped) return;
+      if (this.serveAgain) {
+        this.serveAgain = false;
+        return this.serve();
+      }
+      if (open) {
+        this.serveTimer = setTimeout(() => this.serve(), 1000);
+        this.serveTimer.unref();
+      }
+    });
+  }
+
+  private async serveOne(sharing: Sharing, id: number, siteId: string): Promise<void> {
+    try {
+      const outcome = await this.sendUsage(siteId, false);
+      if (outcome && 'notHere' in outcome) {
+        // Lost the site meanwhile: its next holder takes the request.
+        await this.store.returnSend(id, sharing.instance);
+        return;
+      }
+      this.log(
+        `site ${siteId}: send-usage asked through another instance: ${outcome?.result ?? 'unknown site'}`,
+      );
+      await this.store.answerSend(
+        id,
+        sharing.instance,
+        outcome
+          ? { result: outcome.result, detail: outcome.detail, site: outcome.summary }
+          : {
+              result: 'cannot-see',
+              detail: `site ${siteId} is not in the config of ${sharing.name}`,
+              site: null,
+            },
+      );
+    } catch (err) {
+      this.log(`site ${siteId}: send-usage request ${id} could not be answered (${String(err)})`);
+      await this.store.returnSend(id, sharing.instance).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Sharing: asks the holder of the site's lease to send usage, and waits (up to `SEND_WAIT_MS`) for its
+   * answer; a timeout when none came in time (the request is then withdrawn if no instance took it yet).
+   */
+  private async sendElsewhere(sharing: Sharing, e: Entry): Promise<AttemptOutcome | SendTimeout> {
+    const id = await this.store.askSend(e.spec.id, sharing.instance);
+    const until = performance.now() + SEND_WAIT_MS;
+    try {
+      for (;;) {
+        const answer = await this.store.sendAnswer(id);
+        if (answer) {
+          await this.refresh(e.spec.id).catch((err: unknown) =>
+            this.log(`site ${e.spec.id}: could not read it back (${String(err)})`),
+          );
+          const result = answer.result as AttemptOutcome['result'];
+          const summary =
+            answer.site && typeof answer.site === 'object'
+              ? (answer.site as SiteSummary)
+              : summarize(e.spec, e.state, e.runtime, this.clock()).summary;
+          return { result, detail: answer.detail, summary };
+        }
+        const left = until - performance.now();
+        if (left <= 0 || this.stopped) {
+          // Withdrawn unless an instance took it already (then it is under way, and its outcome is stored).
+          const withdrawn = await this.store.cancelSend(id).catch(() => false);
+          return { timeout: this.ownerOf(e.spec.id), underWay: !withdrawn };
+        }
+        // A notification wakes this up at once; otherwise look again in a second.
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.max(10, Math.min(1000, left)));
+          this.waiting.set(id, () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+    } finally {
+      this.waiting.delete(id);
     }
   }
 
@@ -401,12 +575,21 @@ export class Fleet extends EventEmitter<FleetEvents> {
 
   /**
    * The vendor's action through the ZVM, now, in turn with a scheduled attempt under way. Sharing a server,
-   * only the instance holding the site's lease reads it: another answers which one does.
+   * the instance holding the site's lease makes it: another asks that one (a request in the database) and
+   * waits for its outcome; `timeout` (naming the holder) when none came in time.
    */
-  async sendUsage(id: string): Promise<AttemptOutcome | { elsewhere: string | null } | null> {
+  async sendUsage(id: string): Promise<AttemptOutcome | SendTimeout | null>;
+  async sendUsage(id: string, forward: false): Promise<AttemptOutcome | { notHere: true } | null>;
+  async sendUsage(
+    id: string,
+    forward = true,
+  ): Promise<AttemptOutcome | SendTimeout | { notHere: true } | null> {
     const e = this.entries.get(id);
     if (!e) return null;
-    if (!e.owned) return { elsewhere: this.ownerOf(id) };
+    if (!e.owned) {
+      if (!this.sharing || !forward) return { notHere: true };
+      return this.sendElsewhere(this.sharing, e);
+    }
     while (e.running) await e.running;
     let outcome: AttemptOutcome | null = null;
     const run = this.attempt(e, 'operator').then((o) => {

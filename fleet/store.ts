@@ -110,7 +110,39 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE transmissions ADD COLUMN instance text;
     `,
   },
+  {
+    version: 5,
+    name: 'send-usage requests between instances',
+    sql: `
+      CREATE TABLE send_requests (
+        id bigserial PRIMARY KEY,
+        site_id text NOT NULL,
+        asked_by text NOT NULL,
+        asked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        taken_by text,
+        taken_at timestamptz,
+        done_at timestamptz,
+        result text,
+        detail text,
+        site jsonb
+      );
+      CREATE INDEX send_requests_open ON send_requests (site_id) WHERE done_at IS NULL;
+    `,
+  },
 ];
+
+/** The channel instances sharing a server are told of send-usage requests on (`new`, `done:<id>`). */
+export const SEND_CHANNEL = 'zerto_fleet_send';
+
+/** A request not taken within this long is no longer run (its asker answered 504 or went away). */
+const SEND_REQUEST_FRESH = '2 minutes';
+
+/** A send-usage request's outcome, as the holder of the site's lease wrote it. */
+export interface SendAnswer {
+  result: string;
+  detail: string | null;
+  site: unknown;
+}
 
 /** The key of the advisory lock that lets one instance at a time migrate a shared database. */
 const MIGRATION_LOCK = 7_312_004_016;
@@ -644,6 +676,88 @@ export class Store {
       await tx.query('DELETE FROM site_leases WHERE owner = $1', [instance]);
       await tx.query('DELETE FROM fleet_instances WHERE id = $1', [instance]);
     });
+  }
+
+  /** Sharing a server: listens for send-usage requests and answers (null with PGlite). */
+  async listenSends(onMessage: (payload: string) => void): Promise<(() => Promise<void>) | null> {
+    if (!this.db.listen) return null;
+    return this.db.listen(SEND_CHANNEL, onMessage);
+  }
+
+  /** Asks the holder of a site's lease to send its usage; the request's id. */
+  async askSend(siteId: string, instance: string): Promise<number> {
+    const r = await this.db.query<{ id: string }>(
+      `WITH r AS (INSERT INTO send_requests (site_id, asked_by) VALUES ($1, $2) RETURNING id)
+       SELECT id, pg_notify($3, 'new') FROM r`,
+      [siteId, instance, SEND_CHANNEL],
+    );
+    return Number(r.rows[0]!.id);
+  }
+
+  /** The request's answer once done, or null while it is open. */
+  async sendAnswer(id: number): Promise<SendAnswer | null> {
+    const r = await this.db.query<{ result: string; detail: string | null; site: unknown }>(
+      'SELECT result, detail, site FROM send_requests WHERE id = $1 AND done_at IS NOT NULL',
+      [id],
+    );
+    return r.rows[0] ?? null;
+  }
+
+  /** The asker gives up: a request no instance has taken is not run any more. True when it was cancelled. */
+  async cancelSend(id: number): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE send_requests SET done_at = clock_timestamp(), result = 'cancelled'
+       WHERE id = $1 AND done_at IS NULL AND taken_by IS NULL RETURNING id`,
+      [id],
+    );
+    return r.rows.length > 0;
+  }
+
+  /**
+   * Takes the open requests of the sites whose lease this instance holds (including those another holder
+   * took and did not finish: it lost the site or died), except those of `running` (under way here).
+   */
+  async takeSends(
+    instance: string,
+    running: readonly number[],
+  ): Promise<Array<{ id: number; siteId: string }>> {
+    const r = await this.db.query<{ id: string; site_id: string }>(
+      `UPDATE send_requests SET taken_by = $1, taken_at = clock_timestamp() WHERE id IN (
+         SELECT r.id FROM send_requests r JOIN site_leases l ON l.site_id = r.site_id
+         WHERE r.done_at IS NULL AND l.owner = $1 AND l.expires_at > clock_timestamp()
+           AND r.asked_at > clock_timestamp() - $3::interval AND NOT r.id = ANY($2::bigint[])
+         ORDER BY r.id FOR UPDATE OF r SKIP LOCKED)
+       RETURNING id, site_id`,
+      [instance, [...running], SEND_REQUEST_FRESH],
+    );
+    return r.rows.map((x) => ({ id: Number(x.id), siteId: x.site_id })).sort((a, b) => a.id - b.id);
+  }
+
+  /** Gives a taken request back (this instance no longer reads the site): the next holder takes it. */
+  async returnSend(id: number, instance: string): Promise<void> {
+    await this.db.query(
+      `UPDATE send_requests SET taken_by = NULL, taken_at = NULL WHERE id = $1 AND taken_by = $2 AND done_at IS NULL`,
+      [id, instance],
+    );
+  }
+
+  /** Writes a request's outcome and tells its asker. */
+  async answerSend(id: number, instance: string, answer: SendAnswer): Promise<void> {
+    await this.db.query(
+      `WITH r AS (UPDATE send_requests SET done_at = clock_timestamp(), result = $3, detail = $4, site = $5
+         WHERE id = $1 AND taken_by = $2 AND done_at IS NULL RETURNING id)
+       SELECT pg_notify($6, 'done:' || id) FROM r`,
+      [id, instance, answer.result, answer.detail, JSON.stringify(answer.site), SEND_CHANNEL],
+    );
+  }
+
+  /** Whether any fresh request is open (then instances look for theirs every second). */
+  async openSends(): Promise<boolean> {
+    const r = await this.db.query(
+      `SELECT 1 FROM send_requests WHERE done_at IS NULL AND asked_at > clock_timestamp() - $1::interval LIMIT 1`,
+      [SEND_REQUEST_FRESH],
+    );
+    return r.rows.length > 0;
   }
 
   /** A trivial query: the database answers. */

@@ -4,16 +4,28 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { DAY, HOUR } from '../../../src/core/index.ts';
 import type { BillingServer } from '../../../servers/billing/server.ts';
 import type { ZvmSim } from '../../../servers/zvm/server.ts';
 import { sleep } from '../http-client.ts';
-import { billing, sim, startFleet, tempDir, writeConfig, type FleetProcess } from './harness.ts';
+import {
+  billing,
+  sim,
+  simState,
+  startFleet,
+  tempDir,
+  writeConfig,
+  type FleetProcess,
+  type Summary,
+} from './harness.ts';
 import { postgresBin, startPostgres, type PgServer } from './postgres.ts';
 
 const INTERVAL = 3000;
 const LEASES = { ttlMs: 1500, renewMs: 400 };
 const SITES = 6;
 const TOKEN = 'static-token-for-pg-tests';
+const READ = 'read-key-0123456789abcdef';
+const OPERATOR = 'operator-key-0123456789abcdef';
 
 const skip =
   process.env.ZBB_SKIP_POSTGRES === '1'
@@ -40,6 +52,8 @@ describe(
     let dir: { path: string; remove(): Promise<void> };
     let server: PgServer;
     let good: BillingServer;
+    /** The billing receiver of zvm-0 alone, made to fail to bring that ZVM into warning. */
+    let flaky: BillingServer;
     const sims: ZvmSim[] = [];
     const fleets: FleetProcess[] = [];
     let configA: string;
@@ -49,11 +63,16 @@ describe(
       dir = await tempDir('zbb-fleet-pg-');
       server = await startPostgres();
       good = await billing(join(dir.path, 'billing'));
-      for (let i = 0; i < SITES; i++) sims.push(await sim(good.url, { token: TOKEN, siteName: `Site ${i}` }));
+      flaky = await billing(join(dir.path, 'flaky'));
+      for (let i = 0; i < SITES; i++)
+        sims.push(await sim((i === 0 ? flaky : good).url, { token: TOKEN, siteName: `Site ${i}` }));
       const config = (dataDir: string) => ({
         dataDir,
         http: { port: 0 },
-        apiKeys: [{ name: 'noc', role: 'read', key: { env: 'FLEET_PG_READ_KEY' } }],
+        apiKeys: [
+          { name: 'noc', role: 'read', key: { env: 'FLEET_PG_READ_KEY' } },
+          { name: 'ops', role: 'operator', key: { env: 'FLEET_PG_OPERATOR_KEY' } },
+        ],
         concurrency: 4,
         leases: LEASES,
         defaults: {
@@ -80,16 +99,19 @@ describe(
       await Promise.all(fleets.map((f) => f.exited()));
       await Promise.all(sims.map((s) => s.close()));
       await good?.close();
+      await flaky?.close();
       await server?.stop();
       await dir?.remove();
     });
 
     const env = () => ({
       DATABASE_URL: server.url,
-      FLEET_PG_READ_KEY: 'read-key-0123456789abcdef',
+      FLEET_PG_READ_KEY: READ,
+      FLEET_PG_OPERATOR_KEY: OPERATOR,
       FLEET_PG_TOKEN: TOKEN,
     });
-    const get = (f: FleetProcess, path: string) => f.get(path, 'read-key-0123456789abcdef');
+    const get = (f: FleetProcess, path: string) => f.get(path, READ);
+    const nameOf = (f: FleetProcess) => /instance (\S+),/.exec(f.stdout())![1]!;
 
     /** Every attempt stored, per site, in time order. */
     async function attempts(since = 0): Promise<Map<string, Array<{ at: number; instance: string }>>> {
@@ -168,9 +190,59 @@ describe(
       }
     });
 
+    test('send-usage through the instance that does not read the site: its reader sends, the answer is the real outcome', async () => {
+      const [a, b] = fleets as [FleetProcess, FleetProcess];
+      // zvm-0 into warning: its billing receiver fails, and a day without a success passes on its clock.
+      flaky.setFault({ mode: 'error', status: 503 });
+      await sims[0]!.advance(DAY + HOUR);
+      const until = Date.now() + 15_000;
+      for (;;) {
+        const [fromA, fromB] = await Promise.all(
+          [a, b].map(async (f) => (await get(f, '/v1/sites/zvm-0')).json<{ site: Summary }>().site.status),
+        );
+        if ((await simState(sims[0]!)).phase === 'warning' && fromA === 'warning' && fromB === 'warning')
+          break;
+        assert.ok(Date.now() < until, `zvm-0 not seen in warning (a: ${fromA}, b: ${fromB})`);
+        await sleep(200);
+      }
+      const readBy = (await get(a, '/v1/sites/zvm-0')).json<{ readBy: string }>().readBy;
+      const [reader, other] = nameOf(a) === readBy ? [a, b] : [b, a];
+      assert.equal(nameOf(reader), readBy);
+      assert.notEqual(nameOf(other), readBy);
+      flaky.setFault({ mode: 'none' });
+      const asked = Date.now();
+      const sent = await other.post('/v1/sites/zvm-0/send-usage', OPERATOR);
+      assert.equal(sent.status, 200, sent.text);
+      // Woken by the notification: no waiting for a lease round or a poll.
+      assert.ok(Date.now() - asked < 3000, `answered after ${Date.now() - asked} ms`);
+      const body = sent.json<{ result: string; detail: string | null; site: Summary }>();
+      assert.equal(body.result, 'passed');
+      assert.equal(body.detail, null);
+      assert.equal(body.site.status, 'ok');
+      assert.equal((await simState(sims[0]!)).phase, 'ok');
+      // Made by the reader, as an operator's attempt.
+      const made = await server.query<{ instance: string; result: string }>(
+        `SELECT instance, result FROM transmissions WHERE site_id = 'zvm-0' AND trigger = 'operator' AND at >= $1`,
+        [asked],
+      );
+      assert.deepEqual(made, [{ instance: readBy, result: 'passed' }]);
+      // Both instances tell the site ok at once.
+      for (const f of [other, reader]) {
+        const site = (await get(f, '/v1/sites/zvm-0')).json<{ site: Summary }>().site;
+        assert.equal(site.status, 'ok', `${nameOf(f)}: ${site.status}`);
+        assert.equal(site.lastResult, 'passed');
+      }
+      const requests = await server.query<{ taken_by: string; result: string; done: boolean }>(
+        'SELECT taken_by, result, done_at IS NOT NULL AS done FROM send_requests',
+      );
+      assert.equal(requests.length, 1);
+      assert.equal(requests[0]!.result, 'passed');
+      assert.ok(requests[0]!.done);
+    });
+
     test('kill -9 of one instance: the other takes its sites within an interval, and nothing is lost', async () => {
       const [a, b] = fleets as [FleetProcess, FleetProcess];
-      const aName = /instance (\S+),/.exec(a.stdout())![1]!;
+      const aName = nameOf(a);
       const before = await attempts();
       const aSites = [...before.entries()].filter(([, l]) => l.at(-1)!.instance === aName).map(([s]) => s);
       assert.equal(aSites.length, SITES / 2);
@@ -179,7 +251,7 @@ describe(
       const killedAt = Date.now();
       await sleep(INTERVAL * 4);
       const per = await attempts();
-      const bName = /instance (\S+),/.exec(b.stdout())![1]!;
+      const bName = nameOf(b);
       for (const site of aSites) {
         const list = per.get(site)!;
         const last = before.get(site)!.at(-1)!.at;
@@ -212,6 +284,30 @@ describe(
         sites.sites.map((s) => s.status),
         Array(SITES).fill('ok'),
       );
+      // A send-usage request the dead instance had taken and not answered: the new holder takes it.
+      const [open] = await server.query<{ id: string }>(
+        `INSERT INTO send_requests (site_id, asked_by, taken_by, taken_at) VALUES ($1, 'gone', $2, now())
+         RETURNING id`,
+        [aSites[0], 'the-killed-instance'],
+      );
+      const until = Date.now() + 5000;
+      for (;;) {
+        const [row] = await server.query<{ taken_by: string; result: string | null }>(
+          'SELECT taken_by, result FROM send_requests WHERE id = $1',
+          [open!.id],
+        );
+        if (row!.result !== null) {
+          assert.equal(row!.result, 'passed');
+          break;
+        }
+        assert.ok(Date.now() < until, `request not answered: ${JSON.stringify(row)}`);
+        await sleep(100);
+      }
+      const [made] = await server.query<{ instance: string }>(
+        `SELECT instance FROM transmissions WHERE site_id = $1 AND trigger = 'operator' ORDER BY id DESC LIMIT 1`,
+        [aSites[0]],
+      );
+      assert.equal(made!.instance, bName);
     });
   },
 );
