@@ -210,7 +210,12 @@ async function exportUsage(b: B): Promise<void> {
   try {
     // Loaded on demand: the export is not part of what a console loads for the banner.
     const { quickExport, renderResult } = await import('../export/quick-export.ts');
-    b.exported = { file: await quickExport(b.renderRoot as ShadowRoot, v, b.nowMs()), render: renderResult };
+    const service = b.siteHandle?.options.service;
+    const source = service ? { url: service.url, token: b.token, getToken: b.getToken } : undefined;
+    b.exported = {
+      file: await quickExport(b.renderRoot as ShadowRoot, v, b.nowMs(), source),
+      render: renderResult,
+    };
   } catch (err) {
     b.exportError = `The export failed: ${err instanceof Error ? err.message : String(err)}`;
   } finally {

@@ -64,6 +64,24 @@ describe('<zerto-billing-banner mode="service"> beside the fleet service and the
     expect(viaService.token).to.equal(fleet.key);
   });
 
+  it("exports the service's usage of the site, not this browser's (which holds none of it)", async function () {
+    this.timeout(30_000);
+    const el = await mount({ mode: 'service', 'service-url': fleet.url, 'site-id': FLEET_SITE }, fleet.key);
+    await until(() => el.view?.phase === 'warning', 20_000, 'the warning from the service');
+    await el.updateComplete;
+    const button = el.shadowRoot!.querySelector('[part="export-button"]') as HTMLElement;
+    button.click();
+    const done = () =>
+      (el as unknown as { exported: { file: { text: string; fileName: string } } | null }).exported;
+    await until(() => done() !== null, 15_000, 'the export from the service');
+    const file = done()!.file;
+    // The service's file: the usage the service collected from the ZVM (days not sent). This browser's storage
+    // holds no usage of the site: an export from it would say every day `no-data`.
+    expect(file.text).to.contain(FLEET_SITE);
+    expect(file.text).to.match(/,42,1,0,unsent\r?\n/);
+    expect(file.fileName).to.match(/\.csv$/);
+  });
+
   it("names the service's host and the API key when the key is refused, as a setup notice", async function () {
     this.timeout(30_000);
     const el = await mount({ mode: 'service', 'service-url': fleet.url, 'site-id': FLEET_SITE }, 'not-a-key');
