@@ -9,6 +9,7 @@ import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { startBillingServer, type BillingServer } from '../servers/billing/server.ts';
+import { startZvmSim } from '../servers/zvm/server.ts';
 import { buildPages, EXPORT_SOURCE, launch, root, startStatic, type StaticServer } from './browser.ts';
 import { engineFigures } from './engine.ts';
 import { fleetFigures } from './fleet.ts';
@@ -109,6 +110,7 @@ const figures: Record<string, Figure> = {
 /** Figures beyond the issue's, that explain the ones above. */
 const extra: Record<string, Figure> = {
   banner_later_gzip_bytes: null,
+  banner_working_direct_gzip_bytes: null,
   worker_gzip_bytes: null,
   all_elements_gzip_bytes: null,
   first_render_dom_ms: null,
@@ -223,12 +225,33 @@ if (browserSteps.some(wanted)) {
     const libServer = server;
 
     await step('working', async () => {
-      const r = await scenarios.bannerWorking(ctx, libServer, { settleMs: 1500 });
-      const measured = r.files.map((f) => {
-        const buf = readFileSync(join(libDir, f));
-        return { file: f, bytes: buf.length, gzip: gzipBytes(buf) };
+      // The default deployment is zvm mode (the README's snippet, the extension's default): a ZVM simulator that
+      // sends to the reference billing server. Direct mode, which also fetches its probe and the outbox, beside it.
+      const zvm = await startZvmSim({
+        port: 0,
+        billingUrl: billing!.url,
+        allowOrigins: [libServer.origin],
+        quiet: true,
       });
-      figures.banner_working_gzip_bytes = sum(measured);
+      const sizeOf = (files: string[]) =>
+        sum(
+          files.map((f) => {
+            const buf = readFileSync(join(libDir, f));
+            return { file: f, bytes: buf.length, gzip: gzipBytes(buf) };
+          }),
+        );
+      let r: Awaited<ReturnType<typeof scenarios.bannerWorking>>;
+      try {
+        r = await scenarios.bannerWorking(ctx, libServer, {
+          settleMs: 1500,
+          zvm: { url: zvm.url, token: 'demo-token' },
+        });
+      } finally {
+        await zvm.close();
+      }
+      const direct = await scenarios.bannerWorking(ctx, libServer, { settleMs: 1500 });
+      extra.banner_working_direct_gzip_bytes = sizeOf(direct.files);
+      figures.banner_working_gzip_bytes = sizeOf(r.files);
       notes.push(
         `banner_working_gzip_bytes = ${r.files.join(' + ')} (requested by the page and the worker; banner ${r.phase}, ` +
           `${r.viaWorker ? 'polled by the shared worker' : 'NOT polled by the shared worker'})`,

@@ -639,7 +639,7 @@ const workerBanner = (ctx: Ctx, siteId: string, name: string): Record<string, st
 export async function bannerWorking(
   ctx: Ctx,
   server: { takeLibRequests(): string[] },
-  o: { settleMs: number },
+  o: { settleMs: number; zvm?: { url: string; token: string } },
 ): Promise<{ files: string[]; phase: string | null; viaWorker: boolean }> {
   return inContext(ctx, async (c) => {
     const p = await c.newPage();
@@ -647,9 +647,14 @@ export async function bannerWorking(
     server.takeLibRequests();
     await load(p, BANNER, 'zerto-billing-banner');
     const before = ctx.billing.stats().received;
+    // zvm mode (the README's and the extension's default): the ZVM sends its usage when the banner asks.
+    const attrs = o.zvm
+      ? { 'site-name': 'Madrid DR', mode: 'zvm', 'zvm-url': o.zvm.url, 'site-id': 'bench-working-zvm' }
+      : workerBanner(ctx, 'bench-working', 'Madrid DR');
     await p.evaluate((a) => (window as unknown as BenchWindow).zbb.mountBanner(a), {
-      attrs: workerBanner(ctx, 'bench-working', 'Madrid DR'),
+      attrs,
       channel: false,
+      ...(o.zvm ? { token: o.zvm.token } : {}),
     });
     if (!(await until(() => ctx.billing.stats().received > before, 15_000)))
       throw new Error('the shared worker sent nothing to the billing server');

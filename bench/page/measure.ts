@@ -182,6 +182,8 @@ export function mountBanner(o: {
   clock?: 'real' | { start: number };
   /** Listen to the origin's channel (for `tick`); false leaves the page as a console's would be. */
   channel?: boolean;
+  /** The ZVM's token (zvm mode), set as a console sets it: a property, never an attribute. */
+  token?: string;
 }): void {
   if (o.channel !== false) {
     channel ??= new BroadcastChannel(CHANNEL_NAME);
@@ -192,6 +194,7 @@ export function mountBanner(o: {
   }
   const el = document.createElement('zerto-billing-banner') as unknown as SiteElement;
   for (const [k, v] of Object.entries(o.attrs)) el.setAttribute(k, v);
+  if (o.token) (el as unknown as { token: string }).token = o.token;
   if (o.clock === 'real') el.clock = () => Date.now();
   else if (o.clock) {
     fakeNow = o.clock.start;
