@@ -524,28 +524,11 @@ export class Store {
   }
 
   async alertHistory(siteId: string, limit = 200): Promise<Array<Omit<Alert, 'site'>>> {
-    const r = await this.db.query<{
-      id: string;
-      kind: Alert['kind'];
-      level: Alert['level'];
-      turned_on: string;
-      resolved_at: string | null;
-      resolution: Alert['resolution'];
-      description: string;
-    }>(
-      `SELECT id, kind, level, turned_on, resolved_at, resolution, description FROM alerts
-       WHERE site_id = $1 ORDER BY turned_on DESC LIMIT $2`,
+    const r = await this.db.query<AlertRow>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE site_id = $1 ORDER BY turned_on DESC LIMIT $2`,
       [siteId, limit],
     );
-    return r.rows.map((x) => ({
-      id: x.id,
-      kind: x.kind,
-      level: x.level,
-      turnedOn: Number(x.turned_on),
-      resolvedAt: x.resolved_at === null ? null : Number(x.resolved_at),
-      resolution: x.resolution,
-      description: x.description,
-    }));
+    return r.rows.map(alertOf);
   }
 
   /** The billing alerts of these sites, active first, then the newest; at most `limit`. */
@@ -554,30 +537,12 @@ export class Store {
     limit: number,
   ): Promise<Array<Omit<Alert, 'site'> & { siteId: string }>> {
     if (siteIds.length === 0) return [];
-    const r = await this.db.query<{
-      id: string;
-      site_id: string;
-      kind: Alert['kind'];
-      level: Alert['level'];
-      turned_on: string;
-      resolved_at: string | null;
-      resolution: Alert['resolution'];
-      description: string;
-    }>(
-      `SELECT id, site_id, kind, level, turned_on, resolved_at, resolution, description FROM alerts
+    const r = await this.db.query<AlertRow>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts
        WHERE site_id = ANY($1::text[]) ORDER BY (resolved_at IS NOT NULL), turned_on DESC LIMIT $2`,
       [[...siteIds], limit],
     );
-    return r.rows.map((x) => ({
-      siteId: x.site_id,
-      id: x.id,
-      kind: x.kind,
-      level: x.level,
-      turnedOn: Number(x.turned_on),
-      resolvedAt: x.resolved_at === null ? null : Number(x.resolved_at),
-      resolution: x.resolution,
-      description: x.description,
-    }));
+    return r.rows.map((x) => ({ siteId: x.site_id, ...alertOf(x) }));
   }
 
   /**
@@ -769,4 +734,30 @@ export class Store {
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/** An alert as the `alerts` table holds it. */
+interface AlertRow {
+  id: string;
+  site_id: string;
+  kind: Alert['kind'];
+  level: Alert['level'];
+  turned_on: string;
+  resolved_at: string | null;
+  resolution: Alert['resolution'];
+  description: string;
+}
+
+const ALERT_COLUMNS = 'id, site_id, kind, level, turned_on, resolved_at, resolution, description';
+
+function alertOf(x: Omit<AlertRow, 'site_id'>): Omit<Alert, 'site'> {
+  return {
+    id: x.id,
+    kind: x.kind,
+    level: x.level,
+    turnedOn: Number(x.turned_on),
+    resolvedAt: x.resolved_at === null ? null : Number(x.resolved_at),
+    resolution: x.resolution,
+    description: x.description,
+  };
 }

@@ -4,17 +4,14 @@
 // shell, and the Docs tab, the snippet and the search say what the manifest and the README say.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer-core';
-import { CHROME_ARGS, chromePath } from '../../scripts/chrome-path.mjs';
-import { ensureManifest, readManifest, startDemo, type Demo } from '../../scripts/demo-server.ts';
+import type { Browser, Frame, Page } from 'puppeteer-core';
+import { readManifest, type Demo } from '../../scripts/demo-server.ts';
 import { elementDocs } from '../../demo/manifest.ts';
 import { embedSnippet } from '../../demo/snippet.ts';
 import { stories } from '../../demo/stories.ts';
-import { freePort } from '../support/free-port.ts';
+import { startDemoBrowser, type DemoBrowser } from '../support/demo-browser.ts';
 
 /** The script-tag bundles `npm run build` writes to dist/lib. */
 const BUILT_SCRIPTS = ['zerto-billing-banner.js', 'zerto-billing.js'];
@@ -24,31 +21,13 @@ const DESKTOP = { width: 1280, height: 800 };
 
 let demo: Demo;
 let browser: Browser;
-let dataDir: string;
+let running: DemoBrowser | undefined;
 
 before(async () => {
-  ensureManifest();
-  dataDir = await mkdtemp(join(tmpdir(), 'zbb-demo-layout-'));
-  demo = await startDemo({
-    port: await freePort(),
-    billingPort: await freePort(),
-    zvmPort: await freePort(),
-    fleetPort: await freePort(),
-    dataDir,
-  });
-  browser = await puppeteer.launch({ executablePath: chromePath(), headless: true, args: CHROME_ARGS });
-  // The first visit has Vite transform every module of the page: done once here, with time to spare on a
-  // loaded machine, so that no story's own time limit pays for it.
-  const warm = await browser.newPage();
-  await warm.goto(demo.url, { waitUntil: 'load', timeout: 120_000 });
-  await warm.waitForSelector('#canvas[data-rendered]', { timeout: 120_000 });
-  await warm.close();
+  running = await startDemoBrowser('zbb-demo-layout-');
+  ({ demo, browser } = running);
 });
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+after(() => running?.stop());
 
 async function open(id: string, viewport: { width: number; height: number }): Promise<Page> {
   const page = await browser.newPage();

@@ -1,43 +1,21 @@
 // Opens every story of the demo in headless Chromium, against the real servers `npm start` runs, and checks
 // that each renders with no console error; then plays the live outage from first alert to recovery.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { CHROME_ARGS, chromePath } from '../../scripts/chrome-path.mjs';
-import { ensureManifest, startDemo, type Demo } from '../../scripts/demo-server.ts';
+import type { Browser, Page } from 'puppeteer-core';
+import type { Demo } from '../../scripts/demo-server.ts';
 import { stories } from '../../demo/stories.ts';
-import { freePort } from '../support/free-port.ts';
+import { startDemoBrowser, type DemoBrowser } from '../support/demo-browser.ts';
 
 let demo: Demo;
 let browser: Browser;
-let dataDir: string;
+let running: DemoBrowser | undefined;
 
 before(async () => {
-  ensureManifest();
-  dataDir = await mkdtemp(join(tmpdir(), 'zbb-demo-'));
-  demo = await startDemo({
-    port: await freePort(),
-    billingPort: await freePort(),
-    zvmPort: await freePort(),
-    fleetPort: await freePort(),
-    dataDir,
-  });
-  browser = await puppeteer.launch({ executablePath: chromePath(), headless: true, args: CHROME_ARGS });
-  // The first visit has Vite transform every module of the page: done once here, with time to spare on a
-  // loaded machine, so that no story's own time limit pays for it.
-  const warm = await browser.newPage();
-  await warm.goto(demo.url, { waitUntil: 'load', timeout: 120_000 });
-  await warm.waitForSelector('#canvas[data-rendered]', { timeout: 120_000 });
-  await warm.close();
+  running = await startDemoBrowser('zbb-demo-');
+  ({ demo, browser } = running);
 });
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+after(() => running?.stop());
 
 async function open(id: string): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();

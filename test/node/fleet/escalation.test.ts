@@ -13,51 +13,13 @@ import {
   READ_KEY,
   sim,
   simState,
+  openStream,
   startFleet,
   tempDir,
   writeConfig,
   type FleetProcess,
+  type SseEvent,
 } from './harness.ts';
-
-interface SseEvent {
-  id: string | null;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads a server-sent event stream with fetch (EventSource cannot send the API key). */
-function openStream(url: string, headers: Record<string, string> = {}) {
-  const controller = new AbortController();
-  const events: SseEvent[] = [];
-  void (async () => {
-    const res = await fetch(url, {
-      headers: { Authorization: `Bearer ${READ_KEY}`, ...headers },
-      signal: controller.signal,
-    });
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buf += value;
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        const id = /^id: (.*)$/m.exec(block)?.[1] ?? null;
-        if (event && data) events.push({ id, event, data: JSON.parse(data) as Record<string, unknown> });
-      }
-    }
-  })().catch(() => undefined);
-  return {
-    events,
-    until: (match: (e: SseEvent) => boolean, what: string, timeoutMs = 15_000) =>
-      waitFor(async () => events.find(match), timeoutMs, what),
-    close: () => controller.abort(),
-  };
-}
 
 let dir: { path: string; remove(): Promise<void> };
 let bad: BillingServer;
@@ -151,7 +113,7 @@ test('Last-Event-ID: a reconnecting stream gets the events it missed, not a snap
   assert.match(lastSeen.id!, /^[0-9a-f]{8}-\d+$/);
   // Meanwhile the service goes on reading the ZVM (an attempt a second).
   await new Promise((r) => setTimeout(r, 2500));
-  const again = openStream(`${fleet.url}/v1/events`, { 'Last-Event-ID': lastSeen.id! });
+  const again = openStream(`${fleet.url}/v1/events`, READ_KEY, { 'Last-Event-ID': lastSeen.id! });
   try {
     await again.until((e) => e.event === 'site', 'the missed site events');
     await new Promise((r) => setTimeout(r, 300));
@@ -164,7 +126,7 @@ test('Last-Event-ID: a reconnecting stream gets the events it missed, not a snap
   } finally {
     again.close();
   }
-  const stranger = openStream(`${fleet.url}/v1/events`, { 'Last-Event-ID': '00000000-5' });
+  const stranger = openStream(`${fleet.url}/v1/events`, READ_KEY, { 'Last-Event-ID': '00000000-5' });
   try {
     const first = await stranger.until(() => true, 'the first event');
     assert.equal(first.event, 'snapshot', 'an id from another run of the service gets a snapshot');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DAY, HOUR } from '../../../src/core/index.ts';
 import { startBillingServer, type BillingServer } from '../../../servers/billing/server.ts';
 import { startZvmSim, type ZvmSim, type ZvmSimOptions } from '../../../servers/zvm/server.ts';
-import { REPO_ROOT, request, sleep, type Answer } from '../http-client.ts';
+import { REPO_ROOT, request, sleep, waitFor, type Answer } from '../http-client.ts';
 
 export const T0 = Date.UTC(2026, 10, 1, 9, 0, 0);
 export const CONTROL_TOKEN = 'zvm-control-token-for-fleet-tests';
@@ -214,4 +214,59 @@ export function parsePrometheus(text: string): {
     samples.push({ name, labels, value });
   }
   return { types, samples };
+}
+
+export interface SseEvent {
+  id: string | null;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Reads the service's event stream with fetch (EventSource cannot send the API key): every event is kept in
+ * `events`; `until` waits for one that matches. A stream that does not answer 200 fails `until` with its status.
+ */
+export function openStream(url: string, key: string = READ_KEY, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const events: SseEvent[] = [];
+  let refused: string | null = null;
+  void (async () => {
+    const res = await fetch(url, {
+      headers: { Authorization: `Bearer ${key}`, ...headers },
+      signal: controller.signal,
+    });
+    if (res.status !== 200) {
+      refused = `the event stream answered ${res.status}`;
+      return;
+    }
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buf += value;
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        const id = /^id: (.*)$/m.exec(block)?.[1] ?? null;
+        if (event && data) events.push({ id, event, data: JSON.parse(data) as Record<string, unknown> });
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    events,
+    until: (match: (e: SseEvent) => boolean, what: string, timeoutMs = 15_000): Promise<SseEvent> =>
+      waitFor(
+        async () => {
+          if (refused) throw new Error(refused);
+          return events.find(match);
+        },
+        timeoutMs,
+        `${what} (events so far: ${events.map((e) => e.event).join(', ') || 'none'})`,
+      ),
+    close: () => controller.abort(),
+  };
 }

@@ -15,6 +15,7 @@ import {
   billing,
   closedPort,
   OPERATOR_KEY,
+  openStream,
   parsePrometheus,
   READ_KEY,
   sim,
@@ -229,7 +230,7 @@ describe('fleet service: one truth for every ZVM', () => {
   test('send-usage through the ZVM: an operator ends a warning once billing works, and the event stream tells', async () => {
     const events = openStream(`${fleet.url}/v1/events`, READ_KEY);
     try {
-      await events.waitFor((e) => e.event === 'snapshot');
+      await events.until((e) => e.event === 'snapshot', 'the snapshot');
       const failed = await fleet.post('/v1/sites/warn/send-usage', OPERATOR_KEY);
       assert.equal(failed.status, 200);
       assert.equal(failed.json<{ result: string }>().result, 'failed');
@@ -240,8 +241,10 @@ describe('fleet service: one truth for every ZVM', () => {
       assert.equal(body.result, 'passed');
       assert.equal(body.site.status, 'ok');
       assert.equal((await simState(sims.warn!)).phase, 'ok');
-      const t = await events.waitFor(
+      const t = await events.until(
         (e) => e.event === 'transition' && (e.data as { siteId: string; to: string }).siteId === 'warn',
+        'the transition of warn',
+        10_000,
       );
       assert.deepEqual(
         { from: (t.data as { from: string }).from, to: (t.data as { to: string }).to },
@@ -442,49 +445,3 @@ describe('fleet service: one truth for every ZVM', () => {
     assert.ok((await sites(fleet)).has('again'), 'the running config is kept');
   });
 });
-
-interface SseEvent {
-  event: string;
-  data: unknown;
-}
-
-/** A minimal EventSource over fetch (with the Authorization header EventSource cannot send). */
-function openStream(url: string, key: string) {
-  const controller = new AbortController();
-  const events: SseEvent[] = [];
-  const done = (async () => {
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${key}` }, signal: controller.signal });
-    if (res.status !== 200) throw new Error(`event stream answered ${res.status}`);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buf += value;
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) });
-      }
-    }
-  })().catch(() => undefined);
-  return {
-    async waitFor(match: (e: SseEvent) => boolean, timeoutMs = 10_000): Promise<SseEvent> {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const found = events.find(match);
-        if (found) return found;
-        if (Date.now() > until)
-          throw new Error(`no such event; got ${events.map((e) => e.event).join(', ')}`);
-        await sleep(50);
-      }
-    },
-    close() {
-      controller.abort();
-      void done;
-    },
-  };
-}
