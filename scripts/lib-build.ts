@@ -1,6 +1,7 @@
 // The library's build settings, shared by `npm run build` (scripts/build.ts), the byte-budget test
 // (test/node/budget.test.ts) and the test pages that run the built library (test/support/built-plugin.ts): all
 // of them build the library exactly as shipped.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build, type InlineConfig, type Plugin, type Rolldown } from 'vite';
 import { minifyLitTemplates } from './minify-templates.ts';
@@ -62,6 +63,7 @@ export function libraryConfig(outDir: string): InlineConfig {
       minifyLitTemplates(),
       sideEffectFree(/\/src\/core\/texts\/[^/]+\.ts$/),
       lazyProbes(),
+      inlineRuntime(),
     ],
     worker: undefined,
     build: {
@@ -111,6 +113,83 @@ function sideEffectFree(id: RegExp): Plugin {
   return {
     name: 'zbb-side-effect-free',
     transform: { filter: { id }, handler: () => ({ moduleSideEffects: false }) },
+  };
+}
+
+/**
+ * Rolldown puts its runtime helpers (here the one that makes a lazily imported module's namespace object) in a
+ * chunk of their own, which no code-splitting group can take: 159 bytes that a chunk importing them fetches
+ * only once it has parsed, one more round trip (in the banner's first render among others). Each importer
+ * gets the helpers in place of that import, in a scope of their own, on lines of their own inserted before the
+ * import's (the import's text becomes as many spaces, so that the source map only gains empty lines); the
+ * runtime chunk is dropped once nothing imports it.
+ */
+function inlineRuntime(): Plugin {
+  const isRuntime = (fileName: string): boolean => /(^|\/)rolldown-runtime-[^/]*\.js$/.test(fileName);
+  const specs = (list: string): [string, string][] =>
+    list.split(',').map((spec) => {
+      const [a, b = a] = spec.trim().split(/\s+as\s+/);
+      return [a!, b!];
+    });
+  /** Chunks given the helpers: where (line, from 0) and how many lines were inserted, empty in their maps. */
+  const insertedLines = new Map<string, { at: number; count: number }>();
+  return {
+    name: 'zbb-inline-runtime',
+    // Rolldown writes a chunk's source map as it rendered it, whatever `generateBundle` sets: the written map
+    // gets its empty line here.
+    writeBundle(options) {
+      for (const [fileName, { at, count }] of insertedLines) {
+        const file = resolve(options.dir ?? '', `${fileName}.map`);
+        if (!existsSync(file)) continue;
+        const map = JSON.parse(readFileSync(file, 'utf8')) as { mappings: string };
+        const lines = map.mappings.split(';');
+        lines.splice(at, 0, ...Array<string>(count).fill(''));
+        writeFileSync(file, JSON.stringify({ ...map, mappings: lines.join(';') }));
+      }
+    },
+    generateBundle(_options, bundle) {
+      insertedLines.clear();
+      const runtime = Object.values(bundle).find((f) => f.type === 'chunk' && isRuntime(f.fileName));
+      if (runtime?.type !== 'chunk') return;
+      const code = runtime.code.replace(/\/\/# sourceMappingURL=.*$/m, '');
+      const exp = /export\s*\{([^}]*)\};?/.exec(code);
+      if (!exp) return;
+      const own = new Map(specs(exp[1]!).map(([local, exported]) => [exported, local]));
+      const body = code.slice(0, exp.index) + code.slice(exp.index + exp[0].length);
+      const name = runtime.fileName
+        .split('/')
+        .pop()!
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const importOf = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*"\\./${name}";`);
+      for (const f of Object.values(bundle)) {
+        if (f.type !== 'chunk' || f === runtime) continue;
+        const imp = importOf.exec(f.code);
+        if (!imp) continue;
+        const wanted = specs(imp[1]!);
+        if (wanted.some(([exported]) => !own.has(exported))) continue;
+        const lineStart = f.code.lastIndexOf('\n', imp.index) + 1;
+        const line = f.code.slice(0, lineStart).split('\n').length - 1;
+        const helpers = `var{${wanted.map(([e, l]) => `${e}:${l}`).join(',')}}=(()=>{${body}\n;return{${wanted
+          .map(([e]) => `${e}:${own.get(e)}`)
+          .join(',')}}})();\n`;
+        f.code =
+          f.code.slice(0, lineStart) +
+          helpers +
+          f.code.slice(lineStart, imp.index) +
+          ' '.repeat(imp[0].length) +
+          f.code.slice(imp.index + imp[0].length);
+        insertedLines.set(f.fileName, { at: line, count: helpers.split('\n').length - 1 });
+        f.imports = f.imports.filter((i) => i !== runtime.fileName);
+      }
+      const used = Object.values(bundle).some(
+        (f) =>
+          f.type === 'chunk' &&
+          (f.imports.includes(runtime.fileName) || f.dynamicImports.includes(runtime.fileName)),
+      );
+      // A file is removed from the output by removing it from the bundle.
+      if (!used)
+        for (const f of [runtime.fileName, `${runtime.fileName}.map`]) Reflect.deleteProperty(bundle, f);
+    },
   };
 }
 

@@ -20,7 +20,7 @@ import {
 } from '../../src/core/texts.ts';
 import type { GraceView } from '../../src/core/view.ts';
 import { deadlineText, formatAgo, formatSpan, within } from '../shared/format.ts';
-import type { ZertoBillingBanner } from './banner.component.ts';
+import { partsLoaded, type ZertoBillingBanner } from './banner.component.ts';
 import { TEST_PROGRESS_EVENT, TEST_REQUEST_EVENT } from '../shared/events.ts';
 import { fireTestResult } from '../shared/test-result.ts';
 import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
@@ -39,12 +39,12 @@ const readerOf = (b: B): Reader =>
   b.mode === 'service' || (!b.mode && b.serviceUrl) ? 'service' : 'console';
 
 /** A message as the live regions announce it, in this banner's reader's words. */
-export const say = (b: B, m: Message): string => messageText(m, readerOf(b));
+const say = (b: B, m: Message): string => messageText(m, readerOf(b));
 
 /** Elements given the banner's look: it comes with this renderer, in the same update as its first render. */
 const styled = new WeakSet<B>();
 
-export function renderState(b: B, v: GraceView): TemplateResult | typeof nothing {
+function renderState(b: B, v: GraceView): TemplateResult | typeof nothing {
   if (!styled.has(b)) {
     styled.add(b);
     const own = (b.constructor as typeof ZertoBillingBanner).elementStyles;
@@ -285,3 +285,10 @@ function testElsewhere(b: B, siteId: string): Promise<ProbeResult | null> {
     if (b.dispatchEvent(request)) done(null); // nobody took it: the test runs in this page
   });
 }
+
+/** What the element calls in this module, handed over as it loads (a namespace import would cost a helper). */
+export interface BannerParts {
+  say: typeof say;
+  renderState: typeof renderState;
+}
+partsLoaded({ say, renderState });

@@ -11,18 +11,20 @@ import { hostStyles } from '../shared/tokens.ts';
 import type { ExportFile } from '../../src/export/index.ts';
 import type { renderResult } from '../export/result.ts';
 import { setupStyles } from './banner.styles.ts';
-import type * as Parts from './banner-parts.ts';
+import type { BannerParts } from './banner-parts.ts';
 
-type BannerParts = typeof Parts;
 let loaded: BannerParts | null = null;
 let loading: Promise<BannerParts | null> | null = null;
 /** Why the renderer did not load (the library deployed without its chunks/ folder). */
 let partsMissing: string | null = null;
 const loadParts = (): Promise<BannerParts | null> =>
   (loading ??= import('./banner-parts.ts').then(
-    (m) => (loaded = m),
+    () => loaded,
     (err: unknown) => ((partsMissing = missingFile("the banner's renderer", err)), null),
   ));
+
+/** Called by the renderer's module as it loads. @internal */
+export const partsLoaded = (m: BannerParts): void => void (loaded = m);
 
 const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconnected: 2 };
 

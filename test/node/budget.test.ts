@@ -54,6 +54,29 @@ describe('the byte budget', () => {
     }
   });
 
+  test('a banner with something to show fetches its renderer in one request, beside the page-load files', () => {
+    // The renderer (texts, formats, the banner's look) is the one chunk a banner with a warning loads before
+    // its first paint: every file it imports must already be loaded at page load, or the paint waits for one
+    // more round trip (as it did for Rolldown's 159-byte runtime chunk, now inlined by the build).
+    const renderer = sizes.bannerLater.find((f) => f.file.startsWith('chunks/banner-parts-'));
+    assert.ok(renderer, `the renderer among ${sizes.bannerLater.map((f) => f.file).join(', ')}`);
+    const pageLoad = new Set(sizes.banner.map((f) => f.file));
+    const beyond = [...closureOf(renderer.file)].filter((f) => f !== renderer.file && !pageLoad.has(f));
+    assert.deepEqual(beyond, [], `${renderer.file} imports files the page load did not fetch`);
+  });
+
+  test('no chunk imports a runtime-helper chunk of the bundler', async () => {
+    for (const f of sizes.all) {
+      const code = await readFile(join(dir, f.file), 'utf8');
+      assert.doesNotMatch(
+        code,
+        /from\s*"\.\/rolldown-runtime-/,
+        `${f.file} imports the bundler's runtime chunk`,
+      );
+    }
+    assert.ok(!sizes.all.some((f) => /rolldown-runtime/.test(f.file)), 'a runtime chunk is shipped');
+  });
+
   test('the worker shares the engine with the page and loads no element code', async () => {
     // One module graph: the engine the banner runs at page load is the very file the worker imports (cached
     // once), and the chunks the worker imports hold no Lit or element (a worker has no DOM to run them).
