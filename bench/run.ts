@@ -29,7 +29,8 @@ const only = option('--only')?.split(',');
 const pages = Math.min(200, Math.max(1, Number(option('--pages') ?? 32) || 32));
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-const libDir = resolve(root, 'dist/lib');
+// `--lib <dir>` measures a library built elsewhere (`buildLibrary(dir)` of scripts/lib-build.ts); dist/lib by default.
+const libDir = resolve(root, option('--lib') ?? 'dist/lib');
 const missing = ['zerto-billing-banner.js', 'zerto-billing.js'].filter((f) => !existsSync(join(libDir, f)));
 if (missing.length) {
   log(

@@ -1,4 +1,5 @@
 import { formatRemaining, type Remaining } from '../../src/core/texts.ts';
+import { afterPaint } from '../../src/world/client.ts';
 
 /** dateStyle cannot be combined with timeZoneName, so the parts are spelled out. */
 export const DEADLINE_FORMAT: Intl.DateTimeFormatOptions = {
@@ -36,9 +37,9 @@ export function deadlineText(at: number, locale: string | undefined, onLocal: ()
       for (const cb of waiting) cb();
       waiting.clear();
     };
-    // Once the main thread is idle after the first paint; at the latest after half a second.
-    if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 500 });
-    else setTimeout(warm, 50);
+    // Once the main thread is idle after the frame that paints the banner (an idle period can come before
+    // that frame: the 30 ms would then delay that paint).
+    void afterPaint().then(warm);
   }
   return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

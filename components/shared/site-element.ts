@@ -168,7 +168,9 @@ export abstract class SiteBoundElement extends LitElement {
       if (more) await Promise.race([more, limit]);
     }
     super.scheduleUpdate();
+    this.shown?.();
   }
+  private shown?: (v?: unknown) => void;
 
   protected override willUpdate(changed: PropertyValues): void {
     super.willUpdate(changed);
@@ -267,6 +269,7 @@ export abstract class SiteBoundElement extends LitElement {
       },
       ...(this.clock ? { clock: this.clock } : {}),
       ...(this.external ? { passive: true } : {}),
+      shown: new Promise((r) => (this.shown = r)),
     });
     this.handle = handle;
     handle.subscribe(() => {

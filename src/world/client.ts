@@ -29,6 +29,8 @@ export interface WatchOptions {
   getToken?: () => string | Promise<string>;
   /** The fleet service that watches this site (`mode="service"`): its state is read there, not polled here. */
   service?: { url: string };
+  /** Settles once the element showed the stored state: the poller is reached after that paint, not during it. */
+  shown?: Promise<unknown>;
 }
 
 /** How often a token from `getToken` is renewed while the site is watched (Zerto 10's tokens last 5 minutes). */
@@ -177,6 +179,7 @@ export class SiteHandle {
     if (this.closed) return;
     if (peeked) this.settle(peeked, 'ready', null);
     this.firstReadDone();
+    await this.options.shown;
     await afterPaint();
     if (this.closed) return;
     try {
@@ -207,11 +210,19 @@ export function missingFile(what: string, err: unknown): string {
     : `${what} could not start: ${message}`;
 }
 
-/** Resolves once the main thread is idle after the next frame (at the latest after 200 ms). */
-const afterPaint = (): Promise<void> =>
+/**
+ * Resolves once the main thread is idle after the next frame (an idle period can come before that frame,
+ * while the renderer loads), at the latest 300 ms on (a hidden tab has no frames).
+ */
+export const afterPaint = (): Promise<void> =>
   new Promise((resolve) => {
-    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => resolve(), { timeout: 200 });
-    else setTimeout(resolve, 16);
+    let go = (): void => {
+      go = () => undefined;
+      if (typeof requestIdleCallback === 'function') requestIdleCallback(() => resolve(), { timeout: 200 });
+      else resolve();
+    };
+    requestAnimationFrame(() => go());
+    setTimeout(() => go(), 100);
   });
 
 export function watchSite(options: WatchOptions): SiteHandle {

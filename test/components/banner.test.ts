@@ -144,6 +144,37 @@ describe('<zerto-billing-banner> shows what the operator must read', () => {
   });
 });
 
+describe('<zerto-billing-banner> first paint', () => {
+  it('shows the stored warning before it reaches the poller, and reaches it once that paint is done', async () => {
+    const site = uniqueSite();
+    const alertAt = T0 + DAY;
+    await seedWarning(site, alertAt, alertAt + HOUR);
+    const el = document.createElement('zerto-billing-banner') as ZertoBillingBanner;
+    el.setAttribute('site-id', site.id);
+    el.setAttribute('site-name', site.name);
+    el.setAttribute('mode', 'custom');
+    el.clock = testClock(alertAt + HOUR);
+    el.probe = () => ({ ok: false, reason: { kind: 'network', detail: 'link cut by the test' } });
+    // Whether the handle was connected to its poller when the banner's text first appeared.
+    let connectedAtFirstText: boolean | null = null;
+    const handleOf = () => (el as unknown as { handle: { release: unknown } | null }).handle;
+    const observer = new MutationObserver(() => {
+      if (connectedAtFirstText === null && part(el, 'title')?.textContent)
+        connectedAtFirstText = handleOf()?.release != null;
+    });
+    document.body.append(el);
+    observer.observe(el.shadowRoot!, { childList: true, subtree: true, characterData: true });
+    try {
+      await until(() => connectedAtFirstText !== null, 5000, 'the banner to show its text');
+      expect(connectedAtFirstText, 'connected to the poller before the first paint').to.equal(false);
+      await until(() => handleOf()?.release != null, 5000, 'the handle to reach its poller after the paint');
+    } finally {
+      observer.disconnect();
+      el.remove();
+    }
+  });
+});
+
 describe('<zerto-billing-banner> is never silent about what it cannot confirm', () => {
   it('says "not confirmed since" once a site stayed unknown for longer than one interval, with the cause', async () => {
     const site = uniqueSite();

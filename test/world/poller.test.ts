@@ -1,9 +1,11 @@
 import { expect } from '@open-wc/testing';
-import { DEFAULT_POLICY, SECOND } from '../../src/core/index.ts';
+import { DEFAULT_POLICY, HOUR, SECOND } from '../../src/core/index.ts';
 import { watchSite } from '../../src/world/client.ts';
 import { parseSiteConfig, type SiteConfigInput } from '../../src/world/probes/index.ts';
 import { CHANNEL_NAME } from '../../src/world/poller/channel.ts';
 import { checkSite, transmitOnce, type WatchedSite } from '../../src/world/poller/monitor.ts';
+import { buildReport, directProbe, type DirectContext } from '../../src/world/probes/direct.ts';
+import { countPending } from '../../src/world/outbox.ts';
 import { openBillingDb, storageConfig } from '../../src/world/storage/db.ts';
 import { readLog, readState } from '../../src/world/storage/repo.ts';
 import { readUsage } from '../../src/world/usage-history.ts';
@@ -51,6 +53,29 @@ async function tab(
 const reportsFor = async (siteId: string) =>
   (await servers.reports()).filter((r) => r.site.id === siteId).length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the page reaches its poller after the first paint', () => {
+  it('waits for the element to have shown the stored state (the shown promise) before it connects', async () => {
+    const parsed = parseSiteConfig(siteConfig());
+    if (!parsed.ok) throw new Error(parsed.error);
+    let shown!: () => void;
+    const handle = watchSite({
+      config: parsed.value,
+      preferWorker: false,
+      shown: new Promise<void>((r) => (shown = r)),
+    });
+    try {
+      await handle.firstRead;
+      // Frames and idle periods pass: without the element's word, the handle stays unconnected.
+      await sleep(400);
+      expect(handle.release, 'connected before the element showed its state').to.equal(null);
+      shown();
+      await until(() => handle.release !== null, 5000, 'the handle to connect once shown');
+    } finally {
+      handle.close();
+    }
+  });
+});
 
 describe('one poller per origin', () => {
   it('polls a site from one tab only, however many tabs show it', async () => {
@@ -214,5 +239,116 @@ describe('one transaction per check', () => {
     const read = await readState(db, { id: site.config.siteId, name: '' }, site.config.policy, t0 + 60_000);
     expect(read.status === 'ok' && read.state.latestSeen).to.equal(t0 + 60_000);
     expect((await readLog(db, site.config.siteId)).length).to.equal(1);
+  });
+});
+
+describe('direct mode: two transactions per attempt, and still no report lost or billed twice', () => {
+  const hourly = () => {
+    const parsed = parseSiteConfig(siteConfig({ policy: { ...DEFAULT_POLICY, interval: 3_600_000 } }));
+    if (!parsed.ok) throw new Error(parsed.error);
+    return { config: parsed.value, secrets: {} } satisfies WatchedSite;
+  };
+  const idsOf = async (siteId: string) =>
+    (await servers.reports()).filter((r) => r.site.id === siteId).map((r) => r.reportId);
+
+  it('queues the report and reads the queue in one transaction, and removes it acknowledged with the attempt', async () => {
+    const site = hourly();
+    const db = await openBillingDb(dbName);
+    const t0 = Date.now();
+    // The first attempt of a site also asks the receiver where its periods end; the next ones do not.
+    await transmitOnce({ db, clock: () => t0 }, site);
+    let result: Awaited<ReturnType<typeof transmitOnce>> | null = null;
+    const stored = await transactionsDuring(
+      async () => (result = await transmitOnce({ db, clock: () => t0 + HOUR }, site)),
+    );
+    expect(result!.result.outcome.ok).to.equal(true);
+    expect(stored).to.have.length(2);
+    expect(stored[0]).to.have.members(['outbox', 'meta']);
+    expect(stored[1]).to.include.members(['sites', 'log', 'usage', 'outbox']);
+    // Sent once, acknowledged, and no longer queued: nothing of it is sent again.
+    const ids = await idsOf(site.config.siteId);
+    expect(ids).to.have.length(2);
+    expect(ids).to.include(result!.result.reportId);
+    expect(await countPending(db, site.config.siteId)).to.equal(0);
+    await transmitOnce({ db, clock: () => t0 + 2 * HOUR }, site);
+    expect(await idsOf(site.config.siteId)).to.have.length(3);
+    expect(new Set(await idsOf(site.config.siteId)).size).to.equal(3);
+  });
+
+  it('removes the acknowledged report on its own when the attempt cannot be stored', async () => {
+    const site = hourly();
+    const db = await openBillingDb(dbName);
+    const t0 = Date.now();
+    const failing = {
+      db,
+      clock: () => t0,
+      explain: () => {
+        throw new Error('the attempt is not stored');
+      },
+    };
+    let thrown: unknown = null;
+    await transmitOnce(failing, site).catch((err: unknown) => (thrown = err));
+    expect(String(thrown)).to.contain('the attempt is not stored');
+    // The receiver acknowledged the report: it is not queued any more, so the next attempt does not resend it.
+    expect(await idsOf(site.config.siteId)).to.have.length(1);
+    expect(await countPending(db, site.config.siteId)).to.equal(0);
+    await transmitOnce({ db, clock: () => t0 + HOUR }, site);
+    const ids = await idsOf(site.config.siteId);
+    expect(ids).to.have.length(2);
+    expect(new Set(ids).size).to.equal(2);
+  });
+
+  it('keeps an acknowledged report queued until its removal is stored: a crash before then resends it, billed once', async () => {
+    const site = hourly();
+    const db = await openBillingDb(dbName);
+    const t0 = Date.now();
+    // A context that took over the removal and died before storing it (the tab closed, the browser crashed).
+    const ctx: DirectContext = { config: site.config, secrets: {}, now: () => t0, removeAcked: () => {} };
+    const first = await directProbe(db).transmit(ctx);
+    expect(first.outcome.ok).to.equal(true);
+    expect(await countPending(db, site.config.siteId)).to.equal(1);
+    // The next attempt sends it again with its own report; the receiver counts it once.
+    const next = await transmitOnce({ db, clock: () => t0 + HOUR }, site);
+    expect(next.result.outcome.ok).to.equal(true);
+    const ids = await idsOf(site.config.siteId);
+    expect(ids).to.have.length(2);
+    expect(ids).to.include.members([first.reportId, next.result.reportId]);
+    expect(await countPending(db, site.config.siteId)).to.equal(0);
+  });
+
+  it('with nothing new to bill, delivers what another context queued and succeeds, its removal stored with the attempt', async () => {
+    const site = hourly();
+    const db = await openBillingDb(dbName);
+    const t0 = Date.now();
+    await transmitOnce({ db, clock: () => t0 }, site);
+    // Queued by another context (its hour, before the one billed here) and not sent yet.
+    const body = buildReport(
+      { config: site.config, secrets: {}, now: () => t0 },
+      { protectedVms: 3 },
+      {
+        from: t0 - 3 * HOUR,
+        to: t0 - 2 * HOUR,
+      },
+    );
+    await db.put('outbox', {
+      reportId: body.reportId,
+      siteId: site.config.siteId,
+      endpoint: `${servers.billingUrl}/v1/usage`,
+      body,
+      createdAt: t0 - 2 * HOUR,
+      attempts: 0,
+      lastError: null,
+    });
+    // Another attempt in the same instant: no new period, only the queued report to deliver.
+    let result: Awaited<ReturnType<typeof transmitOnce>> | null = null;
+    const stored = await transactionsDuring(
+      async () => (result = await transmitOnce({ db, clock: () => t0 }, site)),
+    );
+    expect(result!.result.outcome.ok).to.equal(true);
+    expect(result!.result.reportId).to.equal(undefined);
+    expect(await idsOf(site.config.siteId)).to.include(body.reportId);
+    expect(await countPending(db, site.config.siteId)).to.equal(0);
+    const removal = stored.filter((stores) => stores.includes('outbox') && stores.includes('sites'));
+    expect(removal).to.have.length(1);
   });
 });
