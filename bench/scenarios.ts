@@ -65,12 +65,12 @@ const load = (p: Page, src: string, tag: string) =>
 /** 2. Connected, with a warning stored, to the banner's text in the shadow DOM and the next frame painted. */
 export async function firstRender(
   ctx: Ctx,
-  o: { pages: number; idbPages: number; warmIntlPages: number },
+  o: { pages: number; idbPages: number; warmPagePages: number },
 ): Promise<{
   paint: Percentiles;
   dom: Percentiles;
   idb: Percentiles | null;
-  warmIntl: Percentiles | null;
+  warmPage: Percentiles | null;
   pages: number;
   failures: number;
 }> {
@@ -96,16 +96,16 @@ export async function firstRender(
     const dom: number[] = [];
     const warm: number[] = [];
     let failures = 0;
-    // Warm-Intl pages (a diagnostic) spread among the others, so that both see the same machine.
+    // Warm pages (a diagnostic) spread among the others, so that both see the same machine.
     const order = [
-      ...Array.from({ length: o.pages }, (_, i) => ({ warmIntl: false, at: (i + 0.5) / o.pages })),
-      ...Array.from({ length: o.warmIntlPages }, (_, i) => ({
-        warmIntl: true,
-        at: (i + 0.5) / o.warmIntlPages,
+      ...Array.from({ length: o.pages }, (_, i) => ({ warmPage: false, at: (i + 0.5) / o.pages })),
+      ...Array.from({ length: o.warmPagePages }, (_, i) => ({
+        warmPage: true,
+        at: (i + 0.5) / o.warmPagePages,
       })),
     ].sort((a, b) => a.at - b.at);
     for (let i = 0; i < order.length; i++) {
-      const { warmIntl } = order[i]!;
+      const { warmPage } = order[i]!;
       const p = await c.newPage();
       try {
         await openPage(p, ctx.origin);
@@ -113,10 +113,10 @@ export async function firstRender(
         const r = await p.evaluate((a) => (window as unknown as BenchWindow).zbb.firstRender(a), {
           attrs,
           timeoutMs: 10_000,
-          warmIntl,
+          warmPage,
         });
         if (r.phase !== 'warning') throw new Error(`the banner shows ${r.phase}: "${r.text}"`);
-        if (warmIntl) warm.push(r.paintMs);
+        if (warmPage) warm.push(r.paintMs);
         else {
           paint.push(r.paintMs);
           dom.push(r.domMs);
@@ -127,7 +127,7 @@ export async function firstRender(
       } finally {
         await p.close();
       }
-      if ((i + 1) % 10 === 0) ctx.log(`  first render: ${i + 1}/${o.pages + o.warmIntlPages} pages`);
+      if ((i + 1) % 10 === 0) ctx.log(`  first render: ${i + 1}/${o.pages + o.warmPagePages} pages`);
     }
     if (paint.length === 0) throw new Error('no page rendered the banner');
     // What the render waits for at least: the database opened and the record read, in fresh pages too.
@@ -153,7 +153,7 @@ export async function firstRender(
       paint: percentiles(paint),
       dom: percentiles(dom),
       idb: idb.length ? percentiles(idb) : null,
-      warmIntl: warm.length ? percentiles(warm) : null,
+      warmPage: warm.length ? percentiles(warm) : null,
       pages: paint.length,
       failures,
     };

@@ -48,6 +48,20 @@ export function nextPaint(frame?: (at: number) => void): Promise<number> {
 const bannerText = (root: ShadowRoot): string =>
   root.querySelector('[part~="banner"]')?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 
+/** Shows text in the banner's font stack at its three weights, and a date through Intl, and waits a frame. */
+async function showText(): Promise<void> {
+  const p = document.createElement('p');
+  p.style.font = "14px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+  for (const weight of ['400', '600', '700']) {
+    const span = document.createElement('span');
+    span.style.fontWeight = weight;
+    span.textContent = `Console text ${new Intl.DateTimeFormat(undefined, { dateStyle: 'full' }).format(Date.now())} `;
+    p.append(span);
+  }
+  document.body.append(p);
+  await nextPaint();
+}
+
 export interface FirstRender {
   /** Connected to the banner's text in the shadow DOM. */
   domMs: number;
@@ -64,11 +78,13 @@ export interface FirstRender {
 export async function firstRender(o: {
   attrs: Record<string, string>;
   timeoutMs: number;
-  /** Format a date with Intl first, as a console that already shows dates has (a diagnostic). */
-  warmIntl?: boolean;
+  /**
+   * A page that already shows text, in the banner's fonts and weights, and dates, as a console does (a
+   * diagnostic): an empty fresh page pays for loading those fonts in the banner's first layout.
+   */
+  warmPage?: boolean;
 }): Promise<FirstRender> {
-  if (o.warmIntl)
-    new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }).format(Date.now());
+  if (o.warmPage) await showText();
   const el = document.createElement('zerto-billing-banner') as unknown as SiteElement;
   for (const [k, v] of Object.entries(o.attrs)) el.setAttribute(k, v);
   let observer: MutationObserver | undefined;
@@ -321,7 +337,7 @@ export async function sitesRender(o: {
     el.sites = o.rows;
     document.body.append(el);
     await el.updateComplete;
-    const rows = el.shadowRoot?.querySelectorAll('tr[part~="row"]').length ?? 0;
+    const rows = el.shadowRoot?.querySelectorAll('[part~="row"]').length ?? 0;
     const tDom = performance.now();
     let tFrame = 0;
     const tPaint = await nextPaint((at) => (tFrame = at));
