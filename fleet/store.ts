@@ -136,6 +136,8 @@ export const SEND_CHANNEL = 'zerto_fleet_send';
 
 /** A request not taken within this long is no longer run (its asker answered 504 or went away). */
 const SEND_REQUEST_FRESH = '2 minutes';
+/** How long a send-usage request stays in the table, answered or not. */
+const SEND_REQUEST_KEPT = '1 hour';
 
 /** A send-usage request's outcome, as the holder of the site's lease wrote it. */
 export interface SendAnswer {
@@ -588,6 +590,11 @@ export class Store {
         [o.instance, o.name, ttl],
       );
       await tx.query(`DELETE FROM fleet_instances WHERE expires_at < clock_timestamp() - interval '1 hour'`);
+      // Send-usage requests go an hour after they were asked, answered or not: an asker reads its answer within
+      // a minute, and a request is taken within SEND_REQUEST_FRESH or never.
+      await tx.query(`DELETE FROM send_requests WHERE asked_at < clock_timestamp() - $1::interval`, [
+        SEND_REQUEST_KEPT,
+      ]);
       const wanted = [...o.wanted];
       await tx.query(
         `DELETE FROM site_leases WHERE owner = $1 AND (site_id = ANY($2::text[]) OR NOT site_id = ANY($3::text[]))`,

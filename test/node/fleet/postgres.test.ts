@@ -308,6 +308,30 @@ describe(
         [aSites[0]],
       );
       assert.equal(made!.instance, bName);
+      // Requests are not kept for ever: an hour after they were asked, answered or never taken, the next
+      // lease round deletes them; the one just answered stays.
+      const old = await server.query<{ id: string }>(
+        `INSERT INTO send_requests (site_id, asked_by, asked_at, done_at, result) VALUES
+           ($1, 'old', now() - interval '2 hours', now() - interval '2 hours', 'passed'),
+           ($1, 'old', now() - interval '2 hours', NULL, NULL)
+         RETURNING id`,
+        [aSites[0]],
+      );
+      const pruneBy = Date.now() + 10_000;
+      for (;;) {
+        const left = await server.query<{ id: string }>(
+          'SELECT id FROM send_requests WHERE id = ANY($1::bigint[])',
+          [old.map((r) => r.id)],
+        );
+        if (left.length === 0) break;
+        assert.ok(Date.now() < pruneBy, `old requests still there: ${JSON.stringify(left)}`);
+        await sleep(200);
+      }
+      const [kept] = await server.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM send_requests WHERE id = $1',
+        [open!.id],
+      );
+      assert.equal(kept!.n, 1, 'the request answered a moment ago is kept');
     });
   },
 );
