@@ -24,11 +24,91 @@ export interface NoLocalRecord {
   receiverEnd: number;
 }
 
+/** A site's queued reports, oldest first (the `bySite` index: site, then creation time). */
+const siteRange = (siteId: string) => IDBKeyRange.bound([siteId, -Infinity], [siteId, Infinity], true);
+
+/** What `queueNext` found and did in its one transaction. */
+export type Queued =
+  /**
+   * This database has no record of where the site's periods end, and the receiver was not asked (no
+   * `receiverEnd` given): nothing was written. Ask the receiver, then queue again with its answer.
+   */
+  | { ask: true }
+  | {
+      ask: false;
+      /** The report queued; null when the last report already reaches `now` (nothing new to bill). */
+      record: OutboxRecord | null;
+      /**
+       * The site's oldest queued reports, the new one included, up to `read` (none when `read` is 0), read in
+       * the same transaction after the writes: the first page of the flush that follows (`flushBatched`).
+       */
+      first: OutboxRecord[];
+    };
+
 /**
  * Queues a site's next report under the period rule, in one transaction with the record of where the site's
  * last queued or acknowledged report ended: whichever tab, worker, extension or manual test makes a report,
- * periods follow each other and never overlap. Null when the last report already reaches `now` (nothing new
- * to bill).
+ * periods follow each other and never overlap. The same transaction reads where the site's periods end and,
+ * once the report is written, the first page of the site's queue: an attempt's queueing is one transaction.
+ * The report is committed (`tx.done`) before this returns, so it is on disk before anything sends it.
+ */
+export async function queueNext(
+  db: Db,
+  site: { siteId: string; interval: number; endpoint: string },
+  now: number,
+  make: (period: { from: number; to: number; gapBefore?: { from: number; to: number } }) => UsageReport,
+  opts: {
+    /**
+     * Where the receiver says the site's periods end (null: it holds none, or did not say), for a site this
+     * database has no record of. Undefined: not asked yet (see `{ ask: true }`).
+     */
+    receiverEnd?: number | null;
+    /** How many of the site's queued reports to read back after queueing (0: none). */
+    read?: number;
+  } = {},
+): Promise<Queued> {
+  const tx = db.transaction(['outbox', 'meta'], 'readwrite');
+  const meta = tx.objectStore('meta');
+  const outbox = tx.objectStore('outbox');
+  const last = await meta.get(periodKey(site.siteId));
+  const known = isTime(last) ? last : null;
+  if (known === null && opts.receiverEnd === undefined) {
+    await tx.done;
+    return { ask: true };
+  }
+  const receiverEnd = opts.receiverEnd ?? null;
+  const period = nextPeriod(known ?? receiverEnd, now, site.interval);
+  // Built before anything is written: a report that cannot be built leaves the transaction empty.
+  const report = period ? make(period) : null;
+  // Every request is queued at once (the transaction runs them in order, the read last) and awaited together.
+  const writes: Promise<unknown>[] = [];
+  if (known === null && receiverEnd !== null) {
+    // No record here of reports the receiver holds: new here, or this browser's storage was cleared.
+    writes.push(meta.put({ at: now, receiverEnd } satisfies NoLocalRecord, noteKey(site.siteId)));
+  }
+  let record: OutboxRecord | null = null;
+  if (period && report) {
+    record = {
+      reportId: report.reportId,
+      siteId: site.siteId,
+      endpoint: site.endpoint,
+      body: report,
+      createdAt: now,
+      attempts: 0,
+      lastError: null,
+      refused: null,
+    };
+    writes.push(outbox.put(record), meta.put(period.to, periodKey(site.siteId)));
+  }
+  const read = opts.read ?? 0;
+  const first = read > 0 ? outbox.index('bySite').getAll(siteRange(site.siteId), read) : Promise.resolve([]);
+  const [page] = await Promise.all([first, tx.done, ...writes]);
+  return { ask: false, record, first: page };
+}
+
+/**
+ * Queues a site's next report under the period rule (see `queueNext`). Null when the last report already
+ * reaches `now` (nothing new to bill).
  */
 export async function enqueueNext(
   db: Db,
@@ -38,34 +118,8 @@ export async function enqueueNext(
   /** Where the receiver says the site's periods end, for a site this database has no record of. */
   receiverEnd: number | null = null,
 ): Promise<OutboxRecord | null> {
-  const tx = db.transaction(['outbox', 'meta'], 'readwrite');
-  const meta = tx.objectStore('meta');
-  const last = await meta.get(periodKey(site.siteId));
-  const known = isTime(last) ? last : null;
-  if (known === null && receiverEnd !== null) {
-    // No record here of reports the receiver holds: new here, or this browser's storage was cleared.
-    await meta.put({ at: now, receiverEnd } satisfies NoLocalRecord, noteKey(site.siteId));
-  }
-  const period = nextPeriod(known ?? receiverEnd, now, site.interval);
-  if (!period) {
-    await tx.done;
-    return null;
-  }
-  const report = make(period);
-  const record: OutboxRecord = {
-    reportId: report.reportId,
-    siteId: site.siteId,
-    endpoint: site.endpoint,
-    body: report,
-    createdAt: now,
-    attempts: 0,
-    lastError: null,
-    refused: null,
-  };
-  await tx.objectStore('outbox').put(record);
-  await meta.put(period.to, periodKey(site.siteId));
-  await tx.done;
-  return record;
+  const queued = await queueNext(db, site, now, make, { receiverEnd });
+  return queued.ask ? null : queued.record;
 }
 
 export async function pendingFor(db: Db, siteId: string, limit = 100): Promise<OutboxRecord[]> {
@@ -78,14 +132,21 @@ export async function countPending(db: Db, siteId?: string): Promise<number> {
   return db.countFromIndex('outbox', 'bySite', IDBKeyRange.bound([siteId, -Infinity], [siteId, Infinity]));
 }
 
-/** A site's reports still to be delivered (set-aside ones excluded: they wait for nobody). */
-export async function countWaiting(db: Db, siteId: string): Promise<number> {
+/**
+ * A site's reports still to be delivered (set-aside ones excluded: they wait for nobody; so are `acked`,
+ * acknowledged reports whose removal is still to be stored, see `RemoveAcked`).
+ */
+export async function countWaiting(
+  db: Db,
+  siteId: string,
+  acked: ReadonlySet<string> = new Set(),
+): Promise<number> {
   const all = await db.getAllFromIndex(
     'outbox',
     'bySite',
     IDBKeyRange.bound([siteId, -Infinity], [siteId, Infinity]),
   );
-  return all.filter((r) => !r.refused).length;
+  return all.filter((r) => !r.refused && !acked.has(r.reportId)).length;
 }
 
 export type SendResult =
@@ -241,6 +302,8 @@ export const BATCH_BYTES = 2 * 1024 * 1024;
 
 /** The longest prefix of `records` whose bodies fit in `bytes` (at least one record). */
 function takeWithin(records: OutboxRecord[], bytes: number): OutboxRecord[] {
+  // One record is taken whatever its size (the usual batch: the report just queued).
+  if (records.length <= 1) return records;
   const encoder = new TextEncoder();
   let total = 0;
   for (let i = 0; i < records.length; i++) {
@@ -261,15 +324,31 @@ export type BatchResult =
   | { ok: false; reason: FailureReason; unsupported?: boolean };
 
 /**
+ * Takes over the removal of acknowledged reports from the outbox: the caller removes them in a transaction of
+ * its own, which must commit soon (the poller's attempt stores it with the attempt, see `transmitOnce`), and
+ * removes them on their own if that transaction fails. Until it commits, an acknowledged report stays queued:
+ * a crash then resends it, which the receiver de-duplicates by report id (as after a crash before any removal).
+ */
+export type RemoveAcked = (reportIds: readonly string[]) => void;
+
+/**
  * Sends a site's queued reports oldest first, in batches of reports queued for the same endpoint: each
  * acknowledged report is removed and each refused one set aside in one transaction per batch. Stops at the
  * first batch that fails as a whole (worth retrying later). `unsupported` tells the caller to send one by one.
+ * `first` is the first page already read (by `queueNext`, with `limit` the batch size): it is not read again.
+ * With `removeAcked`, the last batch's acknowledged reports (when none of it is set aside) are handed to it
+ * instead of being removed here; every earlier batch is removed as it is acknowledged.
  */
 export async function flushBatched(
   db: Db,
   siteId: string,
   sendBatch: (records: OutboxRecord[]) => Promise<BatchResult>,
-  opts: { size?: number; signal?: AbortSignal } = {},
+  opts: {
+    size?: number;
+    signal?: AbortSignal;
+    first?: { records: OutboxRecord[]; limit: number };
+    removeAcked?: RemoveAcked;
+  } = {},
 ): Promise<FlushResult & { unsupported: boolean }> {
   const result = {
     acked: [] as string[],
@@ -280,10 +359,13 @@ export async function flushBatched(
   const maxSize = opts.size ?? 500;
   let size = maxSize;
   let after = -Infinity;
+  // A first page read with another limit would misjudge where the queue ends: then it is read again here.
+  let first = opts.first?.limit === size ? opts.first.records : undefined;
   for (;;) {
     if (opts.signal?.aborted) return result;
     const range = IDBKeyRange.bound([siteId, after], [siteId, Infinity], true);
-    const read = await db.getAllFromIndex('outbox', 'bySite', range, size);
+    const read = first ?? (await db.getAllFromIndex('outbox', 'bySite', range, size));
+    first = undefined;
     // A short page was the end of the queue: once it is all sent, there is nothing to read again for.
     const last = read.length < size;
     const page = read.filter((r) => !r.refused);
@@ -324,6 +406,17 @@ export async function flushBatched(
     // Taken: the size may grow again (it was halved only for the batch the receiver found too large).
     size = Math.min(maxSize, size * 2);
     const byId = new Map(batch.map((r) => [r.reportId, r]));
+    const final = last && batch.length === page.length;
+    if (final && opts.removeAcked) {
+      const mine = sent.items.filter((item) => byId.has(item.reportId));
+      if (mine.every((item) => item.ok)) {
+        // Nothing to set aside: the removal goes to the caller's transaction (see `RemoveAcked`).
+        const acked = [...new Set(mine.map((item) => item.reportId))];
+        if (acked.length) opts.removeAcked(acked);
+        result.acked.push(...acked);
+        return result;
+      }
+    }
     const tx = db.transaction('outbox', 'readwrite');
     const writes: Promise<unknown>[] = [];
     for (const item of sent.items) {

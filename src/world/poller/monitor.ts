@@ -2,10 +2,11 @@ import { DAY, type Clock, type GraceEvent, type GraceState } from '../../core/in
 import type { SiteRule } from '../storage/repo.ts';
 // Not the probes' index: that one imports every probe, and the worker loads only the probes its sites use.
 import { loadSweep, probeFor, type ProbeExtras } from '../probes/load.ts';
-import type { ProbeResult, SiteConfig, SiteSecrets, TestStep } from '../probes/types.ts';
+import type { Probe, ProbeResult, SiteConfig, SiteSecrets, TestStep } from '../probes/types.ts';
 import { sleep } from '../probes/http.ts';
 import { systemClock } from '../clock.ts';
-import type { Db, LogRecord } from '../storage/db.ts';
+import type { Db, LogRecord, StoreName } from '../storage/db.ts';
+import type { DirectContext } from '../probes/direct.ts';
 import type { UsageSnapshotRecord } from '../../export/daily.ts';
 import { appendLogIn, applyEvent, type AlsoWrite } from '../storage/repo.ts';
 import { onState, publishState } from './channel.ts';
@@ -50,15 +51,69 @@ export async function transmitOnce(
   opts: { onStep?: (s: TestStep) => void; signal?: AbortSignal } = {},
 ): Promise<{ result: ProbeResult; state: GraceState }> {
   const { db, clock } = deps;
-  const probe = probeFor(site.config.mode, db, site.extras);
-  const probed = await probe.transmit({
+  const probe = probeOf(db, site);
+  // Reports the direct probe had acknowledged and left queued for this attempt's transaction to remove.
+  const acked: string[] = [];
+  const ctx: DirectContext = {
     config: site.config,
     secrets: site.secrets,
     now: clock,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
-  });
-  const result = deps.explain ? await deps.explain(probed, site) : probed;
+    removeAcked: (ids) => acked.push(...ids),
+  };
+  let removed = false;
+  try {
+    const probed = await probe.transmit(ctx);
+    const result = deps.explain ? await deps.explain(probed, site) : probed;
+    const after = await recordOutcome(deps, site, result, acked);
+    removed = true;
+    (deps.publish ?? publishState)(after);
+    return { result, state: after };
+  } finally {
+    // The attempt was not stored: the acknowledged reports are removed on their own (never sent again).
+    if (!removed && acked.length) await removeFromOutbox(db, acked);
+  }
+}
+
+/** The probes made for each database, by mode, with the host's functions they were made with. */
+const probes = new WeakMap<Db, Map<string, { extras: ProbeExtras; probe: Probe }>>();
+
+/**
+ * A site's probe, made once per database, mode and host functions: its code (the direct mode's, say) is then
+ * looked up once, not at every attempt. Probes keep no state of their own between attempts.
+ */
+function probeOf(db: Db, site: WatchedSite): Probe {
+  const extras = site.extras ?? {};
+  let byMode = probes.get(db);
+  if (!byMode) probes.set(db, (byMode = new Map()));
+  const made = byMode.get(site.config.mode);
+  if (made && made.extras.custom === extras.custom && made.extras.usageProvider === extras.usageProvider)
+    return made.probe;
+  const probe = probeFor(site.config.mode, db, extras);
+  byMode.set(site.config.mode, { extras: { ...extras }, probe });
+  return probe;
+}
+
+/** Removes acknowledged reports from the outbox in one transaction; a failure is reported, never thrown. */
+async function removeFromOutbox(db: Db, reportIds: readonly string[]): Promise<void> {
+  try {
+    const tx = db.transaction('outbox', 'readwrite');
+    await Promise.all([...reportIds.map((id) => tx.store.delete(id)), tx.done]);
+  } catch (err) {
+    console.error(
+      `zerto-billing: acknowledged reports left in the outbox (resent, counted once): ${String(err)}`,
+    );
+  }
+}
+
+/** Stores a probe's result: the engine event, the log line, the snapshot, and the `acked` reports' removal. */
+async function recordOutcome(
+  deps: MonitorDeps,
+  site: WatchedSite,
+  result: ProbeResult,
+  acked: readonly string[],
+): Promise<GraceState> {
   // The site's one name everywhere: the operator's `site-name` when given, else the ZVM's SiteName.
   const identity = { id: site.config.siteId, name: site.config.siteName || result.site?.name || '' };
   const event = eventOf(site.config, result);
@@ -72,9 +127,7 @@ export async function transmitOnce(
     kind: sent ? null : (failure?.kind ?? null),
     reportId: sent && result.outcome.ok ? (result.outcome.reportId ?? null) : null,
   });
-  const after = await recordAttempt(deps, identity, ruleOf(site.config), event, log, result);
-  (deps.publish ?? publishState)(after);
-  return { result, state: after };
+  return recordAttempt(deps, identity, ruleOf(site.config), event, log, result, acked);
 }
 
 /** How often a poller sweeps the outbox for reports nobody else will deliver, and how stale they must be. */
@@ -119,10 +172,11 @@ export async function sweepUnwatched(
 let lastPrune = -Infinity;
 
 /**
- * Stores an attempt in one transaction: the engine event, the transmission log line, and the usage snapshot
- * it collected (for the history that manual billing is exported from, at the time the log uses: the clock,
- * never earlier than a time already seen). A snapshot that cannot be stored is reported, never thrown: the
- * grace state and the log are stored without it (then in a transaction of their own) and still published.
+ * Stores an attempt in one transaction: the engine event, the transmission log line, the usage snapshot it
+ * collected (for the history that manual billing is exported from, at the time the log uses: the clock,
+ * never earlier than a time already seen), and the removal of the reports the direct probe saw acknowledged
+ * (`acked`). A snapshot that cannot be stored is reported, never thrown: the grace state, the log and the
+ * removal are stored without it (then in a transaction of their own) and still published.
  */
 async function recordAttempt(
   deps: MonitorDeps,
@@ -131,16 +185,19 @@ async function recordAttempt(
   event: GraceEvent,
   log: (after: GraceState) => Omit<LogRecord, 'id'>,
   result: ProbeResult,
+  acked: readonly string[] = [],
 ): Promise<GraceState> {
   const now = deps.clock();
   const snapshot = result.usage ? snapshotOf(site, result) : null;
   const unkept = (err: unknown) =>
     console.error(`zerto-billing: usage history of site "${site.id}" not updated: ${String(err)}`);
+  const stores: StoreName[] = acked.length ? ['log', 'outbox'] : ['log'];
   const withLog = (also?: AlsoWrite['write']): AlsoWrite => ({
-    stores: also ? ['log', 'usage'] : ['log'],
+    stores: also ? [...stores, 'usage'] : stores,
+    // Queued together, not one after another (the transaction runs them in order); any failure fails all.
     write: async (tx, r) => {
-      await appendLogIn(tx, log(r.after));
-      if (also) await also(tx, r);
+      const removals = acked.length ? acked.map((id) => tx.objectStore('outbox').delete(id)) : [];
+      await Promise.all([appendLogIn(tx, log(r.after)), ...removals, also?.(tx, r)]);
     },
   });
   if (!snapshot) return (await applyEvent(deps.db, site, rule, event, now, withLog())).after;

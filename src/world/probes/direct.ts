@@ -11,13 +11,13 @@ import {
 } from '../../protocol/usage.ts';
 import {
   countWaiting,
-  enqueueNext,
   flush,
   flushBatched,
   newReportId,
-  periodEnd,
+  queueNext,
   type BatchResult,
   type FlushResult,
+  type RemoveAcked,
   type SendResult,
 } from '../outbox.ts';
 import type { Db, OutboxRecord } from '../storage/db.ts';
@@ -65,6 +65,15 @@ export const usageEndpoint = (billingUrl: string): string => endpoint(billingUrl
 export type UsageProvider = () => Promise<UsageSnapshot> | UsageSnapshot;
 
 /**
+ * What the poller gives the direct probe beside the context every probe gets: `removeAcked` takes over the
+ * removal of the acknowledged reports of the attempt's last batch, which the poller stores in the attempt's
+ * own transaction (see `RemoveAcked` and `transmitOnce`). Without it (a direct call), the probe removes them.
+ */
+export interface DirectContext extends ProbeContext {
+  removeAcked?: RemoveAcked;
+}
+
+/**
  * Builds a usage report, stores it in the outbox, then sends everything the site has queued to a billing
  * endpoint speaking the project's usage protocol, each report with its own Idempotency-Key.
  */
@@ -86,21 +95,24 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
       });
 
       const url = usageEndpoint(ctx.config.billingUrl);
-      // No record here of the site's periods: the receiver says where they end, if it holds any.
-      const receiverEnd =
-        (await periodEnd(db, ctx.config.siteId)) === null ? await receiverLastEnd(ctx) : null;
-      // The next period under the period rule; none when the last report already reaches now.
-      const queued = await enqueueNext(
-        db,
-        { siteId: ctx.config.siteId, interval: ctx.config.policy.interval, endpoint: url },
-        ctx.now(),
-        (period) => buildReport(ctx, usage.value, period),
-        receiverEnd,
-      );
-      const reportId = queued?.reportId ?? null;
+      const host = new URL(url).host;
+      const site = { siteId: ctx.config.siteId, interval: ctx.config.policy.interval, endpoint: url };
+      const make = (period: Parameters<typeof buildReport>[2]) => buildReport(ctx, usage.value, period);
+      // The next period under the period rule (none when the last report already reaches now), queued, and
+      // the site's queue read back for the flush: one transaction.
+      let queued = await queueNext(db, site, ctx.now(), make, { read: MAX_BATCH });
+      if (queued.ask) {
+        // No record here of the site's periods: the receiver says where they end, if it holds any.
+        const receiverEnd = await receiverLastEnd(ctx);
+        queued = await queueNext(db, site, ctx.now(), make, { receiverEnd, read: MAX_BATCH });
+      }
+      const reportId = queued.ask ? null : (queued.record?.reportId ?? null);
 
-      steps.running('reach', `sending usage to ${new URL(url).host}`);
+      steps.running('reach', `sending usage to ${host}`);
       let reached = false;
+      // Acknowledged reports whose removal the poller stores in the attempt's transaction (see DirectContext).
+      const handed = new Set<string>();
+      const removeAcked = (ctx as DirectContext).removeAcked;
       const flushed = await deliver(
         db,
         ctx.config.siteId,
@@ -108,9 +120,20 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
         () => {
           if (reached) return;
           reached = true;
-          steps.set({ id: 'reach', status: 'done', detail: `${new URL(url).host} answered` });
+          steps.set({ id: 'reach', status: 'done', detail: `${host} answered` });
         },
         url,
+        {
+          ...(queued.ask ? {} : { first: { records: queued.first, limit: MAX_BATCH } }),
+          ...(removeAcked
+            ? {
+                removeAcked: (ids: readonly string[]) => {
+                  for (const id of ids) handed.add(id);
+                  removeAcked(ids);
+                },
+              }
+            : {}),
+        },
       );
       // Reports of earlier attempts that went through now: their usage snapshots count as sent.
       const late = flushed.acked.filter((id) => id !== reportId);
@@ -126,7 +149,7 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
         return steps.succeed(usage.value, reportId, { reportId });
       }
       // Nothing new to bill (the last report already reaches now): sent when nothing of the site still waits.
-      if (!reportId && !flushed.stoppedBy && (await countWaiting(db, ctx.config.siteId)) === 0) {
+      if (!reportId && !flushed.stoppedBy && (await countWaiting(db, ctx.config.siteId, handed)) === 0) {
         if (!reached) steps.set({ id: 'reach', status: 'done', detail: 'nothing new to send' });
         steps.set({ id: 'ack', status: 'done', detail: 'the usage up to now was already acknowledged' });
         return steps.succeed(usage.value, undefined);
@@ -218,6 +241,8 @@ export async function deliver(
   answered: () => void = () => {},
   /** Where a record that names no endpoint (written by an older version) goes. */
   fallback = '',
+  /** The first page of the queue already read, and who removes the acknowledged ones (see `flushBatched`). */
+  more: { first?: { records: OutboxRecord[]; limit: number }; removeAcked?: RemoveAcked } = {},
 ): Promise<FlushResult> {
   const signal = opts.signal ? { signal: opts.signal } : {};
   const batched = await flushBatched(
@@ -228,7 +253,7 @@ export async function deliver(
       if (r.answered) answered();
       return r.result;
     },
-    { size: MAX_BATCH, ...signal },
+    { size: MAX_BATCH, ...signal, ...more },
   );
   if (!batched.unsupported) return batched;
   const single = await flush(

@@ -131,9 +131,10 @@ export async function applyEvent(
   const stores = also ? [...new Set([...STATE_STORES, ...also.stores])] : STATE_STORES;
   const tx = db.transaction(stores, 'readwrite');
   try {
-    const result = await applyIn(tx, site, rule, event, now);
-    if (also) await also.write(tx, result);
-    await tx.done;
+    const { result, written } = await applyIn(tx, site, rule, event, now);
+    // The state's writes are queued, not yet done: the other writes are queued behind them (the transaction
+    // runs its requests in order) and all of them awaited together, the commit with them.
+    await Promise.all([written, also?.write(tx, result), tx.done]);
     return result;
   } catch (err) {
     // All or nothing: a write that failed (or threw before it was made) takes the state with it.
@@ -153,7 +154,7 @@ async function applyIn(
   rule: Policy | SiteRule,
   event: GraceEvent,
   now: number,
-): Promise<ApplyResult> {
+): Promise<{ result: ApplyResult; written: Promise<unknown> }> {
   const { policy, authority } = 'authority' in rule ? rule : { policy: rule, authority: false };
   const sites = tx.objectStore('sites');
   const raw = await sites.get(site.id);
@@ -187,13 +188,14 @@ async function applyIn(
     base = reduce(base, { type: 'configure', policy, authority, siteName: site.name || base.site.name }, now);
   }
   const after = reduce(base, event, now);
-  // The writes are queued together, not one after another: the transaction commits them in order.
+  // The writes are queued together, not one after another: the transaction commits them in order. The caller
+  // awaits them (`written`), with whatever else it writes in the same transaction.
   const alerts = tx.objectStore('alerts');
-  await Promise.all([
+  const written = Promise.all([
     sites.put(after, site.id),
     ...changedAlerts(before, after).map((a) => alerts.put(a, a.id)),
   ]);
-  return { before, after };
+  return { result: { before, after }, written };
 }
 
 function policyDiffers(a: Policy, b: Policy): boolean {
