@@ -1,5 +1,4 @@
-import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { css, html, LitElement, nothing, type TemplateResult, type PropertyDeclarations } from 'lit';
 import {
   exportActionLabel,
   HELP_IDENTIFIERS,
@@ -92,6 +91,21 @@ export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
  * @cssprop [--zbb-warning-accent=#9a4f00] - Warning level colour.
  */
 export class ZertoBillingAlerts extends LitElement {
+  /** Lit's reactive properties, declared without decorators (no decorator helper to load). */
+  static override properties: PropertyDeclarations = {
+    siteId: { attribute: 'site-id' },
+    serviceUrl: { attribute: 'service-url' },
+    token: { attribute: false },
+    getToken: { attribute: false },
+    theme: { reflect: true },
+    clock: { attribute: false },
+  };
+
+  static {
+    // Internal reactive state.
+    for (const name of ['exportOpen']) this.createProperty(name, { state: true });
+  }
+
   static override styles = [
     hostStyles,
     controlStyles,
@@ -133,21 +147,21 @@ export class ZertoBillingAlerts extends LitElement {
   ];
 
   /** Show only this site's alerts (all sites when absent). */
-  @property({ attribute: 'site-id' }) siteId: string | null = null;
+  siteId: string | null = null;
   /**
    * The fleet service to read the alerts from (`mode="service"` of the banner); this browser's storage when
    * absent.
    */
-  @property({ attribute: 'service-url' }) serviceUrl: string | null = null;
+  serviceUrl: string | null = null;
   /** The fleet service's API key (a read-only one is enough). Never an attribute, never stored. */
-  @property({ attribute: false }) token: string | undefined;
+  token: string | undefined;
   /** Where the API key comes from, when it changes; called before each read. Its result is never stored. */
-  @property({ attribute: false }) getToken: (() => string | Promise<string>) | undefined;
+  getToken: (() => string | Promise<string>) | undefined;
   /** `light` (default), `dark`, or `auto`. */
-  @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
+  theme: 'light' | 'dark' | 'auto' = 'light';
   /** An injected clock (epoch ms); defaults to the system clock. */
-  @property({ attribute: false }) clock: Clock | undefined;
-  @state() private exportOpen = false;
+  clock: Clock | undefined;
+  private exportOpen = false;
 
   /**
    * The alert history and each site's state (for the live words of its active alerts), re-read whenever a

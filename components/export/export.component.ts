@@ -1,5 +1,4 @@
-import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
-import { property, query, state } from 'lit/decorators.js';
+import { css, html, LitElement, nothing, type TemplateResult, type PropertyDeclarations } from 'lit';
 import { DAY, exportActionLabel, exportFailedText, type Clock } from '../../src/core/index.ts';
 import { dayKey, parseExportRange, type ExportFile } from '../../src/export/index.ts';
 import { systemClock } from '../../src/world/clock.ts';
@@ -40,6 +39,21 @@ declare global {
  * @csspart result - The exported file's name and checksum.
  */
 export class ZertoUsageExport extends LitElement {
+  /** Lit's reactive properties, declared without decorators (no decorator helper to load). */
+  static override properties: PropertyDeclarations = {
+    siteId: { attribute: 'site-id' },
+    serviceUrl: { attribute: 'service-url' },
+    token: { attribute: false },
+    getToken: { attribute: false },
+    theme: { reflect: true },
+    clock: { attribute: false },
+  };
+
+  static {
+    // Internal reactive state.
+    for (const name of ['error', 'busy', 'file']) this.createProperty(name, { state: true });
+  }
+
   static override styles = [
     hostStyles,
     controlStyles,
@@ -80,22 +94,24 @@ export class ZertoUsageExport extends LitElement {
   ];
 
   /** Export this site only (all sites of this origin when absent). */
-  @property({ attribute: 'site-id' }) siteId: string | null = null;
+  siteId: string | null = null;
   /** The fleet service to export from; this browser's stored usage when absent. */
-  @property({ attribute: 'service-url' }) serviceUrl: string | null = null;
+  serviceUrl: string | null = null;
   /** The fleet service's API key (a read-only one is enough). Never an attribute, never stored. */
-  @property({ attribute: false }) token: string | undefined;
+  token: string | undefined;
   /** Where the API key comes from, when it changes; called before each export. Its result is never stored. */
-  @property({ attribute: false }) getToken: (() => string | Promise<string>) | undefined;
+  getToken: (() => string | Promise<string>) | undefined;
   /** `light` (default), `dark`, or `auto`. */
-  @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
+  theme: 'light' | 'dark' | 'auto' = 'light';
   /** An injected clock (epoch ms). */
-  @property({ attribute: false }) clock: Clock | undefined;
+  clock: Clock | undefined;
 
-  @state() private error = '';
-  @state() private busy = false;
-  @state() private file: ExportFile | null = null;
-  @query('form') private form!: HTMLFormElement;
+  private error = '';
+  private busy = false;
+  private file: ExportFile | null = null;
+  private get form(): HTMLFormElement | null {
+    return this.renderRoot.querySelector('form');
+  }
 
   private now(): number {
     return (this.clock ?? systemClock)();

@@ -1,5 +1,4 @@
 import { css, html, nothing, type TemplateResult } from 'lit';
-import { query, state } from 'lit/decorators.js';
 import { closeLabel, TEST_TITLE } from '../../src/core/texts.ts';
 import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { fireTestResult } from '../shared/test-result.ts';
@@ -38,6 +37,11 @@ import {
  * @cssprop [--zbb-focus=#0b5cad] - Focus ring colour.
  */
 export class ZertoUsageTest extends SiteBoundElement {
+  static {
+    // Internal reactive state.
+    for (const name of ['steps', 'running', 'result']) this.createProperty(name, { state: true });
+  }
+
   static override styles = [
     hostStyles,
     controlStyles,
@@ -125,10 +129,12 @@ export class ZertoUsageTest extends SiteBoundElement {
     `,
   ];
 
-  @state() private steps: TestStep[] = [];
-  @state() private running = false;
-  @state() private result: ProbeResult | null = null;
-  @query('dialog') private dialog!: HTMLDialogElement;
+  private steps: TestStep[] = [];
+  private running = false;
+  private result: ProbeResult | null = null;
+  private get dialog(): HTMLDialogElement | null {
+    return this.renderRoot.querySelector('dialog');
+  }
 
   /** Runs the test (as the button does) and resolves with its result. */
   async run(): Promise<ProbeResult | null> {
@@ -137,7 +143,8 @@ export class ZertoUsageTest extends SiteBoundElement {
     this.steps = startingSteps();
     this.result = null;
     this.running = true;
-    if (!this.dialog.open) this.dialog.showModal();
+    const dialog = this.dialog;
+    if (dialog && !dialog.open) dialog.showModal();
     try {
       const host = await loadPageHost();
       const result = await host.testSite(h, (step) => {
@@ -177,7 +184,7 @@ export class ZertoUsageTest extends SiteBoundElement {
         <h2 id="title">${TEST_TITLE}</h2>
         ${renderSteps(this.steps)} ${this.renderOutcome()}
         <div class="footer">
-          <button part="close-button" class="button" @click=${() => this.dialog.close()}>
+          <button part="close-button" class="button" @click=${() => this.dialog?.close()}>
             ${closeLabel(this.running)}
           </button>
         </div>
