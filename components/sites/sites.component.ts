@@ -93,67 +93,87 @@ export class ZertoBillingSites extends LitElement {
         border: 1px solid var(--_border);
         border-radius: var(--_radius);
       }
-      table {
+      /* ARIA-role rows (role="table", "row", "cell"…) of a fixed size rather than a <table>: a table's layout
+         takes every row and column together, and table rows cannot be contained (CSS spec); these rows are each
+         laid out and painted on their own, and a row whose text changes (a scroll reuses rows) is laid out
+         again alone. */
+      .table {
         inline-size: 100%;
         /* Narrower than this (a phone), the list scrolls sideways inside its frame, the site's name staying in
            view, rather than cutting every cell to an ellipsis. */
         min-inline-size: 46rem;
-        border-collapse: collapse;
-        table-layout: fixed;
       }
-      th:first-child,
-      td:first-child {
-        position: sticky;
-        inset-inline-start: 0;
-        background: var(--_surface);
+      .row {
+        display: flex;
+        align-items: center;
+        block-size: ${ROW}px;
+        box-sizing: border-box;
+        border-block-end: 1px solid color-mix(in srgb, var(--_border) 40%, transparent);
+        contain: strict;
       }
-      thead th:first-child {
-        z-index: 2;
-      }
-      tr.warning td:first-child {
-        background: linear-gradient(var(--_warning-bg), var(--_warning-bg)) var(--_surface);
-      }
-      tr.disconnected td:first-child {
-        background: linear-gradient(var(--_error-bg), var(--_error-bg)) var(--_surface);
-      }
-      /* Fixed column widths from the header row alone (table-layout: fixed): no cell's content is measured. */
-      th:nth-child(1) {
-        inline-size: 24%;
-      }
-      th:nth-child(2) {
-        inline-size: 26%;
-      }
-      th:nth-child(3) {
-        inline-size: 13%;
-      }
-      th:nth-child(4) {
-        inline-size: 17%;
-      }
-      th:nth-child(5) {
-        /* Seven fixed 14 px days and their gaps, with the cell's padding. */
-        inline-size: calc(7 * 16px + 24px);
-      }
-      th.actions {
-        inline-size: 6.5em;
-      }
-      thead th {
+      .head {
         position: sticky;
         inset-block-start: 0;
+        z-index: 2;
         background: var(--_surface);
-        z-index: 1;
-        text-align: start;
-        padding: 8px;
-        border-block-end: 1px solid var(--_border);
       }
-      tbody tr.row {
-        block-size: ${ROW}px;
+      /* The header's words may take two lines: its height is its own. */
+      .head .row {
+        align-items: stretch;
+        block-size: auto;
+        min-block-size: ${ROW}px;
+        border-block-end-color: var(--_border);
+        contain: none;
+        font-weight: 700;
       }
-      td {
+      /* Fixed column widths: the text columns share what the strip and the actions leave, in fixed ratios; no
+         cell's content is measured. */
+      .cell {
+        box-sizing: border-box;
+        flex: 0 0 0;
+        min-inline-size: 0;
         padding: 0 8px;
-        border-block-end: 1px solid color-mix(in srgb, var(--_border) 40%, transparent);
         white-space: nowrap;
         overflow: hidden;
         text-overflow: ellipsis;
+      }
+      .head .cell {
+        display: flex;
+        align-items: center;
+        padding: 8px;
+        white-space: normal;
+        line-height: normal;
+      }
+      .name {
+        flex-grow: 24;
+        align-self: stretch;
+        position: sticky;
+        inset-inline-start: 0;
+        z-index: 1;
+        line-height: ${ROW - 1}px;
+        background: var(--_surface);
+      }
+      .warning .name {
+        background: linear-gradient(var(--_warning-bg), var(--_warning-bg)) var(--_surface);
+      }
+      .disconnected .name {
+        background: linear-gradient(var(--_error-bg), var(--_error-bg)) var(--_surface);
+      }
+      .col-status {
+        flex-grow: 26;
+      }
+      .col-left {
+        flex-grow: 13;
+      }
+      .col-success {
+        flex-grow: 17;
+      }
+      .col-strip {
+        /* Seven fixed 14 px days and their gaps, with the cell's padding. */
+        flex: 0 0 calc(7 * 16px + 24px);
+      }
+      .col-actions {
+        flex: 0 0 6.5em;
       }
       .phase {
         font-weight: 700;
@@ -173,10 +193,10 @@ export class ZertoBillingSites extends LitElement {
       .unknown .phase {
         color: var(--_muted-fg);
       }
-      tr.warning {
+      .row.warning {
         background: var(--_warning-bg);
       }
-      tr.disconnected {
+      .row.disconnected {
         background: var(--_error-bg);
       }
       /* Plain inline boxes of a fixed size: a grid or flex container per day (7 per row) cost more layout than
@@ -227,10 +247,6 @@ export class ZertoBillingSites extends LitElement {
         display: inline-flex;
         gap: 4px;
         align-items: center;
-      }
-      .spacer td {
-        padding: 0;
-        border: 0;
       }
       .forget {
         padding: 2px 4px;
@@ -283,8 +299,17 @@ export class ZertoBillingSites extends LitElement {
   /** The outbox per site: reports waiting to be delivered, and reports the receiver refused (set aside). */
   @state() private backlog: Backlog[] = [];
   @state() private first = 0;
-  /** Rows that fit the scroller, from its default height until the ResizeObserver measured it. */
-  @state() private visible = Math.ceil(HEIGHT / ROW) + 1;
+  /**
+   * Rows rendered out of view on either side, so that a scroll finds them ready: none in the first frame (it
+   * paints the rows in view sooner), `OVERSCAN` from the frame after.
+   */
+  @state() private ahead = 0;
+  private aheadAsked = false;
+  /**
+   * Rows that can show at once in the scroller, from its default height until the ResizeObserver measured it:
+   * its height less the header row (at least a row high), and one more for the rows cut at the top and bottom.
+   */
+  @state() private visible = Math.ceil(HEIGHT / ROW);
   /** The site whose "Forget…" asks for confirmation, and what the last forget did (or why it failed). */
   @state() private confirming: { id: string; name: string } | null = null;
   @state() private forgetting = false;
@@ -388,12 +413,25 @@ export class ZertoBillingSites extends LitElement {
     }
   }
 
+  protected override updated(): void {
+    // Once rows were rendered, the rows out of view follow after the frame that paints them, when the page is
+    // idle (within 100 ms); a timer where there is no requestIdleCallback (Safari).
+    if (this.aheadAsked || this.sorted.length <= this.visible) return;
+    this.aheadAsked = true;
+    const ahead = () => (this.ahead = OVERSCAN);
+    requestAnimationFrame(() =>
+      typeof requestIdleCallback === 'function'
+        ? requestIdleCallback(ahead, { timeout: 100 })
+        : setTimeout(ahead, 1),
+    );
+  }
+
   protected override firstUpdated(): void {
     const scroller = this.renderRoot.querySelector('.scroller');
     if (!scroller) return;
     // The size comes with the observation (no layout read); an unchanged count renders nothing again.
     this.resize = new ResizeObserver(([entry]) => {
-      const visible = Math.ceil((entry?.contentRect.height ?? HEIGHT) / ROW) + 1;
+      const visible = Math.ceil((entry?.contentRect.height ?? HEIGHT) / ROW);
       if (visible !== this.visible) this.visible = visible;
     });
     this.resize.observe(scroller);
@@ -465,13 +503,13 @@ export class ZertoBillingSites extends LitElement {
   override render(): TemplateResult {
     const status = this.status;
     const total = this.sorted.length;
-    const start = Math.max(0, this.first - OVERSCAN);
-    const end = Math.min(total, this.first + this.visible + OVERSCAN);
+    const start = Math.max(0, this.first - this.ahead);
+    const end = Math.min(total, this.first + this.visible + this.ahead);
     const lang = this.lang || undefined;
     // Forgetting is offered for the stored sites only: rows given through `sites` belong to the host, and the
     // service's sites to its config.
     const forget = !this.sites && !this.serviceUrl;
-    const row = { lang, forget, columns: forget ? 6 : 5 };
+    const row = { lang, forget };
     // The scroller stays in the tree (hidden on failure): the ResizeObserver watches it.
     return html`${
         status === 'failed'
@@ -479,32 +517,37 @@ export class ZertoBillingSites extends LitElement {
           : nothing
       }
       <div class="scroller" ?hidden=${status === 'failed'} @scroll=${this.onScroll}>
-        <table part="table" aria-rowcount=${total + 1} aria-busy=${status === 'loading' ? 'true' : 'false'}>
-          <caption class="visually-hidden">
-            ${LIST_WORDS.sitesCaption}
-          </caption>
-          <thead>
-            <tr aria-rowindex="1">
-              <th scope="col">${LIST_WORDS.site}</th>
-              <th scope="col">${LIST_WORDS.status}</th>
-              <th scope="col">${LIST_WORDS.daysLeft}</th>
-              <th scope="col">${LIST_WORDS.lastSuccess}</th>
-              <th scope="col">${LIST_WORDS.lastDays(7)}</th>
+        <div class="visually-hidden" id="sites-caption">${LIST_WORDS.sitesCaption}</div>
+        <div
+          part="table"
+          class="table"
+          role="table"
+          aria-labelledby="sites-caption"
+          aria-rowcount=${total + 1}
+          aria-busy=${status === 'loading' ? 'true' : 'false'}
+        >
+          <div class="head" role="rowgroup">
+            <div class="row" role="row" aria-rowindex="1">
+              <div class="cell name" role="columnheader">${LIST_WORDS.site}</div>
+              <div class="cell col-status" role="columnheader">${LIST_WORDS.status}</div>
+              <div class="cell col-left" role="columnheader">${LIST_WORDS.daysLeft}</div>
+              <div class="cell col-success" role="columnheader">${LIST_WORDS.lastSuccess}</div>
+              <div class="cell col-strip" role="columnheader">${LIST_WORDS.lastDays(7)}</div>
               ${
                 forget
-                  ? html`<th scope="col" class="actions">
+                  ? html`<div class="cell col-actions" role="columnheader">
                       <span class="visually-hidden">${FORGET_WORDS.actions}</span>
-                    </th>`
+                    </div>`
                   : nothing
               }
-            </tr>
-          </thead>
-          <tbody>
-            ${start > 0 ? this.spacer(start, row.columns) : nothing}
+            </div>
+          </div>
+          <div role="rowgroup">
+            ${start > 0 ? this.spacer(start) : nothing}
             ${this.sorted.slice(start, end).map((r, i) => this.row(r, start + i, row))}
-            ${end < total ? this.spacer(total - end, row.columns) : nothing}
-          </tbody>
-        </table>
+            ${end < total ? this.spacer(total - end) : nothing}
+          </div>
+        </div>
         ${
           status === 'loading'
             ? html`<p part="loading" class="list-loading" role="status">${LIST_WORDS.readingSites}</p>`
@@ -601,10 +644,12 @@ export class ZertoBillingSites extends LitElement {
     </section>`;
   }
 
-  private spacer(rows: number, columns: number): TemplateResult {
-    return html`<tr class="spacer" aria-hidden="true" style=${styleMap({ height: `${rows * ROW}px` })}>
-      <td colspan=${columns}></td>
-    </tr>`;
+  private spacer(rows: number): TemplateResult {
+    return html`<div
+      class="spacer"
+      aria-hidden="true"
+      style=${styleMap({ height: `${rows * ROW}px` })}
+    ></div>`;
   }
 
   private row(
@@ -619,14 +664,20 @@ export class ZertoBillingSites extends LitElement {
         ? LIST_WORDS.noneLeft
         : '—';
     const days = stripDays(strip.length, o.lang); // made once per language, not per row
-    return html`<tr part="row" class="row ${v.phase}" aria-rowindex=${index + 2} data-site=${v.site.id}>
-      <td title=${name}>${name}</td>
-      <td part="phase" class="phase">${phaseLabel(v.phase, v.source)}</td>
-      <td>${left}</td>
-      <td>
+    return html`<div
+      part="row"
+      class="row ${v.phase}"
+      role="row"
+      aria-rowindex=${index + 2}
+      data-site=${v.site.id}
+    >
+      <div class="cell name" role="cell" title=${name}>${name}</div>
+      <div part="phase" class="cell col-status phase" role="cell">${phaseLabel(v.phase, v.source)}</div>
+      <div class="cell col-left" role="cell">${left}</div>
+      <div class="cell col-success" role="cell">
         ${v.lastSuccessAt === null ? LIST_WORDS.never : formatAgo(Math.max(0, v.at - v.lastSuccessAt), o.lang)}
-      </td>
-      <td>
+      </div>
+      <div class="cell col-strip" role="cell">
         <span part="strip" class="strip" role="group" aria-label=${describeStrip(strip)}>
           ${strip.map((d, i) => {
             const text = dayText(days[i]!, d);
@@ -635,10 +686,10 @@ export class ZertoBillingSites extends LitElement {
             >`;
           })}
         </span>
-      </td>
+      </div>
       ${
         o.forget
-          ? html`<td>
+          ? html`<div class="cell col-actions" role="cell">
               <button
                 part="forget-button"
                 class="link forget"
@@ -650,10 +701,10 @@ export class ZertoBillingSites extends LitElement {
               >
                 ${FORGET_WORDS.button}
               </button>
-            </td>`
+            </div>`
           : nothing
       }
-    </tr>`;
+    </div>`;
   }
 }
 

@@ -1,5 +1,5 @@
 import { expect, fixture, html } from '@open-wc/testing';
-import { createState, DAY, DEFAULT_POLICY, HOUR, reduce } from '../../src/core/index.ts';
+import { createState, DAY, DEFAULT_POLICY, HOUR, LIST_WORDS, reduce } from '../../src/core/index.ts';
 import type { ZertoBillingAlerts, ZertoBillingSites } from '../../components/index.ts';
 import { dayStrip } from '../../components/sites/strip.ts';
 import { openBillingDb, type OutboxRecord } from '../../src/world/storage/db.ts';
@@ -123,15 +123,15 @@ describe('<zerto-billing-sites>', () => {
     const el = await fixture<ZertoBillingSites>(
       html`<zerto-billing-sites .sites=${sites} .clock=${clock}></zerto-billing-sites>`,
     );
-    const rows = [...el.shadowRoot!.querySelectorAll('tr.row')].map((r) =>
-      [...r.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent!.trim()),
+    const rows = [...el.shadowRoot!.querySelectorAll('[part~="row"]')].map((r) =>
+      [...r.querySelectorAll('[role="cell"]')].slice(0, 3).map((td) => td.textContent!.trim()),
     );
     expect(rows).to.deep.equal([
       ['Gone', "VRAs stopped (vendor's rule)", 'none'],
       ['Three left', 'Usage not sent', '3 days'],
       ['Fine', 'Usage sent', '—'],
     ]);
-    const strip = el.shadowRoot!.querySelector('tr[data-site="c"] [part~="strip"]')!;
+    const strip = el.shadowRoot!.querySelector('[part~="row"][data-site="c"] [part~="strip"]')!;
     const days = [...strip.children];
     expect(days.map((c) => c.classList[1])).to.deep.equal([
       'none',
@@ -212,17 +212,127 @@ describe('<zerto-billing-sites>', () => {
     );
     await el.updateComplete;
     expect(el.rows).to.have.length(1000);
-    const rendered = () => el.shadowRoot!.querySelectorAll('tr.row').length;
+    const rendered = () => el.shadowRoot!.querySelectorAll('[part~="row"]').length;
     expect(rendered()).to.be.below(60);
     const scroller = el.shadowRoot!.querySelector('.scroller')!;
     scroller.scrollTop = 30_000;
     scroller.dispatchEvent(new Event('scroll'));
     await el.updateComplete;
-    const indexes = [...el.shadowRoot!.querySelectorAll('tr.row')].map((r) =>
+    const indexes = [...el.shadowRoot!.querySelectorAll('[part~="row"]')].map((r) =>
       Number(r.getAttribute('aria-rowindex')),
     );
     expect(Math.min(...indexes)).to.be.above(700);
-    expect(el.shadowRoot!.querySelector('table')!.getAttribute('aria-rowcount')).to.equal('1001');
+    expect(el.shadowRoot!.querySelector('[role="table"]')!.getAttribute('aria-rowcount')).to.equal('1001');
+  });
+
+  /** A frame painted, then a task: what the element asked to do after that frame has run. */
+  const afterFrame = () => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 20)));
+  const thousand = (now: number) =>
+    Array.from({ length: 1000 }, (_, i) => ({
+      state: row(`s${i}`, `Site ${String(i).padStart(4, '0')}`, [['ok', now - (i % 30) * DAY]], now),
+    }));
+
+  it('is a table to assistive technology: named, one header row, a cell under each column header, rows indexed', async () => {
+    const now = T0 + 20 * DAY;
+    const sites = ['a', 'b', 'c'].map((id, i) => ({
+      state: row(id, `Site ${id}`, [['ok', now - i * DAY]], now),
+    }));
+    const el = await fixture<ZertoBillingSites>(
+      html`<zerto-billing-sites .sites=${sites} .clock=${testClock(now)}></zerto-billing-sites>`,
+    );
+    const root = el.shadowRoot!;
+    const table = root.querySelector('[role="table"]')!;
+    const name = root.getElementById(table.getAttribute('aria-labelledby') ?? '');
+    expect(name?.textContent?.trim()).to.equal(LIST_WORDS.sitesCaption);
+    expect(table.getAttribute('aria-rowcount')).to.equal('4');
+    const headers = [...table.querySelectorAll('[role="columnheader"]')].map((h) => h.textContent!.trim());
+    expect(headers).to.deep.equal([
+      LIST_WORDS.site,
+      LIST_WORDS.status,
+      LIST_WORDS.daysLeft,
+      LIST_WORDS.lastSuccess,
+      LIST_WORDS.lastDays(7),
+    ]);
+    const rows = [...table.querySelectorAll('[role="row"]')];
+    expect(rows.map((r) => r.getAttribute('aria-rowindex'))).to.deep.equal(['1', '2', '3', '4']);
+    expect(rows.map((r) => r.parentElement!.getAttribute('role'))).to.deep.equal(Array(4).fill('rowgroup'));
+    expect(rows.slice(1).map((r) => r.querySelectorAll(':scope > [role="cell"]').length)).to.deep.equal([
+      5, 5, 5,
+    ]);
+    await expect(el).to.be.accessible();
+  });
+
+  it('renders the rows in view at once, and the rows out of view after the first frame (ready for a scroll)', async () => {
+    const now = T0 + 20 * DAY;
+    const el = document.createElement('zerto-billing-sites');
+    el.clock = testClock(now);
+    el.sites = thousand(now);
+    document.body.append(el);
+    try {
+      await el.updateComplete;
+      const indexes = () =>
+        [...el.shadowRoot!.querySelectorAll('[part~="row"]')].map((r) =>
+          Number(r.getAttribute('aria-rowindex')),
+        );
+      const scroller = el.shadowRoot!.querySelector<HTMLElement>('.scroller')!;
+      const inView = Math.ceil(scroller.clientHeight / 40);
+      const first = indexes();
+      expect(first[0]).to.equal(2);
+      // The rows rendered fill the view, also when scrolled by part of a row.
+      const lastRow = [...el.shadowRoot!.querySelectorAll('[part~="row"]')].at(-1)!;
+      const view = scroller.getBoundingClientRect();
+      expect(lastRow.getBoundingClientRect().bottom).to.be.at.least(view.bottom + 40 - 1);
+      // Then, once the page is idle after that frame (within 100 ms), the rows out of view below.
+      const by = performance.now() + 2000;
+      while (indexes().length === first.length && performance.now() < by) await afterFrame();
+      await el.updateComplete;
+      const later = indexes();
+      expect(later.slice(0, first.length)).to.deep.equal(first);
+      // A scroll by a few rows finds them rendered before the scroll event is handled.
+      expect(Math.max(...later)).to.be.at.least(inView + 1 + 4);
+    } finally {
+      el.remove();
+    }
+  });
+
+  it('keeps the header row on top and the site names in view when scrolled down and sideways (a phone)', async () => {
+    const now = T0 + 20 * DAY;
+    const el = document.createElement('zerto-billing-sites');
+    el.clock = testClock(now);
+    el.sites = thousand(now);
+    el.style.inlineSize = '390px';
+    document.body.append(el);
+    try {
+      await el.updateComplete;
+      await afterFrame();
+      const root = el.shadowRoot!;
+      const scroller = root.querySelector<HTMLElement>('.scroller')!;
+      expect(scroller.scrollWidth).to.be.above(scroller.clientWidth);
+      const box = scroller.getBoundingClientRect();
+      scroller.scrollTop = 400;
+      scroller.scrollLeft = 200;
+      scroller.dispatchEvent(new Event('scroll'));
+      await el.updateComplete;
+      await afterFrame();
+      const header = root.querySelector('[role="columnheader"]')!.getBoundingClientRect();
+      expect(Math.round(header.top - box.top)).to.be.within(0, 1);
+      expect(Math.round(header.left - box.left)).to.be.within(0, 1);
+      const rows = [...root.querySelectorAll('[part~="row"]')].filter((r) => {
+        const b = r.getBoundingClientRect();
+        return b.top >= header.bottom && b.bottom <= box.bottom;
+      });
+      expect(rows.length).to.be.above(3);
+      for (const r of rows) {
+        const [nameCell, status] = [...r.querySelectorAll('[role="cell"]')].map((c) =>
+          c.getBoundingClientRect(),
+        );
+        expect(Math.round(nameCell!.left - box.left)).to.be.within(0, 1);
+        // The other cells went sideways under it.
+        expect(status!.left).to.be.below(nameCell!.right);
+      }
+    } finally {
+      el.remove();
+    }
   });
 
   it('reads the watched sites and their logs from storage when given none', async () => {

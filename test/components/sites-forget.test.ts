@@ -70,7 +70,7 @@ async function storedList(): Promise<ZertoBillingSites> {
 }
 
 const rowOf = (el: ZertoBillingSites, siteId: string) =>
-  el.shadowRoot!.querySelector(`tr[data-site="${siteId}"]`);
+  el.shadowRoot!.querySelector(`[part~="row"][data-site="${siteId}"]`);
 const forgetButtonOf = (el: ZertoBillingSites, siteId: string) =>
   rowOf(el, siteId)?.querySelector<HTMLButtonElement>('[part~="forget-button"]') ?? null;
 const confirmButton = (el: ZertoBillingSites, action: 'confirm' | 'cancel') =>
@@ -269,6 +269,6 @@ describe('<zerto-billing-sites> forgets a site', () => {
     el.sites = [{ state: createState({ id: 'given', name: 'Given DR' }, DEFAULT_POLICY, T0) }];
     await el.updateComplete;
     expect(buttons()).to.equal(0);
-    expect(el.shadowRoot!.querySelectorAll('thead th').length).to.equal(5);
+    expect(el.shadowRoot!.querySelectorAll('[role="columnheader"]').length).to.equal(5);
   });
 });

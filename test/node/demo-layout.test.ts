@@ -133,10 +133,10 @@ describe('the demo layout', () => {
     const page = await open('sites-50', PHONE);
     try {
       await page.waitForFunction(
-        `document.querySelector('zerto-billing-sites')?.shadowRoot?.querySelector('tr.row td')`,
+        `document.querySelector('zerto-billing-sites')?.shadowRoot?.querySelector('[part~="row"] [role="cell"]')`,
       );
       const cut = (await page.evaluate(`[...document.querySelector('zerto-billing-sites').shadowRoot
-          .querySelectorAll('tr.row td')].filter((td) => td.scrollWidth > td.clientWidth + 1)
+          .querySelectorAll('[part~="row"] [role="cell"]')].filter((td) => td.scrollWidth > td.clientWidth + 1)
           .map((td) => td.className + ': ' + td.textContent.trim().slice(0, 40))`)) as string[];
       assert.deepEqual(cut, [], `cells of the sites table are cut: ${cut.slice(0, 5).join(' | ')}`);
     } finally {
