@@ -1,5 +1,12 @@
-import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import {
+  css,
+  html,
+  LitElement,
+  nothing,
+  type PropertyValues,
+  type TemplateResult,
+  type PropertyDeclarations,
+} from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
 import {
   byUrgency,
@@ -82,6 +89,22 @@ const HEIGHT = 480;
  * @cssprop [--zbb-error-accent=#b10e1c] - Strip colour of a day with usage not sent (or the billing host not reachable).
  */
 export class ZertoBillingSites extends LitElement {
+  /** Lit's reactive properties, declared without decorators (no decorator helper to load). */
+  static override properties: PropertyDeclarations = {
+    sites: { attribute: false },
+    clock: { attribute: false },
+    theme: { reflect: true },
+    serviceUrl: { attribute: 'service-url' },
+    token: { attribute: false },
+    getToken: { attribute: false },
+  };
+
+  static {
+    // Internal reactive state.
+    for (const name of ['backlog', 'first', 'ahead', 'visible', 'confirming', 'forgetting', 'forgetStatus'])
+      this.createProperty(name, { state: true });
+  }
+
   static override styles = [
     hostStyles,
     controlStyles,
@@ -281,39 +304,39 @@ export class ZertoBillingSites extends LitElement {
   ];
 
   /** The sites to show; when not set, every site stored in this origin, kept live. */
-  @property({ attribute: false }) sites: SiteRow[] | undefined;
+  sites: SiteRow[] | undefined;
   /** An injected clock (epoch ms). */
-  @property({ attribute: false }) clock: Clock | undefined;
+  clock: Clock | undefined;
   /** `light` (default), `dark`, or `auto`. */
-  @property({ reflect: true }) theme: 'light' | 'dark' | 'auto' = 'light';
+  theme: 'light' | 'dark' | 'auto' = 'light';
   /**
    * The fleet service to read the sites from (`mode="service"` of the banner); this browser's storage when
    * absent. Ignored while `sites` is given.
    */
-  @property({ attribute: 'service-url' }) serviceUrl: string | null = null;
+  serviceUrl: string | null = null;
   /** The fleet service's API key (a read-only one is enough). Never an attribute, never stored. */
-  @property({ attribute: false }) token: string | undefined;
+  token: string | undefined;
   /** Where the API key comes from, when it changes; called before each read. Its result is never stored. */
-  @property({ attribute: false }) getToken: (() => string | Promise<string>) | undefined;
+  getToken: (() => string | Promise<string>) | undefined;
 
   /** The outbox per site: reports waiting to be delivered, and reports the receiver refused (set aside). */
-  @state() private backlog: Backlog[] = [];
-  @state() private first = 0;
+  private backlog: Backlog[] = [];
+  private first = 0;
   /**
    * Rows rendered out of view on either side, so that a scroll finds them ready: none in the first frame (it
    * paints the rows in view sooner), `OVERSCAN` from the frame after.
    */
-  @state() private ahead = 0;
+  private ahead = 0;
   private aheadAsked = false;
   /**
    * Rows that can show at once in the scroller, from its default height until the ResizeObserver measured it:
    * its height less the header row (at least a row high), and one more for the rows cut at the top and bottom.
    */
-  @state() private visible = Math.ceil(HEIGHT / ROW);
+  private visible = Math.ceil(HEIGHT / ROW);
   /** The site whose "Forget…" asks for confirmation, and what the last forget did (or why it failed). */
-  @state() private confirming: { id: string; name: string } | null = null;
-  @state() private forgetting = false;
-  @state() private forgetStatus: { text: string; failed: boolean } | null = null;
+  private confirming: { id: string; name: string } | null = null;
+  private forgetting = false;
+  private forgetStatus: { text: string; failed: boolean } | null = null;
   private sorted: Array<{ view: GraceView; strip: DayResult[] }> = [];
   /** The rows `sorted` was computed from. */
   private sortedFrom: readonly SiteRow[] | null = null;
