@@ -65,9 +65,11 @@ describe('the byte budget', () => {
     assert.deepEqual(beyond, [], `${renderer.file} imports files the page load did not fetch`);
   });
 
-  test('no chunk imports a runtime-helper chunk of the bundler', async () => {
+  test('no chunk imports a runtime-helper chunk of the bundler, or carries the decorator helper', async () => {
     for (const f of sizes.all) {
       const code = await readFile(join(dir, f.file), 'utf8');
+      // Elements declare their reactive properties statically: a decorator brings a helper chunk back.
+      assert.doesNotMatch(code, /Reflect\.decorate/, `${f.file} carries the decorator helper`);
       assert.doesNotMatch(
         code,
         /from\s*"\.\/rolldown-runtime-/,
