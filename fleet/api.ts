@@ -23,11 +23,12 @@ import {
   sendJson,
   trackSockets,
   lingerAndClose,
+  type ServerLimits,
 } from '../servers/http.ts';
 import { RouteTable, type Route } from '../servers/routes.ts';
 import { buildExport, parseExportRange } from '../src/export/index.ts';
 import type { ApiKey } from './config.ts';
-import { SEND_WAIT_MS, type Fleet } from './fleet.ts';
+import type { Fleet } from './fleet.ts';
 import type { Store } from './store.ts';
 
 type Role = 'public' | 'read' | 'operator';
@@ -56,6 +57,8 @@ export interface ApiOptions {
   log: (line: string) => void;
   /** How often an idle event stream gets a comment line, ms. Default 15000. */
   heartbeatMs?: number;
+  /** Request, header and idle timeouts and the connection cap (defaults in DEFAULT_LIMITS). */
+  limits?: ServerLimits;
 }
 
 export interface Api {
@@ -80,7 +83,7 @@ const EXPOSE_HEADERS = [
 const ALERTS_LIMIT = 1000;
 
 export async function startApi(o: ApiOptions): Promise<Api> {
-  const limits = resolveLimits({}, 'fleet api');
+  const limits = resolveLimits(o.limits, 'fleet api');
   let port = 0;
   const checkHost = hostGuard(o.host, () => port, hostsOption(o.hosts, 'fleet api'));
   const streams = new Set<ServerResponse>();
@@ -293,6 +296,9 @@ export async function startApi(o: ApiOptions): Promise<Api> {
       }
       return;
     }
+    // The attempt (or the wait for another instance's answer, a minute by default) may outlast the idle
+    // timeout, which would end the connection before the answer.
+    holdOpen(res, limits.idleTimeoutMs);
     const outcome = await o.fleet.sendUsage(id);
     if (!outcome)
       return sendError(res, 404, 'not-found', `no site ${JSON.stringify(id)} in the config`, 'id');
@@ -301,7 +307,7 @@ export async function startApi(o: ApiOptions): Promise<Api> {
         res,
         504,
         'send-timeout',
-        `site ${JSON.stringify(id)} is read by another instance of the fleet service (${outcome.timeout ?? 'being handed over'}), which did not answer within ${SEND_WAIT_MS / 1000} s; ${outcome.underWay ? 'its attempt is under way and its outcome will show in the site' : 'the request was withdrawn: ask again'}`,
+        `site ${JSON.stringify(id)} is read by another instance of the fleet service (${outcome.timeout ?? 'being handed over'}), which did not answer within ${outcome.waitedMs / 1000} s; ${outcome.underWay ? 'its attempt is under way and its outcome will show in the site' : 'the request was withdrawn: ask again'}`,
         'id',
       );
     }

@@ -202,7 +202,7 @@ async function serve(args: string[]): Promise<void> {
       `fleet: the stored state of site ${id} is damaged and set aside (${error}); it starts afresh`,
     ),
   );
-  const sharing = store.kind === 'server' ? newSharing(config.leases.ttlMs, config.leases.renewMs) : null;
+  const sharing = store.kind === 'server' ? newSharing(config.leases) : null;
   const fleet = new Fleet(store, config, stored, log, Date.now, Math.random, sharing);
   const metrics = createMetrics(fleet, store);
   let api: Api;

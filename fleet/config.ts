@@ -133,17 +133,19 @@ const FileSchema = z.strictObject({
   /**
    * With a PostgreSQL server (DATABASE_URL) shared by several instances: each site's lease lasts `ttlMs` and
    * is renewed every `renewMs`; a dead instance's sites are taken over within their sum. Keep the sum under
-   * the interval.
+   * the interval. A `send-usage` asked of an instance that does not read the site waits up to `sendWaitMs` for
+   * the holder's answer (then 504 `send-timeout`); at most 2 minutes, as a request not taken by then is not run.
    */
   leases: z
     .strictObject({
       ttlMs: ms(500, 600_000).default(30_000),
       renewMs: ms(100, 300_000).default(10_000),
+      sendWaitMs: ms(500, 120_000).default(60_000),
     })
     .refine((l) => l.renewMs * 2 <= l.ttlMs, {
       message: 'renewMs must be at most half of ttlMs (a lease is renewed at least twice before it lapses)',
     })
-    .default({ ttlMs: 30_000, renewMs: 10_000 }),
+    .default({ ttlMs: 30_000, renewMs: 10_000, sendWaitMs: 60_000 }),
   zvms: z.array(ZvmSchema).max(100_000),
 });
 
@@ -190,7 +192,7 @@ export interface FleetConfig {
   maxBackoffMs: number;
   jitter: number;
   startSpreadMs: number;
-  leases: { ttlMs: number; renewMs: number };
+  leases: { ttlMs: number; renewMs: number; sendWaitMs: number };
   sites: SiteSpec[];
 }
 

@@ -29,24 +29,32 @@ import { EMPTY_RUNTIME, LeaseLost, type AttemptRecord, type Runtime, type Store 
 /** A wall clock that moved this much more (or less) than the monotonic one between two looks was set. */
 const CLOCK_STEP_MS = 30_000;
 const CLOCK_LOOK_MS = 10_000;
-/** Sharing: how long a send-usage asked here waits for the holder of the site's lease to answer. */
+/** Sharing: how long a send-usage asked here waits for the holder of the site's lease to answer, by default. */
 export const SEND_WAIT_MS = 60_000;
 
 /**
  * Sharing the sites with other instances on one PostgreSQL server: each site is read by the instance that
  * holds its lease. Leases last `ttlMs` and are renewed every `renewMs`; an instance that dies (`kill -9`)
- * stops renewing, and the others take its sites within `ttlMs + renewMs`.
+ * stops renewing, and the others take its sites within `ttlMs + renewMs`. A send-usage asked of an instance
+ * that does not hold the site's lease waits up to `sendWaitMs` for the holder's answer.
  */
 export interface Sharing {
   instance: string;
   name: string;
   ttlMs: number;
   renewMs: number;
+  sendWaitMs: number;
 }
 
-export function newSharing(ttlMs: number, renewMs: number): Sharing {
+export function newSharing(leases: { ttlMs: number; renewMs: number; sendWaitMs?: number }): Sharing {
   const instance = randomUUID();
-  return { instance, name: `${hostname()}:${process.pid}:${instance.slice(0, 8)}`, ttlMs, renewMs };
+  return {
+    instance,
+    name: `${hostname()}:${process.pid}:${instance.slice(0, 8)}`,
+    ttlMs: leases.ttlMs,
+    renewMs: leases.renewMs,
+    sendWaitMs: leases.sendWaitMs ?? SEND_WAIT_MS,
+  };
 }
 
 interface Entry {
@@ -77,6 +85,8 @@ export interface SendTimeout {
   timeout: string | null;
   /** It took the request (the attempt is under way and will be stored) rather than not at all. */
   underWay: boolean;
+  /** How long the answer was waited for. */
+  waitedMs: number;
 }
 
 export interface FleetEvents {
@@ -471,12 +481,12 @@ export class Fleet extends EventEmitter<FleetEvents> {
   }
 
   /**
-   * Sharing: asks the holder of the site's lease to send usage, and waits (up to `SEND_WAIT_MS`) for its
+   * Sharing: asks the holder of the site's lease to send usage, and waits (up to `sendWaitMs`) for its
    * answer; a timeout when none came in time (the request is then withdrawn if no instance took it yet).
    */
   private async sendElsewhere(sharing: Sharing, e: Entry): Promise<AttemptOutcome | SendTimeout> {
     const id = await this.store.askSend(e.spec.id, sharing.instance);
-    const until = performance.now() + SEND_WAIT_MS;
+    const until = performance.now() + sharing.sendWaitMs;
     try {
       for (;;) {
         const answer = await this.store.sendAnswer(id);
@@ -495,7 +505,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         if (left <= 0 || this.stopped) {
           // Withdrawn unless an instance took it already (then it is under way, and its outcome is stored).
           const withdrawn = await this.store.cancelSend(id).catch(() => false);
-          return { timeout: this.ownerOf(e.spec.id), underWay: !withdrawn };
+          return { timeout: this.ownerOf(e.spec.id), underWay: !withdrawn, waitedMs: sharing.sendWaitMs };
         }
         // A notification wakes this up at once; otherwise look again in a second.
         await new Promise<void>((resolve) => {
