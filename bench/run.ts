@@ -124,6 +124,8 @@ const extra: Record<string, Figure> = {
   requests_per_interval_10_tabs_no_worker: null,
   sites_1000_render_dom_ms: null,
   sites_1000_render_frame_start_ms: null,
+  sites_1000_render_after_frame_ms: null,
+  sites_1000_render_after_frame_start_ms: null,
   worker_heap_one_site_mb: null,
   outbox_flush_long_tasks: null,
   outbox_flush_longest_traced_task_cpu_ms: null,
@@ -299,6 +301,8 @@ if (browserSteps.some(wanted)) {
       figures.sites_1000_render_ms = r.paint;
       extra.sites_1000_render_dom_ms = r.dom;
       extra.sites_1000_render_frame_start_ms = r.frame;
+      extra.sites_1000_render_after_frame_ms = r.afterFrame;
+      extra.sites_1000_render_after_frame_start_ms = r.afterFrameStart;
       if (r.rowsRendered === 0) notes.push('sites: no row was rendered');
     });
     await step('memory', async () => {

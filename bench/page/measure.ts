@@ -328,9 +328,22 @@ export async function sitesRender(o: {
   rows: unknown[];
   now: number;
   samples: number;
+  /**
+   * Where in the display's frame each sample starts. `after-frame`: just after a frame was painted, so that the
+   * next one is a whole frame away whatever the element does. `spread`: at phases spread evenly over the frame
+   * (a golden-ratio sequence of delays after a frame's start), as data arriving from the network does.
+   */
+  start: 'after-frame' | 'spread';
 }): Promise<Array<{ domMs: number; frameMs: number; paintMs: number; rows: number }>> {
   const out: Array<{ domMs: number; frameMs: number; paintMs: number; rows: number }> = [];
+  const frameStart = () => new Promise<number>((r) => requestAnimationFrame(r));
+  const a = await frameStart();
+  const frame = Math.max(1, (await frameStart()) - a);
   for (let i = 0; i < o.samples; i++) {
+    if (o.start === 'spread') {
+      await frameStart();
+      await new Promise((r) => setTimeout(r, ((i * 0.6180339887) % 1) * frame));
+    }
     const el = document.createElement('zerto-billing-sites') as unknown as SitesElement;
     el.clock = () => o.now;
     const t0 = performance.now();
