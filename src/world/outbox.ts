@@ -169,8 +169,10 @@ export async function flush(
   db: Db,
   siteId: string,
   send: (record: OutboxRecord) => Promise<SendResult>,
-  opts: { batch?: number; signal?: AbortSignal } = {},
+  /** `now`: the clock a refusal is dated with (the poller's, which may be injected). */
+  opts: { batch?: number; signal?: AbortSignal; now?: () => number } = {},
 ): Promise<FlushResult> {
+  const now = opts.now ?? Date.now;
   const result: FlushResult = { acked: [], stoppedBy: null, refused: [] };
   const batch = opts.batch ?? 100;
   let after = -Infinity;
@@ -193,7 +195,7 @@ export async function flush(
         ...record,
         attempts: record.attempts + 1,
         lastError,
-        refused: r.retryable ? null : { at: Date.now(), status: r.reason.status ?? null, reason: lastError },
+        refused: r.retryable ? null : { at: now(), status: r.reason.status ?? null, reason: lastError },
       });
       if (r.retryable) {
         result.stoppedBy = r.reason;
@@ -348,8 +350,11 @@ export async function flushBatched(
     signal?: AbortSignal;
     first?: { records: OutboxRecord[]; limit: number };
     removeAcked?: RemoveAcked;
+    /** The clock a refusal is dated with (the poller's, which may be injected). */
+    now?: () => number;
   } = {},
 ): Promise<FlushResult & { unsupported: boolean }> {
+  const now = opts.now ?? Date.now;
   const result = {
     acked: [] as string[],
     stoppedBy: null as FailureReason | null,
@@ -392,7 +397,7 @@ export async function flushBatched(
         ...lone,
         attempts: lone.attempts + 1,
         lastError,
-        refused: { at: Date.now(), status: 413, reason: lastError },
+        refused: { at: now(), status: 413, reason: lastError },
       });
       result.refused.push({ reportId: lone.reportId, reason: sent.reason });
       after = lone.createdAt;
@@ -432,7 +437,7 @@ export async function flushBatched(
             ...record,
             attempts: record.attempts + 1,
             lastError,
-            refused: { at: Date.now(), status: item.reason.status ?? null, reason: lastError },
+            refused: { at: now(), status: item.reason.status ?? null, reason: lastError },
           }),
         );
         result.refused.push({ reportId: record.reportId, reason: item.reason });

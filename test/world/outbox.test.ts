@@ -4,7 +4,7 @@ import { exportUsage } from '../../src/world/export-usage.ts';
 import { recordUsage } from '../../src/world/usage-history.ts';
 import { countPending, flush, pendingFor, readBacklog } from '../../src/world/outbox.ts';
 import { sweepUnwatched } from '../../src/world/poller/monitor.ts';
-import { sendReport } from '../../src/world/probes/direct.ts';
+import { deliver, sendReport } from '../../src/world/probes/direct.ts';
 import { parseSiteConfig, probeFor } from '../../src/world/probes/index.ts';
 import { openBillingDb, storageConfig, type Db, type OutboxRecord } from '../../src/world/storage/db.ts';
 import { startServers, type Servers } from '../support/servers.ts';
@@ -147,6 +147,44 @@ describe('outbox: no report stranded, none resent forever', () => {
     expect(await countPending(db, config.siteId)).to.equal(0);
   });
 
+  it('dates a report refused in a batch by the clock it is given', async () => {
+    const config = cfg();
+    const endpoint = `${servers.billingUrl}/v1/usage`;
+    const reportId = `refused-batch-${Math.random().toString(36).slice(2, 10)}`;
+    await db.put('outbox', {
+      reportId,
+      siteId: config.siteId,
+      endpoint,
+      // Never acceptable: its period ends before it starts.
+      body: {
+        protocol: 1,
+        reportId,
+        site: { id: config.siteId, name: 'Outbox site' },
+        period: { from: '2026-11-02T10:00:00Z', to: '2026-11-02T09:00:00Z' },
+        generatedAt: '2026-11-02T10:00:00Z',
+        usage: { protectedVms: 3 },
+        client: { name: 'test', version: '1' },
+      },
+      createdAt: Date.now() - 3 * HOUR,
+      attempts: 0,
+      lastError: null,
+    });
+    const refusedAt = Date.UTC(2026, 10, 3, 8, 30);
+    const r = await deliver(
+      db,
+      config.siteId,
+      { timeoutMs: 2000, retries: 0, windowMs: 5000 },
+      undefined,
+      undefined,
+      {
+        now: () => refusedAt,
+      },
+    );
+    expect(r.refused.map((x) => x.reportId)).to.deep.equal([reportId]);
+    const setAside = (await readBacklog(db)).get(config.siteId)?.setAside ?? [];
+    expect(setAside.map((x) => [x.reportId, x.at])).to.deep.equal([[reportId, refusedAt]]);
+  });
+
   it('sets a report the server refuses as invalid aside once, with its reason, and never resends it', async () => {
     const config = cfg();
     const endpoint = `${servers.billingUrl}/v1/usage`;
@@ -173,8 +211,11 @@ describe('outbox: no report stranded, none resent forever', () => {
     const sendOne = async (record: OutboxRecord) =>
       (await sendReport(endpoint, record, { timeoutMs: 2000, retries: 0, windowMs: 5000 })).result;
     const before = (await servers.stats()).received;
-    const first = await flush(db, config.siteId, sendOne);
+    // The refusal is dated by the poller's clock (here an injected one), not the system's.
+    const refusedAt = Date.UTC(2026, 10, 2, 12, 0);
+    const first = await flush(db, config.siteId, sendOne, { now: () => refusedAt });
     expect(first.refused.map((r) => r.reportId)).to.deep.equal([reportId]);
+    expect((await readBacklog(db)).get(config.siteId)?.setAside[0]?.at).to.equal(refusedAt);
     expect((await servers.stats()).received).to.equal(before + 1);
     // Five more flushes: the set-aside report is never sent again.
     for (let i = 0; i < 5; i++) await flush(db, config.siteId, sendOne);

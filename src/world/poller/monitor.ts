@@ -157,7 +157,9 @@ export async function sweepUnwatched(
     (siteId, url) => {
       const token = tokenFor(url);
       const opts = { timeoutMs: 10_000, retries: 1, windowMs: 30_000, ...(token ? { token } : {}) };
-      return deliver(db, siteId, signal ? { ...opts, signal } : opts);
+      return deliver(db, siteId, signal ? { ...opts, signal } : opts, undefined, undefined, {
+        now: () => now,
+      });
     },
     { now, staleMs: SWEEP_STALE_MS, ...(signal ? { signal } : {}) },
   );

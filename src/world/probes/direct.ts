@@ -124,6 +124,7 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
         },
         url,
         {
+          now: ctx.now,
           ...(queued.ask ? {} : { first: { records: queued.first, limit: MAX_BATCH } }),
           ...(removeAcked
             ? {
@@ -242,9 +243,15 @@ export async function deliver(
   /** Where a record that names no endpoint (written by an older version) goes. */
   fallback = '',
   /** The first page of the queue already read, and who removes the acknowledged ones (see `flushBatched`). */
-  more: { first?: { records: OutboxRecord[]; limit: number }; removeAcked?: RemoveAcked } = {},
+  more: {
+    first?: { records: OutboxRecord[]; limit: number };
+    removeAcked?: RemoveAcked;
+    /** The clock a refusal is dated with. */
+    now?: () => number;
+  } = {},
 ): Promise<FlushResult> {
   const signal = opts.signal ? { signal: opts.signal } : {};
+  const clock = more.now ? { now: more.now } : {};
   const batched = await flushBatched(
     db,
     siteId,
@@ -264,7 +271,7 @@ export async function deliver(
       if (r.answered) answered();
       return r.result;
     },
-    signal,
+    { ...signal, ...clock },
   );
   return {
     acked: [...batched.acked, ...single.acked],
