@@ -3,6 +3,7 @@ import { DAY, DEFAULT_POLICY, HOUR } from '../../src/core/index.ts';
 import { openBillingDb, storageConfig, type Db } from '../../src/world/storage/db.ts';
 import {
   appendLog,
+  appendLogIn,
   applyEvent,
   LOG_LIMIT,
   readAlertHistory,
@@ -162,6 +163,28 @@ describe('storage: the clock and the transmission log', () => {
     expect(after.trackingSince).to.equal(T0);
     const later = await applyEvent(db, b, DEFAULT_POLICY, { type: 'tick' }, T0 + DEFAULT_POLICY.alertAfter);
     expect(later.after.phase).to.equal('warning');
+  });
+
+  it('stores nothing of an attempt whose log line is refused at commit, and throws the reason', async () => {
+    // The state, alert and log writes are queued together in one transaction: a request failing after it was
+    // queued (a log line whose key is taken) must take the whole attempt with it, and its reason is thrown.
+    const a = site();
+    await applyEvent(db, a, DEFAULT_POLICY, { type: 'tick' }, T0);
+    await appendLog(db, { siteId: a.id, at: T0, ok: true, kind: null, reportId: null });
+    const [line] = await readLog(db, a.id);
+    const failed = await applyEvent(db, a, DEFAULT_POLICY, { type: 'succeeded' }, T0 + HOUR, {
+      stores: ['log'],
+      write: (tx) => appendLogIn(tx, { ...line!, at: T0 + HOUR }),
+    }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(failed).to.be.instanceOf(DOMException);
+    expect((failed as DOMException).name).to.equal('ConstraintError');
+    const stored = await readState(db, a, DEFAULT_POLICY, T0 + HOUR);
+    expect(stored.status === 'ok' ? stored.state.latestSeen : null).to.equal(T0);
+    expect(stored.status === 'ok' ? stored.state.lastSuccessAt : 'absent').to.equal(null);
+    expect(await readLog(db, a.id)).to.have.length(1);
   });
 
   it(`keeps the last ${LOG_LIMIT} transmission results per site`, async () => {
