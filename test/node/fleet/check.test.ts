@@ -1,6 +1,8 @@
 // The Nagios/Icinga-style check against real ZVM simulators: one line with perfdata, and the plugin exit
 // code for each phase. Also what the service says about a bad config.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DAY, HOUR } from '../../../src/core/index.ts';
@@ -126,6 +128,34 @@ describe('fleet bin', () => {
     ]).exit(30_000);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^ZERTO BILLING OK - Oslo/);
+  });
+
+  test('the bin prunes cached builds of other sources untouched for an hour, and keeps recent ones', async () => {
+    const cache = join(import.meta.dirname, '../../../node_modules/.cache/zerto-fleet');
+    await mkdir(cache, { recursive: true });
+    const old = join(cache, 'cli-00000000000000aa.mjs');
+    const recent = join(cache, 'cli-00000000000000bb.mjs');
+    await writeFile(old, '// an older build');
+    await writeFile(recent, '// a build another version just wrote');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(old, twoHoursAgo, twoHoursAgo);
+    try {
+      const r = await runCli('fleet/bin.mjs', [
+        'check',
+        '--zvm',
+        sims.ok!.url,
+        '--token-env',
+        'FLEET_CHECK_TOKEN',
+      ]).exit(30_000);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(existsSync(old), false, 'the old build is still there');
+      assert.equal(existsSync(recent), true, 'a recent build was pruned');
+      const builds = (await readdir(cache)).filter((f) => /^cli-[0-9a-f]{16}\.mjs$/.test(f));
+      assert.ok(builds.length >= 2, `the current build and the recent one: ${builds.join(', ')}`);
+    } finally {
+      await rm(old, { force: true });
+      await rm(recent, { force: true });
+    }
   });
 });
 
