@@ -1,5 +1,5 @@
 import { formatRemaining, type Remaining } from '../../src/core/texts.ts';
-import { afterPaint } from '../../src/world/client.ts';
+import { afterPaint } from '../../src/world/after-paint.ts';
 
 /** dateStyle cannot be combined with timeZoneName, so the parts are spelled out. */
 export const DEADLINE_FORMAT: Intl.DateTimeFormatOptions = {

@@ -148,6 +148,7 @@ export abstract class SiteBoundElement extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     document.removeEventListener(EXTERNAL_EVENT, this.onExternal);
+    this.shown?.();
     this.handle?.close();
     this.handle = null;
     clearTimeout(this.timer);
@@ -167,8 +168,11 @@ export abstract class SiteBoundElement extends LitElement {
       const more = this.beforeFirstUpdate();
       if (more) await Promise.race([more, limit]);
     }
-    super.scheduleUpdate();
-    this.shown?.();
+    try {
+      super.scheduleUpdate();
+    } finally {
+      this.shown?.();
+    }
   }
   private shown?: (v?: unknown) => void;
 
@@ -225,6 +229,8 @@ export abstract class SiteBoundElement extends LitElement {
       String(!!this.getToken);
     if (key === this.configKey && (this.handle || this.configError || this.discovering === key)) return;
     this.configKey = key;
+    // The handle replaced stops waiting for a paint of ours (then sees it is closed).
+    this.shown?.();
     this.handle?.close();
     this.handle = null;
     clearTimeout(this.discoverTimer);

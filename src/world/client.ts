@@ -5,6 +5,7 @@
 // the worker. Nothing here imports zod or idb, or makes a request.
 import type { GraceState } from '../core/schemas.ts';
 import type { Clock } from '../core/time.ts';
+import { afterPaint } from './after-paint.ts';
 import { systemClock } from './clock.ts';
 import type * as Connect from './connect.ts';
 import type * as PageHost from './page-host.ts';
@@ -209,21 +210,6 @@ export function missingFile(what: string, err: unknown): string {
     ? `${what} could not be loaded (${message.replace(/^.*?: /, '')}): copy the whole dist/lib folder, chunks/ included, beside the script the page loads`
     : `${what} could not start: ${message}`;
 }
-
-/**
- * Resolves once the main thread is idle after the next frame (an idle period can come before that frame,
- * while the renderer loads), at the latest 300 ms on (a hidden tab has no frames).
- */
-export const afterPaint = (): Promise<void> =>
-  new Promise((resolve) => {
-    let go = (): void => {
-      go = () => undefined;
-      if (typeof requestIdleCallback === 'function') requestIdleCallback(() => resolve(), { timeout: 200 });
-      else resolve();
-    };
-    requestAnimationFrame(() => go());
-    setTimeout(() => go(), 100);
-  });
 
 export function watchSite(options: WatchOptions): SiteHandle {
   return new SiteHandle(options);
