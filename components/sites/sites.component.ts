@@ -441,7 +441,10 @@ export class ZertoBillingSites extends LitElement {
     // idle (within 100 ms); a timer where there is no requestIdleCallback (Safari).
     if (this.aheadAsked || this.sorted.length <= this.visible) return;
     this.aheadAsked = true;
-    const ahead = () => (this.ahead = OVERSCAN);
+    const ahead = () => {
+      if (this.isConnected) this.ahead = OVERSCAN;
+      else this.aheadAsked = false;
+    };
     requestAnimationFrame(() =>
       typeof requestIdleCallback === 'function'
         ? requestIdleCallback(ahead, { timeout: 100 })
@@ -540,7 +543,8 @@ export class ZertoBillingSites extends LitElement {
           : nothing
       }
       <div class="scroller" ?hidden=${status === 'failed'} @scroll=${this.onScroll}>
-        <div class="visually-hidden" id="sites-caption">${LIST_WORDS.sitesCaption}</div>
+        <!-- The table's name only (aria-labelledby reads hidden text): not read a second time as text. -->
+        <div hidden id="sites-caption">${LIST_WORDS.sitesCaption}</div>
         <div
           part="table"
           class="table"
