@@ -54,7 +54,7 @@ function staleness(): string | null {
   };
   for (const d of ['src', 'components']) walk(resolve(root, d));
   return newest.at > built
-    ? `${newest.file.replace(`${root}/`, '')} is newer than dist/lib: rebuild for current figures`
+    ? `${newest.file.replace(`${root}/`, '')} is newer than ${libDir.replace(`${root}/`, '')}: rebuild for current figures`
     : null;
 }
 
@@ -386,7 +386,17 @@ if (json) {
     }),
   );
   console.log(
-    JSON.stringify({ ...figures, ...extra, targets, files, machine, notes, duration_s: durationS }),
+    JSON.stringify({
+      ...figures,
+      ...extra,
+      targets,
+      files,
+      machine,
+      notes,
+      // The library measured (`--lib`); the engine and fleet figures are of this checkout's sources.
+      lib: libDir.replace(`${root}/`, ''),
+      duration_s: durationS,
+    }),
   );
 } else {
   printTable();
@@ -421,6 +431,6 @@ function printTable(): void {
     console.log(`${f.padEnd(36)} ${String(s.bytes).padStart(8)} ${String(s.gzip).padStart(10)}`);
   if (notes.length) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
   console.log(
-    `\nnode ${machine.node}, ${machine.chromium ?? 'no browser'}, ${machine.cores} cores (${machine.cpu}), ${machine.platform}; ${durationS} s`,
+    `\nnode ${machine.node}, ${machine.chromium ?? 'no browser'}, ${machine.cores} cores (${machine.cpu}), ${machine.platform}; ${durationS} s; library: ${libDir.replace(`${root}/`, '')}`,
   );
 }

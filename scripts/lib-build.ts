@@ -179,7 +179,9 @@ function inlineRuntime(): Plugin {
           ' '.repeat(imp[0].length) +
           f.code.slice(imp.index + imp[0].length);
         insertedLines.set(f.fileName, { at: line, count: helpers.split('\n').length - 1 });
-        f.imports = f.imports.filter((i) => i !== runtime.fileName);
+        // Another reference to the runtime chunk (a second import, a re-export) keeps it, and the chunk with it.
+        if (!f.code.includes(`./${runtime.fileName.split('/').pop()!}`))
+          f.imports = f.imports.filter((i) => i !== runtime.fileName);
       }
       const used = Object.values(bundle).some(
         (f) =>
