@@ -14,6 +14,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +50,10 @@ if (process.env.ZERTO_FLEET_TSX === '1') {
     const tmp = `${file}.${process.pid}`;
     writeFileSync(tmp, code);
     renameSync(tmp, file);
+  } else {
+    // Used again: touched, so that no other version's start prunes it as untouched.
+    const now = new Date();
+    utimesSync(file, now, now);
   }
   // Builds of other sources go once untouched for an hour (a process of another version starting meanwhile
   // finds its own; one running has loaded its module already).

@@ -319,6 +319,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
           release: [],
         });
         this.stats.instances = round.live;
+        await this.store
+          .pruneSends()
+          .catch((err: unknown) => this.log(`send-usage requests: old ones not deleted (${String(err)})`));
         this.leaseUntil = started + sharing.ttlMs;
         this.owners = round.owners;
         const held = new Set(round.held);

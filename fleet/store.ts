@@ -590,11 +590,6 @@ export class Store {
         [o.instance, o.name, ttl],
       );
       await tx.query(`DELETE FROM fleet_instances WHERE expires_at < clock_timestamp() - interval '1 hour'`);
-      // Send-usage requests go an hour after they were asked, answered or not: an asker reads its answer within
-      // a minute, and a request is taken within SEND_REQUEST_FRESH or never.
-      await tx.query(`DELETE FROM send_requests WHERE asked_at < clock_timestamp() - $1::interval`, [
-        SEND_REQUEST_KEPT,
-      ]);
       const wanted = [...o.wanted];
       await tx.query(
         `DELETE FROM site_leases WHERE owner = $1 AND (site_id = ANY($2::text[]) OR NOT site_id = ANY($3::text[]))`,
@@ -648,6 +643,19 @@ export class Store {
       await tx.query('DELETE FROM site_leases WHERE owner = $1', [instance]);
       await tx.query('DELETE FROM fleet_instances WHERE id = $1', [instance]);
     });
+  }
+
+  /**
+   * Deletes the send-usage requests asked over an hour ago, answered or not (an asker reads its answer within a
+   * minute, and a request is taken within SEND_REQUEST_FRESH or never). Apart from the lease round's
+   * transaction, and skipping rows another instance is deleting: instances never wait on each other for it.
+   */
+  async pruneSends(): Promise<void> {
+    await this.db.query(
+      `DELETE FROM send_requests WHERE id IN (
+         SELECT id FROM send_requests WHERE asked_at < clock_timestamp() - $1::interval FOR UPDATE SKIP LOCKED)`,
+      [SEND_REQUEST_KEPT],
+    );
   }
 
   /** Sharing a server: listens for send-usage requests and answers (null with PGlite). */
