@@ -7,7 +7,17 @@ import { AlertsSchema, authHeaders, endpoint, fetchJson, LocalSiteSchema, zvmUsa
 import type { z } from 'zod/mini';
 
 /** A skew under this is the Date header's one-second resolution and the request's latency, not a skew. */
-const SKEW_NOISE_MS = MINUTE;
+export const SKEW_NOISE_MS = MINUTE;
+
+/**
+ * The ZVM's clock minus this one, from its `Date` header (whole seconds: its true time is half a second later on
+ * average) and this clock's time in the middle of the request: whole seconds, and 0 under `SKEW_NOISE_MS` (or
+ * without a header).
+ */
+export function skewOf(date: number | null, local: number): number {
+  const measured = date === null ? 0 : date + 500 - local;
+  return Math.abs(measured) < SKEW_NOISE_MS ? 0 : Math.round(measured / 1000) * 1000;
+}
 
 /**
  * The console is (or fronts) a ZVM: it transmits and it enforces, and its billing alerts ARE the state.
@@ -144,10 +154,7 @@ async function readAlerts(
     'alerts',
   );
   if (!r.ok) return { ok: false, reason: zvmReason(r.reason, base, ctx.where) };
-  const local = (started + ctx.now()) / 2;
-  // The Date header is whole seconds: its true time is half a second later on average.
-  const measured = r.date === null || r.date === undefined ? 0 : r.date + 500 - local;
-  const skew = Math.abs(measured) < SKEW_NOISE_MS ? 0 : Math.round(measured / 1000) * 1000;
+  const skew = skewOf(r.date ?? null, (started + ctx.now()) / 2);
   const word = billingAlerts(r.value, skew);
   return word.ok ? { ok: true, report: { ...word.times, passed, skew } } : word;
 }
