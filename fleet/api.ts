@@ -81,6 +81,8 @@ const EXPOSE_HEADERS = [
 ];
 /** Alerts answered by `GET /v1/alerts` at most, active first, then the newest. */
 const ALERTS_LIMIT = 1000;
+/** How many `site` parameters `GET /v1/states` takes. */
+export const STATES_SITES_LIMIT = 100;
 
 export async function startApi(o: ApiOptions): Promise<Api> {
   const limits = resolveLimits(o.limits, 'fleet api');
@@ -121,7 +123,7 @@ export async function startApi(o: ApiOptions): Promise<Api> {
       role: 'operator',
       handler: ({ req, res, params }) => sendUsage(req, res, params.id!),
     },
-    { method: 'GET', path: '/v1/states', role: 'read', handler: ({ res }) => states(res) },
+    { method: 'GET', path: '/v1/states', role: 'read', handler: ({ req, res }) => states(req, res) },
     { method: 'GET', path: '/v1/alerts', role: 'read', handler: ({ req, res }) => alerts(req, res) },
     { method: 'GET', path: '/v1/events', role: 'read', handler: ({ req, res }) => events(req, res) },
     { method: 'GET', path: '/v1/export', role: 'read', handler: ({ req, res }) => exportUsage(req, res) },
@@ -251,11 +253,23 @@ export async function startApi(o: ApiOptions): Promise<Api> {
    * seven days of the transmission log, per day the latest attempt that sent usage and the latest that did not
    * (`{ at, ok }`), enough for the list's seven-day strip. "Cannot see" attempts are left out: no usage signal.
    */
-  async function states(res: ServerResponse): Promise<void> {
+  async function states(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // `?site=ID` (repeated): those sites only, as a list refreshes the sites the event stream named; an id the
+    // config does not hold is left out.
+    const asked = requestUrl(req)!.searchParams.getAll('site');
+    if (asked.length > STATES_SITES_LIMIT)
+      return sendError(
+        res,
+        400,
+        'too-many',
+        `at most ${STATES_SITES_LIMIT} site parameters; ask for every site without any`,
+        'site',
+      );
     const now = Date.now();
-    const days = await o.store.recentDays(now, 7);
+    const ids = asked.length ? [...new Set(asked)].filter((id) => o.fleet.has(id)) : o.fleet.ids();
+    const days = await o.store.recentDays(now, 7, asked.length ? ids : undefined);
     const names = o.fleet.names();
-    const sites = o.fleet.ids().map((id) => ({
+    const sites = ids.map((id) => ({
       id,
       name: names.get(id) ?? '',
       state: o.fleet.detail(id)?.state ?? null,

@@ -552,13 +552,19 @@ export class Store {
    * day (counted back from `now`), the latest attempt that sent usage and the latest that did not. "Cannot
    * see" attempts are no usage signal and are left out.
    */
-  async recentDays(now: number, days: number): Promise<Map<string, Array<{ at: number; ok: boolean }>>> {
+  async recentDays(
+    now: number,
+    days: number,
+    /** These sites only (all when absent). */
+    siteIds?: readonly string[],
+  ): Promise<Map<string, Array<{ at: number; ok: boolean }>>> {
     const r = await this.db.query<{ site_id: string; at: string; ok: boolean }>(
       `SELECT site_id, max(at) AS at, (result = 'passed') AS ok FROM transmissions
        WHERE at > $1::bigint AND at <= $2::bigint AND result <> 'cannot-see'
+         AND ($3::text[] IS NULL OR site_id = ANY($3::text[]))
        GROUP BY site_id, ($2::bigint - at) / 86400000, (result = 'passed')
        ORDER BY at`,
-      [now - days * 86_400_000, now],
+      [now - days * 86_400_000, now, siteIds ? [...siteIds] : null],
     );
     const out = new Map<string, Array<{ at: number; ok: boolean }>>();
     for (const x of r.rows) {

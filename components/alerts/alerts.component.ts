@@ -177,7 +177,7 @@ export class ZertoBillingAlerts extends LitElement {
       if (service) {
         const [alerts, states] = await Promise.all([
           readServiceAlerts(service, this.siteId ?? undefined),
-          readServiceStates(service),
+          readServiceStates(service, this.siteId ? [this.siteId] : undefined),
         ]);
         return { alerts, states: new Map(states.map(({ state }) => [state.site.id, state])) };
       }
@@ -197,7 +197,7 @@ export class ZertoBillingAlerts extends LitElement {
       const service = this.service();
       const concerns = (id: string) => !this.siteId || id === this.siteId;
       return service
-        ? watchServiceEvents(service, changed, concerns)
+        ? watchServiceEvents(service, () => changed(), concerns)
         : onState((s) => {
             if (concerns(s.site.id)) changed();
           });

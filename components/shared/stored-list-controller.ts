@@ -9,8 +9,16 @@ export type ListStatus = 'loading' | 'ready' | 'failed';
 export interface StoredListOptions<T> {
   /** Reads the list; a rejection is the failure shown to the operator. */
   read: () => Promise<T>;
-  /** Subscribes to the changes that make what was read stale; returns the unsubscribe. */
-  subscribe: (changed: () => void) => () => void;
+  /**
+   * Reads again only the items of `keys` (sites, say) into the list last read, when the subscription names
+   * them; without it every change reads the whole list.
+   */
+  readSome?: (keys: ReadonlySet<string>, current: T) => Promise<T>;
+  /**
+   * Subscribes to the changes that make what was read stale, naming the items that changed when it knows
+   * them (`keys`; none: anything may have); returns the unsubscribe.
+   */
+  subscribe: (changed: (keys?: readonly string[]) => void) => () => void;
   /** Whether the list is read from storage at all now (default: always); an explicit `reload()` reads anyway. */
   active?: () => boolean;
   /** Names the list in console reports. */
@@ -31,6 +39,8 @@ export class StoredListController<T> implements ReactiveController {
   error: string | null = null;
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
+  /** What the queued read must read again: some items, or all. */
+  private wanted: Set<string> | 'all' = 'all';
   /** Bumped by `retry()`: a read started before it answers for a list nobody shows any more. */
   private generation = 0;
   private off: (() => void) | null = null;
@@ -43,9 +53,7 @@ export class StoredListController<T> implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.off = this.options.subscribe(() => {
-      if (this.isActive()) void this.reload();
-    });
+    this.off = this.options.subscribe(this.onChange);
     if (this.isActive()) void this.reload();
   }
 
@@ -61,18 +69,31 @@ export class StoredListController<T> implements ReactiveController {
   resubscribe(): Promise<void> {
     if (!this.off) return this.retry();
     this.off();
-    this.off = this.options.subscribe(() => {
-      if (this.isActive()) void this.reload();
-    });
+    this.off = this.options.subscribe(this.onChange);
     return this.retry();
   }
 
-  /** Reads again, keeping what is shown until the answer comes; resolves once a read begun after this call is applied. */
-  reload(): Promise<void> {
-    if (this.queued) return this.queued;
+  private onChange = (keys?: readonly string[]): void => {
+    if (this.isActive()) void this.reload(keys);
+  };
+
+  /**
+   * Reads again, keeping what is shown until the answer comes; resolves once a read begun after this call is
+   * applied. With `keys` (and `readSome`), only those items are read again, unless the read that will run must
+   * read everything anyway.
+   */
+  reload(keys?: readonly string[]): Promise<void> {
+    const some = keys && this.options.readSome ? keys : null;
+    if (this.queued) {
+      if (!some) this.wanted = 'all';
+      else if (this.wanted !== 'all') for (const k of some) this.wanted.add(k);
+      return this.queued;
+    }
+    this.wanted = some ? new Set(some) : 'all';
     const next = (this.running ?? Promise.resolve()).then(() => {
       this.queued = null;
-      const run = this.read().finally(() => {
+      const wanted = this.wanted;
+      const run = this.read(wanted).finally(() => {
         if (this.running === run) this.running = null;
       });
       this.running = run;
@@ -100,10 +121,14 @@ export class StoredListController<T> implements ReactiveController {
   }
 
   /** Never rejects: the failure becomes the status. */
-  private async read(): Promise<void> {
+  private async read(wanted: Set<string> | 'all' = 'all'): Promise<void> {
     const generation = this.generation;
+    const current = this.value;
     try {
-      const value = await this.options.read();
+      const value =
+        wanted !== 'all' && this.options.readSome && this.status === 'ready' && current !== undefined
+          ? await this.options.readSome(wanted, current)
+          : await this.options.read();
       if (generation !== this.generation) return;
       this.value = value;
       this.status = 'ready';

@@ -26,7 +26,12 @@ import { onForgotten, onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
 import { readAllStates, readLog } from '../../src/world/storage/repo.ts';
 import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
-import { readServiceStates, watchServiceEvents, type ServiceSource } from '../../src/world/service-lists.ts';
+import {
+  readServiceStates,
+  STATES_SITES_LIMIT,
+  watchServiceEvents,
+  type ServiceSource,
+} from '../../src/world/service-lists.ts';
 import { formatAgo, formatDateTime } from '../shared/format.ts';
 import {
   describeError,
@@ -65,7 +70,8 @@ const HEIGHT = 480;
  * of transmission results, most urgent first. Only the rows in view are rendered, so 1,000 sites scroll smoothly.
  * When it shows the stored sites, each row can forget its site in this browser (see `forgetSite`), after an
  * inline confirmation. With `service-url`, every site of the fleet service (`GET /v1/states`, one request),
- * read with the API key in `token` (or `getToken`) and kept live by its event stream; its seven-day strip is
+ * read with the API key in `token` (or `getToken`) and kept live by its event stream (each change reads again
+ * only the sites it names); its seven-day strip is
  * the service's transmission log; nothing can be forgotten there.
  *
  * @csspart table - The sites table.
@@ -345,32 +351,25 @@ export class ZertoBillingSites extends LitElement {
   /** Every stored site with its transmission log, re-read whenever a site changes state (unless `sites` is given). */
   private readonly stored = new StoredListController<SiteRow[]>(this, {
     name: 'zerto-billing-sites',
-    read: async () => {
-      const now = (this.clock ?? systemClock)();
+    read: () => this.readRows(),
+    // The service names the sites that changed: only those are read again (`?site=…`), not the whole fleet
+    // at each of its attempts.
+    readSome: async (ids, current) => {
       const service = this.service();
-      if (service) {
-        // The service's usage reports are its own business: no browser outbox to show.
-        this.backlog = [];
-        const sites = await readServiceStates(service);
-        return sites.map(({ state, days }) => ({ state, strip: dayStrip(days, now) }));
-      }
-      const db = await openBillingDb();
-      const [states, backlog] = await Promise.all([readAllStates(db), readBacklog(db)]);
-      this.backlog = [...backlog.values()].filter(
-        (b) => b.waiting > 0 || b.setAside.length > 0 || b.noLocalRecord !== null,
-      );
-      return Promise.all(
-        states.map(async (state) => ({
-          state,
-          strip: dayStrip(await readLog(db, state.site.id, now - 7 * DAY), now),
-        })),
-      );
+      if (!service || ids.size > STATES_SITES_LIMIT) return this.readRows();
+      const now = (this.clock ?? systemClock)();
+      const fresh = await readServiceStates(service, [...ids]);
+      const rows = new Map(current.map((row) => [row.state.site.id, row]));
+      // A site named and not in the answer is no longer in the service's config (or not read yet).
+      for (const id of ids) rows.delete(id);
+      for (const { state, days } of fresh) rows.set(state.site.id, { state, strip: dayStrip(days, now) });
+      return [...rows.values()];
     },
     subscribe: (changed) => {
       const service = this.service();
       if (service) return watchServiceEvents(service, changed);
-      const offState = onState(changed);
-      const offForgotten = onForgotten(changed);
+      const offState = onState(() => changed());
+      const offForgotten = onForgotten(() => changed());
       return () => {
         offState();
         offForgotten();
@@ -378,6 +377,29 @@ export class ZertoBillingSites extends LitElement {
     },
     active: () => !this.sites,
   });
+
+  /** Every site with its seven-day strip: the service's, or those this browser stores (with its outbox). */
+  private async readRows(): Promise<SiteRow[]> {
+    const now = (this.clock ?? systemClock)();
+    const service = this.service();
+    if (service) {
+      // The service's usage reports are its own business: no browser outbox to show.
+      this.backlog = [];
+      const sites = await readServiceStates(service);
+      return sites.map(({ state, days }) => ({ state, strip: dayStrip(days, now) }));
+    }
+    const db = await openBillingDb();
+    const [states, backlog] = await Promise.all([readAllStates(db), readBacklog(db)]);
+    this.backlog = [...backlog.values()].filter(
+      (b) => b.waiting > 0 || b.setAside.length > 0 || b.noLocalRecord !== null,
+    );
+    return Promise.all(
+      states.map(async (state) => ({
+        state,
+        strip: dayStrip(await readLog(db, state.site.id, now - 7 * DAY), now),
+      })),
+    );
+  }
 
   /** The fleet service this element reads, when it has a `service-url`. */
   private service(): ServiceSource | null {

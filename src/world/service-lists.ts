@@ -69,12 +69,22 @@ export interface ServiceSiteState {
   days: Array<{ at: number; ok: boolean }>;
 }
 
+/** How many sites one `GET /v1/states?site=…` names at most (the service's own limit). */
+export const STATES_SITES_LIMIT = 100;
+
 /**
- * Every site of the fleet with its state, in one request (`GET /v1/states`); each state is checked by the
- * engine's own rules (`parseGraceState`). A site the service has not read yet (its state is null) is left out.
+ * Every site of the fleet with its state, in one request (`GET /v1/states`), or those of `siteIds` only
+ * (`?site=…`, at most STATES_SITES_LIMIT); each state is checked by the engine's own rules
+ * (`parseGraceState`). A site the service has not read yet (its state is null), or does not hold, is left out.
  */
-export async function readServiceStates(s: ServiceSource): Promise<ServiceSiteState[]> {
-  const answer = parseWith(StatesAnswerSchema, 'answer', await getJson(s, '/v1/states'));
+export async function readServiceStates(
+  s: ServiceSource,
+  siteIds?: readonly string[],
+): Promise<ServiceSiteState[]> {
+  if (siteIds && siteIds.length > STATES_SITES_LIMIT)
+    throw new Error(`at most ${STATES_SITES_LIMIT} sites in one read of the fleet service's states`);
+  const query = siteIds ? `?${siteIds.map((id) => `site=${encodeURIComponent(id)}`).join('&')}` : '';
+  const answer = parseWith(StatesAnswerSchema, 'answer', await getJson(s, `/v1/states${query}`));
   if (!answer.ok) throw invalid(s, 'a list of sites', answer.error);
   const out: ServiceSiteState[] = [];
   for (const site of answer.value.sites) {
@@ -154,24 +164,31 @@ const COALESCE_MS = 250;
 
 /**
  * Calls `changed` whenever the service says a site changed (`GET /v1/events`, read over fetch so that the API
- * key goes in a header), for the sites `concerns` accepts (all by default), and after each reconnection (what
- * happened meanwhile is not known). A stream that cannot be opened is tried again with back-off, quietly: the
- * list's own read shows why the service cannot be read. Returns the unsubscribe.
+ * key goes in a header), for the sites `concerns` accepts (all by default), with the ids of the sites that
+ * changed; and after each reconnection without ids (what happened meanwhile is not known: everything). A
+ * stream that cannot be opened is tried again with back-off, quietly: the list's own read shows why the service
+ * cannot be read. Returns the unsubscribe.
  */
 export function watchServiceEvents(
   s: ServiceSource,
-  changed: () => void,
+  changed: (siteIds?: readonly string[]) => void,
   concerns: (siteId: string) => boolean = () => true,
 ): () => void {
   const stop = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   // A tick of the service touches many sites at once: their events make one call, a moment after the last.
   let pending: ReturnType<typeof setTimeout> | undefined;
-  const notify = () => {
+  /** The sites named since the last call; null: everything (a reconnection, an event naming no site). */
+  let named: Set<string> | null = new Set();
+  const notify = (siteId?: string) => {
+    if (siteId && named) named.add(siteId);
+    else named = null;
     clearTimeout(pending);
     pending = setTimeout(() => {
       pending = undefined;
-      if (!stop.signal.aborted) changed();
+      const ids = named;
+      named = new Set();
+      if (!stop.signal.aborted) changed(ids ? [...ids] : undefined);
     }, COALESCE_MS);
   };
   const run = async () => {
@@ -190,7 +207,10 @@ export function watchServiceEvents(
             if (e.event === 'snapshot') {
               if (connected) notify();
               connected = true;
-            } else if ((e.event === 'site' || e.event === 'transition') && concerns(siteOf(e.data))) notify();
+            } else if (e.event === 'site' || e.event === 'transition') {
+              const id = siteOf(e.data);
+              if (concerns(id)) notify(id);
+            }
           }
         }
       } catch {

@@ -225,6 +225,28 @@ class ListProbe extends LitElement {
 }
 customElements.define('zbb-list-probe', ListProbe);
 
+/** A list whose changes can name the items that changed, read again alone (`readSome`). */
+class KeyedListProbe extends LitElement {
+  reads: Array<{ keys: string[] | 'all'; resolve: (v: Record<string, number>) => void }> = [];
+  notify: (keys?: readonly string[]) => void = () => {};
+  readonly list = new StoredListController<Record<string, number>>(this, {
+    name: 'keyed-list-probe',
+    read: () => new Promise((resolve) => this.reads.push({ keys: 'all', resolve })),
+    readSome: (keys, current) =>
+      new Promise((resolve) =>
+        this.reads.push({
+          keys: [...keys].sort(),
+          resolve: (v) => resolve({ ...current, ...v }),
+        }),
+      ),
+    subscribe: (changed) => {
+      this.notify = changed;
+      return () => (this.notify = () => {});
+    },
+  });
+}
+customElements.define('zbb-keyed-list-probe', KeyedListProbe);
+
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('StoredListController', () => {
@@ -248,6 +270,33 @@ describe('StoredListController', () => {
     el.reads[2]!.resolve(3);
     await tick();
     expect([el.list.status, el.list.value]).to.deep.equal(['ready', 3]);
+  });
+
+  it('reads again only the items a change names, merging names heard meanwhile, and everything when one does not say', async () => {
+    const el = await fixture<KeyedListProbe>(html`<zbb-keyed-list-probe></zbb-keyed-list-probe>`);
+    await tick();
+    expect(el.reads.map((r) => r.keys)).to.deep.equal(['all']);
+    el.reads[0]!.resolve({ a: 1, b: 1, c: 1 });
+    await tick();
+
+    el.notify(['a']);
+    await tick();
+    expect(el.reads[1]!.keys).to.deep.equal(['a']);
+    el.notify(['c']); // heard while that read runs: one read follows, for what was named meanwhile
+    el.notify(['b', 'c']);
+    await tick();
+    el.reads[1]!.resolve({ a: 2 });
+    await tick();
+    expect(el.reads[2]!.keys).to.deep.equal(['b', 'c']);
+    expect(el.list.value).to.deep.equal({ a: 2, b: 1, c: 1 });
+    el.notify(['a']); // named, then a change that names nothing: everything is read
+    el.notify();
+    el.reads[2]!.resolve({ b: 3, c: 3 });
+    await tick();
+    expect(el.reads.map((r) => r.keys)).to.deep.equal(['all', ['a'], ['b', 'c'], 'all']);
+    el.reads[3]!.resolve({ a: 4, b: 4, c: 4 });
+    await tick();
+    expect([el.list.status, el.list.value]).to.deep.equal(['ready', { a: 4, b: 4, c: 4 }]);
   });
 
   it('fails with the reason, and retry() forgets a read begun before it', async () => {

@@ -179,8 +179,16 @@ describe('the lists and the export with service-url, beside the fleet service an
     expect(shadowText(el, 'failure-reason')).to.contain(new URL(fleet.url).host);
   });
 
-  it('<zerto-billing-sites> follows the event stream: the last day shows without a reload', async function () {
+  it('<zerto-billing-sites> follows the event stream: the last day shows without a reload, reading only the site that changed', async function () {
     this.timeout(60_000);
+    // The page's own record of the requests it made (resource timing), to see what the list read.
+    performance.setResourceTimingBufferSize(10_000);
+    const reads = () =>
+      performance
+        .getEntriesByType('resource')
+        .map((e) => e.name)
+        .filter((name) => name.startsWith(`${fleet.url}/v1/states`));
+    const before = reads().length;
     const el = await mount('zerto-billing-sites', { 'service-url': fleet.url }, fleet.key);
     await until(() => el.rows[0]?.view.daysLeft === 15, 20_000, 'the warning with 15 days left');
     // Fourteen days on at the ZVM: its last day. Nobody calls reload(); the service's event says it changed.
@@ -192,5 +200,10 @@ describe('the lists and the export with service-url, beside the fleet service an
     );
     await until(() => banner.view?.daysLeft === 1, 30_000, 'the banner to agree');
     expect(el.rows[0]!.view.deadline).to.equal(banner.view!.deadline);
+    // The whole fleet once, when the list connected; then, at each of the service's attempts, that site only.
+    const mine = reads().slice(before);
+    expect(mine[0]).to.equal(`${fleet.url}/v1/states`);
+    expect(mine.length, mine.join(', ')).to.be.greaterThan(1);
+    expect(mine.slice(1)).to.deep.equal(mine.slice(1).map(() => `${fleet.url}/v1/states?site=${FLEET_SITE}`));
   });
 });

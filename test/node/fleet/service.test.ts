@@ -362,6 +362,21 @@ describe('fleet service: one truth for every ZVM', () => {
     assert.deepEqual(byId.get('blind-down')!.days, []);
     assert.equal((await fleet.get('/v1/states', null)).status, 401);
     assert.equal((await fleet.post('/v1/states', OPERATOR_KEY)).status, 405);
+    // Some sites only (a list refreshing those the event stream named), with the same entries; an id the
+    // config does not hold is left out; more than 100 ids is refused.
+    const some = (await fleet.get('/v1/states?site=warn&site=off&site=nobody&site=warn')).json<{
+      sites: Array<{ id: string; state: unknown; days: unknown[] }>;
+    }>();
+    assert.deepEqual(
+      some.sites.map((x) => x.id),
+      ['warn', 'off'],
+    );
+    for (const x of some.sites) {
+      assert.deepEqual(x.days, byId.get(x.id)!.days, `${x.id}: the same recent transmissions`);
+      assert.equal(parseGraceState(x.state).ok, true);
+    }
+    const many = Array.from({ length: 101 }, (_, i) => `site=s${i}`).join('&');
+    assert.equal((await fleet.get(`/v1/states?${many}`)).status, 400);
   });
 
   test('GET /v1/alerts: the billing alerts of every site or of one, each with its site; 404 for an unknown one', async () => {
