@@ -130,14 +130,56 @@ export async function* serverEvents(
   }
 }
 
-/** Whether an event of the stream concerns this site (its `data` names the site's id). */
-function concerns(e: { event: string; data: string }, id: string): boolean {
-  if (e.event !== 'site' && e.event !== 'transition') return false;
+/** The site an event of the stream is about (its `data`'s `siteId` or `id`); '' when it names none. */
+export function eventSite(e: { event: string; data: string }): string {
+  if (e.event !== 'site' && e.event !== 'transition') return '';
   try {
     const d = JSON.parse(e.data) as { id?: unknown; siteId?: unknown };
-    return d.id === id || d.siteId === id;
+    return typeof d.siteId === 'string' ? d.siteId : typeof d.id === 'string' ? d.id : '';
   } catch {
-    return false;
+    return '';
+  }
+}
+
+/**
+ * Follows the service's event stream (`eventsUrl`, read over fetch so that the API key goes in a header)
+ * until `signal` aborts, connecting again after a failure or an end with back-off (from 2 s, doubling, at most
+ * a minute): `connecting` before each connection, `event` for each event (awaited), `failed` when the stream
+ * could not be opened (its HTTP status, or null and the error).
+ */
+export async function followEvents(
+  eventsUrl: string,
+  headers: () => Record<string, string> | Promise<Record<string, string>>,
+  signal: AbortSignal,
+  on: {
+    connecting?: () => Promise<unknown>;
+    event: (e: { event: string; data: string }) => unknown;
+    failed?: (status: number | null, err?: unknown) => void;
+  },
+): Promise<void> {
+  let wait = RETRY_MIN_MS;
+  while (!signal.aborted) {
+    await on.connecting?.();
+    try {
+      const res = await fetch(eventsUrl, {
+        headers: { ...(await headers()), Accept: 'text/event-stream' },
+        signal,
+        cache: 'no-store',
+      });
+      if (res.ok && res.body) {
+        wait = RETRY_MIN_MS;
+        for await (const e of serverEvents(res.body)) await on.event(e);
+      } else if (!res.ok) on.failed?.(res.status);
+    } catch (err) {
+      if (signal.aborted) return;
+      on.failed?.(null, err);
+    }
+    if (signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+    wait = Math.min(RETRY_MAX_MS, wait * 2);
   }
 }
 
@@ -146,35 +188,14 @@ export function followService(h: SiteHandle): () => void {
   const base = h.options.service!.url;
   const id = h.options.config.siteId;
   const stop = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const reread = setInterval(() => void read(h, base, stop.signal), REREAD_MS);
-  const run = async () => {
-    let wait = RETRY_MIN_MS;
-    while (!stop.signal.aborted) {
-      await read(h, base, stop.signal);
-      try {
-        const res = await fetch(`${base.replace(/\/+$/, '')}/v1/events`, {
-          headers: { ...headers(h), Accept: 'text/event-stream' },
-          signal: stop.signal,
-          cache: 'no-store',
-        });
-        if (res.ok && res.body) {
-          wait = RETRY_MIN_MS;
-          for await (const e of serverEvents(res.body)) if (concerns(e, id)) await read(h, base, stop.signal);
-        } else if (!res.ok) setProblem(h, problemOf(base, res.status));
-      } catch (err) {
-        if (stop.signal.aborted) return;
-        setProblem(h, problemOf(base, null, err));
-      }
-      if (stop.signal.aborted) return;
-      await new Promise((r) => (timer = setTimeout(r, wait)));
-      wait = Math.min(RETRY_MAX_MS, wait * 2);
-    }
-  };
-  void run();
+  void followEvents(`${base.replace(/\/+$/, '')}/v1/events`, () => headers(h), stop.signal, {
+    connecting: () => read(h, base, stop.signal),
+    event: (e) => (eventSite(e) === id ? read(h, base, stop.signal) : undefined),
+    failed: (status, err) => setProblem(h, problemOf(base, status, err)),
+  });
   return () => {
     stop.abort();
-    clearTimeout(timer);
     clearInterval(reread);
   };
 }

@@ -8,7 +8,7 @@ import { AlertSchema, type Alert, type GraceState } from '../core/schemas.ts';
 import { parseGraceState } from '../core/state.ts';
 import { parseWith } from '../core/validation.ts';
 import type { ExportFile, ExportFormat } from '../export/index.ts';
-import { hostOf, problemOf, serverEvents } from './service-feed.ts';
+import { eventSite, followEvents, hostOf, problemOf } from './service-feed.ts';
 
 /** Where the service is and how to prove the page may read it. */
 export interface ServiceSource {
@@ -69,7 +69,7 @@ export interface ServiceSiteState {
   days: Array<{ at: number; ok: boolean }>;
 }
 
-/** How many sites one `GET /v1/states?site=…` names at most (the service's own limit). */
+/** How many sites one `GET /v1/states?site=…` names at most (the fleet service's API refuses more). */
 export const STATES_SITES_LIMIT = 100;
 
 /**
@@ -156,9 +156,6 @@ export async function fetchServiceExport(
   };
 }
 
-/** Waits between reconnections of the event stream: from 2 s, doubling, at most a minute. */
-const RETRY_MIN_MS = 2_000;
-const RETRY_MAX_MS = 60_000;
 /** Events this close together are one change to read. */
 const COALESCE_MS = 250;
 
@@ -175,7 +172,6 @@ export function watchServiceEvents(
   concerns: (siteId: string) => boolean = () => true,
 ): () => void {
   const stop = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   // A tick of the service touches many sites at once: their events make one call, a moment after the last.
   let pending: ReturnType<typeof setTimeout> | undefined;
   /** The sites named since the last call; null: everything (a reconnection, an event naming no site). */
@@ -191,49 +187,23 @@ export function watchServiceEvents(
       if (!stop.signal.aborted) changed(ids ? [...ids] : undefined);
     }, COALESCE_MS);
   };
-  const run = async () => {
-    let wait = RETRY_MIN_MS;
-    let connected = false;
-    while (!stop.signal.aborted) {
-      try {
-        const res = await fetch(endpoint(s, '/v1/events'), {
-          headers: { ...(await authHeaders(s)), Accept: 'text/event-stream' },
-          signal: stop.signal,
-          cache: 'no-store',
-        });
-        if (res.ok && res.body) {
-          wait = RETRY_MIN_MS;
-          for await (const e of serverEvents(res.body)) {
-            if (e.event === 'snapshot') {
-              if (connected) notify();
-              connected = true;
-            } else if (e.event === 'site' || e.event === 'transition') {
-              const id = siteOf(e.data);
-              if (concerns(id)) notify(id);
-            }
-          }
-        }
-      } catch {
-        if (stop.signal.aborted) return;
+  // The first snapshot is the stream's start; a later one, a reconnection: what happened meanwhile is not known.
+  let connected = false;
+  void followEvents(endpoint(s, '/v1/events'), () => authHeaders(s), stop.signal, {
+    event: (e) => {
+      if (e.event === 'snapshot') {
+        if (connected) notify();
+        connected = true;
+        return;
       }
-      if (stop.signal.aborted) return;
-      await new Promise((r) => (timer = setTimeout(r, wait)));
-      wait = Math.min(RETRY_MAX_MS, wait * 2);
-    }
-  };
-  void run();
+      if (e.event !== 'site' && e.event !== 'transition') return;
+      // An event whose site cannot be told reads everything (where every site concerns the list).
+      const id = eventSite(e);
+      if (concerns(id)) notify(id);
+    },
+  });
   return () => {
     stop.abort();
-    clearTimeout(timer);
     clearTimeout(pending);
   };
-}
-
-function siteOf(data: string): string {
-  try {
-    const d = JSON.parse(data) as { id?: unknown; siteId?: unknown };
-    return typeof d.siteId === 'string' ? d.siteId : typeof d.id === 'string' ? d.id : '';
-  } catch {
-    return '';
-  }
 }
