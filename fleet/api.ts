@@ -27,6 +27,8 @@ import {
 } from '../servers/http.ts';
 import { RouteTable, type Route } from '../servers/routes.ts';
 import { buildExport, parseExportRange } from '../src/export/index.ts';
+// How many `site` parameters `GET /v1/states` takes: one number for the service and the lists that ask it.
+import { STATES_SITES_LIMIT } from '../src/world/service-lists.ts';
 import type { ApiKey } from './config.ts';
 import type { Fleet } from './fleet.ts';
 import type { Store } from './store.ts';
@@ -81,8 +83,6 @@ const EXPOSE_HEADERS = [
 ];
 /** Alerts answered by `GET /v1/alerts` at most, active first, then the newest. */
 const ALERTS_LIMIT = 1000;
-/** How many `site` parameters `GET /v1/states` takes. */
-export const STATES_SITES_LIMIT = 100;
 
 export async function startApi(o: ApiOptions): Promise<Api> {
   const limits = resolveLimits(o.limits, 'fleet api');
