@@ -118,14 +118,13 @@ describe('fleet check: one line and the plugin exit code per phase', () => {
 });
 
 describe('fleet bin', () => {
+  /** `zerto-fleet check` of the OK simulator, through the bin. */
+  const binCheck = () =>
+    runCli('fleet/bin.mjs', ['check', '--zvm', sims.ok!.url, '--token-env', 'FLEET_CHECK_TOKEN']).exit(
+      30_000,
+    );
   test('the zerto-fleet bin (fleet/bin.mjs) runs the same CLI', async () => {
-    const r = await runCli('fleet/bin.mjs', [
-      'check',
-      '--zvm',
-      sims.ok!.url,
-      '--token-env',
-      'FLEET_CHECK_TOKEN',
-    ]).exit(30_000);
+    const r = await binCheck();
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^ZERTO BILLING OK - Oslo/);
   });
@@ -140,13 +139,7 @@ describe('fleet bin', () => {
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     await utimes(old, twoHoursAgo, twoHoursAgo);
     try {
-      const r = await runCli('fleet/bin.mjs', [
-        'check',
-        '--zvm',
-        sims.ok!.url,
-        '--token-env',
-        'FLEET_CHECK_TOKEN',
-      ]).exit(30_000);
+      const r = await binCheck();
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.equal(existsSync(old), false, 'the old build is still there');
       assert.equal(existsSync(recent), true, 'a recent build was pruned');
