@@ -12,6 +12,7 @@ import {
   PROBE_MODES,
 } from '../../src/world/probes/config.ts';
 import type { SiteConfig } from '../../src/world/probes/types.ts';
+import { parseHelpIds } from '../../src/protocol/zvm-ids.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
 
@@ -36,6 +37,11 @@ export interface SiteAttributes {
   alertAfter: string | null;
   graceDays: string | null;
   timeout: string | null;
+  /** zvm mode: the billing alerts' help identifiers, spaces or commas between them. */
+  usageAlertIds?: string | null;
+  disconnectionAlertIds?: string | null;
+  /** zvm mode: how long after an accepted sendUsage its alerts are read again. */
+  alertsDelay?: string | null;
 }
 
 /** Policy fields as the page author wrote them. */
@@ -75,6 +81,21 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
   const { min: tMin, max: tMax } = CONFIG_LIMITS.timeoutMs;
   if (timeoutMs !== undefined && !(timeoutMs >= tMin && timeoutMs <= tMax))
     errors.push(`timeout: must be between ${tMin} ms and ${tMax / SECOND} s (got "${a.timeout}")`);
+
+  const alertsDelayMs = duration('alerts-delay', a.alertsDelay ?? null);
+  if (alertsDelayMs !== undefined && !(alertsDelayMs <= CONFIG_LIMITS.alertsDelayMs.max))
+    errors.push(`alerts-delay: at most ${CONFIG_LIMITS.alertsDelayMs.max / SECOND} s (got "${a.alertsDelay}")`);
+  const ids: Partial<Record<'usageAlertIds' | 'disconnectionAlertIds', string[]>> = {};
+  for (const [key, name] of [
+    ['usageAlertIds', 'usage-alert-ids'],
+    ['disconnectionAlertIds', 'disconnection-alert-ids'],
+  ] as const) {
+    const text = a[key];
+    if (text == null) continue;
+    const r = parseHelpIds(text);
+    if (r.ok) ids[key] = r.ids;
+    else errors.push(`${name}: ${r.error}`);
+  }
 
   let protectedVms: number | undefined;
   if (a.protectedVms !== null) {
@@ -118,6 +139,8 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
       ...(protectedVms !== undefined ? { protectedVms } : {}),
       policy: policy.value,
       timeoutMs: timeoutMs ?? CONFIG_LIMITS.timeoutMs.default,
+      ...ids,
+      ...(alertsDelayMs !== undefined ? { alertsDelayMs } : {}),
       retries: CONFIG_LIMITS.retries.default,
     },
   };

@@ -29,6 +29,9 @@ export abstract class SiteBoundElement extends LitElement {
     alertAfter: { attribute: 'alert-after' },
     graceDays: { attribute: 'grace-days' },
     timeout: {},
+    usageAlertIds: { attribute: 'usage-alert-ids' },
+    disconnectionAlertIds: { attribute: 'disconnection-alert-ids' },
+    alertsDelay: { attribute: 'alerts-delay' },
     external: { type: Boolean },
     theme: { reflect: true },
     token: { attribute: false },
@@ -70,6 +73,15 @@ export abstract class SiteBoundElement extends LitElement {
   graceDays: string | null = null;
   /** Per-request timeout: default 10s. */
   timeout: string | null = null;
+  /**
+   * zvm mode: the help identifiers of the ZVM's usage alert (spaces or commas between them). Zerto does not
+   * publish them; default `LIC0012 LIC0021` (its Warning-level billing alerts).
+   */
+  usageAlertIds: string | null = null;
+  /** zvm mode: the help identifiers of the ZVM's disconnection alert; default `LIC0013 LIC0022` (Error level). */
+  disconnectionAlertIds: string | null = null;
+  /** zvm mode: how long after an accepted sendUsage the ZVM's billing alerts are read again: default 2s. */
+  alertsDelay: string | null = null;
   /**
    * The state is fed from outside (the browser extension) through `zerto-billing-external-state` events on
    * the document, whose `detail` is the JSON text `{"state": …}`; the element then neither stores nor polls.
@@ -221,6 +233,9 @@ export abstract class SiteBoundElement extends LitElement {
       alertAfter: this.alertAfter,
       graceDays: this.graceDays,
       timeout: this.timeout,
+      usageAlertIds: this.usageAlertIds,
+      disconnectionAlertIds: this.disconnectionAlertIds,
+      alertsDelay: this.alertsDelay,
     });
     const key =
       JSON.stringify([parsed, this.token, this.session]) +

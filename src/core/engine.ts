@@ -1,8 +1,8 @@
 import { graceMs, type Policy } from './policy.ts';
 import type { Resolution } from './kinds.ts';
-import type { Alert, FailureReason, GraceState, Site } from './schemas.ts';
+import type { Alert, FailureReason, GraceState, Site, ZvmAlertNote } from './schemas.ts';
 import { GRACE_STATE_VERSION } from './kinds.ts';
-import { GRACE_LIMITS_MS } from './coherence.ts';
+import { incoherence } from './coherence.ts';
 import { clockStep, disconnect, evaluate, observeClock, openWarning, resolveActive } from './evaluate.ts';
 
 export { CLOCK_TOLERANCE_MS, shiftTimes } from './evaluate.ts';
@@ -37,6 +37,10 @@ export type GraceEvent =
       passed: boolean | null;
       skew: number;
       reason?: FailureReason;
+      /** Its billing alerts as it words them, each with its identity (oldest first). */
+      alerts?: ZvmAlertNote[];
+      /** Help identifiers set for the site that the ZVM does not know. */
+      unknownIds?: string[];
     }
   /** The state cannot be seen (the ZVM API unreadable, a probe that cannot run): never a billing signal. */
   | { type: 'blind'; reason: FailureReason }
@@ -98,8 +102,11 @@ export function reduce(state: GraceState, event: GraceEvent, now: number): Grace
         },
         t,
       );
-    case 'zvm':
-      return mirrorZvm({ ...seen, authority: true }, event, t);
+    case 'zvm': {
+      const next = mirrorZvm({ ...seen, authority: true }, event, t);
+      // Never a state the coherence rules refuse (it would be quarantined as damaged): the word alone, then.
+      return incoherence(next) === null ? next : { ...seen, zvm: next.zvm, lastAttemptAt: t };
+    }
     case 'configure':
       return configure(seen, event, t);
     case 'clock-step':
@@ -129,13 +136,27 @@ function succeed(s: GraceState, t: number, resolution: Resolution = 'usage-sent'
 
 /**
  * Mirrors the ZVM's word. Its disconnection alert: disconnected since its TurnedOn (never a new warning). Its
- * usage alert: warning from its TurnedOn, the deadline `TurnedOn + graceDays`. Neither, and the last
- * sendUsage passed: ok. Neither otherwise: no alert (its alert clock runs on the ZVM, not here).
+ * usage alert: warning from its TurnedOn, the deadline `TurnedOn + graceDays`. Neither, and the ZVM did not say
+ * Failed: ok (the alerts were read; a ZVM clears them once usage got through). Neither, and Failed: not ok.
+ *
+ * An alert is the same alert by its identity on the ZVM (`key`: its identifier, else its TurnedOn on the ZVM's
+ * clock), never by its time in this console's frame: a change of skew or of policy never re-opens it, and a
+ * deadline once fixed never moves. The state written is always one the coherence rules accept.
  */
 function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t: number): GraceState {
+  const keyOf = (notes: readonly ZvmAlertNote[] | undefined, kind: ZvmAlertNote['kind']) =>
+    notes?.find((n) => n.kind === kind)?.key ?? null;
+  const before = state.zvm;
+  const word = {
+    readAt: t,
+    skew: e.skew,
+    passed: e.passed,
+    ...(e.alerts ? { alerts: e.alerts.slice(0, 10) } : {}),
+    ...(e.unknownIds?.length ? { unknownIds: e.unknownIds.slice(0, 40) } : {}),
+  };
   let s: GraceState = {
     ...state,
-    zvm: { readAt: t, skew: e.skew, passed: e.passed },
+    zvm: word,
     blind: null,
     lastAttemptAt: t,
     lastFailure:
@@ -143,39 +164,46 @@ function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t
         ? null
         : (e.reason ?? (e.passed === false ? { kind: 'rejected' } : state.lastFailure)),
   };
+  /** The alert this state mirrors is the one the ZVM lists now: by key where both have one, else by time. */
+  const same = (kind: ZvmAlertNote['kind'], at: number | null, now: number) => {
+    const was = keyOf(before?.alerts, kind);
+    const is = keyOf(e.alerts, kind);
+    return was !== null && is !== null ? was === is : near(at, now);
+  };
   // A ZVM clock a little ahead of this one must not date an alert in this frame's future.
   const usageAt = e.usageAlertAt === null ? null : Math.min(e.usageAlertAt, t);
   const offAt = e.disconnectedAt === null ? null : Math.min(e.disconnectedAt, t);
+  const mirroring = s.alertSource === 'authority';
   if (offAt !== null) {
-    if (s.phase === 'disconnected' && s.alertSource === 'authority' && near(s.disconnectedAt, offAt))
-      return s;
-    // The first alert: the ZVM's usage alert if it still lists it, else the one this state mirrored, else
-    // the rule's (one grace before the disconnection).
-    const known = s.alertSource === 'authority' && s.firstAlertAt !== null && s.firstAlertAt <= offAt;
-    const first = usageAt ?? (known ? (s.firstAlertAt as number) : offAt - graceMs(s.policy));
-    // The grace a record may carry is bounded; a ZVM's odd dates are kept inside those bounds.
-    const grace = Math.min(GRACE_LIMITS_MS.max, Math.max(GRACE_LIMITS_MS.min, offAt - first));
-    const from = offAt - grace;
-    if (!(s.phase === 'warning' && s.alertSource === 'authority' && near(s.firstAlertAt, from))) {
-      s = openWarning(clearMirror(s, t), from, 'authority', offAt);
-    }
-    return disconnect({ ...s, deadline: offAt, graceMs: offAt - (s.firstAlertAt as number) }, offAt);
+    if (s.phase === 'disconnected' && mirroring && same('disconnection', s.disconnectedAt, offAt)) return s;
+    // The usage alert it followed: the one this state mirrors (its dates stay), else the ZVM's usage alert if it
+    // still lists it, else the rule's (one grace before the disconnection).
+    const first = s.firstAlertAt;
+    const deadline = s.deadline;
+    const fixed = mirroring && first !== null && deadline !== null && first <= offAt;
+    if (fixed && s.phase === 'disconnected') s = openWarning(clearMirror(s, t), first, 'authority', deadline);
+    else if (!fixed)
+      s = openWarning(
+        clearMirror(s, t),
+        usageAt !== null && usageAt <= offAt ? usageAt : offAt - graceMs(s.policy),
+        'authority',
+      );
+    // Never before the alert it follows (a skew measured a second differently between two reads).
+    return disconnect(s, Math.max(offAt, s.firstAlertAt as number));
   }
   if (usageAt !== null) {
-    if (s.phase === 'warning' && s.alertSource === 'authority' && near(s.firstAlertAt, usageAt)) return s;
+    if (s.phase === 'warning' && mirroring && same('usage', s.firstAlertAt, usageAt)) return s;
     return openWarning(clearMirror(s, t), usageAt, 'authority');
   }
-  if (e.passed === true) return succeed(s, t);
-  if (s.phase === 'warning' || s.phase === 'disconnected') {
-    // The ZVM no longer lists its alert, but no transmission was seen to pass: not "usage sent".
-    return clearMirror(s, t);
-  }
-  return s;
+  if (e.passed !== false) return succeed(s, t);
+  // The ZVM said Failed and lists no billing alert (yet): not ok, and no alert of this console's own.
+  return { ...clearMirror(s, t), phase: 'unknown' };
 }
 
 /**
- * The same ZVM time, as read twice: a skew measured from a Date header of whole seconds jitters by a second
- * or two, which must not re-open an alert the ZVM never cleared.
+ * The same ZVM time, as read twice (records and events without the ZVM's alert identity): a skew measured
+ * from a Date header of whole seconds jitters by a second or two, which must not re-open an alert the ZVM
+ * never cleared.
  */
 const SAME_TIME_MS = 2_000;
 const near = (a: number | null, b: number) => a !== null && Math.abs(a - b) <= SAME_TIME_MS;

@@ -122,14 +122,12 @@ export function evaluate(state: GraceState, t: number): GraceState {
   if (state.authority) return state;
   let s = state;
   if (s.phase === 'unknown' || s.phase === 'ok') {
-    // A probe that cannot run sees nothing: it starts no countdown, and an ok it can no longer confirm for
-    // alertAfter is not an ok any more.
-    if (s.blind) {
-      const confirmed = s.lastSuccessAt ?? s.trackingSince;
-      return s.phase === 'ok' && t - confirmed >= s.policy.alertAfter ? { ...s, phase: 'unknown' } : s;
-    }
     const since = s.lastSuccessAt ?? s.trackingSince;
     const at = Math.max(since + s.policy.alertAfter, s.policySince);
+    // A probe that cannot run sees nothing from the moment it went blind: it starts no countdown, and an ok
+    // it can no longer confirm for alertAfter is not an ok any more. An alert due before that moment opens.
+    if (s.blind && at >= s.blind.since)
+      return s.phase === 'ok' && t >= at ? { ...s, phase: 'unknown' } : s;
     if (t < at) return s;
     s = openWarning(s, at, 'engine');
   }

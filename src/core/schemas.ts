@@ -84,14 +84,31 @@ export type Alert = z.infer<typeof AlertSchema>;
 export const ClockJumpSchema = z.object({ at: time, step: span });
 export type ClockJump = z.infer<typeof ClockJumpSchema>;
 
+/**
+ * One billing alert as the ZVM listed it: its identity (`link.identifier`, else its TurnedOn on the ZVM's
+ * clock), which alert it is, whether a setting named its help identifier, and the ZVM's own description.
+ */
+export const ZvmAlertNoteSchema = z.object({
+  key: text(300, 1),
+  kind: z.enum(['usage', 'disconnection']),
+  recognised: z.boolean(),
+  helpIdentifier: z.nullable(text(60)),
+  description: z.nullable(text(1000)),
+});
+export type ZvmAlertNote = z.infer<typeof ZvmAlertNoteSchema>;
+
 /** The last time the ZVM's own word was read (zvm mode): its clock's skew and its last transmission. */
 export const ZvmWordSchema = z.object({
   /** When it was read, in this site's frame. */
   readAt: time,
   /** The ZVM's clock minus this one's, measured from its `Date` header (0 when within a minute or unknown). */
   skew: span,
-  /** What the ZVM answered to the last sendUsage it was asked for; null when it was not asked. */
+  /** What the ZVM answered to the last sendUsage it was asked for; null when it did not say (or was not asked). */
   passed: z.nullable(z.boolean()),
+  /** The billing alerts it listed, as it words them (at most 10, oldest first); absent in older records. */
+  alerts: z.optional(z.array(ZvmAlertNoteSchema).check(z.maxLength(10))),
+  /** Help identifiers set for this site that the ZVM says it does not know (a setup problem). */
+  unknownIds: z.optional(z.array(text(40, 1)).check(z.maxLength(40))),
 });
 export type ZvmWord = z.infer<typeof ZvmWordSchema>;
 

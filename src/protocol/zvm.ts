@@ -46,53 +46,9 @@ export const ZERTO_PUBLIC_CLIENT = 'zerto-client';
 /** The session header of Windows ZVMs, both ways. */
 export const SESSION_HEADER = 'x-zerto-session';
 
-/** Bounds, in code points, on what is kept of a ZVM's strings. */
-export const ZVM_LIMITS = {
-  id: 200,
-  name: 200,
-  /** An alert's description, the licence type, a version: shown, never needed whole. */
-  text: 1000,
-  /** Billing alerts kept with a reading (the rest of a ZVM's alerts are not billing). */
-  billingAlerts: 10,
-  /** Help identifiers a setting may name, per kind. */
-  ids: 20,
-} as const;
-
-/**
- * Which help identifiers are which billing alert. Not published by Zerto: the defaults are the best public
- * evidence (a third-party catalogue, entity Licensing): the Warning-level ones are the usage alert, the
- * Error-level ones the disconnection alert. Settings everywhere (element, extension, fleet).
- */
-export interface BillingAlertIds {
-  usage: readonly string[];
-  disconnection: readonly string[];
-}
-export const DEFAULT_BILLING_ALERT_IDS: BillingAlertIds = Object.freeze({
-  usage: Object.freeze(['LIC0012', 'LIC0021']),
-  disconnection: Object.freeze(['LIC0013', 'LIC0022']),
-});
-
-/** A help identifier as a setting takes it: letters, digits, `_`, `-`, `.`, 1 to 40 of them. */
-export const HELP_ID_PATTERN = /^[A-Za-z0-9_.-]{1,40}$/;
-
-/**
- * Help identifiers from a setting's text (`"LIC0012 LIC0021"`, commas or spaces), upper-cased; an error names
- * the one that is not an identifier.
- */
-export function parseHelpIds(text: string): { ok: true; ids: string[] } | { ok: false; error: string } {
-  const ids = text
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map((s) => s.toUpperCase());
-  const bad = ids.find((s) => !HELP_ID_PATTERN.test(s));
-  if (bad !== undefined)
-    return {
-      ok: false,
-      error: `"${bad.slice(0, 40)}" is not a help identifier (letters, digits, "_", "-" or ".", up to 40)`,
-    };
-  if (ids.length > ZVM_LIMITS.ids) return { ok: false, error: `at most ${ZVM_LIMITS.ids} identifiers` };
-  return { ok: true, ids: [...new Set(ids)] };
-}
+export * from './zvm-ids.ts';
+import { ZVM_LIMITS } from './zvm-ids.ts';
+import type { BillingAlertIds } from './zvm-ids.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Strings from outside
@@ -514,21 +470,21 @@ export function readHelpIds(json: unknown): ZvmRead<Set<string>> {
 }
 
 /**
- * The configured identifiers that a ZVM which lists its help identifiers does not know: each one the operator
- * set (`explicit`), or, for the defaults, the kinds none of whose defaults it knows (the defaults name two
+ * The configured identifiers that a ZVM which lists its help identifiers does not know: per kind, each one the
+ * operator set (`explicit`), or, for the defaults, all of them when it knows none (the defaults name two
  * candidates per kind, and a ZVM need not know both).
  */
 export function unknownHelpIds(
   ids: BillingAlertIds,
   known: ReadonlySet<string>,
-  explicit: boolean,
+  explicit: { usage: boolean; disconnection: boolean },
 ): string[] {
   if (known.size === 0) return [];
-  const unknown = (list: readonly string[]) => list.filter((id) => !known.has(id.toUpperCase()));
-  if (explicit) return [...unknown(ids.usage), ...unknown(ids.disconnection)];
-  return [ids.usage, ids.disconnection].flatMap((list) =>
-    unknown(list).length === list.length ? [...list] : [],
-  );
+  const unknown = (list: readonly string[], set: boolean) => {
+    const missing = list.filter((id) => !known.has(id.toUpperCase()));
+    return set || missing.length === list.length ? missing : [];
+  };
+  return [...unknown(ids.usage, explicit.usage), ...unknown(ids.disconnection, explicit.disconnection)];
 }
 
 /**

@@ -437,8 +437,44 @@ describe('grace engine: the ZVM as the authority', () => {
   it('never opens a countdown of its own while the ZVM lists no alert, even when its sends fail', () => {
     let s = reduce(governed(), zvm({ passed: true }), T0);
     for (let t = T0 + HOUR; t < T0 + 40 * DAY; t += DAY) s = reduce(s, zvm({ passed: false }), t);
-    expect(s.phase).to.equal('ok');
+    // Failed with no alert is not ok (PRODUCT.md: ok needs neither alert and a transmission that passed),
+    // and no countdown of this console's own.
+    expect(s.phase).to.equal('unknown');
+    expect(s.firstAlertAt).to.equal(null);
     expect(s.lastFailure).to.deep.equal({ kind: 'rejected' });
+  });
+
+  it('is ok when the ZVM took the request (no verdict) and lists no billing alert', () => {
+    const s = run(governed(), [
+      [zvm({ passed: false }), T0],
+      [zvm({ passed: null }), T0 + HOUR],
+    ]);
+    expect(s.phase).to.equal('ok');
+  });
+
+  it('keeps the same ZVM alert, known by its identifier, when the skew and the policy change between reads', () => {
+    const note = {
+      key: 'a-1',
+      kind: 'usage' as const,
+      recognised: true,
+      helpIdentifier: 'LIC0012',
+      description: 'x',
+    };
+    let s = reduce(governed(), { ...zvm({ usageAlertAt: T0 }), alerts: [note] }, T0 + 8 * DAY);
+    const deadline = s.deadline;
+    s = reduce(s, { type: 'configure', policy: { ...s.policy, graceDays: 30 } }, T0 + 8 * DAY + HOUR);
+    // The same alert read with a skew one day different: its time in this frame moves, the alert does not.
+    s = reduce(
+      s,
+      { ...zvm({ usageAlertAt: T0 + DAY, skew: -DAY }), alerts: [note] },
+      T0 + 8 * DAY + 2 * HOUR,
+    );
+    expect(s.phase).to.equal('warning');
+    expect(s.deadline).to.equal(deadline);
+    // Another alert (another identifier) is a new one.
+    const other = { ...note, key: 'a-2' };
+    s = reduce(s, { ...zvm({ usageAlertAt: T0 + 9 * DAY }), alerts: [other] }, T0 + 9 * DAY + HOUR);
+    expect(s.firstAlertAt).to.equal(T0 + 9 * DAY);
   });
 
   it('shows "cannot see" when the ZVM cannot be read, keeping the last known state and its age', () => {

@@ -13,6 +13,7 @@ export const CONFIG_LIMITS = {
   protectedVms: { min: 0, max: 1_000_000 },
   timeoutMs: { min: 100, max: 120_000, default: 10_000 },
   retries: { min: 0, max: 5, default: 2 },
+  alertsDelayMs: { max: 60_000, default: 2_000 },
 } as const;
 
 export const isProbeMode = (s: unknown): s is ProbeMode => PROBE_MODES.includes(s as ProbeMode);

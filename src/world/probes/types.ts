@@ -8,6 +8,7 @@ import {
   type ProbeMode,
 } from './config.ts';
 
+import { DEFAULT_BILLING_ALERT_IDS, parseHelpIds, type BillingAlertIds } from '../../protocol/zvm.ts';
 import {
   parseWith,
   PolicySchema,
@@ -16,9 +17,28 @@ import {
   type Parsed,
   type Policy,
   type Site,
+  type ZvmAlertNote,
 } from '../../core/index.ts';
 
 export * from './config.ts';
+
+/** A list of help identifiers (an array, or the text of a setting: spaces or commas between them). */
+const helpIds = (field: string) =>
+  z.pipe(
+    z.union([z.string(), z.array(z.string())]).check(
+      z.refine((v) => parseHelpIds(joinIds(v)).ok, {
+        error: (issue) => {
+          const r = parseHelpIds(joinIds(issue.input as string | string[]));
+          return `${field}: ${r.ok ? 'not a list of help identifiers' : r.error}`;
+        },
+      }),
+    ),
+    z.transform((v) => {
+      const r = parseHelpIds(joinIds(v));
+      return r.ok ? r.ids : [];
+    }),
+  );
+const joinIds = (v: string | string[]) => (typeof v === 'string' ? v : v.join(' '));
 
 const httpUrl = (field: string) => z.string().check(z.refine(isHttpUrl, httpUrlMessage(field)));
 
@@ -41,6 +61,17 @@ export const SiteConfigSchema = z.object({
     z.number().check(z.gte(CONFIG_LIMITS.timeoutMs.min), z.lte(CONFIG_LIMITS.timeoutMs.max)),
     CONFIG_LIMITS.timeoutMs.default,
   ),
+  /**
+   * zvm mode: the help identifiers of the ZVM's usage alert and of its disconnection alert. Zerto does not
+   * publish them: settings, with defaults from the best evidence (DEFAULT_BILLING_ALERT_IDS).
+   */
+  usageAlertIds: z.optional(helpIds('usageAlertIds')),
+  disconnectionAlertIds: z.optional(helpIds('disconnectionAlertIds')),
+  /**
+   * zvm mode: how long after a sendUsage that said only "taken" (Zerto 10's empty 200) the ZVM's billing
+   * alerts are read again, when they were still listed: the ZVM needs a moment to clear them.
+   */
+  alertsDelayMs: z.optional(z.number().check(z.gte(0), z.lte(CONFIG_LIMITS.alertsDelayMs.max))),
   /** Extra tries inside one attempt window, with exponential backoff and jitter. */
   retries: z._default(
     z.number().check(z.int(), z.gte(CONFIG_LIMITS.retries.min), z.lte(CONFIG_LIMITS.retries.max)),
@@ -59,6 +90,19 @@ export function parseSiteConfig(input: unknown): Parsed<SiteConfig> {
   return parsed;
 }
 
+/** The billing help identifiers in force for a site, and whether the operator set them (not the defaults). */
+export function billingIdsOf(
+  c: SiteConfig,
+): BillingAlertIds & { explicit: { usage: boolean; disconnection: boolean } } {
+  return {
+    usage: c.usageAlertIds?.length ? c.usageAlertIds : DEFAULT_BILLING_ALERT_IDS.usage,
+    disconnection: c.disconnectionAlertIds?.length
+      ? c.disconnectionAlertIds
+      : DEFAULT_BILLING_ALERT_IDS.disconnection,
+    explicit: { usage: !!c.usageAlertIds?.length, disconnection: !!c.disconnectionAlertIds?.length },
+  };
+}
+
 /** What the host page supplies that cannot be written down: credentials and functions. */
 export interface SiteSecrets {
   /** Bearer token (Zerto 10 appliance). */
@@ -70,6 +114,8 @@ export interface SiteSecrets {
 export interface UsageSnapshot {
   protectedVms: number;
   licenseType?: string;
+  /** When the ZVM's licence expires (epoch ms), where it says. */
+  licenseExpiry?: number;
   sites?: Array<{ id: string; name: string; protectedVms: number }>;
 }
 
@@ -104,10 +150,20 @@ export interface ProbeResult {
 }
 
 export interface ZvmReport {
+  /** The TurnedOn of its (earliest) usage alert, in this clock's frame; null when none is listed. */
   usageAlertAt: number | null;
+  /** The TurnedOn of its disconnection alert, in this clock's frame. */
   disconnectedAt: number | null;
+  /**
+   * True when it answered Passed, or took the request and lists no billing alert after it; false when it
+   * answered Failed; null when sendUsage gave no usable answer.
+   */
   passed: boolean | null;
   skew: number;
+  /** Its billing alerts as it words them, each with its identity. */
+  alerts?: ZvmAlertNote[];
+  /** Help identifiers set for the site that the ZVM says it does not know. */
+  unknownIds?: string[];
 }
 
 export interface ProbeContext {

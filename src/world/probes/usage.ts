@@ -1,53 +1,17 @@
-import { z } from 'zod/mini';
+import { readLicense, ZVM_PATHS, type ZvmLicense, type ZvmRead } from '../../protocol/zvm.ts';
 import type { FailureReason } from '../../core/index.ts';
 import { parseJson, request, statusReason, withRetries } from './http.ts';
 import type { ProbeContext, UsageSnapshot } from './types.ts';
 
-/** ZVM fields come in PascalCase or camelCase depending on the version: lower-case every key first. */
-export function lowerKeys(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => lowerKeys(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k.toLowerCase()] = lowerKeys(v, depth + 1);
-  return out;
-}
+export { lowerKeys } from '../../protocol/zvm.ts';
 
-export const LocalSiteSchema = z.object({
-  siteidentifier: z.string().check(z.minLength(1)),
-  sitename: z._default(z.string(), ''),
-  version: z.optional(z.string()),
-});
-
-export const LicenseSchema = z.object({
-  details: z.optional(
-    z.nullable(z.object({ licensetype: z.optional(z.nullable(z.union([z.string(), z.number()]))) })),
-  ),
-  usage: z.object({
-    totalvmscount: z.number().check(z.gte(0)),
-    sitesusage: z._default(
-      z.array(
-        z.object({
-          siteidentifier: z.string(),
-          sitename: z._default(z.string(), ''),
-          protectedvmscount: z.number().check(z.gte(0)),
-        }),
-      ),
-      [],
-    ),
-  }),
-});
-
-export const AlertsSchema = z.array(
-  z.object({
-    helpidentifier: z._default(z.string(), ''),
-    turnedon: z.optional(z.union([z.string(), z.number()])),
-    isdismissed: z._default(z.boolean(), false),
-  }),
-);
-
-/** Joins an API path to a base URL, keeping the base's own path (a ZVM behind a reverse proxy at /zvm/). */
+/**
+ * Joins an API path to a base URL, keeping the base's own path (a ZVM behind a reverse proxy at /zvm/). A base
+ * given with the API's own `/v1` at its end (`https://zvm/v1`) is the ZVM's base all the same.
+ */
 export function endpoint(base: string, path: string): string {
-  const b = base.endsWith('/') ? base : `${base}/`;
+  const trimmed = /^v1\//.test(path.replace(/^\/+/, '')) ? base.replace(/\/v1\/*$/i, '') : base;
+  const b = trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
   return new URL(path.replace(/^\/+/, ''), b).href;
 }
 
@@ -61,20 +25,23 @@ export function authHeaders(ctx: ProbeContext): Record<string, string> {
 export type JsonResult<T> =
   { ok: true; value: T; date?: number | null } | { ok: false; reason: FailureReason };
 
-/** GET or POST returning JSON of a known shape, retried inside the attempt window. */
-export async function fetchJson<T>(
+/** GET returning JSON read by one of the ZVM contract's readers, retried inside the attempt window. */
+export async function fetchZvm<T>(
   ctx: ProbeContext,
   url: string,
-  init: RequestInit,
-  schema: z.ZodMiniType<T>,
+  read: (json: unknown) => ZvmRead<T>,
   what: string,
+  init: RequestInit = { headers: authHeaders(ctx) },
 ): Promise<JsonResult<T>> {
   return withRetries<JsonResult<T>>(
     async () => {
       const r = await request(url, init, { timeoutMs: ctx.config.timeoutMs, signal: ctx.signal });
       if (!r.ok) return r;
       if (r.status < 200 || r.status > 299)
-        return { ok: false, reason: statusReason(r.status, `${what}: HTTP ${r.status}`) };
+        return {
+          ok: false,
+          reason: statusReason(r.status, `${what}: HTTP ${r.status} from ${pathOf(url)}`),
+        };
       const json = parseJson(r.text);
       if (json === undefined) {
         const looksHtml = /^\s*</.test(r.text);
@@ -82,22 +49,13 @@ export async function fetchJson<T>(
           ok: false,
           reason: {
             kind: 'bad-answer',
-            detail: `${what}: ${looksHtml ? 'an HTML page' : 'not JSON'} instead of JSON`,
+            detail: `${what}: ${looksHtml ? 'an HTML page' : 'not JSON'} instead of JSON (from ${pathOf(url)})`,
           },
         };
       }
-      const parsed = schema.safeParse(lowerKeys(json));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return {
-          ok: false,
-          reason: {
-            kind: 'bad-answer',
-            detail: `${what}: unexpected shape at ${issue?.path.join('.') || 'top level'}`,
-          },
-        };
-      }
-      return { ok: true, value: parsed.data, date: r.date };
+      const read1 = read(json);
+      if (!read1.ok) return { ok: false, reason: { kind: 'bad-answer', detail: read1.error.slice(0, 500) } };
+      return { ok: true, value: read1.value, date: r.date };
     },
     {
       retries: ctx.config.retries,
@@ -107,27 +65,30 @@ export async function fetchJson<T>(
   );
 }
 
-/** Reads usage counts from the ZVM's license endpoint. */
+/** The path (and query) of a URL, as a notice names what was requested. */
+export function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
+/** Reads usage counts and the licence from the ZVM's license endpoint. */
 export async function zvmUsage(ctx: ProbeContext, base: string): Promise<JsonResult<UsageSnapshot>> {
-  const r = await fetchJson(
-    ctx,
-    endpoint(base, 'v1/license'),
-    { headers: authHeaders(ctx) },
-    LicenseSchema,
-    'license',
-  );
+  const r = await fetchZvm(ctx, endpoint(base, ZVM_PATHS.license), readLicense, 'license');
   if (!r.ok) return r;
-  const lt = r.value.details?.licensetype;
+  const l = r.value;
+  return { ok: true, value: snapshotOf(l), date: r.date };
+}
+
+/** What the ZVM's licence says of usage, as a usage snapshot. */
+export function snapshotOf(l: ZvmLicense): UsageSnapshot {
   return {
-    ok: true,
-    value: {
-      protectedVms: r.value.usage.totalvmscount,
-      ...(lt === undefined || lt === null ? {} : { licenseType: String(lt) }),
-      sites: r.value.usage.sitesusage.map((s) => ({
-        id: s.siteidentifier,
-        name: s.sitename,
-        protectedVms: s.protectedvmscount,
-      })),
-    },
+    protectedVms: l.protectedVms ?? 0,
+    ...(l.type === null ? {} : { licenseType: l.type }),
+    ...(l.expiry === null ? {} : { licenseExpiry: l.expiry }),
+    sites: l.sites.map((s) => ({ id: s.id, name: s.name ?? '', protectedVms: s.protectedVms ?? 0 })),
   };
 }

@@ -1,10 +1,24 @@
-import { HELP_IDENTIFIERS, isTime, MINUTE, READING_LIMIT, type FailureReason } from '../../core/index.ts';
-import { parseJson, request, statusReason, withRetries } from './http.ts';
+import { MINUTE, isTime, READING_LIMIT, type FailureReason, type ZvmAlertNote } from '../../core/index.ts';
+import {
+  licenceConcern,
+  readAlerts,
+  readHelpIds,
+  readLocalSite,
+  readSendUsage,
+  readServerTime,
+  unknownHelpIds,
+  ZVM_LIMITS,
+  ZVM_PATHS,
+  type BillingAlertIds,
+  type SendUsageAnswer,
+  type ZvmBillingAlert,
+  type ZvmRead,
+} from '../../protocol/zvm.ts';
+import { request, sleep, statusReason, withRetries } from './http.ts';
 import { Steps } from './steps.ts';
-import type { Probe, ProbeContext, ProbeResult, ZvmReport } from './types.ts';
-import { CONFIG_LIMITS } from './config.ts';
-import { AlertsSchema, authHeaders, endpoint, fetchJson, LocalSiteSchema, zvmUsage } from './usage.ts';
-import type { z } from 'zod/mini';
+import { billingIdsOf, CONFIG_LIMITS } from './types.ts';
+import type { Probe, ProbeContext, ProbeResult, UsageSnapshot, ZvmReport } from './types.ts';
+import { authHeaders, endpoint, fetchZvm, pathOf, zvmUsage } from './usage.ts';
 
 /** A skew under this is the Date header's one-second resolution and the request's latency, not a skew. */
 export const SKEW_NOISE_MS = MINUTE;
@@ -14,18 +28,19 @@ export const SKEW_NOISE_MS = MINUTE;
  * average) and this clock's time in the middle of the request: whole seconds, and 0 under `SKEW_NOISE_MS` (or
  * without a header).
  */
-export function skewOf(date: number | null, local: number): number {
-  const measured = date === null ? 0 : date + 500 - local;
+export function skewOf(date: number | null, local: number, precise = false): number {
+  const measured = date === null ? 0 : date + (precise ? 0 : 500) - local;
   return Math.abs(measured) < SKEW_NOISE_MS ? 0 : Math.round(measured / 1000) * 1000;
 }
 
 /**
- * The console is (or fronts) a ZVM: it transmits and it enforces, and its billing alerts ARE the state.
- * Identity from /v1/localsite, usage from /v1/license, the vendor's action through
- * /v1/localsite/billing/sendUsage, then the ZVM's billing alerts from /v1/alerts, always: their TurnedOn
- * times are the first alert and the disconnection, on the ZVM's clock (its skew measured from its `Date`).
- * When the ZVM API itself cannot be read the result is `blind`: this console cannot see, which is not a
- * billing alarm.
+ * The console is (or fronts) a ZVM: it transmits and it enforces, and its billing alerts ARE the state. Usage
+ * and the licence from /v1/license, the vendor's action through /v1/localsite/billing/sendUsage, then the
+ * ZVM's billing alerts from /v1/alerts, always (read again after a moment when sendUsage said only that it
+ * took the request and an alert is still listed): their TurnedOn times are the first alert and the
+ * disconnection, on the ZVM's clock (/v1/serverDateTime/serverDateTimeUtc, else its `Date` header). The site
+ * is known by its configured id: /v1/localsite is read only to discover it (`discoverSite`). When the ZVM API
+ * itself cannot be read the result is `blind`: this console cannot see, which is not a billing alarm.
  */
 export const zvmProbe: Probe = {
   mode: 'zvm',
@@ -35,167 +50,253 @@ export const zvmProbe: Probe = {
     const base = ctx.config.zvmUrl;
     if (!base)
       return steps.fail('collect', { kind: 'misconfigured', detail: 'no ZVM URL configured' }, blind);
-    steps.running('collect', `reading site and license from the ZVM at ${hostOf(base)}`);
-    const site = await fetchJson(
-      ctx,
-      endpoint(base, 'v1/localsite'),
-      { headers: authHeaders(ctx) },
-      LocalSiteSchema,
-      'localsite',
-    );
-    if (!site.ok) return steps.fail('collect', zvmReason(site.reason, base, ctx.where), blind);
-    const identity = {
-      id: site.value.siteidentifier,
-      name: cut(site.value.sitename, CONFIG_LIMITS.nameLength),
-    };
+    const ids = billingIdsOf(ctx.config);
+    steps.running('collect', `reading usage and the licence from the ZVM at ${hostOf(base)}`);
     const usage = await zvmUsage(ctx, base);
-    if (!usage.ok)
-      return steps.fail('collect', zvmReason(usage.reason, base, ctx.where), { ...blind, site: identity });
+    if (!usage.ok) return steps.fail('collect', zvmReason(usage.reason, base, ctx.where), blind);
+    const concern = licenceOf(usage.value, ctx.now());
     steps.set({
       id: 'collect',
       status: 'done',
       usage: usage.value,
-      detail: `${usage.value.protectedVms} protected VMs`,
+      detail: `${usage.value.protectedVms} protected VMs${
+        usage.value.licenseType ? `, licence ${usage.value.licenseType}` : ''
+      }${concern ? ` (${concern})` : ''}`,
     });
-    const extra = { site: identity, usage: usage.value };
+    const named = usage.value.sites?.find((s) => s.id === ctx.config.siteId)?.name;
+    const extra = { usage: usage.value, ...(named ? { site: { id: ctx.config.siteId, name: named } } : {}) };
 
     steps.running('reach', 'asking the ZVM to send usage to the billing server');
-    // sendUsage is not retried blindly: the ZVM itself retries towards the billing server.
-    const sent = await withRetries(
-      () =>
-        request(
-          endpoint(base, 'v1/localsite/billing/sendUsage'),
-          { method: 'POST', headers: authHeaders(ctx) },
-          { timeoutMs: ctx.config.timeoutMs, signal: ctx.signal },
-        ),
-      { retries: Math.min(1, ctx.config.retries), windowMs: 30_000, signal: ctx.signal },
-    );
-    // What sendUsage said: Passed, Failed, or nothing usable (no answer in time, an error status, another
-    // shape). In every case the ZVM's alerts are read next: they are the state, and a ZVM that cannot reach the
-    // billing host may well take longer to answer sendUsage than this console waits.
-    const answer = sent.ok && sent.status >= 200 && sent.status <= 299 ? parseJson(sent.text) : undefined;
-    const passed = answer === 'Passed' ? true : answer === 'Failed' ? false : null;
-    const sendProblem: FailureReason | null =
-      passed !== null
-        ? null
-        : !sent.ok
-          ? sent.reason.kind === 'timeout'
-            ? {
-                kind: 'timeout',
-                detail: `the ZVM did not answer sendUsage within ${ctx.config.timeoutMs / 1000} s`,
-              }
-            : zvmReason(sent.reason, base, ctx.where)
-          : sent.status < 200 || sent.status > 299
-            ? zvmReason(statusReason(sent.status, `sendUsage: HTTP ${sent.status}`), base, ctx.where)
-            : { kind: 'bad-answer', detail: 'sendUsage answered neither "Passed" nor "Failed"' };
+    const sent = await sendUsage(ctx, base);
 
-    const word = await readAlerts(ctx, base, passed);
-    if (!word.ok) return steps.fail('reach', word.reason, { ...blind, ...extra });
-    const zvm = word.report;
-    if (passed === true) {
-      steps.set({ id: 'reach', status: 'done', detail: 'the ZVM reached the billing server' });
-      steps.set({ id: 'ack', status: 'done', detail: 'the ZVM answered Passed' });
-      return steps.succeed(usage.value, undefined, { site: identity, zvm });
+    steps.running('ack', "reading the ZVM's billing alerts");
+    let word = await readWord(ctx, base, ids);
+    // Zerto 10 answers only that it took the request: an alert still listed may be one it is about to clear.
+    if (word.ok && sent.answer?.result === 'accepted' && word.billing.length > 0) {
+      const delay = ctx.config.alertsDelayMs ?? CONFIG_LIMITS.alertsDelayMs.default;
+      steps.running(
+        'ack',
+        `the ZVM accepted the request; reading its billing alerts again in ${delay / 1000} s`,
+      );
+      await sleep(delay, ctx.signal);
+      word = await readWord(ctx, base, ids);
     }
-    return steps.fail(
-      'reach',
-      sendProblem ?? {
-        kind: 'rejected',
+    if (!word.ok) {
+      steps.set({ id: 'reach', ...reachStep(sent) });
+      return steps.fail('ack', zvmReason(word.reason, base, ctx.where), { ...blind, ...extra });
+    }
+    const usageAlert = word.billing.find((a) => a.kind === 'usage') ?? null;
+    const offAlert = word.billing.find((a) => a.kind === 'disconnection') ?? null;
+    const passed =
+      sent.answer?.result === 'failed'
+        ? false
+        : sent.answer?.result === 'passed' || (sent.answer && !usageAlert && !offAlert)
+          ? true
+          : null;
+    const zvm: ZvmReport = {
+      usageAlertAt: usageAlert && usageAlert.turnedOn - word.skew,
+      disconnectedAt: offAlert && offAlert.turnedOn - word.skew,
+      passed,
+      skew: word.skew,
+      alerts: word.billing.slice(0, ZVM_LIMITS.billingAlerts).map(noteOf),
+      ...(word.unknownIds.length ? { unknownIds: word.unknownIds } : {}),
+    };
+    steps.set({ id: 'reach', ...reachStep(sent) });
+    const unrecognised = word.billing.find((a) => !a.recognised);
+    const hint = unrecognised
+      ? ` The ZVM's alert ${unrecognised.helpIdentifier ?? '(no help identifier)'} looks like a billing alert that no setting names: add its help identifier to the ${unrecognised.level?.toLowerCase() === 'error' ? 'disconnection' : 'usage'} alert identifiers.`
+      : '';
+    if (!usageAlert && !offAlert && passed !== false) {
+      steps.set({
+        id: 'ack',
+        status: 'done',
         detail:
-          'the ZVM could not send usage to the billing server (it answered Failed): check that the ZVM reaches ' +
-          'autologs.zerto.com on port 443 (directly or through its proxy) and that its license is valid',
-      },
-      { ...extra, zvm },
-    );
+          sent.answer?.result === 'passed'
+            ? 'the ZVM answered Passed and lists no billing alert'
+            : 'the ZVM lists no billing alert: usage is getting through',
+      });
+      return steps.succeed(usage.value, undefined, { ...extra, zvm });
+    }
+    const words = (a: ZvmBillingAlert | null) =>
+      a?.description ? ` ("${a.description.slice(0, 200)}")` : '';
+    const why = offAlert
+      ? `the ZVM lists its disconnection alert${words(offAlert)}: it stopped communicating with its VRAs`
+      : usageAlert
+        ? `the ZVM still lists its usage alert${words(usageAlert)}, turned on ${new Date(usageAlert.turnedOn).toISOString()}`
+        : 'the ZVM answered Failed: it could not send usage to the billing server';
+    const answered =
+      sent.answer?.result === 'accepted'
+        ? 'the ZVM accepted the request; '
+        : sent.answer?.result === 'failed'
+          ? 'the ZVM answered Failed; '
+          : sent.problem
+            ? `sendUsage: ${sent.problem.detail ?? sent.problem.kind}; `
+            : '';
+    const reason: FailureReason = {
+      kind: 'rejected',
+      detail:
+        `${answered}${why}. Check that the ZVM reaches its billing server (autologs.zerto.com on port 443, directly or through its proxy)${
+          concern ? `; ${concern}` : ''
+        }.${hint}`.slice(0, 500),
+    };
+    return steps.fail('ack', reason, { ...extra, zvm });
   },
 };
 
+/** What sendUsage said, or why it said nothing usable. Never retried blindly: the ZVM retries on its own. */
+async function sendUsage(
+  ctx: ProbeContext,
+  base: string,
+): Promise<{ answer: SendUsageAnswer | null; problem: FailureReason | null }> {
+  const url = endpoint(base, ZVM_PATHS.sendUsage);
+  const sent = await withRetries(
+    () =>
+      request(
+        url,
+        { method: 'POST', headers: authHeaders(ctx) },
+        { timeoutMs: ctx.config.timeoutMs, signal: ctx.signal },
+      ),
+    { retries: Math.min(1, ctx.config.retries), windowMs: 30_000, signal: ctx.signal },
+  );
+  if (!sent.ok)
+    return {
+      answer: null,
+      problem:
+        sent.reason.kind === 'timeout'
+          ? {
+              kind: 'timeout',
+              detail: `the ZVM did not answer sendUsage within ${ctx.config.timeoutMs / 1000} s`,
+            }
+          : zvmReason(sent.reason, base, ctx.where),
+    };
+  if (sent.status < 200 || sent.status > 299)
+    return {
+      answer: null,
+      problem: zvmReason(
+        statusReason(sent.status, `sendUsage: HTTP ${sent.status} from ${pathOf(url)}`),
+        base,
+        ctx.where,
+      ),
+    };
+  return { answer: readSendUsage(sent.text), problem: null };
+}
+
+function reachStep(sent: { answer: SendUsageAnswer | null; problem: FailureReason | null }) {
+  if (sent.answer?.result === 'passed')
+    return { status: 'done' as const, detail: 'the ZVM answered Passed: it reached the billing server' };
+  if (sent.answer?.result === 'failed')
+    return {
+      status: 'failed' as const,
+      detail: 'the ZVM answered Failed: it could not reach the billing server',
+    };
+  if (sent.answer)
+    return {
+      status: 'done' as const,
+      detail: 'the ZVM accepted the request (it answers no result: its billing alerts tell)',
+    };
+  return {
+    status: 'failed' as const,
+    detail: `sendUsage did not answer usably: ${sent.problem?.detail ?? sent.problem?.kind ?? 'no answer'}`,
+  };
+}
+
+type Word =
+  | { ok: true; billing: ZvmBillingAlert[]; skew: number; unknownIds: string[] }
+  | { ok: false; reason: FailureReason };
+
+/**
+ * The ZVM's billing alerts, and its clock's skew: from its UTC clock where it answers (no exposed `Date`
+ * header needed across origins), else from the `Date` header of the alerts' answer. A billing alert whose
+ * TurnedOn lands outside what this console can count with makes the reading unusable.
+ */
+async function readWord(
+  ctx: ProbeContext,
+  base: string,
+  ids: ReturnType<typeof billingIdsOf>,
+): Promise<Word> {
+  const clock = await serverClock(ctx, base);
+  const started = ctx.now();
+  const r = await fetchZvm(ctx, endpoint(base, ZVM_PATHS.alerts), (json) => readAlerts(json, ids), 'alerts');
+  if (!r.ok) return r;
+  const skew = clock ?? skewOf(r.date ?? null, (started + ctx.now()) / 2);
+  for (const a of r.value.billing) {
+    const t = a.turnedOn - skew;
+    if (!isTime(t) || Math.abs(t) > READING_LIMIT)
+      return {
+        ok: false,
+        reason: {
+          kind: 'bad-answer',
+          detail: `alerts: billing alert ${a.helpIdentifier ?? '(no help identifier)'} has a TurnedOn this console cannot count from`,
+        },
+      };
+  }
+  const known = await quiet(ctx, endpoint(base, ZVM_PATHS.helpIdentifiers), readHelpIds);
+  return {
+    ok: true,
+    billing: r.value.billing,
+    skew,
+    unknownIds: known ? unknownHelpIds(ids, known, ids.explicit) : [],
+  };
+}
+
+/** The ZVM's clock minus this one from /v1/serverDateTime/serverDateTimeUtc; null where it does not answer. */
+async function serverClock(ctx: ProbeContext, base: string): Promise<number | null> {
+  const started = ctx.now();
+  const r = await request(
+    endpoint(base, ZVM_PATHS.serverTimeUtc),
+    { headers: authHeaders(ctx) },
+    { timeoutMs: ctx.config.timeoutMs, signal: ctx.signal, maxBytes: 1024 },
+  );
+  if (!r.ok || r.status < 200 || r.status > 299) return null;
+  const t = readServerTime(r.text);
+  return t.ok ? skewOf(t.ms, (started + ctx.now()) / 2, true) : null;
+}
+
+/** A best-effort read: one try, its answer or null (an older ZVM without the route, a refusal, a timeout). */
+async function quiet<T>(
+  ctx: ProbeContext,
+  url: string,
+  read: (json: unknown) => ZvmRead<T>,
+): Promise<T | null> {
+  const r = await fetchZvm({ ...ctx, config: { ...ctx.config, retries: 0 } }, url, read, 'zvm');
+  return r.ok ? r.value : null;
+}
+
+const noteOf = (a: ZvmBillingAlert): ZvmAlertNote => ({
+  key: a.key.slice(0, 300) || 'alert',
+  kind: a.kind,
+  recognised: a.recognised,
+  helpIdentifier: a.helpIdentifier,
+  description: a.description,
+});
+
+function licenceOf(u: UsageSnapshot, now: number): string | null {
+  return licenceConcern({ type: u.licenseType ?? null, expiry: u.licenseExpiry ?? null }, now);
+}
+
 /**
  * The site a ZVM serves (GET /v1/localsite), for an element given a `zvm-url` and credentials but no
- * `site-id`: its identifier keys the site's records, its name is shown where the operator gave none.
+ * `site-id`: its identifier (`SiteIdentifier`, or Zerto 10's `link.identifier`) keys the site's records, its
+ * name is shown where the operator gave none.
  */
 export async function discoverSite(
   ctx: ProbeContext,
 ): Promise<{ ok: true; id: string; name: string } | { ok: false; reason: FailureReason }> {
   const base = ctx.config.zvmUrl;
   if (!base) return { ok: false, reason: { kind: 'misconfigured', detail: 'no ZVM URL configured' } };
-  const site = await fetchJson(
-    ctx,
-    endpoint(base, 'v1/localsite'),
-    { headers: authHeaders(ctx) },
-    LocalSiteSchema,
-    'localsite',
-  );
+  const site = await fetchZvm(ctx, endpoint(base, ZVM_PATHS.localSite), readLocalSite, 'localsite');
   if (!site.ok) return { ok: false, reason: zvmReason(site.reason, base, ctx.where) };
-  const id = site.value.siteidentifier;
-  if (id.length > CONFIG_LIMITS.idLength)
+  const id = site.value.id;
+  if (!id)
     return {
       ok: false,
       reason: {
         kind: 'bad-answer',
-        detail: `localsite: a SiteIdentifier longer than ${CONFIG_LIMITS.idLength}`,
+        detail:
+          'localsite: the ZVM names no site identifier (neither SiteIdentifier nor link.identifier): give site-id',
       },
     };
-  return { ok: true, id, name: cut(site.value.sitename, CONFIG_LIMITS.nameLength) };
-}
-
-/** The ZVM's active billing alerts, their TurnedOn moved into this clock's frame. */
-async function readAlerts(
-  ctx: ProbeContext,
-  base: string,
-  passed: boolean | null,
-): Promise<{ ok: true; report: ZvmReport } | { ok: false; reason: FailureReason }> {
-  const started = ctx.now();
-  const r = await fetchJson(
-    ctx,
-    endpoint(base, 'v1/alerts'),
-    { headers: authHeaders(ctx) },
-    AlertsSchema as z.ZodMiniType<z.infer<typeof AlertsSchema>>,
-    'alerts',
-  );
-  if (!r.ok) return { ok: false, reason: zvmReason(r.reason, base, ctx.where) };
-  const skew = skewOf(r.date ?? null, (started + ctx.now()) / 2);
-  const word = billingAlerts(r.value, skew);
-  return word.ok ? { ok: true, report: { ...word.times, passed, skew } } : word;
-}
-
-/**
- * The ZVM's active billing alerts (its answer to GET /v1/alerts, keys lower-cased and checked by
- * `AlertsSchema`), their TurnedOn moved into this clock's frame by `skew`. A dismissed alert still counts:
- * dismissing is not resolving. A billing alert whose TurnedOn cannot be used makes the whole answer unusable.
- */
-export function billingAlerts(
-  list: z.infer<typeof AlertsSchema>,
-  skew: number,
-):
-  | { ok: true; times: { usageAlertAt: number | null; disconnectedAt: number | null } }
-  | { ok: false; reason: FailureReason } {
-  let usageAlertAt: number | null = null;
-  let disconnectedAt: number | null = null;
-  for (const a of list) {
-    const kind =
-      a.helpidentifier === HELP_IDENTIFIERS['usage-not-sent']
-        ? 'usage'
-        : a.helpidentifier === HELP_IDENTIFIERS['vra-disconnected']
-          ? 'vra'
-          : null;
-    if (!kind) continue;
-    const t = typeof a.turnedon === 'number' ? a.turnedon : Date.parse(a.turnedon ?? '');
-    // Far enough inside the Date range that the deadline counted from it is a time too.
-    if (!isTime(t) || !isTime(t - skew) || Math.abs(t - skew) > READING_LIMIT) {
-      return {
-        ok: false,
-        reason: {
-          kind: 'bad-answer',
-          detail: `alerts: billing alert ${a.helpidentifier} has no usable TurnedOn time (got ${String(a.turnedon).slice(0, 40)})`,
-        },
-      };
-    }
-    const at = t - skew;
-    if (kind === 'usage') usageAlertAt = usageAlertAt === null ? at : Math.min(usageAlertAt, at);
-    else disconnectedAt = disconnectedAt === null ? at : Math.min(disconnectedAt, at);
-  }
-  return { ok: true, times: { usageAlertAt, disconnectedAt } };
+  return { ok: true, id: id.slice(0, CONFIG_LIMITS.idLength), name: site.value.name ?? '' };
 }
 
 /** A failure to read the ZVM, worded so that it names the ZVM (not the billing host) and what to check. */
@@ -209,13 +310,13 @@ function zvmReason(
     where === 'service'
       ? {
           auth: `the ZVM at ${host} refused the fleet service's credentials (check this ZVM's auth in the fleet config)`,
-          network: `the ZVM at ${host}, from the fleet service (check its url in the fleet config, and that the ZVM is up)`,
-          timeout: `the ZVM at ${host}`,
+          network: `the fleet service could not connect to the ZVM at ${host} (check its url in the fleet config, and that the ZVM is up)`,
+          timeout: `the ZVM at ${host} did not answer in time`,
         }
       : {
-          auth: `the ZVM at ${host} (give the element a valid token, or session for an older ZVM)`,
-          network: `the ZVM at ${host}, from this browser (check the zvm-url, and that the ZVM is up)`,
-          timeout: `the ZVM at ${host}`,
+          auth: `the ZVM at ${host} refused the credentials: give the element a valid token (getToken), or a session for a Windows ZVM`,
+          network: `this browser could not connect to the ZVM at ${host}: check the zvm-url, and that the ZVM is up`,
+          timeout: `the ZVM at ${host} did not answer in time`,
         };
   const detail = hint[reason.kind] ?? reason.detail;
   return { ...reason, ...(detail ? { detail: detail.slice(0, 500) } : {}) };
@@ -227,10 +328,4 @@ function hostOf(url: string): string {
   } catch {
     return url;
   }
-}
-
-/** At most `max` code points (a surrogate pair is never split). */
-function cut(s: string, max: number): string {
-  if (s.length <= max) return s;
-  return Array.from(s).slice(0, max).join('');
 }
