@@ -362,7 +362,7 @@ describe('grace engine: the clock', () => {
 });
 
 describe('grace engine: the ZVM as the authority', () => {
-  const zvm = (e: Partial<Extract<GraceEvent, { type: 'zvm' }>>): GraceEvent => ({
+  const zvm = (e: Partial<Extract<GraceEvent, { type: 'zvm' }>>): Extract<GraceEvent, { type: 'zvm' }> => ({
     type: 'zvm',
     usageAlertAt: null,
     disconnectedAt: null,
