@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parsePolicy, type Policy } from '../src/core/index.ts';
+import { HELP_ID_PATTERN, ZVM_LIMITS } from '../src/protocol/zvm.ts';
 import { isOrigin } from '../servers/http.ts';
 
 const SECRET_HINT =
@@ -71,6 +72,20 @@ export type AuthConfig = z.infer<typeof AuthSchema>;
 
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** Help identifiers of the ZVM's billing alerts (not published by Zerto: settings, see docs/fleet.md). */
+const helpIds = z
+  .array(z.string().regex(HELP_ID_PATTERN, 'must be a help identifier such as LIC0012'))
+  .min(1)
+  .max(ZVM_LIMITS.ids);
+const billingAlertFields = {
+  /** The usage alert's help identifiers (default LIC0012, LIC0021). */
+  usageAlertIds: helpIds.optional(),
+  /** The disconnection alert's help identifiers (default LIC0013, LIC0022). */
+  disconnectionAlertIds: helpIds.optional(),
+  /** How long after a sendUsage that only said "taken" the alerts are read again (default 2000 ms). */
+  alertsDelayMs: ms(0, 60_000).optional(),
+};
+
 const ZvmSchema = z.strictObject({
   /** The service's key for the site (URLs, metrics labels, database). */
   id: z
@@ -84,6 +99,7 @@ const ZvmSchema = z.strictObject({
   auth: AuthSchema,
   policy: PolicyInputSchema,
   timeoutMs: ms(100, 120_000).optional(),
+  ...billingAlertFields,
 });
 
 const FileSchema = z.strictObject({
@@ -122,6 +138,7 @@ const FileSchema = z.strictObject({
     .strictObject({
       policy: PolicyInputSchema,
       timeoutMs: ms(100, 120_000).default(10_000),
+      ...billingAlertFields,
       /** The longest wait between attempts at a ZVM that keeps failing. */
       maxBackoffMs: ms(1000, 86_400_000).default(15 * 60_000),
       /** Each wait is the interval ± this fraction, at random, so that a thousand ZVMs never align. */
@@ -149,6 +166,10 @@ const FileSchema = z.strictObject({
   zvms: z.array(ZvmSchema).max(100_000),
 });
 
+/** `{ [key]: value }` when the value is set, else nothing (an optional field stays absent). */
+const pick = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+
 export interface ResolvedAuth {
   type: AuthConfig['type'];
   clientId?: string;
@@ -166,6 +187,10 @@ export interface SiteSpec {
   auth: ResolvedAuth;
   policy: Policy;
   timeoutMs: number;
+  /** The billing alerts' help identifiers set for this ZVM (or as the default); absent: the built-in defaults. */
+  usageAlertIds?: string[];
+  disconnectionAlertIds?: string[];
+  alertsDelayMs?: number;
   /** A fingerprint of what was configured (not the secret values): a change means the site is reconfigured. */
   fingerprint: string;
 }
@@ -301,6 +326,9 @@ export async function parseConfig(text: string, path: string): Promise<FleetConf
       auth,
       policy: policy.ok ? policy.value : { interval: 0, alertAfter: 0, graceDays: 0 },
       timeoutMs,
+      ...pick('usageAlertIds', z.usageAlertIds ?? file.defaults.usageAlertIds),
+      ...pick('disconnectionAlertIds', z.disconnectionAlertIds ?? file.defaults.disconnectionAlertIds),
+      ...pick('alertsDelayMs', z.alertsDelayMs ?? file.defaults.alertsDelayMs),
       fingerprint: JSON.stringify([z, file.defaults, secretDigest(auth)]),
     });
   }

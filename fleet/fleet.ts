@@ -878,6 +878,9 @@ function toSiteConfig(spec: SiteSpec): SiteConfig {
     timeoutMs: spec.timeoutMs,
     // The scheduler retries with back-off; an attempt does not retry inside itself.
     retries: 0,
+    ...(spec.usageAlertIds ? { usageAlertIds: spec.usageAlertIds } : {}),
+    ...(spec.disconnectionAlertIds ? { disconnectionAlertIds: spec.disconnectionAlertIds } : {}),
+    ...(spec.alertsDelayMs !== undefined ? { alertsDelayMs: spec.alertsDelayMs } : {}),
   });
   if (!parsed.ok) throw new Error(`site ${spec.id}: ${parsed.error}`);
   return parsed.value;

@@ -15,8 +15,8 @@ import {
   type GraceState,
   type Policy,
 } from '../../src/core/index.ts';
-import { billingAlerts, SKEW_NOISE_MS, skewOf } from '../../src/world/probes/zvm.ts';
-import { AlertsSchema, lowerKeys } from '../../src/world/probes/usage.ts';
+import { reportOf, SKEW_NOISE_MS, skewOf, unusable } from '../../src/world/probes/zvm.ts';
+import { DEFAULT_BILLING_ALERT_IDS, readAlerts } from '../../src/protocol/zvm.ts';
 
 const policy: Policy = { interval: HOUR, alertAfter: DAY, graceDays: 3 };
 /** The engine's tolerance for a ZVM time read twice (`near` in src/core/engine.ts). */
@@ -44,26 +44,44 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
-/** The ZVM's GET /v1/alerts answer for its state, in its casing, dismissed or not, TurnedOn as text or number. */
+/**
+ * The ZVM's GET /v1/alerts answer for its state, in either dialect (Zerto 10: camelCase, the id in
+ * `link.identifier`; Windows: PascalCase with `AlertIdentifier`), dismissed or not, TurnedOn as ISO or as
+ * `/Date(ms)/`, with another alert of the ZVM's listed beside its billing ones.
+ */
 function alertsAnswer(zvm: GraceState, shape: { camel: boolean; dismissed: boolean; numeric: boolean }) {
-  return activeAlerts(zvm).map((a) => {
-    const body: Record<string, unknown> = {
-      HelpIdentifier: a.kind === 'usage-not-sent' ? 'BIL0001' : 'BIL0002',
-      Level: a.level === 'error' ? 'Error' : 'Warning',
-      TurnedOn: shape.numeric ? a.turnedOn : new Date(a.turnedOn).toISOString(),
-      IsDismissed: shape.dismissed,
-    };
-    return shape.camel
+  const other = {
+    HelpIdentifier: 'VPG0009',
+    Level: 'Warning',
+    Entity: 'VPG',
+    TurnedOn: 'garbage',
+    Description: null,
+  };
+  const billing = activeAlerts(zvm).map((a) => ({
+    ...(shape.camel ? { Link: { Identifier: a.id } } : { AlertIdentifier: a.id }),
+    HelpIdentifier:
+      a.kind === 'usage-not-sent'
+        ? DEFAULT_BILLING_ALERT_IDS.usage[0]
+        : DEFAULT_BILLING_ALERT_IDS.disconnection[0],
+    Level: a.level === 'error' ? 'Error' : 'Warning',
+    TurnedOn: shape.numeric ? `/Date(${a.turnedOn}+0000)/` : new Date(a.turnedOn).toISOString(),
+    IsDismissed: shape.dismissed,
+  }));
+  return [other, ...billing].map((body) =>
+    shape.camel
       ? Object.fromEntries(Object.entries(body).map(([k, v]) => [k[0]!.toLowerCase() + k.slice(1), v]))
-      : body;
-  });
+      : body,
+  );
 }
 
-/** What the probe makes of an answer: lower-cased keys, the schema, then the billing alerts. */
-function read(answer: unknown, skew: number) {
-  const parsed = AlertsSchema.safeParse(lowerKeys(answer));
-  if (!parsed.success) throw new Error('the answer should have the schema shape');
-  return billingAlerts(parsed.data, skew);
+/** What the probe makes of an answer: the contract's reading, then the ZVM's word in this clock's frame. */
+function read(answer: unknown, skew: number, passed: boolean | null = null) {
+  const r = readAlerts(answer, DEFAULT_BILLING_ALERT_IDS);
+  if (!r.ok) return { ok: false as const, reason: { kind: 'bad-answer' as const, detail: r.error } };
+  const bad = unusable(r.value.billing, skew);
+  return bad
+    ? { ok: false as const, reason: bad }
+    : { ok: true as const, report: reportOf(r.value.billing, skew, passed) };
 }
 
 describe('zvm mode: the ZVM is the state (fast-check, against an oracle ZVM)', () => {
@@ -74,6 +92,9 @@ describe('zvm mode: the ZVM is the state (fast-check, against an oracle ZVM)', (
         let zvmNow = T0;
         // The console's clock minus the ZVM's: what a clock jump on the console changes.
         let offset = 0;
+        // How far the console's clock was stepped forward in all: its deadline, fixed once read and never
+        // moved later, may read that much earlier than the ZVM's.
+        let forward = 0;
         let zvm = reduce(createState(site, policy, T0), { type: 'succeeded' }, T0);
         let lastPassed: boolean | null = true;
         let c = createState(site, policy, T0, true);
@@ -96,6 +117,8 @@ describe('zvm mode: the ZVM is the state (fast-check, against an oracle ZVM)', (
           } else if (s.kind === 'jump') {
             const before = viewOf(c, consoleNow);
             offset += s.ms;
+            // A step forward is time that passed (PRODUCT.md): it may bring the console's countdown early.
+            if (s.ms > 0) forward += s.ms;
             c = reduce(c, { type: 'tick' }, zvmNow + offset);
             const after = viewOf(c, zvmNow + offset);
             // A jump neither silences the alert nor changes the time left.
@@ -114,25 +137,29 @@ describe('zvm mode: the ZVM is the state (fast-check, against an oracle ZVM)', (
             // How far the console's reading of the ZVM's times may be off: the skew not measured, and the
             // engine's 2 s within which a time read again is the same time (it keeps the first reading).
             const measuredOff = Math.abs(skew + offset);
-            expect(measuredOff).to.be.at.most(Math.abs(offset) < SKEW_NOISE_MS ? SKEW_NOISE_MS : 1000);
+            // (The Date header is read half a second late on average: an offset just over the noise can read as under it.)
+            expect(measuredOff).to.be.at.most(
+              Math.abs(offset) < SKEW_NOISE_MS + 1000 ? SKEW_NOISE_MS + 1000 : 1000,
+            );
             const error = measuredOff + SAME_TIME_MS;
-            const word = read(alertsAnswer(zvm, form), skew);
+            const word = read(alertsAnswer(zvm, form), skew, lastPassed);
             expect(word.ok).to.equal(true);
             if (!word.ok) return;
-            c = reduce(c, { type: 'zvm', ...word.times, passed: lastPassed, skew }, consoleNow);
+            c = reduce(c, { type: 'zvm', ...word.report }, consoleNow);
             const z = viewOf(zvm, zvmNow);
             const v = viewOf(c, consoleNow);
             if (z.phase === 'disconnected') {
               expect(v.phase).to.equal('disconnected');
-              expect(Math.abs(v.disconnectedAt! - offset - zvm.disconnectedAt!)).to.be.at.most(error);
+              const d = v.disconnectedAt! - offset - zvm.disconnectedAt!;
+              expect(d).to.be.within(-forward - error, error);
             } else if (z.phase === 'warning') {
               expect(v.phase).to.equal('warning');
               // The time left is the ZVM's, within that error; the countdown too, unless the time left is
               // within it of a change of the countdown (a whole hour).
               const left = zvm.deadline! - zvmNow;
-              expect(Math.abs(v.deadline! - consoleNow - left)).to.be.at.most(error);
+              expect(v.deadline! - consoleNow - left).to.be.within(-forward - error, error);
               const fromChange = Math.min(left % HOUR, HOUR - (left % HOUR));
-              if (fromChange > error) expect(v.daysLeft).to.equal(z.daysLeft);
+              if (fromChange > error + forward) expect(v.daysLeft).to.equal(z.daysLeft);
             } else {
               expect(v.phase).to.not.be.oneOf(['warning', 'disconnected']);
               if (lastPassed) expect(v.phase).to.equal('ok');
@@ -156,7 +183,7 @@ describe('zvm mode: the ZVM is the state (fast-check, against an oracle ZVM)', (
       fc.double({ min: 8.7e15, max: 1e300, noNaN: true }),
     );
     fc.assert(
-      fc.property(bad, fc.constantFrom('BIL0001', 'BIL0002'), (turnedOn, help) => {
+      fc.property(bad, fc.constantFrom('LIC0012', 'LIC0013'), (turnedOn, help) => {
         const word = read(
           [
             { HelpIdentifier: 'VRA0001', TurnedOn: -1e17 },
@@ -169,9 +196,9 @@ describe('zvm mode: the ZVM is the state (fast-check, against an oracle ZVM)', (
       }),
     );
     // A non-billing alert with a broken time is not the console's business.
-    expect(read([{ HelpIdentifier: 'VRA0001', TurnedOn: -1e17 }], 0)).to.deep.equal({
-      ok: true,
-      times: { usageAlertAt: null, disconnectedAt: null },
-    });
+    const other = read([{ HelpIdentifier: 'VRA0001', TurnedOn: -1e17 }], 0);
+    expect(other.ok).to.equal(true);
+    if (other.ok)
+      expect([other.report.usageAlertAt, other.report.disconnectedAt]).to.deep.equal([null, null]);
   });
 });

@@ -94,11 +94,7 @@ export const zvmProbe: Probe = {
           ? true
           : null;
     const zvm: ZvmReport = {
-      usageAlertAt: usageAlert && usageAlert.turnedOn - word.skew,
-      disconnectedAt: offAlert && offAlert.turnedOn - word.skew,
-      passed,
-      skew: word.skew,
-      alerts: word.billing.slice(0, ZVM_LIMITS.billingAlerts).map(noteOf),
+      ...reportOf(word.billing, word.skew, passed),
       ...(word.unknownIds.length ? { unknownIds: word.unknownIds } : {}),
     };
     steps.set({ id: 'reach', ...reachStep(sent) });
@@ -219,23 +215,50 @@ async function readWord(
   const r = await fetchZvm(ctx, endpoint(base, ZVM_PATHS.alerts), (json) => readAlerts(json, ids), 'alerts');
   if (!r.ok) return r;
   const skew = clock ?? skewOf(r.date ?? null, (started + ctx.now()) / 2);
-  for (const a of r.value.billing) {
-    const t = a.turnedOn - skew;
-    if (!isTime(t) || Math.abs(t) > READING_LIMIT)
-      return {
-        ok: false,
-        reason: {
-          kind: 'bad-answer',
-          detail: `alerts: billing alert ${a.helpIdentifier ?? '(no help identifier)'} has a TurnedOn this console cannot count from`,
-        },
-      };
-  }
+  const bad = unusable(r.value.billing, skew);
+  if (bad) return { ok: false, reason: bad };
   const known = await quiet(ctx, endpoint(base, ZVM_PATHS.helpIdentifiers), readHelpIds);
   return {
     ok: true,
     billing: r.value.billing,
     skew,
     unknownIds: known ? unknownHelpIds(ids, known, ids.explicit) : [],
+  };
+}
+
+/**
+ * A billing alert whose TurnedOn, moved into this clock's frame by `skew`, lands outside what this console can
+ * count with: the reading cannot be used (it would start or hide a countdown).
+ */
+export function unusable(billing: readonly ZvmBillingAlert[], skew: number): FailureReason | null {
+  for (const a of billing) {
+    const t = a.turnedOn - skew;
+    if (!isTime(t) || Math.abs(t) > READING_LIMIT)
+      return {
+        kind: 'bad-answer',
+        detail: `alerts: billing alert ${a.helpIdentifier ?? '(no help identifier)'} has a TurnedOn this console cannot count from`,
+      };
+  }
+  return null;
+}
+
+/**
+ * The ZVM's word for the engine: the TurnedOn of its earliest usage alert and of its disconnection alert in
+ * this clock's frame (less `skew`), every billing alert as it words it, and what it said of the transmission.
+ */
+export function reportOf(
+  billing: readonly ZvmBillingAlert[],
+  skew: number,
+  passed: boolean | null,
+): ZvmReport {
+  const usage = billing.find((a) => a.kind === 'usage') ?? null;
+  const off = billing.find((a) => a.kind === 'disconnection') ?? null;
+  return {
+    usageAlertAt: usage && usage.turnedOn - skew,
+    disconnectedAt: off && off.turnedOn - skew,
+    passed,
+    skew,
+    alerts: billing.slice(0, ZVM_LIMITS.billingAlerts).map(noteOf),
   };
 }
 
