@@ -1,7 +1,8 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
-import { chromePath, CHROME_ARGS } from './scripts/chrome-path.mjs';
+import * as puppeteerCore from 'puppeteer-core';
+import { chromePath, CHROME_ARGS, firefoxPath, FIREFOX_PREFS } from './scripts/chrome-path.mjs';
 import { countReporter } from './scripts/wtr-count-reporter.mjs';
 import { serversPlugin } from './test/support/servers-plugin.ts';
 import { cspPlugin } from './test/support/csp-plugin.mjs';
@@ -10,6 +11,33 @@ import { builtLibraryPlugin } from './test/support/built-plugin.ts';
 // A fixed port keeps the origin known to the reference servers' CORS list; WTR_PORT moves it.
 const port = Number(process.env.WTR_PORT ?? 8731);
 const origins = () => [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+
+/**
+ * The engines to run in: WTR_BROWSERS=chromium,firefox (scripts/test.mjs runs one engine at a time, so that two
+ * browsers never share the machine's two cores); by default Chromium, and Firefox beside it when installed.
+ */
+const engines = (process.env.WTR_BROWSERS ?? (firefoxPath() ? 'chromium,firefox' : 'chromium'))
+  .split(',')
+  .map((e) => e.trim())
+  .filter(Boolean);
+
+const launchers = {
+  chromium: () =>
+    chromeLauncher({
+      launchOptions: { executablePath: chromePath(), headless: true, args: CHROME_ARGS },
+    }),
+  // Firefox through puppeteer-core over WebDriver BiDi (what @web/test-runner-puppeteer does, without the
+  // full puppeteer package and its browser download); the launcher's name is then "Firefox".
+  firefox: () => {
+    const executablePath = firefoxPath();
+    if (!executablePath)
+      throw new Error('Firefox not found: install it with `apt-get install -y firefox-esr`');
+    return chromeLauncher({
+      puppeteer: puppeteerCore,
+      launchOptions: { browser: 'firefox', executablePath, headless: true, extraPrefsFirefox: FIREFOX_PREFS },
+    });
+  },
+};
 
 export default {
   files: ['test/**/*.test.ts', '!test/node/**'],
@@ -24,11 +52,10 @@ export default {
   // One page at a time: a page in the background gets no animation frames and throttled timers.
   concurrency: 1,
   testFramework: { config: { timeout: 10000 } },
-  browsers: [
-    chromeLauncher({
-      launchOptions: { executablePath: chromePath(), headless: true, args: CHROME_ARGS },
-    }),
-  ],
+  browsers: engines.map((e) => {
+    if (!(e in launchers)) throw new Error(`WTR_BROWSERS: unknown engine ${e} (chromium, firefox)`);
+    return launchers[e]();
+  }),
   reporters: [
     defaultReporter({ reportTestResults: true, reportTestProgress: false }),
     summaryReporter({ flatten: false }),

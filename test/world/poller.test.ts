@@ -122,7 +122,11 @@ describe('one poller per origin', () => {
     const strict = `/test/fixtures/csp/poller-page.html`;
     const f = await openFrame(strict, {
       config: JSON.stringify(config),
-      db: dbName,
+      // A database (so a worker name) of its own: where the origin's shared worker of that name runs already,
+      // Firefox connects the page to it whatever the page's worker-src says (the HTML standard checks the CSP
+      // when it fetches the worker's script, and a running worker needs no fetch), and that page is then served
+      // by the worker, not led by itself. Chromium refuses the connection.
+      db: `${dbName}-csp`,
       worker: '1',
       // The console allows the billing endpoint (connect-src) but no workers at all.
       csp: `default-src 'self'; connect-src 'self' ${servers.billingUrl}; worker-src 'none'`,
