@@ -26,6 +26,31 @@ const event: fc.Arbitrary<GraceEvent> = fc.oneof(
       reason: status === undefined ? { kind, detail: 'x' } : { kind, status },
     })),
   fc.constant<GraceEvent>({ type: 'tick' }),
+  // The ZVM's word, with its billing alerts in its own words and identifiers it does not know.
+  fc
+    .record({
+      usage: fc.option(fc.integer({ min: -2 * DAY, max: 0 }), { nil: null }),
+      off: fc.option(fc.integer({ min: -DAY, max: 0 }), { nil: null }),
+      description: fc.option(fc.string({ maxLength: 20 }), { nil: null }),
+      unknownIds: fc.array(fc.constantFrom('LIC0012', 'X1'), { maxLength: 2 }),
+    })
+    .map<GraceEvent>((z) => ({
+      type: 'zvm',
+      usageAlertAt: z.usage === null ? null : T0 + z.usage,
+      disconnectedAt: z.off === null ? null : T0 + z.off,
+      passed: null,
+      skew: 0,
+      alerts: [
+        {
+          key: 'k1',
+          kind: 'usage',
+          recognised: false,
+          helpIdentifier: 'LIC0099',
+          description: z.description,
+        },
+      ],
+      unknownIds: z.unknownIds,
+    })),
 );
 const state: fc.Arbitrary<GraceState> = fc
   .array(fc.tuple(event, fc.integer({ min: -DAY, max: 4 * DAY })), { maxLength: 30 })

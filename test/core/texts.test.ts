@@ -166,6 +166,29 @@ describe("the operator's words beside the message", () => {
     expect(noteTexts({ ...base, source: 'console', blind }, f)).to.deep.equal([]);
   });
 
+  it("shows the ZVM's own words for its billing alert, and the identifier to add for one no setting names", () => {
+    const zvmAlerts = [
+      {
+        key: 'a',
+        kind: 'usage' as const,
+        recognised: true,
+        helpIdentifier: 'LIC0012',
+        description: 'Usage <b>not</b> sent',
+      },
+      { key: 'b', kind: 'usage' as const, recognised: false, helpIdentifier: 'LIC0099', description: null },
+    ];
+    const lines = noteTexts({ ...base, zvmAlerts, unknownIds: ['CUSTOM1'] }, f);
+    expect(lines[0]).to.equal("The ZVM's own words (alert LIC0012): “Usage <b>not</b> sent”");
+    expect(lines[1]).to.match(
+      /looks like a billing alert.*Add LIC0099 to this site's usage alert identifiers/,
+    );
+    expect(lines[2]).to.match(/does not know the billing alert identifier CUSTOM1 set for this site/);
+    // This console's own rule (direct, custom) has no ZVM words to show.
+    expect(noteTexts({ ...base, source: 'console', zvmAlerts, unknownIds: ['CUSTOM1'] }, f)).to.deep.equal(
+      [],
+    );
+  });
+
   it("names the ZVM's skew and a clock turned back", () => {
     expect(
       noteTexts({ ...base, skew: 2 * 86_400_000, clockJump: { at: at.deadline, step: -3 * 86_400_000 } }, f),

@@ -1,5 +1,5 @@
 import type { AlertKind, Resolution } from '../kinds.ts';
-import type { FailureReason } from '../schemas.ts';
+import type { FailureReason, ZvmAlertNote } from '../schemas.ts';
 import { reasonText } from './advice.ts';
 
 /**
@@ -131,6 +131,9 @@ interface Seen {
   blind: { reason: FailureReason; lastKnownAge: number | null } | null;
   skew: number | null;
   clockJump: { at: number; step: number } | null;
+  /** zvm mode: the billing alerts the ZVM listed, in its words; help identifiers it does not know. */
+  zvmAlerts?: readonly ZvmAlertNote[];
+  unknownIds?: readonly string[];
 }
 
 /** The small status chip (with `show-ok`): usage sent and when, or what the last check found. */
@@ -156,6 +159,22 @@ export function noteTexts(v: Seen, f: TextFormat, reader: Reader = 'console'): s
           : 'It has not been read yet.',
     );
   }
+  for (const a of v.source === 'zvm' ? (v.zvmAlerts ?? []) : []) {
+    const id = a.helpIdentifier ?? 'with no help identifier';
+    if (a.description) lines.push(`The ZVM's own words (alert ${id}): “${a.description}”`);
+    if (!a.recognised)
+      lines.push(
+        `The ZVM lists this alert (${id}), which looks like a billing alert, under an identifier no setting names: it is counted as the usage alert. ${
+          a.helpIdentifier
+            ? `Add ${a.helpIdentifier} to this site's usage alert identifiers (usage-alert-ids), or to its disconnection alert identifiers if it is the disconnection alert.`
+            : 'Check the ZVM’s Monitoring > Alerts.'
+        }`,
+      );
+  }
+  if (v.source === 'zvm' && v.unknownIds?.length)
+    lines.push(
+      `The ZVM does not know the billing alert identifier${v.unknownIds.length > 1 ? 's' : ''} ${v.unknownIds.join(', ')} set for this site: its billing alerts could be missed. Check the site's usage-alert-ids and disconnection-alert-ids against the ZVM's Monitoring > Alerts.`,
+    );
   if (v.skew !== null)
     lines.push(
       `The ZVM's clock is ${f.span(v.skew)} ${v.skew > 0 ? 'ahead of' : 'behind'} this computer's; days left are counted on the ZVM's clock.`,
