@@ -6,7 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import pkg from '../package.json' with { type: 'json' };
 import { PortInUseError } from '../servers/http.ts';
+import { DEFAULT_BILLING_ALERT_IDS, parseHelpIds } from '../src/protocol/zvm.ts';
 import { startApi, type Api } from './api.ts';
 import { EXIT, runCheck } from './check.ts';
 import { ConfigError, loadConfig, type FleetConfig, type ResolvedAuth } from './config.ts';
@@ -26,7 +28,10 @@ instances on one server share the sites (leases).
 Signals: SIGHUP reloads the config; SIGINT or SIGTERM stops.`;
 
 const CHECK_USAGE = `usage: npm run fleet -- check --zvm URL (credentials) [options]
-Reads one ZVM's billing alerts and prints one line with perfdata; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+Reads one ZVM's billing alerts (no sendUsage) and prints one line with perfdata; exits 0 OK (no billing
+alert), 1 WARNING (a usage alert, or a billing-looking alert no setting names), 2 CRITICAL (the VRAs are
+disconnected, or fewer than -c days left), 3 UNKNOWN (the ZVM cannot be read: never a billing alarm).
+Never 0 while the ZVM lists a billing alert, dismissed or not.
 
 Credentials (by reference: a variable's name or a file, never the secret on the command line):
   --token-env VAR | --token-file PATH                  a bearer token
@@ -34,11 +39,22 @@ Credentials (by reference: a variable's name or a file, never the secret on the 
                                                        Zerto 10 token endpoint, client credentials grant
   --user U --password-env VAR | --password-file PATH [--client-id ID] [--session]
                                                        password grant (zerto-client unless --client-id), or
-                                                       with --session an x-zerto-session (older ZVMs)
+                                                       with --session an x-zerto-session (Windows ZVMs)
 Options:
-  --grace-days N      days from the usage alert until the VRAs are disconnected (default 15)
-  --critical-days N   a usage alert with this many days left or fewer is CRITICAL (default 1)
-  --timeout-ms N      per request (default 10000)`;
+  -w, --warning DAYS   days_left's warning threshold in the perfdata (whole days; default the grace days).
+                       Any usage alert is a WARNING whatever -w says
+  -c, --critical DAYS  a usage alert with fewer whole days left is CRITICAL (default 1: its last day)
+  -t, --timeout SECONDS  the whole check, login included (default 10)
+  --grace-days N       days from the usage alert until the VRAs are disconnected (default 15)
+  --usage-alert-ids LIST         help identifiers of the usage alert (comma or space separated;
+                                 default ${DEFAULT_BILLING_ALERT_IDS.usage.join(',')})
+  --disconnection-alert-ids LIST help identifiers of the disconnection alert
+                                 (default ${DEFAULT_BILLING_ALERT_IDS.disconnection.join(',')})
+  -h, --help           this text;  -V, --version  the version
+Zerto does not publish the billing alerts' help identifiers: the defaults are the best public evidence. A
+billing-looking alert no flag names is counted as a usage alert, quoted, with the identifier to add. Where the
+ZVM lists its help identifiers, one given by a flag that it does not know is a WARNING.
+Deprecated: --critical-days N (= -c N), --timeout-ms N (= -t N/1000).`;
 
 const argv = process.argv.slice(2);
 if (argv[0] === 'check') await check(argv.slice(1));
@@ -67,16 +83,27 @@ async function check(args: string[]): Promise<never> {
         'password-file': { type: 'string' },
         session: { type: 'boolean', default: false },
         'grace-days': { type: 'string', default: '15' },
-        'critical-days': { type: 'string', default: '1' },
-        'timeout-ms': { type: 'string', default: '10000' },
-        help: { type: 'boolean', default: false },
+        warning: { type: 'string', short: 'w' },
+        critical: { type: 'string', short: 'c' },
+        timeout: { type: 'string', short: 't' },
+        'usage-alert-ids': { type: 'string' },
+        'disconnection-alert-ids': { type: 'string' },
+        'critical-days': { type: 'string' },
+        'timeout-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'V', default: false },
       },
     }).values;
   } catch (e) {
     return unknown(`${(e as Error).message} (see check --help)`);
   }
+  // As the monitoring plugins do, help and version exit UNKNOWN: they are not a check.
   if (v.help) {
     console.log(CHECK_USAGE);
+    process.exit(EXIT.UNKNOWN);
+  }
+  if (v.version) {
+    console.log(`zerto-fleet check ${pkg.version}`);
     process.exit(EXIT.UNKNOWN);
   }
   if (!v.zvm) return unknown('--zvm URL is required (the ZVM API base, e.g. https://zvm.example)');
@@ -139,12 +166,36 @@ async function check(args: string[]): Promise<never> {
       return unknown(`${flag} must be a number from ${min} to ${max} (got ${JSON.stringify(s)})`);
     return n;
   };
+  const days = (s: string | undefined, flag: string): number | undefined => {
+    if (s === undefined) return undefined;
+    const n = num(s, flag, 0, 365);
+    if (!Number.isInteger(n))
+      return unknown(`${flag} must be a whole number of days (got ${JSON.stringify(s)})`);
+    return n;
+  };
+  const helpIds = (s: string | undefined, flag: string): string[] | undefined => {
+    if (s === undefined) return undefined;
+    const r = parseHelpIds(s);
+    return r.ok ? r.ids : unknown(`${flag}: ${r.error}`);
+  };
+  if (v.critical !== undefined && v['critical-days'] !== undefined)
+    return unknown('give -c or --critical-days (its old name), not both');
+  if (v.timeout !== undefined && v['timeout-ms'] !== undefined)
+    return unknown('give -t or --timeout-ms (its old name), not both');
+  const timeoutMs =
+    v['timeout-ms'] !== undefined
+      ? num(v['timeout-ms'], '--timeout-ms', 100, 300_000)
+      : num(v.timeout ?? '10', '-t', 0.1, 300) * 1000;
+  const usage = helpIds(v['usage-alert-ids'], '--usage-alert-ids');
+  const disconnection = helpIds(v['disconnection-alert-ids'], '--disconnection-alert-ids');
   const result = await runCheck({
     url: v.zvm,
     auth,
     graceDays: num(v['grace-days'], '--grace-days', 1 / 24, 365),
-    criticalDays: num(v['critical-days'], '--critical-days', 0, 365),
-    timeoutMs: num(v['timeout-ms'], '--timeout-ms', 100, 120_000),
+    warningDays: days(v.warning, '-w'),
+    criticalDays: days(v.critical ?? v['critical-days'], v.critical !== undefined ? '-c' : '--critical-days'),
+    timeoutMs,
+    ids: { ...(usage ? { usage } : {}), ...(disconnection ? { disconnection } : {}) },
   });
   console.log(result.line.replace(/[\r\n]+/g, ' '));
   process.exit(EXIT[result.state]);
