@@ -1,7 +1,7 @@
 import { css, html, LitElement, nothing, type TemplateResult, type PropertyDeclarations } from 'lit';
 import {
   exportActionLabel,
-  HELP_IDENTIFIERS,
+  ZVM_WORDS,
   LIST_WORDS,
   messageText,
   RESOLUTION_WORDS,
@@ -11,6 +11,7 @@ import {
   type GraceState,
   type GraceView,
 } from '../../src/core/index.ts';
+import { DEFAULT_BILLING_ALERT_IDS } from '../../src/protocol/zvm-ids.ts';
 import { systemClock } from '../../src/world/clock.ts';
 import {
   readServiceAlerts,
@@ -52,7 +53,19 @@ export interface ZvmAlert {
 export function liveDescription(a: Alert, view: GraceView | undefined): string {
   if (a.resolvedAt !== null || !view?.message) return a.description;
   const key = a.kind === 'usage-not-sent' ? 'usage-not-sent' : 'vra-disconnected';
-  return view.message.key === key ? messageText(view.message) : a.description;
+  if (view.message.key !== key) return a.description;
+  // The live words, and the ZVM's own beside them (zvm mode), as the alert keeps them.
+  const words = a.description.indexOf(ZVM_WORDS);
+  return messageText(view.message) + (words >= 0 ? a.description.slice(words) : '');
+}
+
+/** The ZVM's help identifier of the alert it lists for this kind, else the default setting's first. */
+function helpIdOf(a: Alert, view: GraceView | undefined): string {
+  const kind = a.kind === 'usage-not-sent' ? 'usage' : 'disconnection';
+  return (
+    view?.zvmAlerts.find((n) => n.kind === kind)?.helpIdentifier ??
+    (kind === 'usage' ? DEFAULT_BILLING_ALERT_IDS.usage[0]! : DEFAULT_BILLING_ALERT_IDS.disconnection[0]!)
+  );
 }
 
 export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
@@ -60,7 +73,7 @@ export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
     AlertIdentifier: a.id,
     Level: a.level === 'error' ? 'Error' : 'Warning',
     Entity: 'Zvm',
-    HelpIdentifier: HELP_IDENTIFIERS[a.kind],
+    HelpIdentifier: helpIdOf(a, view),
     Site: { SiteIdentifier: a.site.id, SiteName: a.site.name },
     Description: liveDescription(a, view),
     TurnedOn: new Date(a.turnedOn).toISOString(),

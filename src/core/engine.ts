@@ -103,7 +103,7 @@ export function reduce(state: GraceState, event: GraceEvent, now: number): Grace
         t,
       );
     case 'zvm': {
-      const next = mirrorZvm({ ...seen, authority: true }, event, t);
+      const next = withZvmWords(mirrorZvm({ ...seen, authority: true }, event, t), event.alerts);
       // Never a state the coherence rules refuse (it would be quarantined as damaged): the word alone, then.
       return incoherence(next) === null ? next : { ...seen, zvm: next.zvm, lastAttemptAt: t };
     }
@@ -199,6 +199,27 @@ function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t
   // The ZVM said Failed and lists no billing alert (yet): not ok, and no alert of this console's own.
   return { ...clearMirror(s, t), phase: 'unknown' };
 }
+
+/**
+ * The ZVM's own description of an alert it lists, kept with the alert this state mirrors (once, when first
+ * seen): Monitoring > Alerts and the history show the ZVM's words beside ours.
+ */
+function withZvmWords(s: GraceState, notes: readonly ZvmAlertNote[] | undefined): GraceState {
+  if (!notes?.some((n) => n.description)) return s;
+  const words = (kind: Alert['kind']) =>
+    notes.find((n) => n.kind === (kind === 'usage-not-sent' ? 'usage' : 'disconnection'))?.description;
+  let changed = false;
+  const alerts = s.alerts.map((a) => {
+    const w = a.resolvedAt === null ? words(a.kind) : undefined;
+    if (!w || a.description.includes(ZVM_WORDS)) return a;
+    changed = true;
+    return { ...a, description: Array.from(`${a.description}${ZVM_WORDS}“${w}”`).slice(0, 2000).join('') };
+  });
+  return changed ? { ...s, alerts } : s;
+}
+
+/** What separates this console's words from the ZVM's own in an alert's description. */
+export const ZVM_WORDS = ' — the ZVM: ';
 
 /**
  * The same ZVM time, as read twice (records and events without the ZVM's alert identity): a skew measured

@@ -22,12 +22,6 @@ export type Phase = (typeof PHASES)[number];
 export const ALERT_KINDS = ['usage-not-sent', 'vra-disconnected'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
-/** The `HelpIdentifier` of each billing alert in the ZVM alert shape (Monitoring > Alerts). */
-export const HELP_IDENTIFIERS: Readonly<Record<AlertKind, string>> = Object.freeze({
-  'usage-not-sent': 'BIL0001',
-  'vra-disconnected': 'BIL0002',
-});
-
 /** How an alert ended: usage got through; the disconnection replaced it; the ZVM stopped listing it. */
 export const RESOLUTIONS = ['usage-sent', 'superseded', 'cleared'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];

@@ -23,9 +23,9 @@ describe('<zerto-billing-alerts>', () => {
     await el.updateComplete;
     const alerts = el.alerts;
     expect(alerts.map((a) => [a.Level, a.HelpIdentifier, a.ResolvedOn === null])).to.deep.equal([
-      ['Warning', 'BIL0001', true],
-      ['Error', 'BIL0002', false],
-      ['Warning', 'BIL0001', false],
+      ['Warning', 'LIC0012', true],
+      ['Error', 'LIC0013', false],
+      ['Warning', 'LIC0012', false],
     ]);
     expect(Object.keys(alerts[0]!)).to.include.members([
       'Level',

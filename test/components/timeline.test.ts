@@ -28,8 +28,8 @@ async function settle(el: HTMLElement & { updateComplete: Promise<boolean> }): P
   await el.updateComplete;
 }
 
-const USAGE_ALERT = 'BIL0001';
-const DISCONNECTION_ALERT = 'BIL0002';
+const USAGE_ALERT = 'LIC0012';
+const DISCONNECTION_ALERT = 'LIC0013';
 const GRACE = 15 * DAY;
 /** Both sides count the deadline from the same clock: they must agree to the minute. */
 const TOLERANCE = MINUTE;
@@ -82,7 +82,7 @@ function truthOf(z: ZvmState, label: string): Truth {
   // The simulator must be coherent for its state to be the truth; if not, the scenario itself is broken.
   expect(
     vrasDown,
-    `${label}: the simulator's VRAs are Disconnected exactly while BIL0002 is active`,
+    `${label}: the simulator's VRAs are Disconnected exactly while LIC0013 is active`,
   ).to.equal(cut !== undefined);
   if (cut) {
     expect(z.phase, `${label}: the simulator's phase with its VRAs disconnected`).to.equal('disconnected');

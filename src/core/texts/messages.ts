@@ -250,7 +250,6 @@ export function alertDescription(
 }
 
 // The alerts' identifiers live with the kinds (a probe reads them without the words); named here too.
-export { HELP_IDENTIFIERS } from '../kinds.ts';
 
 /** The time left in a warning, as lists and the popup show it: "3 days left". */
 export const leftText = (r: Remaining): string => `${formatRemaining(r)} left`;
