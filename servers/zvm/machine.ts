@@ -2,6 +2,11 @@
  * The ZVM simulator's state machine, apart from HTTP: its own clock, the grace engine's state, the
  * transmissions to the billing receiver (one at a time, a report not acknowledged resent as it is), and the
  * schedule of automatic ones. The server (server.ts) shapes what it answers from this.
+ *
+ * The clock reads whole milliseconds, as the reports' times are written, and a new report waits until the
+ * clock has passed the end of the last one: a period is never empty (the receiver would refuse it, and a
+ * refused report is resent as it is, for ever), and every send reaches the billing link, even two in the
+ * same millisecond.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -27,7 +32,8 @@ const ANSWER_LIMIT = 64 * 1024;
 export interface Attempt {
   at: string;
   result: 'Passed' | 'Failed';
-  reportId: string;
+  /** Null only when no report could be built (a clock that does not move). */
+  reportId: string | null;
   reason: FailureReason | null;
 }
 
@@ -44,17 +50,24 @@ export interface MachineOptions {
   startAt: number;
   /** How long a transmission may take; an answer after it counts as failed. */
   sendTimeoutMs: number;
+  /** The licence type the reports carry (the ZVM's, as GET /v1/license gives it). */
+  licenseType: string;
   log: (line: string) => void;
+  /**
+   * Real time elapsed, in ms, from any origin: what the clock runs on besides its advances. Default
+   * `performance.now()`, which never goes back when the machine's wall clock is set back. Tests hold it.
+   */
+  elapsed?: () => number;
 }
 
 export interface Machine {
-  /** The clock: startAt + real time elapsed + time advanced, never outside the Date range. */
+  /** The clock: startAt + real time elapsed + time advanced, in whole ms, never outside the Date range. */
   now(): number;
   /** The latest reading the clock may be moved to (see clockLimit). */
   readonly latest: number;
   /** Moves the clock forward (0 < ms ≤ 400 days, not past `latest`), runs one due transmission, ticks. */
   advance(ms: number): Promise<void>;
-  /** One transmission, in turn with the others. */
+  /** One transmission, in turn with the others; it always reaches (or tries) the billing link. */
   sendUsage(): Promise<'Passed' | 'Failed'>;
   /** The engine's state, ticked to now(). */
   state(): GraceState;
@@ -85,12 +98,15 @@ export function createMachine(o: MachineOptions): Machine {
       `startZvmSim: startAt must be epoch ms from ${-MAX_TIME} to ${latest} (the Date range, less the room the engine needs); got ${String(o.startAt)}`,
     );
   }
-  const realStart = Date.now();
+  const elapsed = o.elapsed ?? (() => performance.now());
+  const startAt = Math.floor(o.startAt);
+  const realStart = elapsed();
   let advanced = 0;
-  // Clamped, so that even a simulator left running past its limit never reads a time a Date cannot hold.
-  const now = () => Math.min(MAX_TIME, o.startAt + (Date.now() - realStart) + advanced);
+  // Whole milliseconds, as every time it writes (ISO 8601 keeps no less). Clamped, so that even a simulator
+  // left running past its limit never reads a time a Date cannot hold.
+  const now = () => Math.min(MAX_TIME, Math.floor(startAt + (elapsed() - realStart) + advanced));
 
-  let state = createState({ id: o.siteId, name: o.siteName }, o.policy, o.startAt);
+  let state = createState({ id: o.siteId, name: o.siteName }, o.policy, startAt);
   const tick = () => {
     state = reduce(state, { type: 'tick' }, now());
     return state;
@@ -100,10 +116,10 @@ export function createMachine(o: MachineOptions): Machine {
   let pending: UsageReport | null = null;
   // The period rule (src/protocol/usage.ts): each report starts where the last acknowledged one ended; the
   // first covers the interval before the start.
-  let lastPeriodEnd = new Date(o.startAt - o.policy.interval).toISOString();
+  let lastPeriodEnd = startAt - o.policy.interval;
   let lastAttempt: Attempt | null = null;
   let queue: Promise<unknown> = Promise.resolve();
-  let nextSendAt = o.startAt;
+  let nextSendAt = startAt;
   let timer: NodeJS.Timeout | null = null;
   let stopping = false;
   const stop = new AbortController();
@@ -113,11 +129,11 @@ export function createMachine(o: MachineOptions): Machine {
       protocol: PROTOCOL_VERSION,
       reportId: `zvmsim-${randomUUID()}`,
       site: { id: o.siteId, name: o.siteName },
-      period: { from: lastPeriodEnd, to: new Date(at).toISOString() },
+      period: { from: new Date(lastPeriodEnd).toISOString(), to: new Date(at).toISOString() },
       generatedAt: new Date(at).toISOString(),
       usage: {
         protectedVms: o.protectedVms,
-        licenseType: 'Enterprise',
+        licenseType: o.licenseType,
         sites: [{ id: o.siteId, name: o.siteName, protectedVms: o.protectedVms }],
       },
       client: { name: 'zvm-simulator', version: CLIENT_VERSION },
@@ -126,28 +142,50 @@ export function createMachine(o: MachineOptions): Machine {
 
   function sendUsage(): Promise<'Passed' | 'Failed'> {
     const run = queue.then(async () => {
-      // Nothing new to bill since the last acknowledged report (two sends in one instant): it passed.
-      const nothingNew = !pending && now() <= Date.parse(lastPeriodEnd);
-      const report = pending ?? buildReport(now());
-      pending = nothingNew ? null : report;
-      const reason = nothingNew ? null : await transmit(report);
-      const at = now();
-      if (reason === null) {
-        pending = null;
-        if (!nothingNew) lastPeriodEnd = report.period.to;
-        state = reduce(state, { type: 'succeeded', reportId: report.reportId }, at);
-      } else {
-        state = reduce(state, { type: 'failed', reason }, at);
+      // A new report starts where the last acknowledged one ended: it waits for the clock to pass that end
+      // (a millisecond at most), so that its period is never empty.
+      if (pending === null && !(await clockPast(lastPeriodEnd))) {
+        return settle(null, {
+          kind: 'misconfigured',
+          detail: 'the clock does not move past the end of the last report',
+        });
       }
-      const result = reason === null ? 'Passed' : 'Failed';
-      lastAttempt = { at: new Date(at).toISOString(), result, reportId: report.reportId, reason };
-      o.log(
-        `sendUsage ${result}${reason ? ` (${reason.kind}${reason.detail ? `: ${reason.detail}` : ''})` : ''}`,
-      );
-      return result;
+      const report = pending ?? buildReport(now());
+      pending = report;
+      return settle(report, await transmit(report));
     });
     queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Takes an attempt's outcome into the engine and the record; a report acknowledged is done with. */
+  function settle(report: UsageReport | null, reason: FailureReason | null): 'Passed' | 'Failed' {
+    const at = now();
+    if (report !== null && reason === null) {
+      pending = null;
+      lastPeriodEnd = Date.parse(report.period.to);
+      state = reduce(state, { type: 'succeeded', reportId: report.reportId }, at);
+    } else {
+      state = reduce(state, { type: 'failed', reason: reason ?? { kind: 'misconfigured' } }, at);
+    }
+    const result = reason === null ? 'Passed' : 'Failed';
+    lastAttempt = { at: new Date(at).toISOString(), result, reportId: report?.reportId ?? null, reason };
+    o.log(
+      `sendUsage ${result}${reason ? ` (${reason.kind}${reason.detail ? `: ${reason.detail}` : ''})` : ''}`,
+    );
+    return result;
+  }
+
+  /**
+   * True once the clock reads later than `t`; false if it does not within a second (a clock stopped at the
+   * end of the Date range, or held by a test).
+   */
+  async function clockPast(t: number): Promise<boolean> {
+    for (let i = 0; i < 1000 && now() <= t; i++) {
+      if (stopping) return false;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return now() > t;
   }
 
   /**

@@ -1,20 +1,22 @@
 /**
- * A ZVM API simulator with the public field shapes. Like a real ZVM it is the authority: it transmits usage
- * to its billing receiver on its own schedule, runs the grace engine on the outcomes (the same engine the
- * banner runs), raises the billing alerts, and stops talking to its VRAs at the deadline. The state machine
- * is machine.ts; this file is its HTTP face, one table of routes. Every route refuses a foreign `Host`; the
+ * A ZVM API simulator speaking both real dialects of the ZVM API (src/protocol/zvm.ts): a Zerto 10 appliance
+ * (camelCase, ids in link objects, Keycloak tokens; the default) or a Windows ZVM (PascalCase, top-level
+ * `SiteIdentifier`/`AlertIdentifier`, `x-zerto-session`). Like a real ZVM it is the authority: it transmits
+ * usage to its billing receiver on its own schedule, runs the grace engine on the outcomes (the same engine
+ * the banner runs), raises the billing alerts with the configured help identifiers, and stops talking to its
+ * VRAs at the deadline. The state machine is machine.ts, the alert list alerts.ts, the shapes of the answers
+ * answers.ts; this file is its HTTP face, one table of routes. Every route refuses a foreign `Host`; the
  * control routes need the control token (see ../guard.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parsePolicy, type GraceState, type Policy } from '../../src/core/index.ts';
 import {
-  activeAlerts,
-  alertDescription,
-  HELP_IDENTIFIERS,
-  parsePolicy,
-  type Alert,
-  type GraceState,
-  type Policy,
-} from '../../src/core/index.ts';
+  SESSION_HEADER,
+  ZERTO_PUBLIC_CLIENT,
+  ZVM_DIALECTS,
+  ZVM_PATHS,
+  type ZvmDialect,
+} from '../../src/protocol/zvm.ts';
 import {
   controlRefusal,
   controlTokenOption,
@@ -36,6 +38,7 @@ import {
   readBody,
   requestUrl,
   resolveLimits,
+  sendEmpty,
   sendError,
   sendJson,
   trackSockets,
@@ -43,13 +46,26 @@ import {
   readControlBody,
 } from '../http.ts';
 import { RouteTable, type Route } from '../routes.ts';
-import { CLIENT_VERSION, createMachine, MAX_ADVANCE_MS } from './machine.ts';
+import {
+  ALERT_ENTITIES,
+  ALERT_LEVELS,
+  createAlertBook,
+  DEFAULT_DISCONNECTION_ALERT_ID,
+  DEFAULT_USAGE_ALERT_ID,
+  filterAlerts,
+  helpIdOption,
+} from './alerts.ts';
+import * as answers from './answers.ts';
+import type { Json, SiteFacts } from './answers.ts';
+import { createMachine, MAX_ADVANCE_MS } from './machine.ts';
 import { AccessTokens, LoginThrottle, Sessions, type LoginThrottleOptions } from './sessions.ts';
 
 /** Zerto 10's token endpoint (Keycloak, realm `zerto`). */
-export const TOKEN_PATH = '/auth/realms/zerto/protocol/openid-connect/token';
+export const TOKEN_PATH = `/${ZVM_PATHS.token}`;
 /** The public client Zerto's own UI logs in with (password grant, no secret). */
-export const PUBLIC_CLIENT_ID = 'zerto-client';
+export const PUBLIC_CLIENT_ID = ZERTO_PUBLIC_CLIENT;
+/** The licence type by default: a Cloud licence, the kind that takes part in automated billing. */
+export const DEFAULT_LICENSE_TYPE = 'Cloud';
 
 export { MAX_ADVANCE_MS };
 
@@ -60,11 +76,17 @@ export interface ZvmSimOptions {
   host?: string;
   /** The billing receiver this ZVM transmits to; reports go to `billingUrl + '/v1/usage'`. */
   billingUrl: string;
-  /** Bearer token accepted on every /v1 route. Default 'demo-token'. */
+  /**
+   * Which ZVM it is: `zerto10` (the default: a Zerto 10 appliance, camelCase, Keycloak tokens, no
+   * /v1/session/add) or `windows` (a Windows ZVM 7.x–9.x: PascalCase, POST /v1/session/add, no token
+   * endpoint, sendUsage answering "Passed"/"Failed").
+   */
+  dialect?: ZvmDialect;
+  /** Bearer token accepted on every /v1 route, in both dialects. Default 'demo-token'. */
   token?: string;
   /**
-   * Basic-auth credentials for POST /v1/session/add, and the user of the token endpoint's password grant.
-   * Default 'admin' / 'admin'.
+   * Basic-auth credentials for POST /v1/session/add (windows), and the user of the token endpoint's password
+   * grant (zerto10). Default 'admin' / 'admin'.
    */
   user?: string;
   password?: string;
@@ -83,8 +105,16 @@ export interface ZvmSimOptions {
   vraCount?: number;
   /** Missing fields take the engine defaults; validated with parsePolicy. */
   policy?: Partial<Policy>;
-  /** Field names of the answers: PascalCase (default) or camelCase, as ZVM versions differ. */
-  casing?: 'pascal' | 'camel';
+  /** The usage alert's help identifier. Default 'LIC0012'. */
+  usageAlertId?: string;
+  /** The disconnection alert's help identifier. Default 'LIC0013'. */
+  disconnectionAlertId?: string;
+  /** List a VPG, a VRA and a storage alert beside the billing ones, as a real ZVM does. Default true. */
+  otherAlerts?: boolean;
+  /** GET /v1/license's `licenseType` (and the reports'). Default 'Cloud'. */
+  licenseType?: string;
+  /** GET /v1/license's `expiryTime`, epoch ms; null or absent: none. */
+  licenseExpiry?: number | null;
   /** Transmit on its own every policy.interval of its clock (first one at start). Default true. */
   autoSend?: boolean;
   /** Sim clock start, epoch ms. Default Date.now(). */
@@ -122,11 +152,11 @@ export interface ZvmSim {
 
 const CONTROL_BODY_LIMIT = 16 * 1024;
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 interface Ctx {
   req: IncomingMessage;
   res: ServerResponse;
+  /** The `:name` segments of the route's path, as they came. */
+  params: Record<string, string>;
 }
 
 interface SimRoute extends Route<(ctx: Ctx) => void | Promise<void>> {
@@ -150,7 +180,27 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   const siteName = opts.siteName ?? 'Demo Site';
   const protectedVms = opts.protectedVms ?? 42;
   const vraCount = opts.vraCount ?? 3;
-  const camel = opts.casing === 'camel';
+  const dialect = opts.dialect ?? 'zerto10';
+  if (!ZVM_DIALECTS.includes(dialect)) {
+    throw new RangeError(`startZvmSim: dialect must be one of ${ZVM_DIALECTS.join(', ')}`);
+  }
+  const usageAlertId = helpIdOption(opts.usageAlertId, 'usageAlertId', DEFAULT_USAGE_ALERT_ID);
+  const disconnectionAlertId = helpIdOption(
+    opts.disconnectionAlertId,
+    'disconnectionAlertId',
+    DEFAULT_DISCONNECTION_ALERT_ID,
+  );
+  if (usageAlertId.toUpperCase() === disconnectionAlertId.toUpperCase()) {
+    throw new RangeError('startZvmSim: usageAlertId and disconnectionAlertId must differ');
+  }
+  const licenseType = opts.licenseType ?? DEFAULT_LICENSE_TYPE;
+  if (typeof licenseType !== 'string' || licenseType.length > 100) {
+    throw new RangeError('startZvmSim: licenseType must be a string of at most 100 characters');
+  }
+  const licenseExpiry = opts.licenseExpiry ?? null;
+  if (licenseExpiry !== null && !(Number.isFinite(licenseExpiry) && Math.abs(licenseExpiry) <= 8.64e15)) {
+    throw new RangeError('startZvmSim: licenseExpiry must be epoch ms (or null: no expiry)');
+  }
   const autoSend = opts.autoSend ?? true;
   const sendTimeoutMs = opts.sendTimeoutMs ?? 5000;
   const allowOrigins = [...(opts.allowOrigins ?? DEFAULT_ALLOW_ORIGINS)];
@@ -177,6 +227,7 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   const throttle = new LoginThrottle(opts.loginThrottle);
   const log = logger(opts.quiet, 'zvm-sim');
 
+  const startAt = opts.startAt ?? Date.now();
   const machine = createMachine({
     usageUrl,
     siteId,
@@ -184,40 +235,62 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     protectedVms,
     policy,
     autoSend,
-    startAt: opts.startAt ?? Date.now(),
+    startAt,
     sendTimeoutMs,
+    licenseType,
     log,
   });
   const { now } = machine;
+  const book = createAlertBook({
+    siteId,
+    siteName,
+    policy,
+    startAt,
+    usageAlertId,
+    disconnectionAlertId,
+    otherAlerts: opts.otherAlerts ?? true,
+  });
   let closing = false;
   let port = 0;
   const checkHost = hostGuard(host, () => port, hosts);
+  /** What the answers are made from; `base` is known once the server listens. */
+  const facts: SiteFacts = {
+    dialect,
+    base: '',
+    siteId,
+    siteName,
+    protectedVms,
+    vraCount,
+    licenseType,
+    licenseExpiry,
+  };
 
+  const api = (
+    method: 'GET' | 'POST',
+    path: string,
+    handler: SimRoute['handler'],
+    access: SimRoute['access'] = 'api',
+  ): SimRoute => ({ method, path, access, handler });
+  /** A GET of the API answering 200 with what `body` makes. */
+  const read = (path: string, body: () => Json) => api('GET', path, ({ res }) => answer(res, 200, body()));
   const routes = new RouteTable<SimRoute['handler'], SimRoute>([
-    { method: 'POST', path: '/v1/session/add', access: 'login', handler: ({ req, res }) => login(req, res) },
-    { method: 'POST', path: TOKEN_PATH, access: 'login', handler: ({ req, res }) => grantToken(req, res) },
-    {
-      method: 'GET',
-      path: '/v1/localsite',
-      access: 'api',
-      handler: ({ res }) => answer(res, 200, localSite()),
-    },
-    { method: 'GET', path: '/v1/license', access: 'api', handler: ({ res }) => answer(res, 200, license()) },
-    {
-      method: 'POST',
-      path: '/v1/localsite/billing/sendUsage',
-      access: 'api',
-      handler: async ({ req, res }) => {
-        // The body is empty by definition; whatever came is read and dropped.
-        const read = await readBody(req, CONTROL_BODY_LIMIT);
-        if (!read.ok && read.reason === 'aborted') return;
-        const result = await machine.sendUsage();
-        if (closing) return;
-        return answer(res, 200, result);
-      },
-    },
-    { method: 'GET', path: '/v1/alerts', access: 'api', handler: ({ res }) => answer(res, 200, alerts()) },
-    { method: 'GET', path: '/v1/vras', access: 'api', handler: ({ res }) => answer(res, 200, vras()) },
+    // Each dialect its own login: a Zerto 10 appliance has no /v1/session/add, a Windows ZVM no Keycloak.
+    ...(dialect === 'windows'
+      ? [api('POST', `/${ZVM_PATHS.sessionAdd}`, ({ req, res }) => login(req, res), 'login')]
+      : [api('POST', TOKEN_PATH, ({ req, res }) => grantToken(req, res), 'login')]),
+    read(`/${ZVM_PATHS.localSite}`, () => answers.localSite(facts)),
+    read(`/${ZVM_PATHS.license}`, () => answers.license(facts)),
+    api('POST', `/${ZVM_PATHS.sendUsage}`, sendUsage),
+    api('GET', `/${ZVM_PATHS.alerts}`, listAlerts),
+    read(`/${ZVM_PATHS.alertLevels}`, () => [...ALERT_LEVELS]),
+    read(`/${ZVM_PATHS.alertEntities}`, () => [...ALERT_ENTITIES]),
+    read(`/${ZVM_PATHS.helpIdentifiers}`, () => book.helpIdentifiers()),
+    api('GET', `/${ZVM_PATHS.alerts}/:id`, ({ res, params }) => oneAlert(res, params.id!)),
+    api('POST', `/${ZVM_PATHS.alerts}/:id/dismiss`, ({ res, params }) => dismiss(res, params.id!, true)),
+    api('POST', `/${ZVM_PATHS.alerts}/:id/undismiss`, ({ res, params }) => dismiss(res, params.id!, false)),
+    read(`/${ZVM_PATHS.serverTimeUtc}`, () => answers.serverTime(now(), null)),
+    read(`/${ZVM_PATHS.serverTimeLocal}`, () => answers.serverTime(now(), 0)),
+    read(`/${ZVM_PATHS.vras}`, () => answers.vras(facts)),
     {
       method: 'GET',
       path: '/control/state',
@@ -232,7 +305,7 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
       dateBySimClock(res);
       handle(req, res).catch((e: unknown) => {
         log(`internal error: ${(e as Error).stack ?? String(e)}`);
-        answer(res, 500, { Message: 'The simulator failed to handle this request.' });
+        answer(res, 500, answers.errorBody(dialect, 'The simulator failed to handle this request.'));
       });
     },
     limits,
@@ -255,9 +328,56 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     }) as ServerResponse['writeHead'];
   }
 
-  /** Sends a ZVM-shaped answer in the configured casing. */
+  /** Sends a ZVM answer (already in the dialect: see answers.ts). */
   function answer(res: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}) {
-    sendJson(res, status, camel ? camelize(body) : body, headers);
+    sendJson(res, status, body, headers);
+  }
+
+  /** An error answer of the ZVM API, `{ Message }` or `{ message }` by dialect. */
+  function fail(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+    answer(res, status, answers.errorBody(dialect, message), headers);
+  }
+
+  /**
+   * POST /v1/localsite/billing/sendUsage: answers once the transmission is over, as a ZVM does. Zerto 10's
+   * document declares a 200 with no body; a Windows ZVM answers "Passed" or "Failed".
+   */
+  async function sendUsage({ req, res }: Ctx): Promise<void> {
+    // The body is empty by definition; whatever came is read and dropped.
+    const read = await readBody(req, CONTROL_BODY_LIMIT);
+    if (!read.ok && read.reason === 'aborted') return;
+    const result = await machine.sendUsage();
+    if (closing) return;
+    if (dialect === 'windows') return answer(res, 200, result);
+    sendEmpty(res, 200, { 'Content-Length': '0' });
+  }
+
+  const alertList = () => book.list(machine.state());
+
+  /** GET /v1/alerts, with the document's query filters. */
+  function listAlerts({ req, res }: Ctx): void {
+    const query = requestUrl(req)?.searchParams ?? new URLSearchParams();
+    const kept = filterAlerts(alertList(), query, siteId);
+    if (!kept.ok) return fail(res, 400, kept.error);
+    answer(
+      res,
+      200,
+      kept.alerts.map((a) => answers.alert(facts, a)),
+    );
+  }
+
+  function oneAlert(res: ServerResponse, id: string): void {
+    const a = alertList().find((x) => x.id === id);
+    if (!a) return fail(res, 404, `No alert with identifier ${JSON.stringify(id.slice(0, 100))}.`);
+    answer(res, 200, answers.alert(facts, a));
+  }
+
+  /** POST /v1/alerts/{id}/dismiss and /undismiss: 200 with no body, as the document declares. */
+  function dismiss(res: ServerResponse, id: string, dismissed: boolean): void {
+    if (!book.dismiss(machine.state(), id, dismissed)) {
+      return fail(res, 404, `No alert with identifier ${JSON.stringify(id.slice(0, 100))}.`);
+    }
+    sendEmpty(res, 200, { 'Content-Length': '0' });
   }
 
   /** A refusal of the host or the control checks, in the protocol's error shape. */
@@ -281,7 +401,7 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     const method = req.method ?? 'GET';
     res.on('finish', () => log(`${method} ${req.url} ${res.statusCode}`));
     // Date is not a CORS-safelisted response header: without this a page could not read the ZVM's clock.
-    const allowed = applyCors(req, res, allowOrigins, ['x-zerto-session', 'Date']);
+    const allowed = applyCors(req, res, allowOrigins, [SESSION_HEADER, 'Date']);
     const wrongHost = checkHost(req);
     if (wrongHost) {
       req.resume();
@@ -289,8 +409,7 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
       res.setHeader('Connection', 'close');
       return refuse(res, wrongHost);
     }
-    if (!url)
-      return answer(res, 400, { Message: 'The request target must be a path such as /v1/localsite.' });
+    if (!url) return fail(res, 400, 'The request target must be a path such as /v1/localsite.');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (method === 'OPTIONS') return answerPreflight(req, res, allowed);
     const isControl = path === '/control' || path.startsWith('/control/');
@@ -308,7 +427,7 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
       const message = path.startsWith('/v1/')
         ? `No HTTP resource was found that matches ${path}.`
         : `No resource at ${path}; the API is under /v1.`;
-      return answer(res, 404, { Message: message });
+      return fail(res, 404, message);
     }
     if (match.kind === 'wrong-method') {
       if (isControl) {
@@ -316,12 +435,9 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
           Allow: match.allow,
         });
       }
-      return answer(
-        res,
-        405,
-        { Message: `The requested method is not allowed here; use ${match.allow}.` },
-        { Allow: match.allow },
-      );
+      return fail(res, 405, `The requested method is not allowed here; use ${match.allow}.`, {
+        Allow: match.allow,
+      });
     }
     const { route } = match;
     if (route.access === 'control') {
@@ -332,15 +448,15 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
       }
     } else if (route.access === 'api' && !authorized(req)) {
       req.resume();
-      return answer(
+      return fail(
         res,
         401,
-        { Message: 'Authorization has been denied for this request.' },
+        'Authorization has been denied for this request.',
         // Not `Basic`: that would make a browser pop up a login dialog over the demo.
         { 'WWW-Authenticate': 'Bearer realm="zvm-sim"' },
       );
     }
-    return route.handler({ req, res });
+    return route.handler({ req, res, params: match.params });
   }
 
   function login(req: IncomingMessage, res: ServerResponse): void {
@@ -349,21 +465,17 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     const wait = throttle.waitFor(client);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
-      return answer(
-        res,
-        429,
-        { Message: `Too many failed logins from this address; try again in ${seconds} s.` },
-        { 'Retry-After': String(seconds) },
-      );
+      return fail(res, 429, `Too many failed logins from this address; try again in ${seconds} s.`, {
+        'Retry-After': String(seconds),
+      });
     }
     if (!basicAuthOk(req.headers.authorization)) {
       throttle.failed(client);
-      return answer(res, 401, { Message: 'Invalid user name or password (HTTP basic authentication).' });
+      return fail(res, 401, 'Invalid user name or password (HTTP basic authentication).');
     }
     throttle.succeeded(client);
     const id = sessions.add();
-    res.writeHead(200, { 'x-zerto-session': id, 'Content-Length': '0', 'Cache-Control': 'no-store' });
-    res.end();
+    sendEmpty(res, 200, { [SESSION_HEADER]: id, 'Content-Length': '0' });
   }
 
   function basicAuthOk(header: string | undefined): boolean {
@@ -471,57 +583,15 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
     );
   }
 
-  function localSite(): Json {
-    return {
-      SiteIdentifier: siteId,
-      SiteName: siteName,
-      Version: CLIENT_VERSION,
-      Location: 'Simulated data center',
-      ContactEmail: 'noc@example.com',
-      ContactName: 'NOC',
-      ContactPhone: '+1-555-0100',
-      IpAddress: '127.0.0.1',
-      SiteType: 'VCenter',
-      IsReplicationToSelfEnabled: false,
-      UtcOffsetInMinutes: 0,
-    };
-  }
-
-  function license(): Json {
-    return {
-      Details: {
-        LicenseKey: 'SIM-0000-DEMO-LICENSE',
-        LicenseType: 'Enterprise',
-        ExpiryTime: null,
-        MaxVms: Math.max(500, protectedVms),
-      },
-      Usage: {
-        TotalVmsCount: protectedVms,
-        SitesUsage: [{ SiteIdentifier: siteId, SiteName: siteName, ProtectedVmsCount: protectedVms }],
-      },
-    };
-  }
-
-  function alerts(): Json[] {
-    return activeAlerts(machine.state()).map((a: Alert) => ({
-      AlertIdentifier: a.id,
-      Level: a.level === 'error' ? 'Error' : 'Warning',
-      Entity: 'Zvm',
-      HelpIdentifier: HELP_IDENTIFIERS[a.kind],
-      Site: { identifier: siteId },
-      // The ZVM's own words: it enforces, so it says what it will do and what it did.
-      Description: alertDescription(a.kind, siteName, policy.graceDays, 'zvm'),
-      TurnedOn: new Date(a.turnedOn).toISOString(),
-      IsDismissed: false,
-    }));
-  }
-
-  function vras(): Json[] {
+  /**
+   * The VRAs as the simulator's own view shows them (not the ZVM API): connected or not, in words, for the
+   * demo and the tests.
+   */
+  function vraView(): Json {
     const connected = machine.view().vraCommunicationAllowed;
     return Array.from({ length: vraCount }, (_, i) => {
       const n = String(i + 1).padStart(2, '0');
       return {
-        VraIdentifier: `${siteId}.vra-${n}`,
         VraName: `Z-VRA-esxi-${n}.sim.local`,
         HostName: `esxi-${n}.sim.local`,
         Status: connected ? 'Connected' : 'Disconnected',
@@ -531,16 +601,17 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
 
   function controlState(): Json {
     const v = machine.view();
-    const vraList = vras();
     const next = machine.nextSendAt();
     return {
       now: new Date(v.at).toISOString(),
       phase: v.phase,
       deadline: v.deadline === null ? null : new Date(v.deadline).toISOString(),
       daysLeft: v.daysLeft,
-      vras: camel ? camelize(vraList) : vraList,
+      vras: vraView(),
       state: machine.state() as unknown as Json,
       site: { id: siteId, name: siteName },
+      dialect,
+      helpIdentifiers: { usage: usageAlertId, disconnection: disconnectionAlertId },
       billingUrl: usageUrl,
       autoSend,
       nextSendAt: next === null ? null : new Date(next).toISOString(),
@@ -561,8 +632,9 @@ export async function startZvmSim(opts: ZvmSimOptions): Promise<ZvmSim> {
   }
 
   port = await listen(server, opts.port ?? 0, host);
+  facts.base = baseUrl(host, port).replace(/\/+$/, '');
   log(
-    `listening; transmitting to ${usageUrl}${autoSend ? ` every ${policy.interval} ms` : ' on demand only'}`,
+    `listening as a ${dialect === 'windows' ? 'Windows ZVM' : 'Zerto 10 appliance'}; transmitting to ${usageUrl}${autoSend ? ` every ${policy.interval} ms` : ' on demand only'}`,
   );
   // The first transmission happens at start, as a ZVM does when it comes up.
   machine.start();
@@ -611,15 +683,4 @@ function basicPair(header: string | undefined): [string, string] | null {
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)];
-}
-
-/** The same answer with camelCase keys (`SiteIdentifier` → `siteIdentifier`), as newer ZVMs answer. */
-export function camelize(value: Json): Json {
-  if (Array.isArray(value)) return value.map(camelize);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), camelize(v)]),
-    );
-  }
-  return value;
 }

@@ -72,22 +72,24 @@ const advance = (s: ZvmSim, advanceMs: unknown) =>
     body: json({ advanceMs }),
   });
 
-type Vra = { VraIdentifier: string; VraName: string; HostName: string; Status: string };
+type ZvmLink = { rel: null; href: string; type: string; identifier: string };
 type ZvmAlert = {
-  AlertIdentifier: string;
-  Level: string;
-  Entity: string;
-  HelpIdentifier: string;
-  Site: { identifier: string };
-  Description: string;
-  TurnedOn: string;
-  IsDismissed: boolean;
+  link: ZvmLink;
+  level: string;
+  entity: string;
+  helpIdentifier: string;
+  site: ZvmLink;
+  description: string;
+  turnedOn: string;
+  isDismissed: boolean;
 };
+/** The simulator's own view of its VRAs (not the ZVM API's: VRA statuses there are numbers). */
+const vraStates = async (s: ZvmSim) => (await controlState(s)).vras.map((v) => v.Status);
 
-describe('ZVM simulator: authentication', () => {
+describe('ZVM simulator: authentication (a Windows ZVM: sessions)', () => {
   let s: ZvmSim;
   before(async () => {
-    s = await sim({ user: 'ops', password: 's3cret' });
+    s = await sim({ dialect: 'windows', user: 'ops', password: 's3cret' });
   });
 
   test('401 JSON without credentials or with a wrong token', async () => {
@@ -138,62 +140,74 @@ describe('ZVM simulator: authentication', () => {
 });
 
 describe('ZVM simulator: public field shapes', () => {
-  test('GET /v1/localsite and /v1/license in PascalCase', async () => {
+  test('Zerto 10 (the default): camelCase, the site id only in link.identifier, nulls where it has nothing', async () => {
     const s = await sim({ siteId: 'site-ams', siteName: 'Amsterdam DR', protectedVms: 17 });
     const site = (await get(s, '/v1/localsite')).json();
-    assert.equal(site.SiteIdentifier, 'site-ams');
-    assert.equal(site.SiteName, 'Amsterdam DR');
-    assert.equal(site.Version, '10.0.30');
-    assert.equal(site.SiteType, 'VCenter');
-    assert.equal(site.IsReplicationToSelfEnabled, false);
-    assert.equal(site.UtcOffsetInMinutes, 0);
-    for (const key of ['Location', 'ContactEmail', 'ContactName', 'ContactPhone', 'IpAddress']) {
-      assert.equal(typeof site[key], 'string', key);
-    }
-    const license = (await get(s, '/v1/license')).json<{
-      Details: Record<string, unknown>;
-      Usage: { TotalVmsCount: number; SitesUsage: unknown[] };
-    }>();
-    assert.equal(license.Details.LicenseType, 'Enterprise');
-    assert.equal(typeof license.Details.LicenseKey, 'string');
-    assert.equal(license.Details.ExpiryTime, null);
-    assert.equal(typeof license.Details.MaxVms, 'number');
-    assert.equal(license.Usage.TotalVmsCount, 17);
-    assert.deepEqual(license.Usage.SitesUsage, [
-      { SiteIdentifier: 'site-ams', SiteName: 'Amsterdam DR', ProtectedVmsCount: 17 },
-    ]);
-    const vras = (await get(s, '/v1/vras')).json<Vra[]>();
-    assert.equal(vras.length, 3);
-    assert.deepEqual(Object.keys(vras[0] ?? {}), ['VraIdentifier', 'VraName', 'HostName', 'Status']);
-  });
-
-  test('camelCase mode answers the same objects with camelCase keys, recursively', async () => {
-    const s = await sim({ casing: 'camel', siteId: 'site-camel' });
-    const site = (await get(s, '/v1/localsite')).json();
-    assert.equal(site.siteIdentifier, 'site-camel');
+    assert.equal(site.siteIdentifier, undefined);
     assert.equal(site.SiteIdentifier, undefined);
+    assert.deepEqual(site.link, {
+      rel: null,
+      href: `${s.url.replace(/\/$/, '')}/v1/localsite`,
+      type: 'LocalSiteApi',
+      identifier: 'site-ams',
+    });
+    assert.equal(site.siteName, 'Amsterdam DR');
+    assert.equal(site.version, '10.0.30');
+    assert.equal(site.siteType, 'VCenter');
     assert.equal(site.isReplicationToSelfEnabled, false);
+    assert.equal(site.utcOffsetInMinutes, 0);
+    assert.equal(site.contactPhone, null);
     const license = (await get(s, '/v1/license')).json<{
-      details: { licenseType: string };
-      usage: { totalVmsCount: number; sitesUsage: Array<Record<string, unknown>> };
+      details: Record<string, unknown>;
+      usage: { totalVmsCount: number; sitesUsage: unknown[] };
     }>();
-    assert.equal(license.details.licenseType, 'Enterprise');
-    assert.deepEqual(Object.keys(license.usage.sitesUsage[0] ?? {}), [
-      'siteIdentifier',
-      'siteName',
-      'protectedVmsCount',
+    assert.equal(license.details.licenseType, 'Cloud');
+    assert.equal(license.details.expiryTime, null);
+    assert.equal(typeof license.details.maxVms, 'number');
+    assert.equal(license.usage.totalVmsCount, 17);
+    assert.deepEqual(license.usage.sitesUsage, [
+      { siteIdentifier: 'site-ams', siteName: 'Amsterdam DR', protectedVmsCount: 17 },
     ]);
     const vras = (await get(s, '/v1/vras')).json<Array<Record<string, unknown>>>();
-    assert.equal(vras[0]?.status, 'Connected');
+    assert.equal(vras.length, 3);
+    assert.ok(vras.every((v) => Number.isSafeInteger(v.vraIdentifier) && v.status === 0));
     const unauthorized = (await get(s, '/v1/vras', {})).json();
     assert.equal(typeof unauthorized.message, 'string');
+  });
+
+  test('a Windows ZVM: PascalCase, SiteIdentifier beside the link, link keys as Windows writes them', async () => {
+    const s = await sim({ dialect: 'windows', siteId: 'site-win', siteName: 'Windows DR' });
+    const site = (await get(s, '/v1/localsite')).json<Record<string, unknown>>();
+    assert.equal(site.SiteIdentifier, 'site-win');
+    assert.equal((site.Link as ZvmLink).identifier, 'site-win');
+    assert.equal(site.SiteName, 'Windows DR');
+    assert.ok(
+      Object.keys(site).every((k) => /^[A-Z]/.test(k)),
+      Object.keys(site).join(),
+    );
+    const license = (await get(s, '/v1/license')).json<{ Details: { LicenseType: string } }>();
+    assert.equal(license.Details.LicenseType, 'Cloud');
+    const vras = (await get(s, '/v1/vras')).json<Array<Record<string, unknown>>>();
+    assert.ok(vras.every((v) => Number.isSafeInteger(v.VraIdentifier) && v.Status === 0));
+    const unauthorized = (await get(s, '/v1/vras', {})).json();
+    assert.equal(typeof unauthorized.Message, 'string');
+  });
+
+  test('licenseType and licenseExpiry set the licence (a trial, an expired one)', async () => {
+    const expiry = T0 - 10 * DAY;
+    const s = await sim({ licenseType: 'Trial', licenseExpiry: expiry });
+    const details = (await get(s, '/v1/license')).json<{ details: Record<string, unknown> }>().details;
+    assert.equal(details.licenseType, 'Trial');
+    assert.equal(details.expiryTime, new Date(expiry).toISOString());
+    await assert.rejects(sim({ licenseExpiry: Number.NaN }), /licenseExpiry must be epoch ms/);
+    await assert.rejects(sim({ dialect: 'appliance' as never }), /dialect must be one of zerto10, windows/);
   });
 
   test('unknown routes are 404 and wrong methods 405, as JSON', async () => {
     const s = await sim();
     const missing = await get(s, '/v1/nothing');
     assert.equal(missing.status, 404);
-    assert.equal(typeof missing.json().Message, 'string');
+    assert.equal(typeof missing.json().message, 'string');
     const wrong = await request(`${s.url}/v1/localsite/billing/sendUsage`, { headers: BEARER });
     assert.equal(wrong.status, 405);
     assert.equal(wrong.headers.allow, 'POST, OPTIONS');
@@ -201,8 +215,30 @@ describe('ZVM simulator: public field shapes', () => {
 });
 
 describe('ZVM simulator: usage transmission', () => {
+  test('Zerto 10: sendUsage answers 200 with no body once its transmission is over', async () => {
+    const s = await sim({ siteId: 'site-empty', protectedVms: 4 });
+    const answer = await sendUsage(s);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.text, '');
+    assert.equal(answer.headers['content-type'], undefined);
+    // It answered after the attempt: the receiver has the report, and the attempt is recorded.
+    const listed = (await request(`${billing.url}/v1/usage?siteId=site-empty`)).json<{ count: number }>();
+    assert.equal(listed.count, 1);
+    assert.equal((await controlState(s)).lastAttempt?.result, 'Passed');
+    billing.setFault({ mode: 'error', status: 503 });
+    const failed = await sendUsage(s);
+    assert.equal(failed.status, 200);
+    assert.equal(failed.text, '');
+    assert.equal((await controlState(s)).lastAttempt?.result, 'Failed');
+  });
+
   test('sendUsage answers "Passed" when the receiver acknowledges, and the receiver has the report', async () => {
-    const s = await sim({ siteId: 'site-passed', siteName: 'Passed site', protectedVms: 9 });
+    const s = await sim({
+      dialect: 'windows',
+      siteId: 'site-passed',
+      siteName: 'Passed site',
+      protectedVms: 9,
+    });
     const answer = await sendUsage(s);
     assert.equal(answer.status, 200);
     assert.equal(answer.json<string>(), 'Passed');
@@ -220,7 +256,7 @@ describe('ZVM simulator: usage transmission', () => {
   });
 
   test('sendUsage answers "Failed" while the receiver fails, and says why', async () => {
-    const s = await sim({ siteId: 'site-failed' });
+    const s = await sim({ dialect: 'windows', siteId: 'site-failed' });
     for (const [fault, kind] of [
       [{ mode: 'error', status: 503 }, 'http'],
       [{ mode: 'html' }, 'bad-answer'],
@@ -241,7 +277,7 @@ describe('ZVM simulator: usage transmission', () => {
   });
 
   test('a receiver that hangs is a timeout after sendTimeoutMs', async () => {
-    const s = await sim({ sendTimeoutMs: 300 });
+    const s = await sim({ dialect: 'windows', sendTimeoutMs: 300 });
     billing.setFault({ mode: 'hang' });
     const started = Date.now();
     assert.equal((await sendUsage(s)).json<string>(), 'Failed');
@@ -250,7 +286,7 @@ describe('ZVM simulator: usage transmission', () => {
   });
 
   test('a report that was not acknowledged is resent under the same id', async () => {
-    const s = await sim({ siteId: 'site-resend' });
+    const s = await sim({ dialect: 'windows', siteId: 'site-resend' });
     billing.setFault({ mode: 'error' });
     await sendUsage(s);
     const failedId = (await controlState(s)).lastAttempt?.reportId;
@@ -270,7 +306,7 @@ describe('ZVM simulator: usage transmission', () => {
 describe('ZVM simulator: enforcement on its own clock', () => {
   test('warning alert, then VRAs disconnected past the deadline, then connected again after usage is sent', async () => {
     billing.setFault({ mode: 'error', status: 503 });
-    const s = await sim({ siteId: 'site-enforce', siteName: 'Enforced', autoSend: true });
+    const s = await sim({ siteId: 'site-enforce', siteName: 'Enforced', autoSend: true, otherAlerts: false });
     // autoSend transmits at start: one failure.
     await waitFor(
       async () => ((await controlState(s)).lastAttempt ? true : undefined),
@@ -288,36 +324,33 @@ describe('ZVM simulator: enforcement on its own clock', () => {
     const alerts = (await get(s, '/v1/alerts')).json<ZvmAlert[]>();
     assert.equal(alerts.length, 1);
     const [warning] = alerts;
-    assert.equal(warning?.Level, 'Warning');
-    assert.equal(warning?.Entity, 'Zvm');
-    assert.equal(warning?.HelpIdentifier, 'BIL0001');
-    assert.deepEqual(warning?.Site, { identifier: 'site-enforce' });
-    assert.equal(warning?.TurnedOn, new Date(T0 + DAY).toISOString());
-    assert.equal(warning?.IsDismissed, false);
-    assert.match(warning?.Description ?? '', /Enforced did not send site usage information.*within 15 days/);
+    assert.equal(warning?.level, 'Warning');
+    assert.equal(warning?.entity, 'License');
+    assert.equal(warning?.helpIdentifier, 'LIC0012');
+    assert.equal(warning?.site.identifier, 'site-enforce');
+    assert.equal(typeof warning?.link.identifier, 'string');
+    assert.equal(warning?.turnedOn, new Date(T0 + DAY).toISOString());
+    assert.equal(warning?.isDismissed, false);
+    assert.match(warning?.description ?? '', /Enforced did not send site usage information.*within 15 days/);
     const state = await controlState(s);
     assert.equal(state.deadline, new Date(T0 + DAY + 15 * DAY).toISOString());
     assert.equal(state.daysLeft, 15);
-    assert.ok((await get(s, '/v1/vras')).json<Vra[]>().every((v) => v.Status === 'Connected'));
+    assert.deepEqual(await vraStates(s), ['Connected', 'Connected', 'Connected']);
 
     await advance(s, 15 * DAY);
-    const vras = (await get(s, '/v1/vras')).json<Vra[]>();
-    assert.equal(vras.length, 3);
-    assert.ok(
-      vras.every((v) => v.Status === 'Disconnected'),
-      JSON.stringify(vras),
-    );
+    assert.deepEqual(await vraStates(s), ['Disconnected', 'Disconnected', 'Disconnected']);
     const disconnected = (await get(s, '/v1/alerts')).json<ZvmAlert[]>();
     assert.deepEqual(
-      disconnected.map((a) => [a.Level, a.HelpIdentifier]),
-      [['Error', 'BIL0002']],
+      disconnected.map((a) => [a.level, a.helpIdentifier]),
+      [['Error', 'LIC0013']],
     );
-    assert.equal(disconnected[0]?.TurnedOn, new Date(T0 + 16 * DAY).toISOString());
+    assert.equal(disconnected[0]?.turnedOn, new Date(T0 + 16 * DAY).toISOString());
     assert.equal((await controlState(s)).phase, 'disconnected');
 
     billing.setFault({ mode: 'none' });
-    assert.equal((await sendUsage(s)).json<string>(), 'Passed');
-    assert.ok((await get(s, '/v1/vras')).json<Vra[]>().every((v) => v.Status === 'Connected'));
+    assert.equal((await sendUsage(s)).status, 200);
+    assert.equal((await controlState(s)).lastAttempt?.result, 'Passed');
+    assert.deepEqual(await vraStates(s), ['Connected', 'Connected', 'Connected']);
     assert.deepEqual((await get(s, '/v1/alerts')).json(), []);
     assert.equal((await controlState(s)).phase, 'ok');
   });
@@ -358,7 +391,7 @@ describe('ZVM simulator: enforcement on its own clock', () => {
     assert.ok(dateOf(later) - dateOf(started) >= 3 * DAY - 1000, 'the Date header is 3 days ahead');
     assert.ok(Date.now() - dateOf(later) > 26 * DAY, 'the Date header follows the machine clock');
 
-    // Every kind of answer: refused, unknown, preflight, session, sendUsage, control.
+    // Every kind of answer: refused, unknown, preflight, token, sendUsage, control.
     const answers: Array<[string, Answer]> = [
       ['401', await get(s, '/v1/localsite', {})],
       ['404', await get(s, '/v1/nothing')],
@@ -370,10 +403,11 @@ describe('ZVM simulator: enforcement on its own clock', () => {
         }),
       ],
       [
-        'session',
-        await request(`${s.url}/v1/session/add`, {
+        'token',
+        await request(`${s.url}/auth/realms/zerto/protocol/openid-connect/token`, {
           method: 'POST',
-          headers: { Authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=password&client_id=zerto-client&username=admin&password=admin',
         }),
       ],
       ['sendUsage', await sendUsage(s)],
@@ -530,7 +564,7 @@ describe('ZVM simulator: clock bounds, send timeout, sessions and logins', () =>
     // The timeout once hung on an AbortSignal.timeout that garbage collection could take with its timer.
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const s = await sim({ sendTimeoutMs: 300, siteId: 'site-hung' });
+    const s = await sim({ dialect: 'windows', sendTimeoutMs: 300, siteId: 'site-hung' });
     billing.setFault({ mode: 'hang' });
     const collecting = setInterval(() => gc(), 5);
     try {
@@ -548,7 +582,7 @@ describe('ZVM simulator: clock bounds, send timeout, sessions and logins', () =>
   });
 
   test('an acknowledgement arriving after the timeout counts as Failed, and the report is resent', async () => {
-    const s = await sim({ sendTimeoutMs: 200, siteId: 'site-late' });
+    const s = await sim({ dialect: 'windows', sendTimeoutMs: 200, siteId: 'site-late' });
     billing.setFault({ mode: 'slow', delayMs: 500 });
     assert.equal((await sendUsage(s)).json<string>(), 'Failed');
     const late = await controlState(s);
@@ -562,7 +596,7 @@ describe('ZVM simulator: clock bounds, send timeout, sessions and logins', () =>
   });
 
   test('a session ends after sessionIdleMs unused; using it keeps it alive', async () => {
-    const s = await sim({ sessionIdleMs: 400 });
+    const s = await sim({ dialect: 'windows', sessionIdleMs: 400 });
     const added = await request(`${s.url}/v1/session/add`, {
       method: 'POST',
       headers: { Authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
@@ -580,6 +614,7 @@ describe('ZVM simulator: clock bounds, send timeout, sessions and logins', () =>
 
   test('failed logins are throttled: past N failures every login gets 429, and each failure doubles the wait', async () => {
     const s = await sim({
+      dialect: 'windows',
       user: 'ops',
       password: 's3cret',
       loginThrottle: { freeFailures: 2, lockoutMs: 400 },
@@ -775,6 +810,60 @@ describe('ZVM simulator: command line', () => {
     assert.equal(state.status, 200);
     cli.signal('SIGTERM');
     assert.equal((await cli.exit()).code, 0);
+  });
+
+  test('--dialect windows answers as a Windows ZVM, with its help identifiers and licence', async () => {
+    const cli = runCli('servers/zvm/cli.ts', [
+      '--port',
+      '0',
+      '--billing',
+      billing.url,
+      '--no-auto-send',
+      '--dialect',
+      'windows',
+      '--usage-alert-id',
+      'LIC0021',
+      '--disconnection-alert-id',
+      'LIC0022',
+      '--license-type',
+      'NFR',
+      '--license-expiry',
+      '2027-01-31T00:00:00Z',
+      '--no-other-alerts',
+      '--quiet',
+    ]);
+    const line = await cli.waitForOutput(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    const url = line.replace('listening on ', '');
+    const login = await request(`${url}/v1/session/add`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+    });
+    assert.equal(login.status, 200);
+    const session = { 'x-zerto-session': String(login.headers['x-zerto-session']) };
+    const site = (await request(`${url}/v1/localsite`, { headers: session })).json();
+    assert.equal(typeof site.SiteIdentifier, 'string');
+    const license = (await request(`${url}/v1/license`, { headers: session })).json<{
+      Details: { LicenseType: string; ExpiryTime: string };
+    }>();
+    assert.deepEqual(license.Details.LicenseType, 'NFR');
+    assert.equal(license.Details.ExpiryTime, '2027-01-31T00:00:00.000Z');
+    const ids = (await request(`${url}/v1/alerts/helpidentifiers`, { headers: session })).json<string[]>();
+    assert.ok(ids.includes('LIC0021') && ids.includes('LIC0022'), ids.join());
+    assert.deepEqual((await request(`${url}/v1/alerts`, { headers: session })).json(), []);
+    cli.signal('SIGTERM');
+    assert.equal((await cli.exit()).code, 0);
+  });
+
+  test('a bad --dialect, help identifier or licence expiry exits 2 naming the flag', async () => {
+    for (const [flags, message] of [
+      [['--dialect', 'linux'], /--dialect must be zerto10 or windows/],
+      [['--usage-alert-id', 'LIC 12'], /--usage-alert-id must be a help identifier/],
+      [['--license-expiry', 'next year'], /--license-expiry must be an ISO 8601 date-time/],
+    ] as const) {
+      const { code, stderr } = await runCli('servers/zvm/cli.ts', ['--port', '0', ...flags]).exit();
+      assert.equal(code, 2, flags.join(' '));
+      assert.match(stderr, message);
+    }
   });
 
   test('--token-ttl must be a whole number of seconds ≥ 1', async () => {
