@@ -93,7 +93,7 @@ const SEEDED_ZVM = 'https://zvm.amsterdam.example:9669';
 
 /**
  * Stores a zvm-mode site as the poller stores what the ZVM reported at `at`: the TurnedOn of its usage alert
- * (BIL0001) and of its disconnection alert (BIL0002), in this clock's frame, its clock's skew, and its answer
+ * (LIC0012 by default) and of its disconnection alert (LIC0013), in this clock's frame, its clock's skew, and its answer
  * to sendUsage (Failed while it lists an alert).
  */
 async function seedZvm(
@@ -301,13 +301,13 @@ export const stories: Story[] = [
   zvmStory(
     'zvm-usage-alert',
     'The ZVM’s usage alert',
-    'zvm mode: the ZVM lists its usage alert (BIL0001), turned on 3 days ago, and its sendUsage answers Failed. The banner says what the ZVM says, in the vendor’s words, and counts down to its TurnedOn plus 15 days. (Seeded: the state stored as the poller read it just now.)',
+    'zvm mode: the ZVM lists its usage alert (LIC0012), turned on 3 days ago, and its sendUsage answers Failed. The banner says what the ZVM says, in the vendor’s words, and counts down to its TurnedOn plus 15 days. (Seeded: the state stored as the poller read it just now.)',
     (now) => ({ usageAlertAt: now - 3 * DAY - 2 * HOUR }),
   ),
   zvmStory(
     'zvm-disconnected',
     'The ZVM disconnected its VRAs',
-    'zvm mode: the ZVM lists its disconnection alert (BIL0002), turned on 2 days ago: it has stopped communicating with its VRAs. The banner reports it since that TurnedOn, no longer "by the vendor’s rule". (Seeded: the state stored as the poller read it just now.)',
+    'zvm mode: the ZVM lists its disconnection alert (LIC0013), turned on 2 days ago: it has stopped communicating with its VRAs. The banner reports it since that TurnedOn, no longer "by the vendor’s rule". (Seeded: the state stored as the poller read it just now.)',
     (now) => ({ usageAlertAt: now - 17 * DAY, disconnectedAt: now - 2 * DAY }),
   ),
   zvmStory(
