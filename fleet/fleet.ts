@@ -21,6 +21,7 @@ import {
 import { dueAt, eventOf, nextCheck, ruleOf } from '../src/world/poller/schedule.ts';
 import { parseSiteConfig, type ProbeResult, type SiteConfig } from '../src/world/probes/index.ts';
 import { zvmProbe } from '../src/world/probes/zvm.ts';
+import { licenceConcern } from '../src/protocol/zvm.ts';
 import type { FleetConfig, SiteSpec } from './config.ts';
 import { ZvmCredentials, type CredentialInfo } from './credentials.ts';
 import { summarize, type SiteSummary, type Status } from './site.ts';
@@ -96,6 +97,8 @@ export interface FleetEvents {
   lastDay: [t: { siteId: string; at: number; deadline: string | null }];
   /** Webhook posts were queued. */
   outbox: [];
+  /** An attempt of this instance came to a result (stored or not): the metrics count them by result. */
+  attempt: [a: { siteId: string; result: AttemptOutcome['result'] }];
 }
 
 export interface FleetStats {
@@ -685,6 +688,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         : event.type === 'zvm' && event.passed === true
           ? 'passed'
           : 'failed';
+    this.emit('attempt', { siteId: spec.id, result: kind });
     const reason: FailureReason | null =
       event.type === 'blind' ? event.reason : probed && !probed.outcome.ok ? probed.outcome.reason : null;
     const detail = reason ? `${reason.kind}${reason.detail ? `: ${reason.detail}` : ''}`.slice(0, 500) : null;
@@ -694,6 +698,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       lastResult: kind,
       lastResultAt: now,
       lastDetail: detail,
+      ...licenceOf(probed, now, e.runtime.licence),
     };
     // As it was told after the previous attempt (time alone moves a site into its last day).
     const prevSummary = before
@@ -866,6 +871,18 @@ function webhookPosts(
     site: summary,
   };
   return hooks.map((h) => ({ eventId, webhook: h.name, payload }));
+}
+
+/** The licence this attempt read (else the one read before), with the likely billing concern it raises. */
+function licenceOf(
+  probed: ProbeResult | null,
+  now: number,
+  before: Runtime['licence'],
+): Pick<Runtime, 'licence'> {
+  const u = probed?.usage;
+  if (!u) return before ? { licence: before } : {};
+  const licence = { type: u.licenseType ?? null, expiry: u.licenseExpiry ?? null };
+  return { licence: { ...licence, concern: licenceConcern(licence, now) } };
 }
 
 function toSiteConfig(spec: SiteSpec): SiteConfig {

@@ -33,6 +33,11 @@ export interface SiteSummary {
   cannotSee: { since: string; reason: string; lastKnownAgeSeconds: number | null } | null;
   /** The ZVM's clock minus this service's, ms (0 when within a minute). */
   skewMs: number;
+  /**
+   * The ZVM's licence type and expiry (ISO) as last read, and `concern`: why it is likely the reason usage is
+   * not billed (worded as a likely cause: Zerto does not publish the type strings); null before a reading.
+   */
+  licence: { type: string | null; expiry: string | null; concern: string | null } | null;
 }
 
 const iso = (t: number | null | undefined): string | null =>
@@ -77,6 +82,9 @@ export function summarize(
         }
       : null,
     skewMs: skew,
+    licence: runtime.licence
+      ? { type: runtime.licence.type, expiry: iso(runtime.licence.expiry), concern: runtime.licence.concern }
+      : null,
   };
   return { summary, view };
 }

@@ -172,6 +172,11 @@ export interface Runtime {
   lastResult: 'passed' | 'failed' | 'cannot-see' | null;
   lastResultAt: number | null;
   lastDetail: string | null;
+  /**
+   * The ZVM's licence as last read, and why it is likely the reason usage is not billed (a trial, NFR or
+   * expired licence, or one that does not look like a Cloud licence); absent before the first reading.
+   */
+  licence?: { type: string | null; expiry: number | null; concern: string | null };
 }
 
 export const EMPTY_RUNTIME: Runtime = {

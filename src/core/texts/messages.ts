@@ -214,7 +214,7 @@ export const testFailedText = (mode: string, reason: FailureReason): string =>
  */
 export function testPassedText(mode: string, billingHost: string): string {
   if (mode === 'zvm')
-    return 'The ZVM sent usage to Zerto (it answered Passed); its billing alerts were read again.';
+    return 'The ZVM took the request to send usage (Zerto 10 answers no result), and its billing alerts, read again, are clear: usage is getting through to Zerto.';
   if (mode === 'reachability')
     return `This browser reached ${billingHost} (its own path, not the ZVM's). No usage was sent, and no alert is resolved by it.`;
   return 'Usage sent and acknowledged; the billing alerts this console raised are resolved.';
