@@ -141,8 +141,8 @@ describe('zvm probe against the ZVM simulator', () => {
   const zvm = (over: Partial<SiteConfigInput> = {}) =>
     config({ mode: 'zvm', zvmUrl: servers.zvmUrl, ...over });
 
-  it('reads the site and usage, asks the ZVM to send, and succeeds on Passed', async () => {
-    const { result, steps } = await transmit(zvm(), { token: 'demo-token' });
+  it('reads usage and the licence, asks the ZVM to send, and succeeds when it lists no billing alert', async () => {
+    const { result, steps } = await transmit(zvm({ siteId: 'zvm-site-1' }), { token: 'demo-token' });
     expect(result.outcome.ok).to.equal(true);
     expect(result.site).to.deep.equal({ id: 'zvm-site-1', name: 'Lisbon DR' });
     expect(result.usage?.protectedVms).to.equal(42);
@@ -158,26 +158,42 @@ describe('zvm probe against the ZVM simulator', () => {
     expect(reasonOf(result)).to.include({ kind: 'auth', status: 401 });
   });
 
-  it('accepts an x-zerto-session header from the host', async () => {
-    const res = await fetch(`${servers.zvmUrl}/v1/session/add`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${btoa('admin:admin')}` },
-    });
-    const session = res.headers.get('x-zerto-session');
-    expect(session).to.be.a('string');
-    const { result } = await transmit(zvm(), { session: session! });
-    expect(result.outcome.ok).to.equal(true);
+  it('accepts an x-zerto-session header from the host (a Windows ZVM)', async () => {
+    const win = await startServers({ zvm: { siteId: 'win-site', siteName: 'Porto', dialect: 'windows' } });
+    try {
+      const res = await fetch(`${win.zvmUrl}/v1/session/add`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${btoa('admin:admin')}` },
+      });
+      const session = res.headers.get('x-zerto-session');
+      expect(session).to.be.a('string');
+      const { result } = await transmit(zvm({ zvmUrl: win.zvmUrl }), { session: session! });
+      expect(result.outcome.ok).to.equal(true);
+      expect(result.zvm?.passed).to.equal(true);
+    } finally {
+      await win.stop();
+    }
   });
 
-  it('is rejected when the ZVM answers Failed, and reports the ZVM’s own usage alert time', async () => {
+  it('is not sent when the ZVM took the request but still lists its usage alert, and reports its own alert time', async () => {
     await servers.fault('error', { status: 503 });
     await servers.advanceZvm(DEFAULT_POLICY.alertAfter + 60_000);
-    const { result } = await transmit(zvm(), { token: 'demo-token' });
+    const { result } = await transmit(zvm({ alertsDelayMs: 50 }), { token: 'demo-token' });
     expect(reasonOf(result)?.kind).to.equal('rejected');
+    expect(reasonOf(result)?.detail).to.match(
+      /^the ZVM accepted the request; the ZVM still lists its usage alert/,
+    );
     expect(result.blind).to.equal(undefined);
     expect(result.zvm?.usageAlertAt).to.be.a('number');
     expect(result.zvm?.disconnectedAt).to.equal(null);
-    expect(result.zvm?.passed).to.equal(false);
+    // Zerto 10 answers sendUsage with an empty 200: no verdict of its own.
+    expect(result.zvm?.passed).to.equal(null);
+    expect(result.zvm?.alerts?.[0]).to.include({
+      kind: 'usage',
+      recognised: true,
+      helpIdentifier: 'LIC0012',
+    });
+    expect(result.steps.find((s) => s.id === 'reach')?.detail).to.contain('accepted the request');
   });
 
   it('cannot see, rather than alarms, when the ZVM refuses the credentials', async () => {
@@ -191,21 +207,29 @@ describe('zvm probe against the ZVM simulator', () => {
   it('keeps the path of a ZVM behind a reverse proxy', async () => {
     const { result } = await transmit(zvm({ zvmUrl: `${location.origin}/no-such-prefix/` }), { token: 'x' });
     expect(reasonOf(result)).to.include({ kind: 'http', status: 404 });
-    expect(reasonOf(result)?.detail).to.contain('localsite');
+    // The notice names the URL actually requested.
+    expect(reasonOf(result)?.detail).to.contain('/no-such-prefix/v1/license');
   });
 
-  it('reads camelCase answers exactly like PascalCase ones', async () => {
-    const camel = await startServers({
-      zvm: { siteId: 'camel-site', siteName: 'Porto', protectedVms: 5, casing: 'camel' },
+  it("reads a Windows ZVM's PascalCase answers exactly like Zerto 10's camelCase ones", async () => {
+    const win = await startServers({
+      zvm: { siteId: 'win-site', siteName: 'Porto', protectedVms: 5, dialect: 'windows' },
     });
     try {
-      const { result } = await transmit(zvm({ zvmUrl: camel.zvmUrl }), { token: 'demo-token' });
+      const { result } = await transmit(zvm({ zvmUrl: win.zvmUrl, siteId: 'win-site' }), {
+        token: 'demo-token',
+      });
       expect(result.outcome.ok).to.equal(true);
-      expect(result.site).to.deep.equal({ id: 'camel-site', name: 'Porto' });
+      expect(result.site).to.deep.equal({ id: 'win-site', name: 'Porto' });
       expect(result.usage?.protectedVms).to.equal(5);
     } finally {
-      await camel.stop();
+      await win.stop();
     }
+  });
+
+  it("takes a zvm-url given with the API's own /v1 at its end", async () => {
+    const { result } = await transmit(zvm({ zvmUrl: `${servers.zvmUrl}/v1` }), { token: 'demo-token' });
+    expect(result.outcome.ok).to.equal(true);
   });
 
   it('classifies an HTML page where the ZVM API should be as an answer of the wrong shape', async () => {
