@@ -1,10 +1,22 @@
 // The move into the last day (an escalation within warning) is posted as a webhook and told on the event
 // stream; a stream that reconnects with Last-Event-ID gets what it missed rather than a new snapshot.
+//
+// Time is driven, not waited on. The service runs in this process, put together as its CLI puts it together
+// (store, fleet, API, webhook sender: fleet/cli.ts) but on a clock the test moves; the ZVM simulator's clock is
+// moved by the same step, as time passing moves both. The site is left in warning an hour before its last day,
+// however long start-up takes, then both clocks move into the last day. (The service fixes a deadline in its
+// own frame once it has seen it, so the ZVM's clock alone moving on would not bring the last day nearer.)
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DAY } from '../../../src/core/index.ts';
+import { startApi, type Api } from '../../../fleet/api.ts';
+import { loadConfig } from '../../../fleet/config.ts';
+import { Fleet } from '../../../fleet/fleet.ts';
+import { createMetrics } from '../../../fleet/metrics.ts';
+import { Store } from '../../../fleet/store.ts';
+import { WebhookSender } from '../../../fleet/webhooks.ts';
+import { DAY, HOUR } from '../../../src/core/index.ts';
 import type { BillingServer } from '../../../servers/billing/server.ts';
 import type { ZvmSim } from '../../../servers/zvm/server.ts';
 import { waitFor } from '../http-client.ts';
@@ -14,10 +26,8 @@ import {
   sim,
   simState,
   openStream,
-  startFleet,
   tempDir,
   writeConfig,
-  type FleetProcess,
   type SseEvent,
 } from './harness.ts';
 
@@ -26,7 +36,49 @@ let bad: BillingServer;
 let zvm: ZvmSim;
 let receiver: Server;
 const posts: Array<{ type: string; site: { id: string; lastDay: boolean } }> = [];
-let fleet: FleetProcess;
+/** The service in this process: its API's URL, and the step its clock runs ahead of this machine's. */
+let fleet: { url: string; offsetMs: number; close(): Promise<void> };
+
+/** The fleet service as fleet/cli.ts starts it, on a clock `offsetMs` ahead of the machine's. */
+async function startFleetHere(configPath: string): Promise<typeof fleet> {
+  const log = () => {};
+  const config = await loadConfig(configPath);
+  const store = await Store.open({ dataDir: config.dataDir, log });
+  const here = { url: '', offsetMs: 0, close: async () => {} };
+  const service = new Fleet(
+    store,
+    config,
+    await store.loadSites(() => {}),
+    log,
+    () => Date.now() + here.offsetMs,
+  );
+  let api: Api | undefined;
+  const webhooks = new WebhookSender(store, () => config.webhooks, log);
+  here.close = async () => {
+    await api?.close();
+    await service.close();
+    await webhooks.close();
+    await store.close();
+  };
+  try {
+    api = await startApi({
+      ...config.http,
+      apiKeys: () => config.apiKeys,
+      fleet: service,
+      store,
+      metrics: createMetrics(service, store),
+      log,
+    });
+    service.on('outbox', () => webhooks.kick());
+    webhooks.start();
+    await service.start();
+  } catch (err) {
+    await here.close();
+    throw err;
+  }
+  here.url = api.url;
+  return here;
+}
 
 before(async () => {
   dir = await tempDir('zbb-fleet-escalation-');
@@ -43,12 +95,12 @@ before(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
   zvm = await sim(bad.url, { token: 'static-token-for-tests' });
-  // The usage alert opened a day after the last success; 15 days later the VRAs go. Fifteen seconds before the
-  // last day begins (on the ZVM's clock, which runs on in real time).
+  // The usage alert opened a day after the last success; 15 days later the VRAs go. An hour before the last
+  // day begins (on the ZVM's clock, which runs on in real time, but an hour is more than any start-up takes).
   await zvm.advance(DAY + 12 * DAY);
   const s = await simState(zvm);
   assert.equal(s.phase, 'warning');
-  await zvm.advance(Date.parse(s.deadline!) - DAY - 15_000 - Date.parse(s.now));
+  await zvm.advance(msToLastDay(s) - HOUR);
   const configPath = join(dir.path, 'fleet.json');
   await writeConfig(configPath, {
     dataDir: 'data',
@@ -62,27 +114,42 @@ before(async () => {
     },
     zvms: [{ id: 'paris', url: zvm.url, auth: { type: 'token', token: { env: 'FLEET_TEST_STATIC' } } }],
   });
-  fleet = await startFleet(configPath, {
+  Object.assign(process.env, {
     FLEET_TEST_STATIC: 'static-token-for-tests',
     FLEET_TEST_READ_KEY: READ_KEY,
     FLEET_TEST_HOOK_SECRET: 'hook-secret',
   });
+  fleet = await startFleetHere(configPath);
 });
 
 after(async () => {
-  fleet?.child.kill('SIGTERM');
-  await fleet?.exited();
+  await fleet?.close();
   await zvm?.close();
   await bad?.close();
   await new Promise<void>((r) => receiver.close(() => r()));
   await dir?.remove();
 });
 
+/** How long until the last day begins on the simulator's clock. */
+const msToLastDay = (s: { deadline: string | null; now: string }) =>
+  Date.parse(s.deadline!) - DAY - Date.parse(s.now);
+
+/** Resolves once the stream has told this many more site events (each a read of the ZVM) than it had. */
+async function moreReads(stream: ReturnType<typeof openStream>, n: number): Promise<void> {
+  const reads = () => stream.events.filter((e) => e.event === 'site').length;
+  const target = reads() + n;
+  await stream.until(() => reads() >= target, `${n} more reads of the ZVM`, 30_000);
+}
+
 test('the move into the last day is posted once as site.last-day, and the event stream tells it', async () => {
   const stream = openStream(`${fleet.url}/v1/events`);
   try {
-    await waitFor(async () => posts.find((p) => p.type === 'site.warning'), 15_000, 'the warning post');
+    await waitFor(async () => posts.find((p) => p.type === 'site.warning'), 60_000, 'the warning post');
     assert.equal(posts.find((p) => p.type === 'site.warning')!.site.lastDay, false);
+    // Into the last day: both clocks move on to five seconds past its start.
+    const step = msToLastDay(await simState(zvm)) + 5_000;
+    await zvm.advance(step);
+    fleet.offsetMs += step;
     const lastDay = await waitFor(
       async () => posts.find((p) => p.type === 'site.last-day'),
       30_000,
@@ -93,7 +160,7 @@ test('the move into the last day is posted once as site.last-day, and the event 
     const told = await stream.until((e) => e.event === 'last-day', 'the last-day event');
     assert.equal(told.data.siteId, 'paris');
     // A few more attempts within the last day post nothing more.
-    await new Promise((r) => setTimeout(r, 2500));
+    await moreReads(stream, 3);
     assert.equal(posts.filter((p) => p.type === 'site.last-day').length, 1);
     assert.equal(posts.filter((p) => p.type === 'site.warning').length, 1);
   } finally {
@@ -103,16 +170,19 @@ test('the move into the last day is posted once as site.last-day, and the event 
 
 test('Last-Event-ID: a reconnecting stream gets the events it missed, not a snapshot; an unknown id gets one', async () => {
   const first = openStream(`${fleet.url}/v1/events`);
+  const watcher = openStream(`${fleet.url}/v1/events`);
   let lastSeen: SseEvent;
   try {
     await first.until((e) => e.event === 'snapshot', 'the snapshot');
     lastSeen = await first.until((e) => e.event === 'site', 'a site event');
+    first.close();
+    // Meanwhile the service goes on reading the ZVM: two more reads, heard on another stream.
+    await moreReads(watcher, 2);
   } finally {
     first.close();
+    watcher.close();
   }
   assert.match(lastSeen.id!, /^[0-9a-f]{8}-\d+$/);
-  // Meanwhile the service goes on reading the ZVM (an attempt a second).
-  await new Promise((r) => setTimeout(r, 2500));
   const again = openStream(`${fleet.url}/v1/events`, READ_KEY, { 'Last-Event-ID': lastSeen.id! });
   try {
     await again.until((e) => e.event === 'site', 'the missed site events');
