@@ -5,11 +5,15 @@
  * (`X-Zerto-Fleet-Event-Id`, and `id` in the body). The outbox is in the database, so a restart resumes it.
  */
 import { createHmac } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import type { Webhook } from './config.ts';
 import type { Store } from './store.ts';
 
 const BATCH = 20;
 const MAX_BACKOFF_MS = 10 * 60_000;
+
+/** Each delivery's outcome, `{ webhook, ok }`, published for the metrics (fleet/metrics.ts counts them). */
+export const DELIVERIES = channel('zerto-fleet.webhook-delivery');
 
 export function sign(secret: string, timestamp: number, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
@@ -102,6 +106,7 @@ export class WebhookSender {
             ? `no answer within ${this.timeoutMs} ms`
             : 'could not connect';
       }
+      DELIVERIES.publish({ webhook: hook.name, ok: error === null });
       if (error === null) {
         this.delivered++;
         await this.store.webhookDelivered(row.id, Date.now());
