@@ -97,10 +97,12 @@ export function measureSizes(libDir: string): Sizes {
 
   /** The entry and its static imports, transitively; then what those load later, transitively. */
   const closure = (entry: string) => {
-    // A script tag's file is a boot file whose one import (dynamic, so that a missing chunk can be named in
+    // A script tag's file is a boot file whose first import (dynamic, so that a missing chunk can be named in
     // the page) runs as it loads: what it imports belongs to the page load as much as a static import would.
+    // Its second, the module that names a missing file, loads only when that import failed.
     const eager = new Set([entry]);
-    for (const f of [entry, ...lazyLoads(code(entry)).map((s) => resolveFrom(libDir, entry, s))])
+    const boot = lazyLoads(code(entry))[0];
+    for (const f of [entry, ...(boot ? [resolveFrom(libDir, entry, boot)] : [])])
       for (const g of staticClosure(libDir, f)) eager.add(g);
     const later = new Set<string>();
     const queue = [...eager];

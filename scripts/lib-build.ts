@@ -58,6 +58,7 @@ export function libraryConfig(outDir: string): InlineConfig {
             { source: resolve(root, source), tags: name === 'zerto-billing' ? ELEMENT_TAGS : [name] },
           ]),
         ),
+        resolve(root, 'src/world/missing.ts'),
       ),
       workerInGraph(resolve(root, WORKER_SOURCE), WORKER_NAME),
       minifyLitTemplates(),

@@ -56,9 +56,14 @@ const BOOT = 'zbb-boot:';
  * The script tags' files. Each is a few lines that load its element's module from chunks/ and, where that
  * fails (the library copied without its chunks/ folder, a file blocked), say so in every element of theirs on
  * the page (as text, while the element is still undefined) and in the console, instead of stopping silently.
- * `entries` maps each script tag's name to its module and the tags it defines.
+ * `entries` maps each script tag's name to its module and the tags it defines; `locator`, a module whose
+ * `locate(error)` names the file that made the import fail (the browser names the module it was asked for,
+ * not its import that is missing), loaded only then.
  */
-export function scriptTagBoot(entries: Record<string, { source: string; tags: readonly string[] }>): Plugin {
+export function scriptTagBoot(
+  entries: Record<string, { source: string; tags: readonly string[] }>,
+  locator?: string,
+): Plugin {
   return {
     name: 'zbb-script-tag-boot',
     enforce: 'pre',
@@ -72,7 +77,11 @@ export function scriptTagBoot(entries: Record<string, { source: string; tags: re
       const entry = entries[id.slice(BOOT.length + 1)];
       if (!entry) return null;
       // Module scripts run once the document is parsed: the elements are there to be told.
-      return `import(${JSON.stringify(resolve(entry.source))}).catch((e) => {
+      const locate = locator
+        ? `e = await import(${JSON.stringify(resolve(locator))}).then((m) => m.locate(e), () => e);`
+        : '';
+      return `import(${JSON.stringify(resolve(entry.source))}).catch(async (e) => {
+  ${locate}
   const why = \` could not be loaded (\${e.message}): copy the whole dist/lib folder, chunks/ included\`;
   console.error('zerto-billing:' + why);
   for (const el of document.querySelectorAll(${JSON.stringify(entry.tags.join(','))}))

@@ -6,7 +6,7 @@ import type { GraceView } from '../../src/core/view.ts';
 import type { ProbeResult } from '../../src/world/probes/index.ts';
 import { fire } from '../shared/events.ts';
 import { SiteBoundElement } from '../shared/site-element.ts';
-import { missingFile, type SiteHandle } from '../../src/world/client.ts';
+import { locate, MISSING_FILES, missingFile, type SiteHandle } from '../../src/world/client.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import type { ExportFile } from '../../src/export/index.ts';
 import type { renderResult } from '../export/result.ts';
@@ -15,12 +15,20 @@ import type { BannerParts } from './banner-parts.ts';
 
 let loaded: BannerParts | null = null;
 let loading: Promise<BannerParts | null> | null = null;
-/** Why the renderer did not load (the library deployed without its chunks/ folder). */
+/** Why the renderer did not load (the library deployed without its chunks/ folder): told once per page. */
 let partsMissing: string | null = null;
 const loadParts = (): Promise<BannerParts | null> =>
   (loading ??= import('./banner-parts.ts').then(
     () => loaded,
-    (err: unknown) => ((partsMissing = missingFile("the banner's renderer", err)), null),
+    async (err: unknown) => {
+      partsMissing = missingFile(
+        "the banner's renderer",
+        await locate(err),
+        'The billing status cannot be shown.',
+      );
+      console.error(`<zerto-billing-banner>: ${partsMissing}`);
+      return null;
+    },
   ));
 
 /** Called by the renderer's module as it loads. @internal */
@@ -39,7 +47,7 @@ const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconn
  * @fires zerto-billing-disconnect - The site is disconnected (by the ZVM's alert in zvm mode, by the vendor's rule otherwise). `detail: { siteId, deadline }`
  * @fires zerto-billing-reconnect - Usage got through after a warning or a disconnection. `detail: { siteId, at }`
  * @fires zerto-billing-test-result - The "Test usage transmission to Zerto" action (in reachability mode, the browser's own connection check) finished. `detail: TestResultDetail`
- * @fires zerto-billing-config-error - An attribute value cannot work. `detail: { message }`
+ * @fires zerto-billing-config-error - The page's setup cannot work (an attribute value, a file of the library not deployed, a token source that throws). `detail: { message }`
  *
  * @csspart banner - The banner box (warning, disconnection, recovery, and the cannot-see and not-confirmed notices).
  * @csspart icon - The status icon.
@@ -55,7 +63,8 @@ const SEVERITY: Record<Phase, number> = { unknown: 0, ok: 0, warning: 1, disconn
  * @csspart result - The exported file's name and SHA-256 checksum.
  * @csspart collapse-button - Collapses the banner to a slim bar and opens it again.
  * @csspart chip - The small status chip shown while ok with `show-ok`.
- * @csspart config-error - The message shown instead of a state when the configuration cannot work.
+ * @csspart config-error - The notice of a setup problem (settings that cannot work, a file of the library not deployed): the operator's sentence, beside or instead of a state.
+ * @csspart config-detail - The developer's detail of that notice, folded (a `<details>`).
  *
  * @cssprop [--zbb-warning-bg=#fff4ce] - Warning background.
  * @cssprop [--zbb-warning-fg=#3b2300] - Warning text.
@@ -109,6 +118,8 @@ export class ZertoBillingBanner extends SiteBoundElement {
   /** What the polite live region says: set once per recovery. */
   private statusMessage: Message | null = null;
 
+  /** This element asked for the renderer (once: a render never asks again, loaded or not). */
+  private partsAsked = false;
   private lastPhase: Phase | null = null;
   private lastFired = '';
   /** @internal */ escalated = false;
@@ -161,16 +172,16 @@ export class ZertoBillingBanner extends SiteBoundElement {
     }
   }
 
-  /** A part of the page's setup to fix, as a compact notice beside (never instead of) a billing state. */
-  override get setupProblem(): string | null {
-    return super.setupProblem ?? partsMissing;
-  }
-
   override render(): TemplateResult {
-    const problem = this.setupProblem;
+    // The renderer's absence is this element's to tell (the setup problems of its site are told by the
+    // shared element code), beside the others. A notice that is not a billing state: a sentence for the
+    // operator (naming the missing file, and what its absence costs), the developer's detail folded below it
+    // (and in the console); written here, not in the renderer, which may be the file missing.
+    const problem = this.setupProblem ?? partsMissing;
     const notice = problem
       ? html`<div part="config-error" class="config-error" role="alert">
-          &lt;zerto-billing-banner&gt; cannot check billing usage: ${problem}
+          ${MISSING_FILES.get(problem) ?? "Billing usage cannot be checked. This page's setup needs fixing."}
+          <details part="config-detail">${problem}</details>
         </div>`
       : nothing;
     if (this.configError || this.discoveryError) return html`${notice}`;
@@ -184,13 +195,17 @@ export class ZertoBillingBanner extends SiteBoundElement {
 
   /**
    * The renderer of what the operator reads, with every text, loaded once there is something to read: a
-   * console whose billing is fine never downloads it. Null until loaded (the element renders then).
+   * console whose billing is fine never downloads it. Null until loaded (the element renders then, once;
+   * where it cannot load, the notice says so and nothing asks again).
    */
   private parts(): BannerParts | null {
+    if (loaded || this.partsAsked) return loaded;
     const v = this.view;
-    if (loaded || !v || !(v.message || this.showOk || this.alertMessage || this.statusMessage)) return loaded;
+    if (!v || !(v.message || this.showOk || this.alertMessage || this.statusMessage)) return null;
+    this.partsAsked = true;
     void loadParts().then((m) => {
-      if (!m) console.error(`<zerto-billing-banner>: ${partsMissing}`);
+      // Logged once per page by the loader; fired once per element, as any setup problem.
+      if (!m) fire(this, 'zerto-billing-config-error', { message: partsMissing! });
       this.requestUpdate();
     });
     return null;

@@ -2,7 +2,9 @@ import { css } from 'lit';
 
 /**
  * What the banner always needs: the setup notice, shown without its renderer. The rest of its look
- * (`bannerStyles`) comes with the renderer (banner-parts.ts), once there is something to show.
+ * (`bannerStyles`) comes with the renderer (banner-parts.ts), once there is something to show. The notice is
+ * an operator's sentence in the banner's own font; the developer's detail is folded below it (a closed
+ * `<details>`, the browser's own look: no rule of ours needed).
  */
 export const setupStyles = css`
   .config-error {
@@ -11,7 +13,6 @@ export const setupStyles = css`
     border-radius: var(--_radius);
     background: var(--_surface);
     color: var(--_error-fg);
-    font-family: ui-monospace, monospace;
-    font-size: 0.9em;
+    overflow-wrap: anywhere;
   }
 `;

@@ -39,10 +39,23 @@ export const TOKEN_REFRESH_MS = 4 * 60_000;
 
 export type HandleStatus = 'loading' | 'ready' | 'damaged' | 'failed';
 
+/**
+ * The file that made an `import()` fail (see missing.ts, loaded only then), or the failure as it was. Each
+ * part loaded on demand is imported through it, so that a part of the library not deployed is named.
+ */
+export const locate = (err: unknown): Promise<unknown> =>
+  import('./missing.ts').then(
+    (m) => m.locate(err),
+    () => err,
+  );
+
 /** The part that runs in the page when the worker cannot, and the on-demand actions: loaded once, lazily. */
-export const loadPageHost = (): Promise<typeof PageHost> => (pageHost ??= import('./page-host.ts'));
+export const loadPageHost = (): Promise<typeof PageHost> =>
+  (pageHost ??= import('./page-host.ts').catch(async (err: unknown) => {
+    throw await locate(err);
+  }));
 let pageHost: Promise<typeof PageHost> | undefined;
-/** What reaches the poller, after the first paint. */
+/** What reaches the poller, after the first paint (a failure is located where it is told, in `load`). */
 const loadConnect = (): Promise<typeof Connect> => (connect ??= import('./connect.ts'));
 let connect: Promise<typeof Connect> | undefined;
 
@@ -186,7 +199,7 @@ export class SiteHandle {
     try {
       await (await loadConnect()).connect(this);
     } catch (err) {
-      this.fail(missingFile('the connection to the poller', err));
+      this.fail(missingFile('the connection to the poller', await locate(err)));
     }
   }
 }
@@ -199,16 +212,22 @@ const refusedCredentials = (s: GraceState | null): boolean =>
   s?.blind?.reason.kind === 'auth' || s?.lastFailure?.kind === 'auth';
 
 /**
- * Why a part loaded on demand did not load, in words a developer can act on: a file that is not there means
- * the library was deployed in part (its `chunks/` folder must sit beside the file the script tag loads).
+ * What the operator reads for a problem that is a file of the library not deployed: which file, and what its
+ * absence costs (the developer's detail is the problem itself).
  */
-export function missingFile(what: string, err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return /dynamically imported module|Failed to fetch|Importing a module script failed|error loading/i.test(
-    message,
-  )
-    ? `${what} could not be loaded (${message.replace(/^.*?: /, '')}): copy the whole dist/lib folder, chunks/ included, beside the script the page loads`
-    : `${what} could not start: ${message}`;
+export const MISSING_FILES = new Map<string, string>();
+
+/**
+ * Why a part loaded on demand did not load, in words a developer can act on: a file that is not there (the
+ * error from `locate`, naming its address) means the library was deployed in part (README: copy the whole
+ * dist/lib folder).
+ */
+export function missingFile(what: string, err: unknown, cost = 'Billing usage cannot be checked.'): string {
+  const e = err as { notice?: string; message?: string } | null;
+  // Where no file could be named (a browser whose error names no URL), the browser's words say what failed.
+  const problem = `${what} could not ${e?.notice ? 'be loaded' : 'start'}: ${e?.message ?? String(err)}`;
+  if (e?.notice) MISSING_FILES.set(problem, `${e.notice} ${cost}`);
+  return problem;
 }
 
 export function watchSite(options: WatchOptions): SiteHandle {

@@ -23,10 +23,6 @@ export async function connect(h: SiteHandle): Promise<void> {
   }
   const link = needsPage(h.options) ? null : await connectWorker();
   if (h.isClosed) return;
-  if (!link && workerMissing) {
-    h.configProblem = workerMissing;
-    h.emitNow();
-  }
   if (link) {
     h.port = link.port;
     h.release = link.serve(h);
@@ -35,6 +31,12 @@ export async function connect(h: SiteHandle): Promise<void> {
   try {
     const host = await loadPageHost();
     if (h.isClosed) return;
+    // A worker file not deployed is told once the page is known to poll in its place; where the page cannot
+    // either (the file both need), the failure below is the one problem told.
+    if (workerMissing) {
+      h.configProblem = workerMissing;
+      h.emitNow();
+    }
     const release = await host.watchInPage(h);
     if (h.isClosed) release();
     else h.release = release;
@@ -153,18 +155,22 @@ const links = new Map<string, Promise<WorkerLink | null>>();
 /** Set when the worker's file is not where the library expects it (the library deployed in part). */
 let workerMissing: string | null = null;
 
-/** The worker's file answered 404 (or any error status): a deployment problem, named with its address. */
+/**
+ * The worker's file, or a file it imports, answered 404 (or any error status): a deployment problem, named
+ * with its address. The page polls by itself meanwhile, which the element says too.
+ */
 async function workerFileMissing(url: string): Promise<string | null> {
-  try {
-    const r = await fetch(url, { method: 'HEAD', cache: 'no-store' });
-    if (r.ok) return null;
-    return (
-      `the poller's file ${url} answered HTTP ${r.status}: copy the whole dist/lib folder (its chunks/ and ` +
-      `assets/ with it) beside the script the page loads; this page polls by itself meanwhile`
-    );
-  } catch {
-    return null; // not even asked (a CSP's connect-src): not evidence of a missing file
-  }
+  const found = await import('./missing.ts').then((m) => m.firstMissing(url)).catch(() => null);
+  // Not even asked (a CSP's connect-src), or every file there: not evidence of a missing file.
+  if (!found) return null;
+  const detail =
+    `${found.message}: copy the whole dist/lib folder, chunks/ included, beside the script the page loads; ` +
+    `this page checks billing usage by itself meanwhile`;
+  return missingFile(
+    "the poller's file",
+    { notice: found.notice, message: detail },
+    'Billing usage is checked by this page meanwhile.',
+  );
 }
 
 /**
@@ -190,11 +196,9 @@ function connectWorker(): Promise<WorkerLink | null> {
     w.onerror = () => {
       clearTimeout(timer);
       // A CSP refusal and a missing file look alike here; asking for the file tells them apart.
+      // Told by each element it concerns (once, as any setup problem), not here as well.
       void workerFileMissing(workerUrl()).then((missing) => {
-        if (missing) {
-          workerMissing = missing;
-          console.error(`zerto-billing: ${missing}`);
-        }
+        workerMissing = missing;
         resolve(null);
       });
     };
