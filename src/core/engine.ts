@@ -164,20 +164,26 @@ function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t
         ? null
         : (e.reason ?? (e.passed === false ? { kind: 'rejected' } : state.lastFailure)),
   };
-  /** The alert this state mirrors is the one the ZVM lists now: by key where both have one, else by time. */
-  const same = (kind: ZvmAlertNote['kind'], at: number | null, now: number) => {
+  /**
+   * Whether the alert this state mirrors is the one the ZVM lists now: `key` when both carry its identity (the
+   * same alert, wherever its time lands in this frame), `time` when the record or the event has no identity and
+   * its time is the same within the Date header's jitter, else no.
+   */
+  const same = (kind: ZvmAlertNote['kind'], at: number | null, now: number): 'key' | 'time' | null => {
     const was = keyOf(before?.alerts, kind);
     const is = keyOf(e.alerts, kind);
-    return was !== null && is !== null ? was === is : near(at, now);
+    if (was !== null && is !== null) return was === is ? 'key' : null;
+    return near(at, now) ? 'time' : null;
   };
   // A ZVM clock a little ahead of this one must not date an alert in this frame's future.
   const usageAt = e.usageAlertAt === null ? null : Math.min(e.usageAlertAt, t);
   const offAt = e.disconnectedAt === null ? null : Math.min(e.disconnectedAt, t);
   const mirroring = s.alertSource === 'authority';
   if (offAt !== null) {
-    if (s.phase === 'disconnected' && mirroring && same('disconnection', s.disconnectedAt, offAt)) return s;
-    // The usage alert it followed: the one this state mirrors (its dates stay), else the ZVM's usage alert if it
-    // still lists it, else the rule's (one grace before the disconnection).
+    if (s.phase === 'disconnected' && mirroring && same('disconnection', s.disconnectedAt, offAt))
+      return atZvmTime(s, 'vra-disconnected', Math.max(offAt, s.firstAlertAt as number));
+    // The usage alert it followed: the one this state mirrors (its grace stays), else the ZVM's usage alert if
+    // it still lists it, else the rule's (one grace before the disconnection).
     const first = s.firstAlertAt;
     const deadline = s.deadline;
     const fixed = mirroring && first !== null && deadline !== null && first <= offAt;
@@ -192,12 +198,29 @@ function mirrorZvm(state: GraceState, e: Extract<GraceEvent, { type: 'zvm' }>, t
     return disconnect(s, Math.max(offAt, s.firstAlertAt as number));
   }
   if (usageAt !== null) {
-    if (s.phase === 'warning' && mirroring && same('usage', s.firstAlertAt, usageAt)) return s;
+    const known = s.phase === 'warning' && mirroring ? same('usage', s.firstAlertAt, usageAt) : null;
+    if (known === 'key') return atZvmTime(s, 'usage-not-sent', usageAt);
+    if (known === 'time') return s;
     return openWarning(clearMirror(s, t), usageAt, 'authority');
   }
   if (e.passed !== false) return succeed(s, t);
   // The ZVM said Failed and lists no billing alert (yet): not ok, and no alert of this console's own.
   return { ...clearMirror(s, t), phase: 'unknown' };
+}
+
+/**
+ * The same ZVM alert, placed in this frame where the ZVM's clock puts it now. Its grace, its identity and its
+ * history stay: a deadline is fixed on the ZVM's clock (TurnedOn + the grace recorded when it was first read),
+ * which enforces it, so a policy change never moves it and neither does a step of this console's clock (a
+ * step forward counted as time passed here, a skew measured anew): days left are the ZVM's.
+ */
+function atZvmTime(s: GraceState, kind: Alert['kind'], at: number): GraceState {
+  const was = kind === 'usage-not-sent' ? s.firstAlertAt : s.disconnectedAt;
+  if (was === null || near(was, at)) return s;
+  const alerts = s.alerts.map((a) => (a.resolvedAt === null && a.kind === kind ? { ...a, turnedOn: at } : a));
+  if (kind === 'vra-disconnected') return { ...s, disconnectedAt: at, alerts };
+  const step = at - was;
+  return { ...s, firstAlertAt: at, deadline: (s.deadline as number) + step, alerts };
 }
 
 /**

@@ -240,7 +240,7 @@ describe('<zerto-billing-banner mode="zvm"> reports what the ZVM says', () => {
     await until(() => part(el, 'note') !== null, 8000, 'the cannot-read note');
     await el.updateComplete;
     expect(part(el, 'note')?.textContent).to.match(
-      /^This console cannot read the ZVM now \(the server could not be reached: the ZVM at 127\.0\.0\.1:9, from this browser \(check the zvm-url, and that the ZVM is up\)\); this is its last known state, read 1 hour ago\.$/,
+      /^This console cannot read the ZVM now \(the server could not be reached: this browser could not connect to the ZVM at 127\.0\.0\.1:9: check the zvm-url, and that the ZVM is up\); this is its last known state, read 1 hour ago\.$/,
     );
     expect(el.view?.phase).to.equal('warning');
     expect(el.view?.deadline).to.equal(T0 + 15 * DAY);

@@ -470,7 +470,9 @@ describe('grace engine: the ZVM as the authority', () => {
       T0 + 8 * DAY + 2 * HOUR,
     );
     expect(s.phase).to.equal('warning');
-    expect(s.deadline).to.equal(deadline);
+    // Its deadline is fixed on the ZVM's clock, with the grace of its first read (not the new 30 days).
+    expect(s.deadline! - DAY).to.equal(deadline);
+    expect(s.graceMs).to.equal(15 * DAY);
     // Another alert (another identifier) is a new one.
     const other = { ...note, key: 'a-2' };
     s = reduce(s, { ...zvm({ usageAlertAt: T0 + 9 * DAY }), alerts: [other] }, T0 + 9 * DAY + HOUR);

@@ -1,7 +1,8 @@
 // The rules' leftovers found against an independent reading of the spec (issue 21), as properties: the skew
 // and the policy changing between reads of the same ZVM alert, alerts read with skews a second apart, and blind
-// stretches across the time an alert falls due. After every step: the deadline never moves later while the
-// same alert stands, and the state passes the engine's own checks (it would otherwise be quarantined).
+// stretches across the time an alert falls due. After every step: the deadline of the same alert never moves
+// on the ZVM's clock (which enforces it; it is fixed there with the grace of its first read), and the state
+// passes the engine's own checks (it would otherwise be quarantined).
 import { expect } from '@open-wc/testing';
 import fc from 'fast-check';
 import {
@@ -44,10 +45,10 @@ const note = (key: string, kind: 'usage' | 'disconnection') => ({
 });
 
 describe('the ZVM word: the same alert by its identity (fast-check)', () => {
-  it('a skew or policy change between reads of the same usage alert never moves its deadline', () => {
+  it('a skew or policy change between reads of the same usage alert never moves its deadline on the ZVM clock', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 10 * DAY }),
+        fc.integer({ min: 2 * DAY, max: 10 * DAY }),
         fc.array(
           fc.record({
             gap: fc.integer({ min: 1000, max: DAY }),
@@ -74,8 +75,12 @@ describe('the ZVM word: the same alert by its identity (fast-check)', () => {
             };
             s = checked(reduce(s, e, t), 'read');
             expect(s.phase).to.equal('warning');
-            if (deadline !== null) expect(s.deadline).to.equal(deadline);
-            deadline = s.deadline;
+            // On the ZVM's clock (which enforces it): TurnedOn + the grace recorded at the first read, within
+            // the 2 s a time read again may jitter.
+            const onZvm = s.deadline! + r.skew;
+            if (deadline !== null) expect(Math.abs(onZvm - deadline)).to.be.at.most(2000);
+            else deadline = onZvm;
+            expect(s.alerts.filter((a) => a.resolvedAt === null)).to.have.length(1);
           }
         },
       ),

@@ -189,7 +189,14 @@ async function zvmState(zvm: ZvmSim, token: string): Promise<Record<string, unkn
     string,
     unknown
   >;
-  const alerts = await read('/v1/alerts', { Authorization: `Bearer ${token}` });
+  // In camelCase whatever the dialect (a Windows ZVM answers in PascalCase; a link's own keys stay lower-case).
+  const camel = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(camel)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k[0]!.toLowerCase() + k.slice(1), camel(x)]))
+        : v;
+  const alerts = camel(await read('/v1/alerts', { Authorization: `Bearer ${token}` }));
   const ms = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : null);
   return { ...state, alerts, nowMs: ms(state.now), deadlineMs: ms(state.deadline) };
 }

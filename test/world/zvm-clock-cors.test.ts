@@ -1,5 +1,6 @@
 // The zvm probe against the real ZVM simulator, where its clock or its CORS list differs from the browser's:
-// days are counted on the ZVM's clock (skew from its Date header), and a CORS refusal is named as one.
+// days are counted on the ZVM's clock (skew from its serverDateTimeUtc, else its Date header), and a CORS
+// refusal is named as one.
 import { expect } from '@open-wc/testing';
 import { createState, DAY, DEFAULT_POLICY, MINUTE, reduce, viewOf } from '../../src/core/index.ts';
 import { parseSiteConfig, probeFor, type SiteConfig } from '../../src/world/probes/index.ts';
@@ -85,7 +86,7 @@ describe('zvm probe: a ZVM that does not allow this origin (CORS)', () => {
     expect(result.blind).to.equal(true);
     const reason = result.outcome.ok ? null : result.outcome.reason;
     expect(reason?.kind).to.equal('network');
-    expect(reason?.detail).to.contain('the ZVM at 127.0.0.1:9, from this browser');
+    expect(reason?.detail).to.contain('this browser could not connect to the ZVM at 127.0.0.1:9');
   });
 });
 
@@ -135,7 +136,9 @@ describe('zvm probe: a ZVM whose own sendUsage hangs (it cannot reach the billin
 describe('zvm probe: a ZVM whose SiteName is longer than the stored limit', () => {
   let servers: Servers;
   before(async () => {
-    servers = await startServers({ zvm: { siteName: `${'🛰'.repeat(150)}${'x'.repeat(100)}` } });
+    servers = await startServers({
+      zvm: { siteId: 'skewed-site', siteName: `${'🛰'.repeat(150)}${'x'.repeat(100)}` },
+    });
   });
   after(() => servers.stop());
 

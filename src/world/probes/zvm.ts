@@ -125,10 +125,9 @@ export const zvmProbe: Probe = {
         ? 'the ZVM accepted the request; '
         : sent.answer?.result === 'failed'
           ? 'the ZVM answered Failed; '
-          : sent.problem
-            ? `sendUsage: ${sent.problem.detail ?? sent.problem.kind}; `
-            : '';
-    const reason: FailureReason = {
+          : '';
+    // sendUsage's own failure (no answer in time, an error status) is the cause to name; else the ZVM's word.
+    const reason: FailureReason = sent.problem ?? {
       kind: 'rejected',
       detail:
         `${answered}${why}. Check that the ZVM reaches its billing server (autologs.zerto.com on port 443, directly or through its proxy)${
