@@ -1,17 +1,41 @@
 // `npm start`: the reference billing server, the ZVM simulator, the fleet service over simulated ZVMs and the
-// story page, stopped together on Ctrl-C.
-import { ensureManifest, PortTakenError, startDemo } from './demo-server.ts';
+// story page, stopped together on Ctrl-C or SIGTERM. DEMO_PORT, BILLING_PORT, ZVM_PORT, FLEET_PORT move them;
+// DEMO_DATA_DIR moves their data (default .data).
+import { ensureManifest, PortTakenError, startDemo, type Demo } from './demo-server.ts';
 
 const env = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
 
+// Stopped together, however it is asked: Ctrl-C (SIGINT), SIGTERM (a service manager, `kill`, npm passing on
+// its own), SIGHUP (the terminal closed), or whoever started this process going away. npm runs the script
+// through `sh -c`, and a shell that gets SIGTERM dies without passing it on: this process then finds itself
+// with another parent, and stops as if it had been told.
+let starting: Promise<Demo> | null = null;
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  // A close that hangs still ends: exiting stops the fleet service (its child process) on the way out.
+  setTimeout(() => process.exit(1), 20_000).unref();
+  const demo = await starting?.catch(() => null);
+  await demo?.close();
+  process.exit(0);
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop();
+}, 500).unref();
+
 try {
   ensureManifest();
-  const demo = await startDemo({
+  starting = startDemo({
     port: env('DEMO_PORT'),
     billingPort: env('BILLING_PORT'),
     zvmPort: env('ZVM_PORT'),
     fleetPort: env('FLEET_PORT'),
+    dataDir: process.env.DEMO_DATA_DIR || undefined,
   });
+  const demo = await starting;
   console.log(`\n  zerto-billing-banner demo: ${demo.url}\n`);
   console.log(
     `  reference billing server  ${demo.billing.url}  (control token ${demo.billing.controlToken})`,
@@ -30,15 +54,6 @@ try {
     '  (the demo page gets the control tokens and the read key itself; send a control token as X-Control-Token to use /control/*)',
   );
   console.log('\n  Ctrl-C stops them all.\n');
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await demo.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
 } catch (err) {
   if (err instanceof PortTakenError) {
     console.error(
