@@ -5,11 +5,12 @@
  * identifier setting or only billing-looking, dismissed or not), the check says WARNING or CRITICAL, never OK.
  *
  * - 0 OK: no billing alert listed.
- * - 1 WARNING: a usage alert with more than `-c` days left; a billing-looking alert no setting names (counted
- *   as a usage alert, so CRITICAL too once its days run out); an identifier given by a flag that the ZVM does
- *   not know (a setup problem: the check may be blind to the alert it was told to watch).
- * - 2 CRITICAL: a disconnection alert (the ZVM stopped communicating with its VRAs), or a usage alert with
- *   fewer than `-c` whole days left (deadline = its TurnedOn + grace days, on the ZVM's clock).
+ * - 1 WARNING: a usage alert with `-c` whole days left or more; a billing-looking alert no setting names
+ *   (counted as a usage alert, so CRITICAL too once its days run out); an identifier given by a flag that the
+ *   ZVM does not know (a setup problem: the check may be blind to the alert it was told to watch).
+ * - 2 CRITICAL: a disconnection alert (the ZVM stopped communicating with its VRAs), or a billing-looking alert
+ *   no setting names that reads as one (Error level, or words of VRAs stopped or disconnected); a usage alert
+ *   with fewer than `-c` whole days left (deadline = its TurnedOn + grace days, on the ZVM's clock).
  * - 3 UNKNOWN: the ZVM cannot be read (never a billing alarm).
  *
  * Perfdata carries the same labels in every state, with Nagios ranges that say what the exit code says: a value
@@ -287,8 +288,11 @@ export function judge(j: Judged): CheckResult {
     ...j.billing.filter((a) => a.kind === 'disconnection'),
     ...j.unplaced.filter((a) => a.kind === 'disconnection'),
   ];
-  const usage = j.billing.filter((a) => a.kind === 'usage');
-  const usageUnplaced = j.unplaced.filter((a) => a.kind === 'usage');
+  // Alerts no setting names count as usage alerts, unless they read as the disconnection: then CRITICAL, for a
+  // ZVM that replaced its usage alert by its disconnection alert must not read as "15 days left".
+  const suspected = [...j.billing, ...j.unplaced].filter(readsAsDisconnection);
+  const usage = j.billing.filter((a) => a.kind === 'usage' && !readsAsDisconnection(a));
+  const usageUnplaced = j.unplaced.filter((a) => a.kind === 'usage' && !readsAsDisconnection(a));
   const count = j.billing.length + j.unplaced.length;
   const setup = setupProblems(j);
 
@@ -304,6 +308,13 @@ export function judge(j: Judged): CheckResult {
         : `a time that cannot be placed (${(first as UnplacedAlert).error})`;
     state = 'CRITICAL';
     words = `the ZVM stopped communicating with its VRAs since ${since} (${alertName(first, 'disconnection')}): usage not sent to Zerto`;
+    days = 0;
+    seconds = 0;
+  } else if (suspected.length > 0) {
+    const first = suspected[0]!;
+    const since = first.turnedOn !== null ? ` since ${iso(first.turnedOn)}` : '';
+    state = 'CRITICAL';
+    words = `the ZVM has likely stopped communicating with its VRAs${since}: ${alertName(first, 'disconnection')} reads as its disconnection alert${first.level ? ` (level ${first.level})` : ''}`;
     days = 0;
     seconds = 0;
   } else if (usage.length > 0) {
@@ -355,7 +366,7 @@ export function judge(j: Judged): CheckResult {
   const G = round4(j.graceDays);
   const perf = [
     `billing_alerts=${count};0;;0`,
-    `vra_disconnected=${disconnections.length > 0 ? 1 : 0};;0;0;1`,
+    `vra_disconnected=${disconnections.length > 0 || suspected.length > 0 ? 1 : 0};;0;0;1`,
     `days_left=${days === null ? 'U' : round4(days)};${j.warningDays}:;${j.criticalDays}:;0;${G}`,
     `seconds_left=${seconds === null ? 'U' : `${seconds}s`};${j.warningDays * 86_400}:;${j.criticalDays * 86_400}:;0;${Math.round(j.graceDays * 86_400)}`,
     `unknown_alert_ids=${setup.explicitIds.length};0;;0`,
@@ -400,18 +411,31 @@ function alertName(
   return `${what}${id}${a.dismissed ? ', dismissed (dismissing does not resolve it)' : ''}`;
 }
 
+/**
+ * A billing alert no setting names that reads as the disconnection: Error level (as the disconnection
+ * defaults are), or words of a disconnection that happened (the usage alert says the ZVM *will* stop).
+ */
+function readsAsDisconnection(a: ZvmBillingAlert | UnplacedAlert): boolean {
+  if (a.recognised) return false;
+  return (
+    /^(error|critical)$/i.test(a.level ?? '') ||
+    /stopped communicating|\bVRAs?\b[^.]{0,40}\bdisconnected|\bdisconnected\b[^.]{0,40}\bVRAs?\b/i.test(
+      a.description ?? '',
+    )
+  );
+}
+
 /** The ZVM's own words, and which identifier to add to which flag. */
 function unrecognisedNote(a: ZvmBillingAlert | UnplacedAlert): string {
   const desc = a.description ? `"${quote(a.description)}"` : '(no description)';
-  const looksDisconnected =
-    /^(error|critical)$/i.test(a.level ?? '') ||
-    /disconnect|stopped communicating|\bVRAs?\b/i.test(a.description ?? '');
-  const flag = flagOf(looksDisconnected ? 'disconnection' : 'usage');
+  const disconnection = readsAsDisconnection(a);
   const fix = a.helpIdentifier
-    ? `add ${a.helpIdentifier} to ${flag}`
+    ? `add ${a.helpIdentifier} to ${flagOf(disconnection ? 'disconnection' : 'usage')}`
     : 'it has no help identifier, so no setting can name it';
   const level = a.level ? `, level ${a.level}` : '';
-  return `unrecognised billing alert ${desc} (${a.helpIdentifier ?? 'no help identifier'}${level}), counted as a usage alert: ${fix}`;
+  return `unrecognised billing alert ${desc} (${a.helpIdentifier ?? 'no help identifier'}${level}), ${
+    disconnection ? 'taken as the disconnection alert' : 'counted as a usage alert'
+  }: ${fix}`;
 }
 
 /** A description quoted on one line: cleaned, its whitespace folded, bounded. */

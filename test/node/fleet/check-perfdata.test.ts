@@ -161,6 +161,8 @@ describe('the check’s perfdata says what its exit code says', () => {
             .map((a) =>
               alert({
                 kind: a.recognised ? a.kind : 'usage',
+                // One no setting names keeps the level of its kind: an Error-level one reads as the disconnection.
+                level: a.kind === 'disconnection' ? 'Error' : 'Warning',
                 recognised: a.recognised,
                 dismissed: a.dismissed,
                 turnedOn: Math.round(NOW + a.turnedOnDays * DAY),
@@ -170,7 +172,12 @@ describe('the check’s perfdata says what its exit code says', () => {
           const unplaced: UnplacedAlert[] = list
             .filter((a) => !a.placed)
             .map((a) => ({
-              ...alert({ kind: a.recognised ? a.kind : 'usage', recognised: a.recognised, turnedOn: 0 }),
+              ...alert({
+                kind: a.recognised ? a.kind : 'usage',
+                level: a.kind === 'disconnection' ? 'Error' : 'Warning',
+                recognised: a.recognised,
+                turnedOn: 0,
+              }),
               turnedOn: null,
               error: 'no time',
             }));
@@ -189,8 +196,7 @@ describe('the check’s perfdata says what its exit code says', () => {
             }),
           );
           if (list.length > 0) assert.notEqual(r.state, 'OK', r.line);
-          if (list.some((a) => a.kind === 'disconnection' && a.recognised))
-            assert.equal(r.state, 'CRITICAL', r.line);
+          if (list.some((a) => a.kind === 'disconnection')) assert.equal(r.state, 'CRITICAL', r.line);
           assert.equal(r.line.split('\n').length, 1);
           consistent(r);
         },

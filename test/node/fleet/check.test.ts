@@ -161,7 +161,8 @@ describe('fleet check against a Zerto 10 appliance (camelCase, link.identifier, 
     const named = judged(await withToken(z10, '--usage-alert-ids', 'lic0099, LIC0012'), 1);
     assert.match(named.line, /its usage alert LIC0099 since/);
     assert.ok(!named.line.includes('unrecognised'), named.line);
-    // An Error-level one with no help identifier: counted, and said that no setting can name it.
+    // An Error-level one with no help identifier reads as the disconnection: CRITICAL, and said that no
+    // setting can name it.
     z10.alerts = [
       billing({
         helpIdentifier: null,
@@ -170,11 +171,16 @@ describe('fleet check against a Zerto 10 appliance (camelCase, link.identifier, 
         description: 'Billing: the VRAs will be disconnected.',
       }),
     ];
-    const nameless = judged(await withToken(z10), 1);
+    const nameless = judged(await withToken(z10), 2);
     assert.match(
       nameless.line,
-      /no help identifier, level Error\), counted as a usage alert: it has no help identifier, so no setting can name it/,
+      /^ZERTO BILLING CRITICAL - Oslo: the ZVM has likely stopped communicating with its VRAs since .*: a billing-looking alert no setting names reads as its disconnection alert \(level Error\)/,
     );
+    assert.match(
+      nameless.line,
+      /no help identifier, level Error\), taken as the disconnection alert: it has no help identifier, so no setting can name it/,
+    );
+    assert.equal(nameless.perf.get('vra_disconnected'), 1);
   });
 
   test('a billing alert whose TurnedOn has no time zone is counted, never guessed: WARNING, days_left U', async () => {
