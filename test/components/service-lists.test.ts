@@ -96,9 +96,9 @@ describe('the lists and the export with service-url, beside the fleet service an
     expect(active).to.have.length(1);
     expect(active[0]!.HelpIdentifier).to.equal('LIC0012');
     expect(active[0]!.Site.SiteIdentifier).to.equal(FLEET_SITE);
-    const zvmAlert = zvm.alerts.find((a) => a.HelpIdentifier === 'LIC0012')!;
+    const zvmAlert = zvm.alerts.find((a) => a.helpIdentifier === 'LIC0012')!;
     // The same moment, read through the service's measure of the ZVM's clock (whole seconds).
-    expect(Math.abs(Date.parse(active[0]!.TurnedOn) - (Date.parse(zvmAlert.TurnedOn) - skew))).to.be.below(
+    expect(Math.abs(Date.parse(active[0]!.TurnedOn) - (Date.parse(zvmAlert.turnedOn) - skew))).to.be.below(
       3000,
     );
     await el.updateComplete;

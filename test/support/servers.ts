@@ -14,9 +14,12 @@ export interface Servers {
   advanceZvm(ms: number): Promise<unknown>;
   /** Starts the fleet service watching this set's ZVM as site `siteId`; its URL and a read-only key. */
   fleet(siteId: string, policy?: Record<string, number>): Promise<{ url: string; key: string }>;
-  /** What the simulator enforces (see servers-plugin.ts `zvmState`), with its active alerts as it lists them. */
+  /**
+   * What the simulator enforces (see servers-plugin.ts `zvmState`), with its active alerts as it lists them
+   * (keys in camelCase whatever its dialect).
+   */
   zvmState(): Promise<{
-    alerts: Array<{ TurnedOn: string; HelpIdentifier: string }>;
+    alerts: Array<{ turnedOn: string; helpIdentifier: string }>;
     nowMs: number;
     deadlineMs: number | null;
   }>;
