@@ -19,8 +19,13 @@ import {
   type Policy,
 } from '../src/core/index.ts';
 import { dueAt, eventOf, nextCheck, ruleOf } from '../src/world/poller/schedule.ts';
-import { parseSiteConfig, type ProbeResult, type SiteConfig } from '../src/world/probes/index.ts';
-import { zvmProbe } from '../src/world/probes/zvm.ts';
+import {
+  CONFIG_LIMITS,
+  parseSiteConfig,
+  type ProbeResult,
+  type SiteConfig,
+} from '../src/world/probes/index.ts';
+import { discoverSite, zvmProbe } from '../src/world/probes/zvm.ts';
 import { licenceConcern } from '../src/protocol/zvm.ts';
 import type { FleetConfig, SiteSpec } from './config.ts';
 import { ZvmCredentials, type CredentialInfo } from './credentials.ts';
@@ -72,6 +77,11 @@ interface Entry {
   owned: boolean;
   /** When the stored row was last written (sharing: another instance's writes are read back). */
   updatedAt: number;
+  /**
+   * The site as the ZVM names it (GET /v1/localsite), read once per entry rather than at every attempt, and
+   * again a day later: its name where the config gives none.
+   */
+  zvmSite?: { name: string; readAt: number };
 }
 
 export interface AttemptOutcome {
@@ -657,8 +667,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
   private async attempt(e: Entry, trigger: AttemptRecord['trigger']): Promise<AttemptOutcome> {
     this.stats.attempts++;
     const spec = e.spec;
-    // Four requests (localsite, license, sendUsage, alerts) and a login, each within the timeout.
-    const limit = AbortSignal.timeout(spec.timeoutMs * 5 + 1000);
+    // A login, the site's name once (localsite), license, sendUsage, and the ZVM's clock, alerts and help
+    // identifiers, read twice when sendUsage only took the request: each within the timeout, and the wait.
+    const limit = AbortSignal.timeout(
+      spec.timeoutMs * 10 + (spec.alertsDelayMs ?? CONFIG_LIMITS.alertsDelayMs.default) + 1000,
+    );
     const signal = AbortSignal.any([limit, this.stop.signal]);
     const result = await this.probe(e, signal);
     const probed: ProbeResult | null = result.ok ? result.probed : null;
@@ -803,13 +816,19 @@ export class Fleet extends EventEmitter<FleetEvents> {
     for (let round = 0; round < 2; round++) {
       const creds = await e.creds.get(signal);
       if (!creds.ok) return { ok: false, reason: creds.reason };
-      const probed = await zvmProbe.transmit({
+      const ctx = {
         config: e.config,
         secrets: creds.secrets,
         now: this.clock,
         signal,
-        where: 'service',
-      });
+        where: 'service' as const,
+      };
+      if (!e.spec.name && (!e.zvmSite || this.clock() - e.zvmSite.readAt > DAY)) {
+        const found = await discoverSite(ctx);
+        if (found.ok) e.zvmSite = { name: found.name, readAt: this.clock() };
+      }
+      const probed = await zvmProbe.transmit(ctx);
+      if (e.zvmSite?.name && !probed.site) probed.site = { id: e.spec.id, name: e.zvmSite.name };
       const refused = !probed.outcome.ok && probed.blind && probed.outcome.reason.kind === 'auth';
       if (refused) e.creds.invalidate();
       if (!refused || creds.fresh) return { ok: true, probed };

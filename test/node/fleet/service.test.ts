@@ -55,7 +55,13 @@ before(async () => {
   const cc = { clientId: 'fleet-test', clientSecret: ENV.FLEET_TEST_SECRET };
   sims.ok = await sim(good.url, { ...cc, tokenTtlMs: 2000, siteName: 'Amsterdam' });
   sims.pw = await sim(good.url, { user: 'ops', password: ENV.FLEET_TEST_PASSWORD, siteName: 'Berlin' });
-  sims.session = await sim(good.url, { user: 'ops', password: ENV.FLEET_TEST_PASSWORD, siteName: 'Old' });
+  // A Windows ZVM (PascalCase, /v1/session/add, Passed/Failed); the others speak Zerto 10.
+  sims.session = await sim(good.url, {
+    user: 'ops',
+    password: ENV.FLEET_TEST_PASSWORD,
+    siteName: 'Old',
+    dialect: 'windows',
+  });
   sims.warn = await sim(bad.url, { token: ENV.FLEET_TEST_STATIC, siteName: 'Chicago' });
   sims.lastday = await sim(dead, { token: ENV.FLEET_TEST_STATIC, siteName: 'Denver' });
   sims.off = await sim(dead, { token: ENV.FLEET_TEST_STATIC, siteName: 'Essen' });
