@@ -1,5 +1,6 @@
 import { byUrgency, titleText, TOOLTIP_WORDS as W, type GraceView } from '../../src/core/index.ts';
 import { formatDeadline } from '../../components/shared/format.ts';
+import { statusOf } from '../shared/status.ts';
 
 /** The toolbar badge for a set of sites: what the most urgent one needs, and its name in the tooltip. */
 export interface Badge {
@@ -27,33 +28,36 @@ export function badgeFor(views: readonly GraceView[], unchecked: readonly string
       title: `${title}: ${W.noSite}`,
     };
   const sorted = [...views].sort(byUrgency);
-  const top = sorted[0];
-  const others = sorted.slice(1).filter((v) => v.phase === 'warning' || v.phase === 'disconnected').length;
+  // Each site's status as the popup, the notifications and the banner name it (shared/status.ts).
+  const keyed = sorted.map((v) => ({ v, key: statusOf(v).key }));
+  const top = keyed[0];
+  const others = keyed.slice(1).filter((x) => x.key === 'warning' || x.key === 'disconnected').length;
   const more = others ? ` (${W.moreSites(others)})` : '';
   // The banner's own heading: what the mode can know, the time left or since when.
   const heading = (v: GraceView) =>
     v.message
       ? titleText(v.message, { deadline: v.deadline, since: v.disconnectedAt }, (t) => formatDeadline(t))
       : '';
-  if (top?.phase === 'disconnected') {
+  if (top?.key === 'disconnected') {
     return {
       text: '!',
       color: BADGE_COLORS.disconnected,
-      title: `${title}: ${label(top)} — ${heading(top)}${more}`,
+      title: `${title}: ${label(top.v)} — ${heading(top.v)}${more}`,
     };
   }
-  if (top?.phase === 'warning' && top.remaining) {
-    const r = top.remaining;
+  if (top?.key === 'warning') {
+    const r = top.v.remaining;
     return {
-      text: r.unit === 'days' ? String(r.value) : `${r.value}h`,
+      // Past the ZVM's deadline, before it reports its disconnection: no time is left to count.
+      text: r ? (r.unit === 'days' ? String(r.value) : `${r.value}h`) : '!',
       color: BADGE_COLORS.warning,
-      title: `${title}: ${label(top)} — ${heading(top)}${more}`,
+      title: `${title}: ${label(top.v)} — ${heading(top.v)}${more}`,
     };
   }
   // A site that cannot be seen or checked is never counted as "usage sent", whatever it last knew.
-  const blind = sorted.filter((v) => v.blind !== null).map(label);
+  const blind = keyed.filter((x) => x.key === 'blind').map((x) => label(x.v));
   const waiting = [
-    ...sorted.filter((v) => v.phase === 'unknown' && v.blind === null).map(label),
+    ...keyed.filter((x) => x.key === 'unconfirmed' || x.key === 'unknown').map((x) => label(x.v)),
     ...unchecked,
   ];
   if (blind.length || waiting.length)

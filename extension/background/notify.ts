@@ -1,8 +1,9 @@
 import { messageText, phaseLabel, titleText, viewOf, type GraceState } from '../../src/core/index.ts';
 import { formatDeadline } from '../../components/shared/format.ts';
-import { STORAGE_KEYS } from '../shared/settings.ts';
+import { omit, STORAGE_KEYS } from '../shared/settings.ts';
+import { statusOf } from '../shared/status.ts';
 
-export type NoticeKind = 'alert' | 'disconnected' | 'recovered';
+export type NoticeKind = 'alert' | 'disconnected' | 'recovered' | 'refused';
 
 export interface Notice {
   /** Unique per transition (`site:kind:time`): the same transition seen twice is the same notice. */
@@ -45,6 +46,17 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
       title: heading(phaseLabel('disconnected', v.source)),
       message: text,
     };
+  // The ZVM refuses this browser's credentials (an expired token, a changed password): nothing is checked
+  // until the admin acts, which the badge alone would leave unsaid. Once per stretch; other reasons a site
+  // cannot be seen (the network, a ZVM down) are said by the badge and the banner, not announced.
+  if (v.message?.key === 'blind' && v.blind?.reason.kind === 'auth')
+    return {
+      id: `${id}:refused:${v.blind.since}`,
+      siteId: id,
+      kind: 'refused',
+      title: heading(statusOf(v).label),
+      message: text,
+    };
   // Only a fresh recovery: an old one found after storage was cleared is not news.
   if (state.phase === 'ok' && state.recoveredAt !== null && v.recovered)
     return {
@@ -59,20 +71,45 @@ export function noticeFor(state: GraceState, now: number): Notice | null {
 
 let queue: Promise<unknown> = Promise.resolve();
 
-/** Shows the notice a state calls for, once; one site's notice replaces its earlier one. */
+const isRefusal = (id: string | undefined): id is string => !!id && /:refused:[^:]*$/.test(id);
+
+/**
+ * Shows the notice a state calls for, once; one site's notice replaces its earlier one. A refusal's notice is
+ * taken back once the site can be read again, and the notice before it counts as shown again (so that a
+ * recovery announced before the refusal is not announced twice).
+ */
 export function notifyTransition(state: GraceState, now: number): Promise<void> {
   const run = async () => {
     const notice = noticeFor(state, now);
-    if (!notice) return;
-    const got = await chrome.storage.local.get([STORAGE_KEYS.notified, STORAGE_KEYS.noticeLog]);
-    const notified = { ...((got[STORAGE_KEYS.notified] as Record<string, string> | undefined) ?? {}) };
-    const previous = notified[notice.siteId];
-    if (previous === notice.id) return;
-    notified[notice.siteId] = notice.id;
+    const siteId = state.site.id;
+    const keys = [STORAGE_KEYS.notified, STORAGE_KEYS.notifiedBefore, STORAGE_KEYS.noticeLog];
+    const got = await chrome.storage.local.get(keys);
+    let notified = { ...((got[STORAGE_KEYS.notified] as Record<string, string> | undefined) ?? {}) };
+    let before = omit((got[STORAGE_KEYS.notifiedBefore] as Record<string, string> | undefined) ?? {}, siteId);
+    let previous = notified[siteId];
+    if (isRefusal(previous) && state.blind === null) {
+      await chrome.notifications.clear(previous);
+      const restored = (got[STORAGE_KEYS.notifiedBefore] as Record<string, string> | undefined)?.[siteId];
+      notified = restored ? { ...notified, [siteId]: restored } : omit(notified, siteId);
+      previous = restored;
+      await chrome.storage.local.set({
+        [STORAGE_KEYS.notified]: notified,
+        [STORAGE_KEYS.notifiedBefore]: before,
+      });
+    }
+    if (!notice || previous === notice.id) return;
+    notified = { ...notified, [siteId]: notice.id };
+    // Over a refusal, what was shown before it is kept, to count as shown again once the site is read.
+    const kept = (got[STORAGE_KEYS.notifiedBefore] as Record<string, string> | undefined)?.[siteId];
+    if (notice.kind === 'refused') {
+      const prior = isRefusal(previous) ? kept : previous;
+      if (prior) before = { ...before, [siteId]: prior };
+    }
     const log = Array.isArray(got[STORAGE_KEYS.noticeLog]) ? (got[STORAGE_KEYS.noticeLog] as unknown[]) : [];
     // Written before it is shown: a worker stopped in between loses one notice rather than repeating it.
     await chrome.storage.local.set({
       [STORAGE_KEYS.notified]: notified,
+      [STORAGE_KEYS.notifiedBefore]: before,
       [STORAGE_KEYS.noticeLog]: [...log, { id: notice.id, kind: notice.kind, at: now }].slice(-LOG_LIMIT),
     });
     if (previous) await chrome.notifications.clear(previous);
@@ -92,11 +129,17 @@ export function notifyTransition(state: GraceState, now: number): Promise<void> 
 
 /** Forgets a removed site's notices. */
 export async function forgetNotices(keep: ReadonlySet<string>): Promise<void> {
-  const got = await chrome.storage.local.get(STORAGE_KEYS.notified);
+  const got = await chrome.storage.local.get([STORAGE_KEYS.notified, STORAGE_KEYS.notifiedBefore]);
   const notified = (got[STORAGE_KEYS.notified] as Record<string, string> | undefined) ?? {};
+  const before = (got[STORAGE_KEYS.notifiedBefore] as Record<string, string> | undefined) ?? {};
   const gone = Object.keys(notified).filter((id) => !keep.has(id));
-  if (!gone.length) return;
+  const goneBefore = Object.keys(before).filter((id) => !keep.has(id));
+  if (!gone.length && !goneBefore.length) return;
   for (const id of gone) await chrome.notifications.clear(notified[id]!);
-  const kept = Object.fromEntries(Object.entries(notified).filter(([id]) => keep.has(id)));
-  await chrome.storage.local.set({ [STORAGE_KEYS.notified]: kept });
+  const kept = (r: Record<string, string>) =>
+    Object.fromEntries(Object.entries(r).filter(([id]) => keep.has(id)));
+  await chrome.storage.local.set({
+    [STORAGE_KEYS.notified]: kept(notified),
+    [STORAGE_KEYS.notifiedBefore]: kept(before),
+  });
 }

@@ -11,6 +11,7 @@ import {
   exportFailedText,
   leftText,
   LIST_WORDS,
+  messageText,
   phaseLabel,
   testActionLabel,
   type Phase,
@@ -30,6 +31,11 @@ import {
   withStep,
 } from '../../components/usage-test/steps-view.ts';
 import { PORTS, type FromPopup, type SiteSummary, type ToPopup } from '../shared/messages.ts';
+import { statusOf } from '../shared/status.ts';
+
+/** The last state known before the site could not be read, and how old that reading is. */
+const lastKnownText = (label: string, age: number | null): string =>
+  `Last known: ${label.toLowerCase()}${age === null ? '' : `, read ${formatAgo(Math.max(0, age))}`}.`;
 
 interface TestRun {
   steps: TestStep[];
@@ -38,7 +44,8 @@ interface TestRun {
 }
 
 /**
- * The toolbar popup: each watched site's phase, days left and last success, and the "Test usage
+ * The toolbar popup: each watched site's status (shared/status.ts, as the badge, the notifications and the
+ * banner name it), days left and last success, and the "Test usage
  * transmission to Zerto" action, run by the service worker with each step shown as it happens. Rendered in
  * light DOM (an extension page has no host styles to guard against); every text goes through Lit, escaped.
  */
@@ -192,12 +199,23 @@ export class ZbbPopup extends LitElement {
     const run = this.runs[s.siteId];
     const running = !!run && !run.result && !run.message;
     const name = s.siteName || s.siteId;
-    const label = phaseLabel(phase, v?.source ?? 'console');
-    return html`<li class="site ${phase}" data-site-id=${s.siteId} aria-label=${`${name}: ${label}`}>
+    // What the badge, the notifications and the banner say of this site now: never "Usage sent" for a site
+    // that cannot be read, whatever it last knew (its last known phase stays in data-phase).
+    const status = statusOf(v);
+    const label = status.label;
+    return html`<li class="site ${status.key}" data-site-id=${s.siteId} aria-label=${`${name}: ${label}`}>
       <div class="head">
         <span class="name">${name}</span>
-        <span class="phase" data-phase=${phase}>${label}</span>
+        <span class="phase" data-phase=${phase} data-status=${status.key}>${label}</span>
       </div>
+      ${
+        status.key === 'blind' && v?.message && v.blind
+          ? html`<p class="notice cannot-check" role="status">${messageText(v.message)}</p>
+              <p class="last-known muted">
+                ${lastKnownText(phaseLabel(phase, v.source), v.blind.lastKnownAge)}
+              </p>`
+          : nothing
+      }
       ${
         v?.phase === 'warning' && v.remaining
           ? html`<p class="days">
@@ -221,7 +239,7 @@ export class ZbbPopup extends LitElement {
         }
       </p>
       ${
-        s.lastFailure && phase !== 'ok'
+        s.lastFailure && phase !== 'ok' && status.key !== 'blind'
           ? html`<p class="last-failure muted">${LIST_WORDS.lastAttempt}: ${causeText(s.lastFailure)}</p>`
           : nothing
       }

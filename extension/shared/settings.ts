@@ -34,6 +34,8 @@ export const STORAGE_KEYS = {
   clockOffset: 'clockOffsetMs',
   /** The last notification shown per site, so that each transition is announced once. */
   notified: 'notified',
+  /** Per site, the notification shown before a refusal of its credentials (it counts as shown again after). */
+  notifiedBefore: 'notifiedBefore',
   /** The browser's proxy setting found before this extension took control of it. */
   proxyUnderlying: 'proxyUnderlying',
   /** Diagnostics: the last notifications shown, newest last (the options page lists them). */
