@@ -12,6 +12,8 @@ export interface FieldOptions {
   textarea?: boolean;
   autocomplete?: string;
   inputmode?: string;
+  /** Shown while the field is empty: what an empty field stands for (a default). */
+  placeholder?: string;
   onInput: (value: string) => void;
 }
 
@@ -39,6 +41,7 @@ export function field(o: FieldOptions): TemplateResult {
             type=${o.type ?? 'text'}
             autocomplete=${o.autocomplete ?? 'off'}
             inputmode=${o.inputmode ?? nothing}
+            placeholder=${o.placeholder ?? nothing}
             .value=${o.value}
             aria-invalid=${o.error ? 'true' : 'false'}
             aria-describedby=${describedBy || nothing}

@@ -17,11 +17,14 @@ import type { ManagedView } from './store.ts';
 
 /**
  * The sites an organisation deploys by policy (chrome.storage.managed): shown read-only and marked as set by
- * the organisation, with the entries the policy got wrong named as errors, and the hosts this browser has
- * not allowed yet, with a button to allow them (Chrome asks only on a click).
+ * the organisation, with the entries the policy got wrong named as errors, the hosts this browser has not
+ * allowed yet, with a button to allow them (Chrome asks only on a click), and whether this browser has its
+ * own sign-in for each (the policy carries no credentials), with a button to give it.
  */
 export class ZbbManagedSites extends LightElement {
   @property({ attribute: false }) managed: ManagedView = { sites: [], problems: [], unreadable: null };
+  /** The sites this browser has credentials for (the policy carries none). */
+  @property({ attribute: false }) signedIn: ReadonlySet<string> = new Set();
   /** Per site id, the hosts not allowed yet. */
   @state() private missing = new Map<string, string[]>();
 
@@ -73,6 +76,22 @@ export class ZbbManagedSites extends LightElement {
       <span class="muted">id ${s.siteId} · ${MODE_TEXTS[s.mode].label} · ${addressOf(s)}</span>
       <span class="muted">Banner on: ${s.consoles.length ? s.consoles.join(', ') : 'no console'}</span>
       ${
+        s.mode === 'reachability'
+          ? nothing
+          : html`<p class="row sign-in-row">
+              <span class="grow muted">${signInText(s, this.signedIn.has(s.siteId))}</span>
+              <button
+                class="sign-in"
+                @click=${() =>
+                  this.dispatchEvent(
+                    new CustomEvent<string>(SIGN_IN_EVENT, { detail: s.siteId, bubbles: true }),
+                  )}
+              >
+                ${this.signedIn.has(s.siteId) ? 'Change sign-in' : 'Sign in'}
+              </button>
+            </p>`
+      }
+      ${
         missing
           ? html`<p class="notice not-allowed">
               ${managedNotAllowedText(missing)}
@@ -102,10 +121,25 @@ export class ZbbManagedSites extends LightElement {
   }
 }
 
+/** Asks for the sign-in form of an organisation's site (`detail`: its id). */
+export const SIGN_IN_EVENT = 'zbb-managed-sign-in';
+
+/** Whether this browser can sign in to the site: the policy carries no credentials, each user gives theirs. */
+function signInText(s: SiteEntry, signedIn: boolean): string {
+  if (signedIn) return 'Sign-in: stored in this browser.';
+  if (s.mode === 'service') return 'No fleet service key in this browser yet: its state cannot be read.';
+  if (s.mode === 'direct')
+    return 'No billing endpoint token in this browser (only needed if the endpoint asks).';
+  return 'No sign-in in this browser yet: a ZVM that asks for one refuses every check.';
+}
+
 customElements.define('zbb-managed-sites', ZbbManagedSites);
 
 declare global {
   interface HTMLElementTagNameMap {
     'zbb-managed-sites': ZbbManagedSites;
+  }
+  interface HTMLElementEventMap {
+    [SIGN_IN_EVENT]: CustomEvent<string>;
   }
 }

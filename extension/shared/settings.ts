@@ -19,13 +19,28 @@ import {
   type SiteConfig,
   type SiteSecrets,
 } from '../../src/world/probes/index.ts';
+import {
+  DEFAULT_BILLING_ALERT_IDS,
+  parseHelpIds,
+  ZERTO_PUBLIC_CLIENT,
+  ZVM_LIMITS,
+} from '../../src/protocol/zvm.ts';
+import type { ZvmLogin } from '../../src/world/zvm-credentials.ts';
 import { parseMatchPattern } from './match.ts';
 
 /**
  * What the admin configures, as stored in chrome.storage.local: the watched sites (no secrets), the schedule
  * and thresholds shared by every site, the consoles that get the banner, and the optional proxy for the
  * billing host. Credentials live apart (`secrets`), in chrome.storage.local only: never synced, never sent
- * anywhere but to the host they belong to, never readable by content scripts.
+ * anywhere but to the host they belong to, never readable by content scripts (the worker sets the area's
+ * access level to trusted contexts), and never shown back in the options page.
+ *
+ * Why chrome.storage.local and not chrome.storage.session for the long-lived ones (a Keycloak client's
+ * secret, a ZVM user's password, a static token, the fleet service's key): the session area is memory only
+ * and is emptied when the browser closes, so every restart would stop every check until the admin typed
+ * them again, while nobody may be looking. What is obtained from them (the ZVM's access tokens and
+ * sessions, which end within minutes) is kept in chrome.storage.session only (background/credentials.ts):
+ * lost with the browser, obtained again at the next check.
  */
 export const STORAGE_KEYS = {
   settings: 'settings',
@@ -66,6 +81,8 @@ export const MAX_SITES = 50;
 export const MAX_CONSOLES = 20;
 
 const text = (max: number) => z.string().check(z.maxLength(max));
+/** Bounded here; what an identifier may be is the engine's rule (`parseHelpIds`), applied by `siteConfig`. */
+const helpIdList = z.array(text(100)).check(z.maxLength(ZVM_LIMITS.ids * 2));
 
 export const SiteEntrySchema = z.object({
   siteId: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -80,6 +97,13 @@ export const SiteEntrySchema = z.object({
   retries: z._default(z.number(), 2),
   /** Match patterns of the consoles where this site's banner appears. */
   consoles: z._default(z.array(text(2000)).check(z.maxLength(MAX_CONSOLES)), []),
+  /**
+   * zvm mode: the help identifiers of the ZVM's usage alert and of its disconnection alert. Zerto does not
+   * publish them: absent, the engine's defaults (DEFAULT_BILLING_ALERT_IDS); checked by `parseHelpIds`
+   * through the engine's own config parser.
+   */
+  usageAlertIds: z.optional(helpIdList),
+  disconnectionAlertIds: z.optional(helpIdList),
 });
 export type SiteEntry = z.infer<typeof SiteEntrySchema>;
 
@@ -110,13 +134,34 @@ export const DEFAULT_SETTINGS: Settings = {
   proxy: DEFAULT_PROXY,
 };
 
+const name = text(200).check(z.minLength(1));
+
+/** The long-lived credentials the worker signs in to a ZVM with (see src/world/zvm-credentials.ts). */
+export const LoginSchema = z.discriminatedUnion('type', [
+  /** Zerto 10: a Keycloak client the admin created, client_credentials grant. */
+  z.object({ type: z.literal('client-credentials'), clientId: name, clientSecret: text(4000) }),
+  /** Zerto 10: a ZVM user, password grant through `zerto-client` unless another client is named. */
+  z.object({
+    type: z.literal('password'),
+    clientId: z.optional(text(200)),
+    username: name,
+    password: text(4000),
+  }),
+  /** A Windows ZVM: POST /v1/session/add with basic auth. */
+  z.object({ type: z.literal('session'), username: name, password: text(4000) }),
+]);
+
 export const SecretsSchema = z.object({
   sites: z._default(
     z.record(
       z.string(),
       z.object({
+        /** A bearer token obtained elsewhere (Zerto 10, or the billing endpoint's in direct mode). */
         token: z.optional(text(4000)),
+        /** An `x-zerto-session` obtained elsewhere (Windows ZVM). */
         session: z.optional(text(4000)),
+        /** What the worker obtains tokens or sessions with, renewing them itself. */
+        login: z.optional(LoginSchema),
         /** The fleet service's API key (`service` mode). */
         apiKey: z.optional(text(4000)),
       }),
@@ -126,8 +171,11 @@ export const SecretsSchema = z.object({
   proxy: z.optional(z.object({ username: text(500), password: text(500) })),
 });
 export type Secrets = z.infer<typeof SecretsSchema>;
-/** What one site keeps in `secrets`: the ZVM's or billing endpoint's credentials, or the service's API key. */
-export type SiteCredentials = SiteSecrets & { apiKey?: string };
+/**
+ * What one site keeps in `secrets`: a static token or session, or the login the worker obtains them with (the
+ * ZVM's), the billing endpoint's token, or the service's API key.
+ */
+export type SiteCredentials = SiteSecrets & { apiKey?: string; login?: ZvmLogin };
 
 /**
  * Reads stored settings, keeping every part that is still valid: a damaged site is reported and left out,
@@ -181,15 +229,23 @@ export function siteConfig(entry: SiteEntry, policy: Policy): Parsed<SiteConfig>
     ...(entry.zvmUrl ? { zvmUrl: entry.zvmUrl } : {}),
     billingUrl: entry.billingUrl,
     ...(entry.protectedVms !== undefined ? { protectedVms: entry.protectedVms } : {}),
+    ...(entry.usageAlertIds?.length ? { usageAlertIds: entry.usageAlertIds } : {}),
+    ...(entry.disconnectionAlertIds?.length ? { disconnectionAlertIds: entry.disconnectionAlertIds } : {}),
     policy,
     timeoutMs: entry.timeoutMs,
     retries: entry.retries,
   });
 }
 
+/** A site's static token or session, as the probe takes them (the worker adds what a login obtains). */
 export function siteSecrets(secrets: Secrets, siteId: string): SiteSecrets {
   const s = secrets.sites[siteId];
   return { ...(s?.token ? { token: s.token } : {}), ...(s?.session ? { session: s.session } : {}) };
+}
+
+/** What the worker signs in to a site's ZVM with, if a login is stored. */
+export function siteLogin(secrets: Secrets, siteId: string): ZvmLogin | undefined {
+  return secrets.sites[siteId]?.login;
 }
 
 /** The fleet service's API key of a `service` site, if one is stored. */
@@ -246,7 +302,8 @@ export function entryProblem(entry: SiteEntry, policy: Policy): string | null {
     return s.ok ? null : s.error;
   }
   const c = siteConfig(entry, policy);
-  return c.ok ? null : c.error.replace(/\bconfig\./g, '');
+  // The help identifiers' message names its field once more after the path: once is enough.
+  return c.ok ? null : c.error.replace(/\bconfig\./g, '').replace(/\b(\w+): \1: /g, '$1: ');
 }
 
 // ---- Sites an organisation deploys by policy (chrome.storage.managed) ----
@@ -322,7 +379,26 @@ export function mergeManaged(
 
 // ---- The options form: strings in, a valid entry or one message per field out. ----
 
+/** How the worker signs in to a site's ZVM, as the options form offers it. */
+export const ZVM_AUTH_CHOICES = [
+  'client-credentials',
+  'password',
+  'session',
+  'token',
+  'session-key',
+  'none',
+] as const;
+export type ZvmAuthChoice = (typeof ZVM_AUTH_CHOICES)[number];
+
+/**
+ * The form's secret fields. They are never filled from storage: left empty, the stored value is kept (the
+ * page shows "stored", with Replace and Clear); typed, it replaces it.
+ */
+export const SECRET_FIELDS = ['clientSecret', 'password', 'token', 'session', 'apiKey'] as const;
+export type SecretField = (typeof SECRET_FIELDS)[number];
+
 export interface SiteForm {
+  /** zvm mode: empty reads it from the ZVM (GET /v1/localsite) when the site is saved. */
   siteId: string;
   siteName: string;
   mode: string;
@@ -331,8 +407,21 @@ export interface SiteForm {
   protectedVms: string;
   timeoutSeconds: string;
   consoles: string;
+  /** zvm mode: how the worker signs in to the ZVM (one of ZVM_AUTH_CHOICES). */
+  auth: string;
+  /** The Keycloak client (client credentials; the password grant's, `zerto-client` when empty). */
+  clientId: string;
+  /** The ZVM user (password grant, or a Windows ZVM's session login). */
+  username: string;
+  clientSecret: string;
+  password: string;
+  /** A static bearer token (zvm mode), or the billing endpoint's token (direct mode). */
   token: string;
+  /** A static `x-zerto-session` (Windows ZVM). */
   session: string;
+  /** zvm mode: the billing alerts' help identifiers, spaces or commas between them; empty: the defaults. */
+  usageAlertIds: string;
+  disconnectionAlertIds: string;
   /** `service` mode: the fleet service's base URL and an API key of it. */
   serviceUrl: string;
   apiKey: string;
@@ -340,6 +429,73 @@ export interface SiteForm {
 export type SiteField = keyof SiteForm;
 export type FieldErrors<F extends string> = Partial<Record<F, string>>;
 export type FormResult<T, F extends string> = { ok: true; value: T } | { ok: false; errors: FieldErrors<F> };
+
+/** The credentials stored for the site being edited, with the mode it was stored in. */
+export interface StoredCredentials {
+  mode: string;
+  secrets: SiteCredentials;
+}
+
+/** A site to save: its entry, its credentials, and whether its id is still to be read from the ZVM. */
+export interface ValidSite {
+  entry: SiteEntry;
+  secrets: SiteCredentials;
+  /** zvm mode with the site identifier left empty: read it from the ZVM before saving. */
+  discover: boolean;
+}
+
+/**
+ * The stored value a secret field stands for while it is left empty, if any: only for the way of signing in
+ * it was stored for (a Keycloak user's password is not a Windows user's), and a token only in the mode it
+ * was given for (the ZVM's is not the billing endpoint's).
+ */
+export function storedSecret(
+  field: SecretField,
+  form: Pick<SiteForm, 'mode' | 'auth'>,
+  stored: StoredCredentials | null,
+): string | undefined {
+  if (!stored || stored.mode !== form.mode) return undefined;
+  const s = stored.secrets;
+  switch (field) {
+    case 'apiKey':
+      return s.apiKey || undefined;
+    case 'token':
+      return s.token || undefined;
+    case 'session':
+      return s.session || undefined;
+    case 'clientSecret':
+      return s.login?.type === 'client-credentials' && form.auth === 'client-credentials'
+        ? s.login.clientSecret || undefined
+        : undefined;
+    case 'password':
+      return s.login && s.login.type !== 'client-credentials' && s.login.type === form.auth
+        ? s.login.password || undefined
+        : undefined;
+  }
+}
+
+/** The secret fields a site of this mode and way of signing in asks for. */
+export function secretFieldsOf(form: Pick<SiteForm, 'mode' | 'auth'>): SecretField[] {
+  switch (form.mode) {
+    case 'service':
+      return ['apiKey'];
+    case 'direct':
+      return ['token'];
+    case 'zvm':
+      switch (form.auth) {
+        case 'client-credentials':
+          return ['clientSecret'];
+        case 'password':
+        case 'session':
+          return ['password'];
+        case 'token':
+          return ['token'];
+        case 'session-key':
+          return ['session'];
+      }
+  }
+  return [];
+}
 
 const CONFIG_FIELDS: Record<string, SiteField> = {
   siteId: 'siteId',
@@ -350,6 +506,8 @@ const CONFIG_FIELDS: Record<string, SiteField> = {
   protectedVms: 'protectedVms',
   timeoutMs: 'timeoutSeconds',
   serviceUrl: 'serviceUrl',
+  usageAlertIds: 'usageAlertIds',
+  disconnectionAlertIds: 'disconnectionAlertIds',
 };
 
 /** Splits the engine parser's one-line message (`config.zvmUrl: …; config.mode: …`) onto the form fields. */
@@ -362,24 +520,44 @@ function configErrors(message: string): FieldErrors<SiteField> {
       errors.siteId ??= part;
       continue;
     }
-    errors[field] ??= m[2]!.replace(/^\w+ must/, 'must');
+    errors[field] ??= m[2]!.replace(/^\w+ must/, 'must').replace(/^(usage|disconnection)AlertIds: /, '');
   }
   return errors;
 }
+
+/** A help identifier list as typed; null when left empty (the defaults apply). */
+function helpIdsOf(
+  field: 'usageAlertIds' | 'disconnectionAlertIds',
+  text: string,
+  errors: FieldErrors<SiteField>,
+): string[] | null {
+  if (!text.trim()) return null;
+  const r = parseHelpIds(text);
+  if (!r.ok) {
+    errors[field] = r.error;
+    return null;
+  }
+  return r.ids;
+}
+
+const SECRET_MAX = 4000;
 
 export function validateSiteForm(
   form: SiteForm,
   policy: Policy,
   otherIds: readonly string[],
-): FormResult<{ entry: SiteEntry; secrets: SiteCredentials }, SiteField> {
+  stored: StoredCredentials | null = null,
+): FormResult<ValidSite, SiteField> {
   const errors: FieldErrors<SiteField> = {};
   const siteId = form.siteId.trim();
   const service = form.mode === 'service';
-  if (!siteId)
+  // zvm mode: the ZVM names its own site; it is read when the site is saved.
+  const discover = !siteId && form.mode === 'zvm';
+  if (!siteId && !discover)
     errors.siteId = service
       ? 'required: the site’s id in the fleet service (the id its config gives this ZVM)'
       : 'required: the ZVM site identifier (SiteIdentifier)';
-  else if (otherIds.includes(siteId)) errors.siteId = `another site already has the id ${siteId}`;
+  else if (siteId && otherIds.includes(siteId)) errors.siteId = `another site already has the id ${siteId}`;
   const mode = (EXTENSION_MODES as readonly string[]).includes(form.mode)
     ? (form.mode as ExtensionMode)
     : null;
@@ -410,10 +588,23 @@ export function validateSiteForm(
   if (mode === 'direct' && protectedVms === undefined && !form.zvmUrl.trim())
     errors.protectedVms =
       'direct mode needs usage counts: the protected VM count, or a ZVM URL to read them from';
-  if (form.token.length > 4000) errors.token = 'too long (at most 4000 characters)';
-  if (form.session.length > 4000) errors.session = 'too long (at most 4000 characters)';
-  if (service) return validateServiceForm(form, siteId, timeoutMs, consoles, errors);
+  // A typed secret replaces the stored one; left empty, the stored one (if any) is kept.
+  const secret = (f: SecretField): string | undefined => {
+    const typed = f === 'password' || f === 'clientSecret' ? form[f] : form[f].trim();
+    if (typed.length > SECRET_MAX) {
+      errors[f] = `too long (at most ${SECRET_MAX} characters)`;
+      return undefined;
+    }
+    return typed || storedSecret(f, form, stored);
+  };
+  if (service) return validateServiceForm(form, siteId, timeoutMs, consoles, errors, secret);
 
+  const zvm = mode === 'zvm';
+  const usageIds = zvm ? helpIdsOf('usageAlertIds', form.usageAlertIds, errors) : null;
+  const offIds = zvm ? helpIdsOf('disconnectionAlertIds', form.disconnectionAlertIds, errors) : null;
+  const both = (usageIds ?? []).find((id) => (offIds ?? []).includes(id));
+  if (both)
+    errors.disconnectionAlertIds = `${both} is also a usage alert identifier: an alert is one or the other`;
   const entry: SiteEntry = {
     siteId,
     siteName: form.siteName.trim(),
@@ -424,17 +615,74 @@ export function validateSiteForm(
     timeoutMs,
     retries: 2,
     consoles,
+    ...(usageIds ? { usageAlertIds: usageIds } : {}),
+    ...(offIds ? { disconnectionAlertIds: offIds } : {}),
   };
   // The engine's parser checks the rest (URLs, zvm mode's address); a missing id must not hide those.
   const parsed = siteConfig({ ...entry, siteId: siteId || 'unnamed' }, policy);
   if (!parsed.ok)
     for (const [k, v] of Object.entries(configErrors(parsed.error))) errors[k as SiteField] ??= v;
+  const secrets: SiteCredentials =
+    mode === 'direct' ? pick('token', secret('token')) : zvm ? zvmCredentials(form, errors, secret) : {};
   if (Object.keys(errors).length) return { ok: false, errors };
-  const secrets: SiteSecrets = {
-    ...(form.token ? { token: form.token } : {}),
-    ...(form.session ? { session: form.session } : {}),
+  return { ok: true, value: { entry, secrets, discover } };
+}
+
+const pick = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
+  value ? ({ [key]: value } as Record<K, string>) : {};
+
+/** A zvm site's credentials, by the way it signs in: every field it needs, or a message on each. */
+function zvmCredentials(
+  form: SiteForm,
+  errors: FieldErrors<SiteField>,
+  secret: (f: SecretField) => string | undefined,
+): SiteCredentials {
+  const auth = form.auth as ZvmAuthChoice;
+  const need = <T>(field: SiteField, value: T | undefined, message: string): T | undefined => {
+    if (value === undefined || value === '') errors[field] ??= message;
+    return value;
   };
-  return { ok: true, value: { entry, secrets } };
+  const clientId = form.clientId.trim();
+  const username = form.username.trim();
+  if (clientId.length > 200 || /\s/.test(clientId))
+    errors.clientId = 'a client ID has no spaces and at most 200 characters';
+  if (username.length > 200) errors.username = 'at most 200 characters';
+  switch (auth) {
+    case 'client-credentials': {
+      need('clientId', clientId, 'required: the ID of the Keycloak client created for this extension');
+      const clientSecret = need('clientSecret', secret('clientSecret'), 'required: that client’s secret');
+      return clientId && clientSecret ? { login: { type: auth, clientId, clientSecret } } : {};
+    }
+    case 'password':
+    case 'session': {
+      need('username', username, 'required: the ZVM user name');
+      const password = need('password', secret('password'), 'required: that user’s password');
+      if (!username || !password) return {};
+      return auth === 'password'
+        ? {
+            login: {
+              type: auth,
+              ...(clientId && clientId !== ZERTO_PUBLIC_CLIENT ? { clientId } : {}),
+              username,
+              password,
+            },
+          }
+        : { login: { type: auth, username, password } };
+    }
+    case 'token': {
+      const token = need('token', secret('token'), 'required: the bearer token');
+      if (token && /\s/.test(token))
+        errors.token = 'a token has no spaces or line breaks: paste the token alone';
+      return pick('token', token);
+    }
+    case 'session-key':
+      return pick('session', need('session', secret('session'), 'required: the session key'));
+    case 'none':
+      return {};
+    default:
+      errors.auth = `must be one of ${ZVM_AUTH_CHOICES.join(', ')}`;
+      return {};
+  }
 }
 
 /**
@@ -448,21 +696,21 @@ function validateServiceForm(
   timeoutMs: number,
   consoles: string[],
   errors: FieldErrors<SiteField>,
-): FormResult<{ entry: SiteEntry; secrets: SiteCredentials }, SiteField> {
+  secret: (f: SecretField) => string | undefined,
+): FormResult<ValidSite, SiteField> {
   // The fields of the other modes are not used here, and their errors would name fields not shown.
   delete errors.protectedVms;
-  delete errors.token;
-  delete errors.session;
   const url = form.serviceUrl.trim();
   const urlProblem = serviceUrlProblem(url);
   if (urlProblem) errors.serviceUrl = urlProblem;
-  const key = form.apiKey.trim();
-  if (!key)
+  const key = secret('apiKey');
+  if (errors.apiKey) {
+    // too long: said
+  } else if (!key)
     errors.apiKey =
       'required: an API key of the fleet service (a read key shows the state; sending usage needs an operator key)';
-  else if (key.length > 4000) errors.apiKey = 'too long (at most 4000 characters)';
   else if (/\s/.test(key)) errors.apiKey = 'an API key has no spaces or line breaks: paste the key alone';
-  if (Object.keys(errors).length) return { ok: false, errors };
+  if (Object.keys(errors).length || !key) return { ok: false, errors };
   return {
     ok: true,
     value: {
@@ -477,11 +725,22 @@ function validateServiceForm(
         consoles,
       },
       secrets: { apiKey: key },
+      discover: false,
     },
   };
 }
 
+/** The way a stored site signs in to its ZVM; a new site is offered a Keycloak client, which renews itself. */
+function authOf(entry: SiteEntry | null, secrets: SiteCredentials): ZvmAuthChoice {
+  if (secrets.login) return secrets.login.type;
+  if (secrets.token && entry?.mode === 'zvm') return 'token';
+  if (secrets.session) return 'session-key';
+  return entry?.mode === 'zvm' ? 'none' : 'client-credentials';
+}
+
+/** The form of a stored site (or a new one): every field but the secrets, which are never shown back. */
 export function siteForm(entry: SiteEntry | null, secrets: SiteCredentials = {}): SiteForm {
+  const login = secrets.login;
   return {
     siteId: entry?.siteId ?? '',
     siteName: entry?.siteName ?? '',
@@ -492,12 +751,25 @@ export function siteForm(entry: SiteEntry | null, secrets: SiteCredentials = {})
     protectedVms: entry?.protectedVms === undefined ? '' : String(entry.protectedVms),
     timeoutSeconds: String((entry?.timeoutMs ?? 10_000) / 1000),
     consoles: (entry?.consoles ?? []).join('\n'),
-    token: secrets.token ?? '',
-    session: secrets.session ?? '',
+    auth: authOf(entry, secrets),
+    clientId: login && login.type !== 'session' ? (login.clientId ?? '') : '',
+    username: login && login.type !== 'client-credentials' ? login.username : '',
+    clientSecret: '',
+    password: '',
+    token: '',
+    session: '',
+    usageAlertIds: (entry?.usageAlertIds ?? []).join(' '),
+    disconnectionAlertIds: (entry?.disconnectionAlertIds ?? []).join(' '),
     serviceUrl: entry?.serviceUrl ?? '',
-    apiKey: secrets.apiKey ?? '',
+    apiKey: '',
   };
 }
+
+/** The defaults the help identifier fields show as placeholders. */
+export const HELP_ID_PLACEHOLDERS = {
+  usageAlertIds: DEFAULT_BILLING_ALERT_IDS.usage.join(' '),
+  disconnectionAlertIds: DEFAULT_BILLING_ALERT_IDS.disconnection.join(' '),
+} as const;
 
 export interface PolicyForm {
   intervalMinutes: string;

@@ -162,6 +162,9 @@ describe('the extension for an admin (built, in headless Chromium)', { timeout: 
         await fill(p, '#site-siteName', 'Amsterdam DR');
         await fill(p, '#site-siteId', 'ams');
         await fill(p, '#site-zvmUrl', 'https://zvm.ams.example.com:9669');
+        // Signed in with a Keycloak client, the way a new site is offered.
+        await fill(p, '#site-clientId', 'zbb-extension');
+        await fill(p, '#site-clientSecret', 'client-secret');
         await fill(p, '#site-consoles', 'https://zvm.ams.example.com/*');
         // A real click: Chrome opens its prompt, which nobody can answer headless, so it stays open.
         await p.click('button.save-site');
@@ -203,6 +206,7 @@ describe('the extension for an admin (built, in headless Chromium)', { timeout: 
         await fill(p, '#site-siteName', 'Amsterdam DR', false);
         await fill(p, '#site-siteId', 'ams', false);
         await fill(p, '#site-zvmUrl', 'https://zvm.ams.example.com:9669', false);
+        await fill(p, '#site-auth', 'none', false);
         assert.equal(await evalNoGesture(p, 'navigator.userActivation.isActive'), false);
         await evalNoGesture(p, "document.querySelector('form.site-form').requestSubmit()");
         const s = await waitFor('Save to say declined', async () => {

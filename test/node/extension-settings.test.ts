@@ -7,18 +7,27 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { MODE_TEXTS, saveButtonLabel, saveStatusText } from '../../src/core/texts/extension.ts';
+import { DEFAULT_BILLING_ALERT_IDS } from '../../src/protocol/zvm.ts';
+import { billingIdsOf } from '../../src/world/probes/types.ts';
 import {
   DEFAULT_SETTINGS,
   EXTENSION_MODES,
+  HELP_ID_PLACEHOLDERS,
   mergeManaged,
   readManaged,
   readSecrets,
   readSettings,
+  SECRET_FIELDS,
+  secretFieldsOf,
   serviceKey,
   serviceSite,
+  siteConfig,
   siteForm,
   SiteEntrySchema,
+  siteLogin,
+  storedSecret,
   validateSiteForm,
+  type StoredCredentials,
 } from '../../extension/shared/settings.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -39,13 +48,24 @@ describe('the extension for an admin: rules', () => {
     assert.deepEqual(stored.problems, []);
     assert.equal(stored.settings.sites[0]!.mode, 'direct', 'nothing is migrated');
     assert.equal(siteForm(stored.settings.sites[0]!).mode, 'direct');
-    // The default is a real choice: a new site left on it needs the ZVM's address, and saves with it.
+    // The default is a real choice: a new site left on it needs the ZVM's address and a way to sign in (a
+    // Keycloak client, whose tokens the extension renews), and saves with them.
     const form = { ...siteForm(null), siteId: 'ams' };
+    assert.equal(form.auth, 'client-credentials');
     const missing = validateSiteForm(form, DEFAULT_SETTINGS.policy, []);
     assert.ok(!missing.ok && missing.errors.zvmUrl, 'asking the ZVM needs its address');
-    const ok = validateSiteForm({ ...form, zvmUrl: zvmSite.zvmUrl }, DEFAULT_SETTINGS.policy, []);
-    assert.ok(ok.ok);
+    assert.match(missing.errors.clientId!, /^required: the ID of the Keycloak client/);
+    assert.match(missing.errors.clientSecret!, /^required: that client’s secret/);
+    const ok = validateSiteForm(
+      { ...form, zvmUrl: zvmSite.zvmUrl, clientId: 'zbb-extension', clientSecret: 's3cret' },
+      DEFAULT_SETTINGS.policy,
+      [],
+    );
+    assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.errors));
     assert.equal(ok.value.entry.mode, 'zvm');
+    assert.deepEqual(ok.value.secrets, {
+      login: { type: 'client-credentials', clientId: 'zbb-extension', clientSecret: 's3cret' },
+    });
   });
 
   test("each way of checking a site is described in an operator's words, without protocol jargon", () => {
@@ -172,11 +192,23 @@ describe('the extension for an admin: rules', () => {
       consoles: ['https://zvm.ams.example.com/*'],
     });
     assert.deepEqual(ok.value.secrets, { apiKey: 'read-key-0123' }, 'no ZVM credential is kept for it');
-    // The form comes back as it was saved, key included (chrome.storage.local only).
+    // The form comes back as it was saved, but for the key: never shown back, kept while left empty.
     const back = siteForm(ok.value.entry, ok.value.secrets);
     assert.equal(back.mode, 'service');
     assert.equal(back.serviceUrl, 'https://fleet.example.com:5180');
-    assert.equal(back.apiKey, 'read-key-0123');
+    assert.equal(back.apiKey, '');
+    const stored = { mode: 'service', secrets: ok.value.secrets };
+    const kept = validateSiteForm(back, DEFAULT_SETTINGS.policy, [], stored);
+    assert.ok(kept.ok);
+    assert.deepEqual(kept.value.secrets, { apiKey: 'read-key-0123' });
+    const replaced = validateSiteForm(
+      { ...back, apiKey: 'operator-key' },
+      DEFAULT_SETTINGS.policy,
+      [],
+      stored,
+    );
+    assert.ok(replaced.ok);
+    assert.deepEqual(replaced.value.secrets, { apiKey: 'operator-key' });
 
     const bad = (patch: Partial<typeof form>) => {
       const r = validateSiteForm({ ...form, ...patch }, DEFAULT_SETTINGS.policy, []);
@@ -247,6 +279,235 @@ describe('the extension for an admin: rules', () => {
     const fields = Object.keys(schema.properties.sites.items.properties);
     assert.ok(fields.includes('serviceUrl'));
     assert.ok(!fields.some((f) => /key|token|secret|password/i.test(f)), 'no credential by policy');
+  });
+
+  test('the billing alerts’ help identifiers are a setting per site: the defaults as placeholders, checked by parseHelpIds, passed to the engine', () => {
+    const base = {
+      ...siteForm(null),
+      siteId: 'ams',
+      zvmUrl: zvmSite.zvmUrl,
+      auth: 'none',
+    };
+    // Left empty: nothing stored, the engine's defaults apply, and the form shows them as placeholders.
+    const plain = validateSiteForm(base, DEFAULT_SETTINGS.policy, []);
+    assert.ok(plain.ok);
+    assert.equal(plain.value.entry.usageAlertIds, undefined);
+    assert.equal(plain.value.entry.disconnectionAlertIds, undefined);
+    assert.deepEqual(HELP_ID_PLACEHOLDERS, {
+      usageAlertIds: DEFAULT_BILLING_ALERT_IDS.usage.join(' '),
+      disconnectionAlertIds: DEFAULT_BILLING_ALERT_IDS.disconnection.join(' '),
+    });
+    assert.equal(HELP_ID_PLACEHOLDERS.usageAlertIds, 'LIC0012 LIC0021');
+    const c0 = siteConfig(plain.value.entry, DEFAULT_SETTINGS.policy);
+    assert.ok(c0.ok);
+    assert.deepEqual(billingIdsOf(c0.value).usage, ['LIC0012', 'LIC0021']);
+
+    // Typed: spaces or commas, upper-cased, stored in the site entry, read by the engine as set.
+    const set = validateSiteForm(
+      { ...base, usageAlertIds: 'lic0012, LIC0099', disconnectionAlertIds: 'LIC0013' },
+      DEFAULT_SETTINGS.policy,
+      [],
+    );
+    assert.ok(set.ok, JSON.stringify(!set.ok && set.errors));
+    assert.deepEqual(set.value.entry.usageAlertIds, ['LIC0012', 'LIC0099']);
+    assert.deepEqual(set.value.entry.disconnectionAlertIds, ['LIC0013']);
+    const stored = readSettings({ sites: [set.value.entry] });
+    assert.deepEqual(stored.problems, []);
+    const c = siteConfig(stored.settings.sites[0]!, DEFAULT_SETTINGS.policy);
+    assert.ok(c.ok);
+    assert.deepEqual(billingIdsOf(c.value), {
+      usage: ['LIC0012', 'LIC0099'],
+      disconnection: ['LIC0013'],
+      explicit: { usage: true, disconnection: true },
+    });
+    const back = siteForm(stored.settings.sites[0]!);
+    assert.equal(back.usageAlertIds, 'LIC0012 LIC0099');
+    assert.equal(back.disconnectionAlertIds, 'LIC0013');
+
+    // Wrong ones are named on their field, with what an identifier may be.
+    const bad = validateSiteForm(
+      { ...base, usageAlertIds: 'LIC0012 not/an/id', disconnectionAlertIds: 'LIC0012' },
+      DEFAULT_SETTINGS.policy,
+      [],
+    );
+    assert.ok(!bad.ok);
+    assert.match(bad.errors.usageAlertIds!, /"NOT\/AN\/ID" is not a help identifier \(letters, digits/);
+    const overlap = validateSiteForm(
+      { ...base, usageAlertIds: 'LIC0012', disconnectionAlertIds: 'lic0012' },
+      DEFAULT_SETTINGS.policy,
+      [],
+    );
+    assert.ok(!overlap.ok);
+    assert.match(overlap.errors.disconnectionAlertIds!, /LIC0012 is also a usage alert identifier/);
+    const many = validateSiteForm(
+      { ...base, usageAlertIds: Array.from({ length: 21 }, (_, i) => `LIC${i}`).join(' ') },
+      DEFAULT_SETTINGS.policy,
+      [],
+    );
+    assert.ok(!many.ok && /at most 20/.test(many.errors.usageAlertIds!));
+    // Only a zvm site reads the ZVM's alerts: another mode keeps none.
+    const direct = validateSiteForm(
+      {
+        ...base,
+        mode: 'direct',
+        billingUrl: 'https://billing.example.com',
+        protectedVms: '3',
+        usageAlertIds: 'X1',
+      },
+      DEFAULT_SETTINGS.policy,
+      [],
+    );
+    assert.ok(direct.ok);
+    assert.equal(direct.value.entry.usageAlertIds, undefined);
+
+    // An organisation's policy sets them too; a bad one is named, the entry not watched.
+    const m = readManaged({
+      sites: [
+        { ...zvmSite, usageAlertIds: ['LIC0031'] },
+        { ...zvmSite, siteId: 'ber', disconnectionAlertIds: ['LIC/13'] },
+      ],
+    });
+    assert.deepEqual(
+      m.sites.map((x) => [x.siteId, x.usageAlertIds]),
+      [['ams', ['LIC0031']]],
+    );
+    assert.match(
+      m.problems[0]!,
+      /^entry 2 \(ber\): disconnectionAlertIds: "LIC\/13" is not a help identifier/,
+    );
+  });
+
+  test('how a zvm site signs in: each way asks for what it needs, secrets are never filled back, a stored one is kept, replaced or cleared', () => {
+    const form = { ...siteForm(null), zvmUrl: zvmSite.zvmUrl, siteId: 'ams' };
+    const check = (patch: Partial<typeof form>, stored: StoredCredentials | null = null) =>
+      validateSiteForm({ ...form, ...patch }, DEFAULT_SETTINGS.policy, [], stored);
+
+    // A Zerto 10 user through the public client (not stored: it is the default), or a named client.
+    const pw = check({ auth: 'password', username: ' ops ', password: ' pass word ' });
+    assert.ok(pw.ok);
+    assert.deepEqual(pw.value.secrets, {
+      login: { type: 'password', username: 'ops', password: ' pass word ' },
+    });
+    const pwNamed = check({ auth: 'password', username: 'ops', password: 'x', clientId: 'my-client' });
+    assert.ok(pwNamed.ok);
+    assert.deepEqual(pwNamed.value.secrets.login, {
+      type: 'password',
+      clientId: 'my-client',
+      username: 'ops',
+      password: 'x',
+    });
+    const pwMissing = check({ auth: 'password' });
+    assert.ok(!pwMissing.ok);
+    assert.deepEqual(Object.keys(pwMissing.errors).sort(), ['password', 'username']);
+    // A Windows ZVM: a session login.
+    const win = check({ auth: 'session', username: 'ZVM\\admin', password: 'x' });
+    assert.ok(win.ok);
+    assert.deepEqual(win.value.secrets, {
+      login: { type: 'session', username: 'ZVM\\admin', password: 'x' },
+    });
+    // A pasted token or session: required once chosen, trimmed, one piece.
+    assert.ok(!check({ auth: 'token' }).ok);
+    const token = check({ auth: 'token', token: ' eyJ.a.b \n' });
+    assert.ok(token.ok);
+    assert.deepEqual(token.value.secrets, { token: 'eyJ.a.b' });
+    const spaced = check({ auth: 'token', token: 'two words' });
+    assert.ok(!spaced.ok && /no spaces/.test(spaced.errors.token!));
+    const key = check({ auth: 'session-key', session: 'abc' });
+    assert.ok(key.ok);
+    assert.deepEqual(key.value.secrets, { session: 'abc' });
+    const none = check({ auth: 'none' });
+    assert.ok(none.ok);
+    assert.deepEqual(none.value.secrets, {});
+    assert.ok(!check({ auth: 'telepathy' }).ok);
+    assert.match(
+      (
+        check({ auth: 'client-credentials', clientId: 'has space', clientSecret: 'x' }) as {
+          errors: Record<string, string>;
+        }
+      ).errors.clientId!,
+      /no spaces/,
+    );
+    assert.match(
+      (
+        check({ auth: 'client-credentials', clientId: 'c', clientSecret: 'x'.repeat(4001) }) as {
+          errors: Record<string, string>;
+        }
+      ).errors.clientSecret!,
+      /too long/,
+    );
+
+    // Stored: the form never holds a secret, only who signs in.
+    const saved = check({ auth: 'client-credentials', clientId: 'zbb-extension', clientSecret: 'S3cret!' });
+    assert.ok(saved.ok);
+    const back = siteForm(saved.value.entry, saved.value.secrets);
+    assert.equal(back.auth, 'client-credentials');
+    assert.equal(back.clientId, 'zbb-extension');
+    for (const f of SECRET_FIELDS) assert.equal(back[f], '', `${f} is not filled back`);
+    assert.ok(!JSON.stringify(back).includes('S3cret!'));
+    const stored: StoredCredentials = { mode: 'zvm', secrets: saved.value.secrets };
+    assert.equal(storedSecret('clientSecret', back, stored), 'S3cret!');
+    // Left empty, kept; typed, replaced; cleared (the stored one gone), asked for again.
+    const kept = validateSiteForm(back, DEFAULT_SETTINGS.policy, [], stored);
+    assert.ok(kept.ok);
+    assert.deepEqual(kept.value.secrets, saved.value.secrets);
+    const replaced = validateSiteForm({ ...back, clientSecret: 'n3w' }, DEFAULT_SETTINGS.policy, [], stored);
+    assert.ok(replaced.ok);
+    assert.deepEqual(replaced.value.secrets, {
+      login: { type: 'client-credentials', clientId: 'zbb-extension', clientSecret: 'n3w' },
+    });
+    const cleared = validateSiteForm(back, DEFAULT_SETTINGS.policy, [], { mode: 'zvm', secrets: {} });
+    assert.ok(!cleared.ok && /required/.test(cleared.errors.clientSecret!));
+    // A secret stored for one way of signing in is not another's, nor a token another mode's.
+    const asUser = {
+      ...siteForm(saved.value.entry, { login: { type: 'password', username: 'ops', password: 'p' } }),
+    };
+    assert.equal(asUser.auth, 'password');
+    assert.equal(asUser.username, 'ops');
+    const userStored: StoredCredentials = {
+      mode: 'zvm',
+      secrets: { login: { type: 'password', username: 'ops', password: 'p' } },
+    };
+    assert.equal(storedSecret('password', asUser, userStored), 'p');
+    assert.equal(storedSecret('password', { ...asUser, auth: 'session' }, userStored), undefined);
+    const tokenStored: StoredCredentials = { mode: 'zvm', secrets: { token: 't' } };
+    assert.equal(storedSecret('token', { mode: 'zvm', auth: 'token' }, tokenStored), 't');
+    assert.equal(storedSecret('token', { mode: 'direct', auth: 'token' }, tokenStored), undefined);
+    assert.deepEqual(secretFieldsOf({ mode: 'zvm', auth: 'client-credentials' }), ['clientSecret']);
+    assert.deepEqual(secretFieldsOf({ mode: 'service', auth: 'none' }), ['apiKey']);
+
+    // A stored login and a token from before are read back as they were saved.
+    const secrets = readSecrets({
+      sites: {
+        ams: { login: { type: 'client-credentials', clientId: 'c', clientSecret: 's' } },
+        ber: { login: { type: 'telepathy' } },
+      },
+    });
+    assert.deepEqual(secrets, { sites: {} }, 'a damaged record of secrets is not half used');
+    const good = readSecrets({
+      sites: { ams: { login: { type: 'session', username: 'u', password: 'p' } }, ber: { token: 't' } },
+    });
+    assert.deepEqual(siteLogin(good, 'ams'), { type: 'session', username: 'u', password: 'p' });
+    assert.equal(siteLogin(good, 'ber'), undefined);
+    assert.equal(siteForm({ ...saved.value.entry, siteId: 'ber' }, good.sites.ber).auth, 'token');
+  });
+
+  test('a zvm site left without its identifier is read from the ZVM when saved; other modes need it', () => {
+    const form = { ...siteForm(null), zvmUrl: zvmSite.zvmUrl, auth: 'none' };
+    const r = validateSiteForm(form, DEFAULT_SETTINGS.policy, []);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+    assert.equal(r.value.discover, true);
+    assert.equal(r.value.entry.siteId, '');
+    const typed = validateSiteForm({ ...form, siteId: 'ams' }, DEFAULT_SETTINGS.policy, []);
+    assert.ok(typed.ok && !typed.value.discover);
+    // Still checked for everything else.
+    const noUrl = validateSiteForm({ ...form, zvmUrl: '' }, DEFAULT_SETTINGS.policy, []);
+    assert.ok(!noUrl.ok && noUrl.errors.zvmUrl && !noUrl.errors.siteId);
+    const direct = validateSiteForm(
+      { ...form, mode: 'direct', protectedVms: '3', billingUrl: 'https://billing.example.com' },
+      DEFAULT_SETTINGS.policy,
+      [],
+    );
+    assert.ok(!direct.ok && /^required: the ZVM site identifier/.test(direct.errors.siteId!));
   });
 
   test('the fleet service is described in the operator’s words: the same deadline for everyone, no ZVM credential here', () => {
