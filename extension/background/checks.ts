@@ -7,16 +7,18 @@ import {
   SWEEP_EVERY_MS,
   transmitOnce,
   type MonitorDeps,
+  type WatchedSite,
 } from '../../src/world/poller/monitor.ts';
 import type { ProbeResult, TestStep } from '../../src/world/probes/index.ts';
 import { readAllStates, readState } from '../../src/world/storage/repo.ts';
 import { MIN_ALARM_MS, type SiteEntry } from '../shared/settings.ts';
 import { badgeFor, showBadge } from './badge.ts';
+import { zvmAttempt } from './credentials.ts';
 import { checkStoreMark } from './store-mark.ts';
 import { pushState, pushSummaries } from './hub.ts';
 import { notifyTransition } from './notify.ts';
 import { explainFailure } from './proxy.ts';
-import { alarmName, clock, db, runtime, watched, type ServiceWatch } from './runtime.ts';
+import { alarmName, clock, db, runtime, watched, type Runtime, type ServiceWatch } from './runtime.ts';
 import { readService, sendUsageThroughService, SERVICE_READ_MS } from './service.ts';
 
 /**
@@ -31,6 +33,24 @@ const MAX_WAIT_MS = 6 * 60 * 60 * 1000;
 
 async function deps(): Promise<MonitorDeps> {
   return { db: await db(), clock, publish: onPublished, explain: explainFailure };
+}
+
+/**
+ * One attempt's site and its monitor: a zvm site signs in with the token or session of the moment (obtained
+ * from its login and renewed by ./credentials.ts), and a refusal is retried once with a fresh one and named.
+ */
+async function prepare(
+  rt: Runtime,
+  site: WatchedSite,
+  onStep?: (s: TestStep) => void,
+): Promise<{ deps: MonitorDeps; site: WatchedSite }> {
+  const d = await deps();
+  if (site.config.mode !== 'zvm') return { deps: d, site };
+  const a = await zvmAttempt(site, rt.secrets.sites[site.config.siteId], clock, onStep);
+  return {
+    deps: { ...d, explain: async (r, s) => explainFailure(await a.explain(r, s), s) },
+    site: a.site,
+  };
 }
 
 /** Every stored change: console pages and popups hear it, a transition is notified once. */
@@ -72,12 +92,15 @@ export async function checkNow(siteId: string): Promise<void> {
   await checkStoreMark(d.db, clock()).catch((err: unknown) =>
     console.error('zerto-billing: the storage mark could not be read', err),
   );
-  const wait = await withSiteLock(siteId, () =>
-    checkSite(d, w.site).catch((err: unknown) => {
+  const wait = await withSiteLock(siteId, async () => {
+    try {
+      const p = await prepare(rt, w.site);
+      return await checkSite(p.deps, p.site);
+    } catch (err) {
       console.error(`zerto-billing: the check of site ${siteId} failed unexpectedly`, err);
       return w.site.config.policy.interval;
-    }),
-  );
+    }
+  });
   await schedule(siteId, wait);
   await sweepNow(rt);
   await checkStoreMark(d.db, clock(), true).catch((err: unknown) =>
@@ -152,16 +175,17 @@ export async function transmitNow(
     console.error('zerto-billing: the storage mark could not be read', err),
   );
   const { result, wait } = await withSiteLock(siteId, async () => {
+    const p = await prepare(rt, w.site, opts.onStep);
     if (opts.unlessWithinMs) {
       const c = w.site.config;
       const read = await readState(d.db, { id: c.siteId, name: c.siteName }, ruleOf(c), clock());
       const last = read.status === 'absent' ? null : read.state.lastAttemptAt;
       if (last !== null && clock() - last < opts.unlessWithinMs)
-        return { result: null, wait: await checkSite(d, w.site) };
+        return { result: null, wait: await checkSite(p.deps, p.site) };
     }
-    const { result } = await transmitOnce(d, w.site, opts.onStep ? { onStep: opts.onStep } : {});
+    const { result } = await transmitOnce(p.deps, p.site, opts.onStep ? { onStep: opts.onStep } : {});
     // Just attempted, so this only asks the engine when the next check is due.
-    return { result, wait: await checkSite(d, w.site) };
+    return { result, wait: await checkSite(p.deps, p.site) };
   });
   await schedule(siteId, wait);
   await checkStoreMark(d.db, clock(), true).catch((err: unknown) =>

@@ -3,6 +3,7 @@ import { STATUS_KEY } from '../shared/messages.ts';
 import { checkAll, checkNow, ensureAlarms, refreshViews, transmitNow } from './checks.ts';
 import { syncConsoles } from './consoles.ts';
 import { connect, post, pushRelaySites } from './hub.ts';
+import { forgetLiveExcept } from './credentials.ts';
 import { forgetNotices } from './notify.ts';
 import { applyProxy, attachWebRequest, rememberProxy } from './proxy.ts';
 import { forget, problemsOf, runtime, setOffset, siteOfAlarm } from './runtime.ts';
@@ -31,7 +32,9 @@ function reconcile(opts: { checkMissing: boolean } = { checkMissing: true }): Pr
     const consoles = await syncConsoles(rt.settings);
     await chrome.storage.session.set({ [STATUS_KEY]: { proxy, consoles, problems: problemsOf(rt) } });
     await ensureAlarms(rt.settings.sites, opts.checkMissing);
-    await forgetNotices(new Set(rt.settings.sites.map((s) => s.siteId)));
+    const ids = new Set(rt.settings.sites.map((s) => s.siteId));
+    await forgetNotices(ids);
+    await forgetLiveExcept(ids);
     await pushRelaySites();
     await refreshViews();
   };
@@ -60,26 +63,30 @@ async function test(siteId: string, port: chrome.runtime.Port): Promise<void> {
   }
 }
 
-/** The sites whose settings or credentials changed (or appeared): they transmit at once. */
+/**
+ * The sites whose settings or credentials changed (or appeared): they transmit at once. `credentials`: the
+ * last attempt was made with other credentials, so however recent it is, it says nothing of the new ones.
+ */
 function changedSites(
   changes: Record<string, chrome.storage.StorageChange>,
   now: readonly SiteEntry[],
   managedIds: ReadonlySet<string>,
-): string[] {
+): Map<string, { credentials: boolean }> {
   const s = changes[STORAGE_KEYS.settings];
   const before = s ? readSettings(s.oldValue).settings.sites : now;
   const c = changes[STORAGE_KEYS.secrets];
   const oldSecrets = c ? readSecrets(c.oldValue).sites : null;
   const newSecrets = c ? readSecrets(c.newValue).sites : null;
-  return now
-    .filter((e) => {
-      const old = before.find((b) => b.siteId === e.siteId);
-      // A site set by policy does not change with the admin's own settings; its credentials may.
-      const entryChanged = !old || JSON.stringify(old) !== JSON.stringify(e);
-      if (entryChanged && !managedIds.has(e.siteId)) return true;
-      return !!oldSecrets && JSON.stringify(oldSecrets[e.siteId]) !== JSON.stringify(newSecrets?.[e.siteId]);
-    })
-    .map((e) => e.siteId);
+  const changed = new Map<string, { credentials: boolean }>();
+  for (const e of now) {
+    const old = before.find((b) => b.siteId === e.siteId);
+    // A site set by policy does not change with the admin's own settings; its credentials may.
+    const entryChanged = (!old || JSON.stringify(old) !== JSON.stringify(e)) && !managedIds.has(e.siteId);
+    const credentials =
+      !!oldSecrets && JSON.stringify(oldSecrets[e.siteId]) !== JSON.stringify(newSecrets?.[e.siteId]);
+    if (entryChanged || credentials) changed.set(e.siteId, { credentials });
+  }
+  return changed;
 }
 
 chrome.storage.onChanged.addListener((changes, area) => {
@@ -96,11 +103,14 @@ chrome.storage.onChanged.addListener((changes, area) => {
       (async () => {
         await reconcile({ checkMissing: false });
         const rt = await runtime();
-        const changed = new Set(changedSites(changes, rt.settings.sites, rt.managedIds));
+        const changed = changedSites(changes, rt.settings.sites, rt.managedIds);
         await Promise.all(
-          rt.settings.sites.map((s) =>
-            changed.has(s.siteId) ? transmitNow(s.siteId, { unlessWithinMs: 5000 }) : checkNow(s.siteId),
-          ),
+          rt.settings.sites.map((s) => {
+            const c = changed.get(s.siteId);
+            if (!c) return checkNow(s.siteId);
+            // New credentials: an attempt now, however recent the last (0 still only reads a service site).
+            return transmitNow(s.siteId, { unlessWithinMs: c.credentials ? 0 : 5000 });
+          }),
         );
       })(),
     );

@@ -15,13 +15,23 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const EXTENSION_DIR = join(ROOT, 'dist/extension');
 export const EXTENSION_ZIP = join(ROOT, 'dist/zerto-billing-banner-extension.zip');
 
-/** `npx vite build --config extension/vite.config.ts`, as `npm run build` does, so a clean clone works. */
-export function buildExtension(): void {
-  execFileSync('npx', ['vite', 'build', '--config', 'extension/vite.config.ts'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-    timeout: 180_000,
-  });
+/**
+ * `npx vite build --config extension/vite.config.ts`, as `npm run build` does, so a clean clone works. With
+ * `outDir`, into a folder of the test's own, so that runs building dist/extension at the same time are not
+ * disturbed.
+ */
+export function buildExtension(outDir?: string): void {
+  execFileSync(
+    'npx',
+    [
+      'vite',
+      'build',
+      '--config',
+      'extension/vite.config.ts',
+      ...(outDir ? ['--outDir', outDir, '--emptyOutDir'] : []),
+    ],
+    { cwd: ROOT, stdio: 'pipe', timeout: 180_000 },
+  );
 }
 
 export interface Grant {
@@ -36,9 +46,9 @@ export interface Grant {
  * This is the only difference from the shipped build: it stands in for the admin clicking "Allow" on the
  * permission prompts, which headless Chromium cannot show.
  */
-export function grantedCopy(grant: Grant): string {
+export function grantedCopy(grant: Grant, from = EXTENSION_DIR): string {
   const dir = mkdtempSync(join(tmpdir(), 'zbb-ext-granted-'));
-  cpSync(EXTENSION_DIR, dir, { recursive: true });
+  cpSync(from, dir, { recursive: true });
   const file = join(dir, 'manifest.json');
   const m = JSON.parse(readFileSync(file, 'utf8')) as {
     permissions: string[];
