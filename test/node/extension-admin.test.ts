@@ -288,6 +288,67 @@ describe('the extension for an admin (built, in headless Chromium)', { timeout: 
     });
 
     test(
+      "an organisation's zvm site gets this browser's own sign-in: only the credentials are stored, the site stays the policy's",
+      T,
+      async () => {
+        const p = await ext.page('options/index.html');
+        await p.waitForSelector('zbb-sites-section button.add-site', { timeout: 10_000 });
+        // What a policy file would hold (see the top of this file: it cannot be written here), given to the
+        // section as its store read it from chrome.storage.managed.
+        const managedSite = {
+          siteId: 'org-ams',
+          siteName: 'Amsterdam (policy)',
+          mode: 'zvm',
+          zvmUrl: 'https://zvm.org.example.com',
+          billingUrl: 'https://autologs.zerto.com',
+          timeoutMs: 10000,
+          retries: 2,
+          consoles: [],
+        };
+        await p.evaluate(`(() => { const section = document.querySelector('zbb-sites-section');
+          section.store.managed = { sites: [${JSON.stringify(managedSite)}], problems: [], unreadable: null };
+          section.requestUpdate(); })()`);
+        const row = 'zbb-managed-sites li[data-site-id="org-ams"]';
+        await p.waitForSelector(`${row} button.sign-in`, { timeout: 10_000 });
+        assert.match(
+          await p.$eval(row, (e) => e.textContent ?? ''),
+          /No sign-in in this browser yet: a ZVM that asks for one refuses every check/,
+        );
+        await p.click(`${row} button.sign-in`);
+        await p.waitForSelector('zbb-site-form[credentials-only] #site-auth', { timeout: 10_000 });
+        assert.match(
+          await p.$eval('#site-form-title', (e) => e.textContent ?? ''),
+          /Sign-in for Amsterdam \(policy\)/,
+        );
+        assert.equal(
+          await p.$('zbb-site-form[credentials-only] #site-zvmUrl'),
+          null,
+          'the policy sets the address',
+        );
+        await fill(p, '#site-auth', 'password');
+        await fill(p, '#site-username', 'noc-reader');
+        await fill(p, '#site-password', 'pa55 word');
+        await p.click('zbb-site-form[credentials-only] button.save-site');
+        const stored = await waitFor('the sign-in to be stored', async () =>
+          ext
+            .inWorker<{
+              secrets?: { sites: Record<string, unknown> };
+              settings?: { sites: Array<{ siteId: string }> };
+            }>("return await chrome.storage.local.get(['secrets', 'settings']);")
+            .then((g) => (g.secrets?.sites['org-ams'] ? g : null)),
+        );
+        assert.deepEqual(stored.secrets!.sites['org-ams'], {
+          login: { type: 'password', username: 'noc-reader', password: 'pa55 word' },
+        });
+        assert.ok(
+          !stored.settings?.sites.some((x) => x.siteId === 'org-ams'),
+          'the site itself stays the organisation’s: not saved as the admin’s own',
+        );
+        await p.close();
+      },
+    );
+
+    test(
       "a console page's relay asks the service worker to test a site it shows: the usage goes from the worker, past the console's strict CSP",
       T,
       async () => {
