@@ -47,6 +47,12 @@ function blindResult(reason: FailureReason = refusal): ProbeResult {
   };
 }
 
+const reasonOf = (r: ProbeResult): FailureReason => {
+  assert.ok(!r.outcome.ok);
+  return r.outcome.reason;
+};
+const detail = (r: ProbeResult): string => reasonOf(r).detail ?? '';
+
 /** A JWT with an `exp` claim (the signature is not read). */
 const jwt = (exp: number) =>
   `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ exp: Math.floor(exp / 1000) })).toString('base64url')}.sig`;
@@ -157,26 +163,14 @@ describe('the extension: a refusal named for the way the site signs in', () => {
   });
 
   test('an opaque token: most likely expired; a pasted session: ends when unused; none: give one', () => {
-    assert.match(
-      named({ token: 'sim.opaque' }).outcome.ok
-        ? ''
-        : (named({ token: 'sim.opaque' }).outcome as { reason: FailureReason }).reason.detail!,
-      /most likely expired/,
-    );
+    assert.match(detail(named({ token: 'sim.opaque' })), /most likely expired/);
     const still = named({ token: jwt(Date.now() + HOUR) });
+    assert.match(detail(still), /most likely expired/, 'not said expired when it says it is not');
     assert.match(
-      (still.outcome as { reason: FailureReason }).reason.detail!,
-      /most likely expired/,
-      'not said expired when it says it is not',
-    );
-    assert.match(
-      (named({ session: 's' }).outcome as { reason: FailureReason }).reason.detail!,
+      detail(named({ session: 's' })),
       /refused its session .*30 minutes unused.*user name and password/,
     );
-    assert.match(
-      (named({}).outcome as { reason: FailureReason }).reason.detail!,
-      /asks for credentials \(HTTP 401\) and this site has none/,
-    );
+    assert.match(detail(named({})), /asks for credentials \(HTTP 401\) and this site has none/);
   });
 
   test('a login the ZVM refuses names what to check; a fresh token refused says the client may not read; a token endpoint missing is the cause', () => {
@@ -194,17 +188,14 @@ describe('the extension: a refusal named for the way the site signs in', () => {
       },
     );
     assert.match(
-      (refusedLogin.outcome as { reason: FailureReason }).reason.detail!,
+      detail(refusedLogin),
       /^the ZVM's token endpoint refused the client credentials \(invalid_client\)\. Check the client ID and secret of this site in this extension’s options\.$/,
     );
     const fresh = named({ login }, { secrets: { token: 't' }, fresh: true, problem: null });
-    assert.match(
-      (fresh.outcome as { reason: FailureReason }).reason.detail!,
-      /refused a token it had just issued .*Keycloak client may read/,
-    );
+    assert.match(detail(fresh), /refused a token it had just issued .*Keycloak client may read/);
     const missing: FailureReason = { kind: 'http', status: 404, detail: 'the ZVM has no token endpoint' };
     const noEndpoint = named({ login }, { secrets: {}, fresh: true, problem: missing });
-    assert.deepEqual((noEndpoint.outcome as { reason: FailureReason }).reason, missing);
+    assert.deepEqual(reasonOf(noEndpoint), missing);
     // Anything else is left as it is.
     const network = blindResult({ kind: 'network', detail: 'could not connect' });
     assert.equal(nameRefusal(network, ZVM, { login }, null), network);
