@@ -210,9 +210,22 @@ export function readSettings(raw: unknown): { settings: Settings; problems: stri
   };
 }
 
+/**
+ * Reads the stored credentials site by site: one damaged record (an older shape, say) leaves that site without
+ * credentials, where its ZVM's refusal says so, and never the others.
+ */
 export function readSecrets(raw: unknown): Secrets {
   const p = parseWith(SecretsSchema, 'secrets', raw ?? {});
-  return p.ok ? p.value : { sites: {} };
+  if (p.ok) return p.value;
+  const r = (raw && typeof raw === 'object' ? raw : {}) as { sites?: unknown; proxy?: unknown };
+  const sites = r.sites && typeof r.sites === 'object' ? (r.sites as Record<string, unknown>) : {};
+  const kept: Secrets['sites'] = {};
+  for (const [id, v] of Object.entries(sites)) {
+    const one = parseWith(SecretsSchema, 'secrets', { sites: { [id]: v } });
+    if (one.ok) Object.assign(kept, one.value.sites);
+  }
+  const proxy = parseWith(SecretsSchema, 'secrets', { proxy: r.proxy });
+  return { sites: kept, ...(proxy.ok && proxy.value.proxy ? { proxy: proxy.value.proxy } : {}) };
 }
 
 /** The engine's view of a stored site: its config, validated by the same parser the element uses. */

@@ -482,7 +482,18 @@ describe('the extension for an admin: rules', () => {
         ber: { login: { type: 'telepathy' } },
       },
     });
-    assert.deepEqual(secrets, { sites: {} }, 'a damaged record of secrets is not half used');
+    assert.deepEqual(
+      secrets,
+      { sites: { ams: { login: { type: 'client-credentials', clientId: 'c', clientSecret: 's' } } } },
+      'a damaged record leaves that site without credentials, and never the others',
+    );
+    assert.deepEqual(
+      readSecrets({
+        sites: { ber: { login: { type: 'telepathy' } } },
+        proxy: { username: 'u', password: 'p' },
+      }),
+      { sites: {}, proxy: { username: 'u', password: 'p' } },
+    );
     const good = readSecrets({
       sites: { ams: { login: { type: 'session', username: 'u', password: 'p' } }, ber: { token: 't' } },
     });
