@@ -1,4 +1,4 @@
-import { css, html, LitElement, nothing, type TemplateResult, type PropertyDeclarations } from 'lit';
+import { html, LitElement, nothing, type TemplateResult, type PropertyDeclarations } from 'lit';
 import {
   exportActionLabel,
   ZVM_WORDS,
@@ -31,6 +31,7 @@ import {
 } from '../shared/stored-list-controller.ts';
 import { hostStyles } from '../shared/tokens.ts';
 import { controlStyles } from '../shared/controls.styles.ts';
+import { alertsStyles } from './alerts.styles.ts';
 
 /** A billing alert in the shape of the ZVM's `GET /v1/alerts`, so that a console can merge the lists. */
 export interface ZvmAlert {
@@ -63,7 +64,7 @@ export function liveDescription(a: Alert, view: GraceView | undefined): string {
 function helpIdOf(a: Alert, view: GraceView | undefined): string {
   const kind = a.kind === 'usage-not-sent' ? 'usage' : 'disconnection';
   return (
-    view?.zvmAlerts.find((n) => n.kind === kind)?.helpIdentifier ??
+    view?.zvm?.alerts?.find((n) => n.kind === kind)?.helpIdentifier ??
     (kind === 'usage' ? DEFAULT_BILLING_ALERT_IDS.usage[0]! : DEFAULT_BILLING_ALERT_IDS.disconnection[0]!)
   );
 }
@@ -89,6 +90,7 @@ export function toZvmAlert(a: Alert, view?: GraceView): ZvmAlert {
  * service holds (`GET /v1/alerts`), read with the API key in `token` (or `getToken`), kept live by its event
  * stream; otherwise the alerts stored in this browser.
  *
+ * @csspart scroll - The table's frame, which scrolls sideways where the element is narrower than the table.
  * @csspart table - The alerts table.
  * @csspart row - One alert.
  * @csspart level - The level cell.
@@ -119,45 +121,7 @@ export class ZertoBillingAlerts extends LitElement {
     for (const name of ['exportOpen']) this.createProperty(name, { state: true });
   }
 
-  static override styles = [
-    hostStyles,
-    controlStyles,
-    listStatusStyles,
-    css`
-      table {
-        inline-size: 100%;
-        border-collapse: collapse;
-      }
-      th,
-      td {
-        text-align: start;
-        padding: 6px 8px;
-        border-block-end: 1px solid var(--_border);
-        vertical-align: top;
-      }
-      th {
-        font-weight: 700;
-      }
-      .level {
-        font-weight: 700;
-        white-space: nowrap;
-      }
-      .Error .level {
-        color: var(--_error-fg);
-      }
-      .Warning .level {
-        color: var(--_warning-fg);
-      }
-      .resolved {
-        color: var(--_muted-fg);
-      }
-      caption {
-        text-align: start;
-        font-weight: 700;
-        padding-block-end: 6px;
-      }
-    `,
-  ];
+  static override styles = [hostStyles, controlStyles, listStatusStyles, alertsStyles];
 
   /** Show only this site's alerts (all sites when absent). */
   siteId: string | null = null;
@@ -302,43 +266,51 @@ export class ZertoBillingAlerts extends LitElement {
       return html`<p part="empty">${LIST_WORDS.noAlerts}</p>
         ${this.renderExport()}`;
     const lang = this.lang || undefined;
-    return html`<table part="table">
-        <caption>
-          ${LIST_WORDS.alertsCaption}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">${LIST_WORDS.level}</th>
-            <th scope="col">${LIST_WORDS.site}</th>
-            <th scope="col">${LIST_WORDS.description}</th>
-            <th scope="col">${LIST_WORDS.turnedOn}</th>
-            <th scope="col">${LIST_WORDS.resolved}</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${list.map((a) => {
-            const z = toZvmAlert(a, views.get(a.site.id));
-            return html`<tr
-              part="row"
-              class="${z.Level}${a.resolvedAt !== null ? ' resolved' : ''}"
-              data-help=${z.HelpIdentifier}
-            >
-              <td part="level" class="level">${z.Level}</td>
-              <td>${a.site.name || a.site.id}</td>
-              <td>${z.Description}</td>
-              <td><time datetime=${z.TurnedOn}>${formatDateTime(a.turnedOn, lang)}</time></td>
-              <td>
-                ${
-                  a.resolvedAt === null
-                    ? LIST_WORDS.active
-                    : html`<time datetime=${z.ResolvedOn!}>${formatDateTime(a.resolvedAt, lang)}</time>
-                        (${RESOLUTION_WORDS[a.resolution ?? 'usage-sent']})`
-                }
-              </td>
-            </tr>`;
-          })}
-        </tbody>
-      </table>
+    return html`<div
+        part="scroll"
+        class="scroll"
+        role="region"
+        aria-label=${LIST_WORDS.alertsCaption}
+        tabindex="0"
+      >
+        <table part="table">
+          <caption>
+            ${LIST_WORDS.alertsCaption}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">${LIST_WORDS.level}</th>
+              <th scope="col">${LIST_WORDS.site}</th>
+              <th scope="col">${LIST_WORDS.description}</th>
+              <th scope="col">${LIST_WORDS.turnedOn}</th>
+              <th scope="col">${LIST_WORDS.resolved}</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${list.map((a) => {
+              const z = toZvmAlert(a, views.get(a.site.id));
+              return html`<tr
+                part="row"
+                class="${z.Level}${a.resolvedAt !== null ? ' resolved' : ''}"
+                data-help=${z.HelpIdentifier}
+              >
+                <td part="level" class="level">${z.Level}</td>
+                <td>${a.site.name || a.site.id}</td>
+                <td>${z.Description}</td>
+                <td><time datetime=${z.TurnedOn}>${formatDateTime(a.turnedOn, lang)}</time></td>
+                <td>
+                  ${
+                    a.resolvedAt === null
+                      ? LIST_WORDS.active
+                      : html`<time datetime=${z.ResolvedOn!}>${formatDateTime(a.resolvedAt, lang)}</time>
+                          (${RESOLUTION_WORDS[a.resolution ?? 'usage-sent']})`
+                  }
+                </td>
+              </tr>`;
+            })}
+          </tbody>
+        </table>
+      </div>
       ${this.renderExport()}`;
   }
 }

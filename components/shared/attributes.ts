@@ -12,7 +12,6 @@ import {
   PROBE_MODES,
 } from '../../src/world/probes/config.ts';
 import type { SiteConfig } from '../../src/world/probes/types.ts';
-import { parseHelpIds } from '../../src/protocol/zvm-ids.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
 
@@ -40,8 +39,6 @@ export interface SiteAttributes {
   /** zvm mode: the billing alerts' help identifiers, spaces or commas between them. */
   usageAlertIds?: string | null;
   disconnectionAlertIds?: string | null;
-  /** zvm mode: how long after an accepted sendUsage its alerts are read again. */
-  alertsDelay?: string | null;
 }
 
 /** Policy fields as the page author wrote them. */
@@ -50,6 +47,8 @@ const POLICY_ATTRIBUTE: Record<keyof Policy, string> = {
   alertAfter: 'alert-after',
   graceDays: 'grace-days',
 };
+
+const listOf = (text?: string | null): string[] | undefined => (text ? [text] : undefined);
 
 /** Turns attribute strings into a validated site config, or one message naming each bad attribute. */
 export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
@@ -81,21 +80,6 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
   const { min: tMin, max: tMax } = CONFIG_LIMITS.timeoutMs;
   if (timeoutMs !== undefined && !(timeoutMs >= tMin && timeoutMs <= tMax))
     errors.push(`timeout: must be between ${tMin} ms and ${tMax / SECOND} s (got "${a.timeout}")`);
-
-  const alertsDelayMs = duration('alerts-delay', a.alertsDelay ?? null);
-  if (alertsDelayMs !== undefined && !(alertsDelayMs <= CONFIG_LIMITS.alertsDelayMs.max))
-    errors.push(`alerts-delay: at most ${CONFIG_LIMITS.alertsDelayMs.max / SECOND} s (got "${a.alertsDelay}")`);
-  const ids: Partial<Record<'usageAlertIds' | 'disconnectionAlertIds', string[]>> = {};
-  for (const [key, name] of [
-    ['usageAlertIds', 'usage-alert-ids'],
-    ['disconnectionAlertIds', 'disconnection-alert-ids'],
-  ] as const) {
-    const text = a[key];
-    if (text == null) continue;
-    const r = parseHelpIds(text);
-    if (r.ok) ids[key] = r.ids;
-    else errors.push(`${name}: ${r.error}`);
-  }
 
   let protectedVms: number | undefined;
   if (a.protectedVms !== null) {
@@ -139,8 +123,9 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
       ...(protectedVms !== undefined ? { protectedVms } : {}),
       policy: policy.value,
       timeoutMs: timeoutMs ?? CONFIG_LIMITS.timeoutMs.default,
-      ...ids,
-      ...(alertsDelayMs !== undefined ? { alertsDelayMs } : {}),
+      // As written: the poller's schema splits and checks them (the page-load code carries no identifier rules).
+      usageAlertIds: listOf(a.usageAlertIds),
+      disconnectionAlertIds: listOf(a.disconnectionAlertIds),
       retries: CONFIG_LIMITS.retries.default,
     },
   };

@@ -22,7 +22,6 @@ export function define(tag: string, ctor: CustomElementConstructor): void {
   registry.warned = true;
   const theirs = registry.versions.get(tag) ?? 'an unknown version';
   console.warn(
-    `zerto-billing-banner ${VERSION}: <${tag}> is already registered by another copy (version ${theirs}) on this page; ` +
-      'that copy is used. Load one copy of the library (the console and the browser extension each bring one).',
+    `zerto-billing-banner ${VERSION}: <${tag}> is already registered by another copy (version ${theirs}); that copy is used.`,
   );
 }

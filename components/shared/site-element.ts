@@ -31,7 +31,6 @@ export abstract class SiteBoundElement extends LitElement {
     timeout: {},
     usageAlertIds: { attribute: 'usage-alert-ids' },
     disconnectionAlertIds: { attribute: 'disconnection-alert-ids' },
-    alertsDelay: { attribute: 'alerts-delay' },
     external: { type: Boolean },
     theme: { reflect: true },
     token: { attribute: false },
@@ -80,8 +79,7 @@ export abstract class SiteBoundElement extends LitElement {
   usageAlertIds: string | null = null;
   /** zvm mode: the help identifiers of the ZVM's disconnection alert; default `LIC0013 LIC0022` (Error level). */
   disconnectionAlertIds: string | null = null;
-  /** zvm mode: how long after an accepted sendUsage the ZVM's billing alerts are read again: default 2s. */
-  alertsDelay: string | null = null;
+
   /**
    * The state is fed from outside (the browser extension) through `zerto-billing-external-state` events on
    * the document, whose `detail` is the JSON text `{"state": …}`; the element then neither stores nor polls.
@@ -235,7 +233,6 @@ export abstract class SiteBoundElement extends LitElement {
       timeout: this.timeout,
       usageAlertIds: this.usageAlertIds,
       disconnectionAlertIds: this.disconnectionAlertIds,
-      alertsDelay: this.alertsDelay,
     });
     const key =
       JSON.stringify([parsed, this.token, this.session]) +

@@ -105,10 +105,14 @@ export const ZvmWordSchema = z.object({
   skew: span,
   /** What the ZVM answered to the last sendUsage it was asked for; null when it did not say (or was not asked). */
   passed: z.nullable(z.boolean()),
-  /** The billing alerts it listed, as it words them (at most 10, oldest first); absent in older records. */
-  alerts: z.optional(z.array(ZvmAlertNoteSchema).check(z.maxLength(10))),
-  /** Help identifiers set for this site that the ZVM says it does not know (a setup problem). */
-  unknownIds: z.optional(z.array(text(40, 1)).check(z.maxLength(40))),
+  /**
+   * The billing alerts it listed, as it words them (at most 10, oldest first); absent in older records. What
+   * is damaged here is dropped, never a reason to refuse the record (the page-load predicate does not read it:
+   * whoever shows it checks it with `isZvmNote`).
+   */
+  alerts: z.catch(z.optional(z.array(ZvmAlertNoteSchema).check(z.maxLength(10))), undefined),
+  /** Help identifiers set for this site that the ZVM says it does not know (a setup problem); dropped if damaged. */
+  unknownIds: z.catch(z.optional(z.array(text(40, 1)).check(z.maxLength(40))), undefined),
 });
 export type ZvmWord = z.infer<typeof ZvmWordSchema>;
 

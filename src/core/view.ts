@@ -1,6 +1,6 @@
 import { settle } from './evaluate.ts';
 import type { Phase } from './kinds.ts';
-import type { Alert, ClockJump, FailureReason, GraceState, Site, ZvmAlertNote } from './schemas.ts';
+import type { Alert, ClockJump, FailureReason, GraceState, Site, ZvmWord } from './schemas.ts';
 import type { Message, Remaining, Source } from './texts.ts';
 import { DAY, HOUR, MINUTE } from './time.ts';
 
@@ -45,10 +45,12 @@ export interface GraceView {
   /** The last clock jump, while it is recent. */
   clockJump: (ClockJump & { count: number }) | null;
   activeAlerts: Alert[];
-  /** zvm mode: the billing alerts the ZVM listed at its last reading, in its own words. */
-  zvmAlerts: ZvmAlertNote[];
-  /** zvm mode: help identifiers set for the site that the ZVM does not know (a setup problem). */
-  unknownIds: string[];
+  /**
+   * zvm mode: the ZVM's last word as stored: the billing alerts it listed, in its own words, and the help
+   * identifiers set for the site that it does not know (checked where they are shown: a first paint reads a
+   * record no schema checked yet).
+   */
+  zvm: ZvmWord | null;
   /** What the banner says, as data; null when there is nothing to say. */
   message: Message | null;
 }
@@ -109,8 +111,7 @@ export function viewOf(state: GraceState, now: number): GraceView {
     skew: s.zvm && Math.abs(s.zvm.skew) >= SKEW_SHOWN_MS ? s.zvm.skew : null,
     clockJump: jump && at - jump.at < JUMP_SHOWN_MS ? { ...jump, count: s.clockJumps.count } : null,
     activeAlerts: s.alerts.filter((a) => a.resolvedAt === null),
-    zvmAlerts: s.zvm?.alerts ?? [],
-    unknownIds: s.zvm?.unknownIds ?? [],
+    zvm: s.zvm,
     message,
   };
 }

@@ -177,16 +177,17 @@ describe("the operator's words beside the message", () => {
       },
       { key: 'b', kind: 'usage' as const, recognised: false, helpIdentifier: 'LIC0099', description: null },
     ];
-    const lines = noteTexts({ ...base, zvmAlerts, unknownIds: ['CUSTOM1'] }, f);
+    const zvm = { alerts: zvmAlerts, unknownIds: ['CUSTOM1'] };
+    const lines = noteTexts({ ...base, zvm }, f);
     expect(lines[0]).to.equal("The ZVM's own words (alert LIC0012): “Usage <b>not</b> sent”");
     expect(lines[1]).to.match(
       /looks like a billing alert.*Add LIC0099 to this site's usage alert identifiers/,
     );
     expect(lines[2]).to.match(/does not know the billing alert identifier CUSTOM1 set for this site/);
     // This console's own rule (direct, custom) has no ZVM words to show.
-    expect(noteTexts({ ...base, source: 'console', zvmAlerts, unknownIds: ['CUSTOM1'] }, f)).to.deep.equal(
-      [],
-    );
+    expect(noteTexts({ ...base, source: 'console', zvm }, f)).to.deep.equal([]);
+    // A damaged stored word shows nothing of it (a first paint reads the record unchecked).
+    expect(noteTexts({ ...base, zvm: { alerts: [{ key: 1 }], unknownIds: 'x' } }, f)).to.deep.equal([]);
   });
 
   it("names the ZVM's skew and a clock turned back", () => {

@@ -131,10 +131,29 @@ interface Seen {
   blind: { reason: FailureReason; lastKnownAge: number | null } | null;
   skew: number | null;
   clockJump: { at: number; step: number } | null;
-  /** zvm mode: the billing alerts the ZVM listed, in its words; help identifiers it does not know. */
-  zvmAlerts?: readonly ZvmAlertNote[];
-  unknownIds?: readonly string[];
+  /** zvm mode: the ZVM's last word: the billing alerts it listed, in its words; help identifiers it does not know. */
+  zvm?: { alerts?: unknown; unknownIds?: unknown } | null;
 }
+
+/**
+ * The ZVM's word as a stored record gives it to a first paint (read before any schema checked it): only what
+ * is well-formed is shown.
+ */
+export function isZvmNote(x: unknown): x is ZvmAlertNote {
+  if (typeof x !== 'object' || x === null) return false;
+  const n = x as Record<string, unknown>;
+  const text = (y: unknown) => y === null || typeof y === 'string';
+  return (
+    typeof n.key === 'string' &&
+    (n.kind === 'usage' || n.kind === 'disconnection') &&
+    typeof n.recognised === 'boolean' &&
+    text(n.helpIdentifier) &&
+    text(n.description)
+  );
+}
+
+const listOf = <T>(x: unknown, ok: (y: unknown) => y is T): T[] =>
+  Array.isArray(x) ? x.slice(0, 40).filter(ok) : [];
 
 /** The small status chip (with `show-ok`): usage sent and when, or what the last check found. */
 export function chipText(v: Seen, f: TextFormat): string {
@@ -159,7 +178,7 @@ export function noteTexts(v: Seen, f: TextFormat, reader: Reader = 'console'): s
           : 'It has not been read yet.',
     );
   }
-  for (const a of v.source === 'zvm' ? (v.zvmAlerts ?? []) : []) {
+  for (const a of v.source === 'zvm' ? listOf(v.zvm?.alerts, isZvmNote) : []) {
     const id = a.helpIdentifier ?? 'with no help identifier';
     if (a.description) lines.push(`The ZVM's own words (alert ${id}): “${a.description}”`);
     if (!a.recognised)
@@ -171,9 +190,10 @@ export function noteTexts(v: Seen, f: TextFormat, reader: Reader = 'console'): s
         }`,
       );
   }
-  if (v.source === 'zvm' && v.unknownIds?.length)
+  const unknownIds = listOf(v.zvm?.unknownIds, (x): x is string => typeof x === 'string');
+  if (v.source === 'zvm' && unknownIds.length)
     lines.push(
-      `The ZVM does not know the billing alert identifier${v.unknownIds.length > 1 ? 's' : ''} ${v.unknownIds.join(', ')} set for this site: its billing alerts could be missed. Check the site's usage-alert-ids and disconnection-alert-ids against the ZVM's Monitoring > Alerts.`,
+      `The ZVM does not know the billing alert identifier${unknownIds.length > 1 ? 's' : ''} ${unknownIds.join(', ')} set for this site: its billing alerts could be missed. Check the site's usage-alert-ids and disconnection-alert-ids against the ZVM's Monitoring > Alerts.`,
     );
   if (v.skew !== null)
     lines.push(

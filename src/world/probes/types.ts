@@ -94,12 +94,17 @@ export function parseSiteConfig(input: unknown): Parsed<SiteConfig> {
 export function billingIdsOf(
   c: SiteConfig,
 ): BillingAlertIds & { explicit: { usage: boolean; disconnection: boolean } } {
+  // A config handed over unchecked (the page's own poller) may carry the attribute's text: read it here too.
+  const read = (v: readonly string[] | undefined) => {
+    const r = parseHelpIds(joinIds(v ? [...v] : []));
+    return r.ok ? r.ids : [];
+  };
+  const usage = read(c.usageAlertIds);
+  const disconnection = read(c.disconnectionAlertIds);
   return {
-    usage: c.usageAlertIds?.length ? c.usageAlertIds : DEFAULT_BILLING_ALERT_IDS.usage,
-    disconnection: c.disconnectionAlertIds?.length
-      ? c.disconnectionAlertIds
-      : DEFAULT_BILLING_ALERT_IDS.disconnection,
-    explicit: { usage: !!c.usageAlertIds?.length, disconnection: !!c.disconnectionAlertIds?.length },
+    usage: usage.length ? usage : DEFAULT_BILLING_ALERT_IDS.usage,
+    disconnection: disconnection.length ? disconnection : DEFAULT_BILLING_ALERT_IDS.disconnection,
+    explicit: { usage: usage.length > 0, disconnection: disconnection.length > 0 },
   };
 }
 
