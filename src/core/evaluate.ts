@@ -126,8 +126,7 @@ export function evaluate(state: GraceState, t: number): GraceState {
     const at = Math.max(since + s.policy.alertAfter, s.policySince);
     // A probe that cannot run sees nothing from the moment it went blind: it starts no countdown, and an ok
     // it can no longer confirm for alertAfter is not an ok any more. An alert due before that moment opens.
-    if (s.blind && at >= s.blind.since)
-      return s.phase === 'ok' && t >= at ? { ...s, phase: 'unknown' } : s;
+    if (s.blind && at >= s.blind.since) return s.phase === 'ok' && t >= at ? { ...s, phase: 'unknown' } : s;
     if (t < at) return s;
     s = openWarning(s, at, 'engine');
   }
