@@ -140,4 +140,16 @@ console.log(
     `CORS allowed for: ${common.allowOrigins.join(', ') || 'no origin'}`,
 );
 cli.printControl(sim.url, sim.controlToken);
+// Said at once: a simulator whose billing receiver is not running fails every transmission, and raises its
+// usage alert a day later, which a first try should not have to discover.
+void fetch(`${args.billing.replace(/\/+$/, '')}/v1/health`, { signal: AbortSignal.timeout(2000) }).then(
+  (r) => r.ok || noReceiver(`it answered HTTP ${r.status}`),
+  () => noReceiver('nothing answers there'),
+);
+function noReceiver(why: string): void {
+  console.log(
+    `note: no billing receiver at ${args.billing} (${why}): this ZVM's usage transmissions fail until one runs ` +
+      '(npm run billing-server, or --billing URL), and its usage alert opens after --alert-after-ms.',
+  );
+}
 cli.stopOnSignal('ZVM simulator', () => sim.close());

@@ -61,6 +61,10 @@ export const zvmProbe: Probe = {
       usage: usage.value,
       detail: `${usage.value.protectedVms} protected VMs${
         usage.value.licenseType ? `, licence ${usage.value.licenseType}` : ''
+      }${
+        usage.value.licenseExpiry !== undefined
+          ? `, expiring ${new Date(usage.value.licenseExpiry).toISOString().slice(0, 10)}`
+          : ''
       }${concern ? ` (${concern})` : ''}`,
     });
     const named = usage.value.sites?.find((s) => s.id === ctx.config.siteId)?.name;
