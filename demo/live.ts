@@ -1,6 +1,7 @@
 // The live scenario: the banner in zvm mode against the ZVM simulator, which sends usage to the reference
 // billing server. The demo's clock follows the simulator's, so both move forward together.
 import { DAY, HOUR } from '../src/core/index.ts';
+import { readLocalSite } from '../src/protocol/zvm.ts';
 import type { DemoServers, StoryContext } from './stories.ts';
 
 /**
@@ -35,10 +36,18 @@ export async function mountLive(
   const control = (server: 'billing' | 'zvm') => ({ 'x-control-token': servers.control?.[server] ?? '' });
   const sim = async (): Promise<SimState> =>
     (await fetch(`${servers.zvmUrl}/control/state`, { headers: control('zvm') })).json() as Promise<SimState>;
-  const site = (await (await fetch(`${servers.zvmUrl}/v1/localsite`, { headers: auth })).json()) as {
-    SiteIdentifier: string;
-    SiteName: string;
-  };
+  // Read as the banner reads it: the simulator speaks Zerto 10's dialect by default (camelCase, the id only in
+  // its link), a Windows ZVM's with --dialect windows.
+  const local = readLocalSite(
+    await (await fetch(`${servers.zvmUrl}/v1/localsite`, { headers: auth })).json(),
+  );
+  if (!local.ok || !local.value.id) {
+    const p = document.createElement('p');
+    p.textContent = `The ZVM simulator's /v1/localsite could not be read: ${local.ok ? 'no site identifier' : local.error}`;
+    root.append(p);
+    return root;
+  }
+  const site = { id: local.value.id, name: local.value.name ?? local.value.id };
   let offset = Date.parse((await sim()).now) - Date.now();
   const clock = () => Date.now() + offset;
 
@@ -50,14 +59,14 @@ export async function mountLive(
   const common = {
     mode: 'zvm',
     'zvm-url': servers.zvmUrl,
-    'site-id': site.SiteIdentifier,
-    'site-name': site.SiteName,
+    'site-id': site.id,
+    'site-name': site.name,
     timeout: '6s',
   };
   const banner = make('zerto-billing-banner', { ...common, 'show-ok': '' });
   const test = make('zerto-usage-test', common);
   for (const el of [banner, test]) Object.assign(el, { token: servers.token, clock });
-  const alerts = make('zerto-billing-alerts', { 'site-id': site.SiteIdentifier });
+  const alerts = make('zerto-billing-alerts', { 'site-id': site.id });
   const sites = make('zerto-billing-sites', {});
   Object.assign(sites, { clock });
 
@@ -125,6 +134,22 @@ export async function mountLive(
   button('+1 hour', () => advance(HOUR));
   button('+1 day', () => advance(DAY));
   button('+15 days', () => advance(15 * DAY));
+  // The simulator outlives the page and its clock only moves forward: this starts the outage over, a new
+  // simulator at today's date and the billing link restored, and tells the story again on it.
+  const reset = document.createElement('button');
+  reset.type = 'button';
+  reset.className = 'reset';
+  reset.textContent = 'Start over (today, link up)';
+  reset.addEventListener('click', async () => {
+    reset.disabled = true;
+    const res = await fetch('/__demo/live/reset', { method: 'POST' }).catch(() => null);
+    if (res?.ok) location.reload();
+    else {
+      reset.disabled = false;
+      status.textContent = 'The demo server could not start the simulation over.';
+    }
+  });
+  buttons.append(reset);
 
   const section = (title: string, ...children: Node[]) => {
     const s = document.createElement('section');
@@ -135,11 +160,9 @@ export async function mountLive(
   };
   const grid = document.createElement('div');
   grid.className = 'live';
-  grid.append(
-    section('ZVM simulator: VRAs', vras),
-    section('Test usage transmission', test),
-    section('Monitoring > Alerts', alerts),
-  );
+  const alertsSection = section('Monitoring > Alerts', alerts);
+  alertsSection.className = 'wide';
+  grid.append(section('ZVM simulator: VRAs', vras), section('Test usage transmission', test), alertsSection);
   root.append(buttons, status, banner, grid, section('Sites overview', sites));
   await refresh();
   return banner;

@@ -32,7 +32,8 @@ export interface DemoOptions {
 export interface Demo {
   url: string;
   billing: BillingServer;
-  zvm: ZvmSim;
+  /** The ZVM simulator now running (the live story's reset starts a new one on the same port). */
+  readonly zvm: ZvmSim;
   fleet: DemoFleet;
   close(): Promise<void>;
 }
@@ -93,16 +94,36 @@ function pageOnly(req: IncomingMessage, res: ServerResponse, body: () => unknown
   res.end(JSON.stringify(body()));
 }
 
-function demoPlugin(servers: () => DemoServersAnswer, webhooks: () => unknown): Plugin {
+/** What the demo page may ask of the demo server besides reading: starting the live story over. */
+interface DemoActions {
+  servers(): DemoServersAnswer;
+  webhooks(): unknown;
+  /** The simulator and the billing server as at start: the simulator's clock back to now, no fault. */
+  resetLive(): Promise<void>;
+}
+
+function demoPlugin(actions: DemoActions): Plugin {
   return {
     name: 'zbb-demo',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const url = req.url ?? '';
-        if (url.startsWith('/__demo/servers')) return pageOnly(req, res, servers);
+        if (url.startsWith('/__demo/servers')) return pageOnly(req, res, actions.servers);
+        // The live story's Reset: its clock only moves forward, and it outlives the page (npm start keeps it).
+        if (url.startsWith('/__demo/live/reset') && req.method === 'POST') {
+          if (!sameOrigin(req)) return pageOnly(req, res, () => null);
+          actions.resetLive().then(
+            () => pageOnly(req, res, () => ({ reset: true })),
+            (err: unknown) => {
+              res.statusCode = 500;
+              pageOnly(req, res, () => ({ error: { code: 'reset-failed', message: String(err) } }));
+            },
+          );
+          return;
+        }
         // What the demo's webhook receiver took from the fleet service, newest first (the Fleet story).
         if (url.startsWith('/__demo/fleet-webhooks'))
-          return pageOnly(req, res, () => ({ webhooks: webhooks() }));
+          return pageOnly(req, res, () => ({ webhooks: actions.webhooks() }));
         if (url.startsWith('/demo/custom-elements.json')) {
           // Read at each request, so that a regenerated manifest shows without a restart.
           const manifest = readManifest();
@@ -146,20 +167,30 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       }),
     );
     opened.push(() => billing.close());
-    const zvm = await tryStart('the ZVM simulator', o.zvmPort ?? 5172, () =>
-      startZvmSim({
-        port: o.zvmPort ?? 5172,
-        host,
-        billingUrl: billing.url,
-        token: DEMO_TOKEN,
-        siteId: 'sim-site-01',
-        siteName: 'Lisbon DR (simulated ZVM)',
-        protectedVms: 128,
-        allowOrigins: origins,
-        quiet: true,
-      }),
-    );
+    const zvmOptions = {
+      port: o.zvmPort ?? 5172,
+      host,
+      billingUrl: billing.url,
+      token: DEMO_TOKEN,
+      siteId: 'sim-site-01',
+      siteName: 'Lisbon DR (simulated ZVM)',
+      protectedVms: 128,
+      allowOrigins: origins,
+      quiet: true,
+    };
+    let zvm = await tryStart('the ZVM simulator', zvmOptions.port, () => startZvmSim(zvmOptions));
     opened.push(() => zvm.close());
+    /** A new simulator on the same port (its clock at now, its alerts none), and the billing link restored. */
+    const resetLive = async (): Promise<void> => {
+      const port = zvm.port;
+      await zvm.close();
+      zvm = await startZvmSim({ ...zvmOptions, port });
+      await fetch(`${billing.url}/control/fault`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-control-token': billing.controlToken },
+        body: JSON.stringify({ mode: 'none' }),
+      });
+    };
     // The fleet service takes a few seconds to start (tsx, PGlite): it starts while Vite does.
     const fleetPort = o.fleetPort ?? 5180;
     const fleetStarting = startDemoFleet({
@@ -181,18 +212,21 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
         clearScreen: false,
         // No CORS: the control tokens in /__demo/servers are for this page's own origin only.
         server: { port, host, strictPort: true, hmr: false, cors: false },
+        // Lit as a console gets it (its production build): the development build warns in every page's console.
+        resolve: { conditions: ['module', 'browser', 'production'] },
         plugins: [
           embedSnippetPlugin(),
-          demoPlugin(
-            () => ({
+          demoPlugin({
+            servers: () => ({
               billingUrl: billing.url,
               zvmUrl: zvm.url,
               token: DEMO_TOKEN,
               control: { billing: billing.controlToken, zvm: zvm.controlToken },
               fleet: fleet && { url: fleet.url, key: fleet.readKey, sites: fleet.sites },
             }),
-            () => fleet?.webhooks() ?? [],
-          ),
+            webhooks: () => fleet?.webhooks() ?? [],
+            resetLive,
+          }),
         ],
       });
       await vite.listen();
@@ -208,7 +242,9 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     return {
       url: `http://${host === '127.0.0.1' ? 'localhost' : host}:${actual}/demo/`,
       billing,
-      zvm,
+      get zvm() {
+        return zvm;
+      },
       fleet,
       close: async () => {
         for (const close of opened.reverse()) await close().catch(() => {});
