@@ -3,6 +3,7 @@ import '../components/index.ts';
 import { DAY, DEFAULT_POLICY } from '../src/core/index.ts';
 import { openBillingDb, storageConfig } from '../src/world/storage/db.ts';
 import { applyEvent } from '../src/world/storage/repo.ts';
+import { postFrameHeight } from './frame-height.ts';
 
 const violations: string[] = [];
 document.addEventListener('securitypolicyviolation', (e) =>
@@ -20,3 +21,4 @@ for (const [k, v] of Object.entries({ 'site-id': site.id, 'site-name': site.name
 Object.assign(el, { probe: () => ({ ok: false, reason: { kind: 'network' } }) });
 document.body.prepend(el);
 Object.assign(window, { violations });
+postFrameHeight();

@@ -6,8 +6,8 @@ import { html, nothing, render } from 'lit';
 import embed from 'virtual:zbb-embed-snippet';
 import { docsView } from './docs-view.ts';
 import { attributeOptions, elementDocs, type ElementDoc, type Manifest } from './manifest.ts';
-import { MISSING_SNIPPET, SNIPPET_START } from './snippet.ts';
-import { stories, type DemoServers, type Story } from './stories.ts';
+import { MISSING_SNIPPET, SNIPPET_START, withZvm } from './snippet.ts';
+import { stories, STORY_SITE, type DemoServers, type Story } from './stories.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const canvas = $('canvas');
@@ -41,6 +41,12 @@ const NO_MANIFEST = 'custom-elements.json was not found: run npm run build or np
 let story: Story = stories[0]!;
 let element: HTMLElement | null = null;
 let docsTag = '';
+/**
+ * The site the controls named (site-id, site-name), for this story: the stored state names its site, so a new
+ * name or identifier is shown by telling the story again for that site, not by an attribute alone.
+ */
+let site = { ...STORY_SITE };
+const SITE_ATTRIBUTES: Record<string, keyof typeof site> = { 'site-id': 'id', 'site-name': 'name' };
 
 /* ---------- the event log ---------- */
 
@@ -172,6 +178,8 @@ function themeElements(): void {
 function setTheme(theme: 'light' | 'dark', remember = true): void {
   document.documentElement.dataset.theme = theme;
   themeToggle.setAttribute('aria-pressed', String(theme === 'dark'));
+  // A toggle button: its name stays "Dark mode" (pressed or not), and its text says which way it is now.
+  themeToggle.textContent = `Dark mode: ${theme === 'dark' ? 'on' : 'off'}`;
   if (remember) localStorage.setItem(THEME_KEY, theme);
   themeElements();
   if (element) renderControls(element);
@@ -182,11 +190,26 @@ setTheme(chosenTheme(), false);
 
 /* ---------- the snippet: the README's embedding, and this story's element ---------- */
 
-$('snippet').textContent = embed?.code ?? MISSING_SNIPPET;
+/** The README's embedding with this demo's ZVM simulator in its zvm-url (npm start's ZVM_PORT moves it). */
+const embedded = embed && servers ? withZvm(embed.code, servers.zvmUrl) : (embed?.code ?? null);
+render(
+  html`<pre>${embedded ?? MISSING_SNIPPET}</pre>
+    ${
+      embed && embedded !== embed.code
+        ? html`<details>
+            <summary>As README.md writes it</summary>
+            <pre>${embed.code}</pre>
+          </details>`
+        : nothing
+    }`,
+  $('snippet'),
+);
 $('snippet-source').textContent = embed
-  ? `From README.md (its ${SNIPPET_START} block). The scripts are the files npm run build writes to dist/lib (zerto-billing-banner.js, zerto-billing.js and the chunks and worker beside them): copy the whole folder.`
+  ? `From README.md (its ${SNIPPET_START} block)${
+      embedded !== embed.code && servers ? `, with this demo's ZVM simulator, ${servers.zvmUrl}` : ''
+    }. The scripts are the files npm run build writes to dist/lib (zerto-billing-banner.js, zerto-billing.js and the chunks and worker beside them): copy the whole folder.`
   : '';
-$('copy').addEventListener('click', () => void navigator.clipboard?.writeText(embed?.code ?? ''));
+$('copy').addEventListener('click', () => void navigator.clipboard?.writeText(embedded ?? ''));
 ($('copy') as HTMLButtonElement).disabled = !embed;
 
 function renderElementSnippet(el: HTMLElement): void {
@@ -248,6 +271,12 @@ function renderControls(el: HTMLElement): void {
       .value=${el.getAttribute(a.name) ?? ''}
       @change=${(e: Event) => {
         const v = (e.target as HTMLInputElement).value;
+        const key = SITE_ATTRIBUTES[a.name];
+        if (key && v !== '') {
+          site = { ...site, [key]: v };
+          void show(story, { keepSite: true });
+          return;
+        }
         if (v === '') el.removeAttribute(a.name);
         else el.setAttribute(a.name, v);
         changed();
@@ -320,8 +349,9 @@ for (const [name, button] of Object.entries(tabs) as Array<[Tab, HTMLButtonEleme
 
 /* ---------- a story ---------- */
 
-async function show(next: Story): Promise<void> {
+async function show(next: Story, { keepSite = false } = {}): Promise<void> {
   story = next;
+  if (!keepSite) site = { ...STORY_SITE };
   renderNav();
   $('story-title').textContent = story.title;
   $('story-description').textContent = story.description;
@@ -332,7 +362,15 @@ async function show(next: Story): Promise<void> {
   entries.length = 0;
   renderLog();
   document.title = `${story.title} — zerto-billing-banner`;
-  const el = await story.render({ canvas, now: Date.now(), servers });
+  const el = await story.render({ canvas, now: Date.now(), servers, site });
+  // A story that does not seed its site (the live one reads the simulator's) takes the controls' site as
+  // attributes, and checks again at once, with them.
+  const takes = (attr: string) => docOf(el)?.attributes.some((a) => a.name === attr) ?? false;
+  const renamed = Object.entries(SITE_ATTRIBUTES).filter(
+    ([attr, key]) => site[key] !== STORY_SITE[key] && takes(attr) && el.getAttribute(attr) !== site[key],
+  );
+  for (const [attr, key] of renamed) el.setAttribute(attr, site[key]);
+  if (renamed.length) (el as HTMLElement & { refresh?: () => void }).refresh?.();
   element = el;
   // The element the Docs tab opens on: the story's own, or the banner for a story in a frame.
   docsTag = docOf(el)?.tagName ?? docOf(canvas.querySelector('*'))?.tagName ?? docs[0]?.tagName ?? '';

@@ -5,6 +5,7 @@
 import '../components/index.ts';
 import { storageConfig } from '../src/world/storage/db.ts';
 import type { DemoServers } from './stories.ts';
+import { postFrameHeight } from './frame-height.ts';
 
 storageConfig.dbName = `zbb-demo-other-origin-${Date.now()}`;
 const servers = await fetch('/__demo/servers')
@@ -28,3 +29,4 @@ if (!servers) {
   Object.assign(el, { token: servers.token });
   document.body.append(el);
 }
+postFrameHeight();

@@ -34,3 +34,12 @@ export function embedSnippet(readme: string): EmbedSnippet | null {
 }
 
 export const MISSING_SNIPPET = `README.md has no embed-snippet block: the embedding shown here is the README's, between the lines ${SNIPPET_START} and ${SNIPPET_END}.`;
+
+/**
+ * The embedding with another ZVM in its `zvm-url` (the demo's simulator, wherever npm start put it: the README
+ * names the simulator's default address). Only that attribute's origin changes.
+ */
+export function withZvm(code: string, zvmUrl: string): string {
+  const origin = new URL(zvmUrl).origin;
+  return code.replace(/(\bzvm-url=")(https?:\/\/[^"/]+)/g, (_, attr: string) => attr + origin);
+}

@@ -11,6 +11,7 @@ import {
   type FailureReason,
   type GraceState,
 } from '../src/core/index.ts';
+import { testActionLabel } from '../src/core/texts.ts';
 import type { CustomAnswer } from '../src/world/probes/index.ts';
 import { openBillingDb, storageConfig } from '../src/world/storage/db.ts';
 import { applyEvent } from '../src/world/storage/repo.ts';
@@ -31,6 +32,11 @@ export interface StoryContext {
   canvas: HTMLElement;
   now: number;
   servers: DemoServers | null;
+  /**
+   * The site the story's elements watch and its stored state names: STORY_SITE, or what the controls' site-id
+   * and site-name say (the story is then told again for that site, as a console set up so from the start).
+   */
+  site: { id: string; name: string };
 }
 
 export interface Story {
@@ -49,14 +55,14 @@ async function freshDb(id: string): Promise<void> {
   await openBillingDb();
 }
 
-const SITE = { id: 'ams-zvm-01', name: 'Amsterdam DR' };
+export const STORY_SITE = { id: 'ams-zvm-01', name: 'Amsterdam DR' };
 const failing: CustomAnswer = {
   ok: false,
   reason: { kind: 'network', detail: 'billing link cut in this story' },
 };
 
 /** Stores a site whose last success was `ago` before `now`. */
-async function seed(now: number, ago: number, site = SITE): Promise<void> {
+async function seed(now: number, ago: number, site: StoryContext['site']): Promise<void> {
   const db = await openBillingDb();
   await applyEvent(db, site, DEFAULT_POLICY, { type: 'succeeded' }, now - ago);
   await applyEvent(db, site, DEFAULT_POLICY, { type: 'failed', reason: { kind: 'network' } }, now);
@@ -64,8 +70,8 @@ async function seed(now: number, ago: number, site = SITE): Promise<void> {
 
 function banner(ctx: StoryContext, answer: CustomAnswer, attrs: Record<string, string> = {}): HTMLElement {
   const el = document.createElement('zerto-billing-banner');
-  el.setAttribute('site-id', SITE.id);
-  el.setAttribute('site-name', SITE.name);
+  el.setAttribute('site-id', ctx.site.id);
+  el.setAttribute('site-name', ctx.site.name);
   el.setAttribute('mode', 'custom');
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   Object.assign(el, { clock: () => ctx.now, probe: () => answer });
@@ -76,7 +82,7 @@ function banner(ctx: StoryContext, answer: CustomAnswer, attrs: Record<string, s
 function bannerAt(id: string, ago: number, answer = failing, attrs: Record<string, string> = {}) {
   return async (ctx: StoryContext) => {
     await freshDb(id);
-    await seed(ctx.now, ago);
+    await seed(ctx.now, ago, ctx.site);
     return banner(ctx, answer, attrs);
   };
 }
@@ -97,13 +103,14 @@ const SEEDED_ZVM = 'https://zvm.amsterdam.example:9669';
  * to sendUsage (Failed while it lists an alert).
  */
 async function seedZvm(
+  site: StoryContext['site'],
   at: number,
   word: { usageAlertAt?: number; disconnectedAt?: number; skew?: number },
 ): Promise<void> {
   const db = await openBillingDb();
   await applyEvent(
     db,
-    SITE,
+    site,
     { policy: DEFAULT_POLICY, authority: true },
     {
       type: 'zvm',
@@ -127,8 +134,8 @@ function modeBanner(
   props: Record<string, unknown> = {},
 ): HTMLElement {
   const el = document.createElement('zerto-billing-banner');
-  el.setAttribute('site-id', SITE.id);
-  el.setAttribute('site-name', SITE.name);
+  el.setAttribute('site-id', ctx.site.id);
+  el.setAttribute('site-name', ctx.site.name);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   Object.assign(el, { clock: () => ctx.now, ...props });
   ctx.canvas.append(el);
@@ -149,10 +156,30 @@ function zvmStory(
     description,
     async render(ctx) {
       await freshDb(id);
-      await seedZvm(ctx.now, word(ctx.now));
+      await seedZvm(ctx.site, ctx.now, word(ctx.now));
       return modeBanner(ctx, { mode: 'zvm', 'zvm-url': SEEDED_ZVM, timeout: '3s' });
     },
   };
+}
+
+/**
+ * A frame as tall as the page in it: the framed page (csp-page.ts, other-origin.ts) posts its height whenever
+ * it changes, which works across origins and under its strict CSP; the frame's own height is only the start.
+ */
+function sizedFrame(ctx: StoryContext, src: string, title: string, className: string): HTMLIFrameElement {
+  const frame = document.createElement('iframe');
+  frame.className = className;
+  frame.title = title;
+  frame.src = src;
+  const onMessage = (e: MessageEvent) => {
+    if (!frame.isConnected) return removeEventListener('message', onMessage);
+    const height = (e.data as { zbbFrameHeight?: unknown } | null)?.zbbFrameHeight;
+    if (e.source === frame.contentWindow && typeof height === 'number' && height > 0)
+      frame.style.height = `${Math.ceil(height)}px`;
+  };
+  addEventListener('message', onMessage);
+  ctx.canvas.append(frame);
+  return frame;
 }
 
 /** Where a story's frame is served from another origin: another host name of the demo server (*.localhost). */
@@ -170,10 +197,19 @@ function note(ctx: StoryContext, text: string): HTMLElement {
   return p;
 }
 
+/**
+ * The usage test runs when it is clicked, as in a console: the story says so above the button, with its label,
+ * and what the test will meet.
+ */
 function usageTest(ctx: StoryContext, attrs: Record<string, string>, probe?: () => unknown): HTMLElement {
+  const hint = note(
+    ctx,
+    `Click “${testActionLabel(attrs.mode ?? 'custom', false)}” below to run the test: it opens a dialog with each step.`,
+  );
+  hint.className = 'story-hint';
   const el = document.createElement('zerto-usage-test');
-  el.setAttribute('site-id', SITE.id);
-  el.setAttribute('site-name', SITE.name);
+  el.setAttribute('site-id', ctx.site.id);
+  el.setAttribute('site-name', ctx.site.name);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   if (probe) Object.assign(el, { probe });
   ctx.canvas.append(el);
@@ -292,9 +328,9 @@ export const stories: Story[] = [
       'Usage got through again after a disconnection: the alerts are resolved and a short notice says so.',
     async render(ctx) {
       await freshDb('recovered');
-      await seed(ctx.now - HOUR, ALERT + 16 * DAY);
+      await seed(ctx.now - HOUR, ALERT + 16 * DAY, ctx.site);
       const db = await openBillingDb();
-      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'succeeded' }, ctx.now - 10 * 60_000);
+      await applyEvent(db, ctx.site, DEFAULT_POLICY, { type: 'succeeded' }, ctx.now - 10 * 60_000);
       return banner(ctx, { ok: true });
     },
   },
@@ -338,7 +374,7 @@ export const stories: Story[] = [
       };
       await applyEvent(
         db,
-        SITE,
+        ctx.site,
         { policy: DEFAULT_POLICY, authority: true },
         { type: 'blind', reason },
         ctx.now,
@@ -354,7 +390,7 @@ export const stories: Story[] = [
       'zvm mode: the ZVM listed its usage alert when it was last read, 2 days ago (seeded); now nothing answers at its zvm-url (a real refused connection). The banner keeps that last known state, says how old it is, and why the ZVM cannot be read.',
     async render(ctx) {
       await freshDb('zvm-blind-last-known');
-      await seedZvm(ctx.now - 2 * DAY, { usageAlertAt: ctx.now - 6 * DAY });
+      await seedZvm(ctx.site, ctx.now - 2 * DAY, { usageAlertAt: ctx.now - 6 * DAY });
       return modeBanner(ctx, { mode: 'zvm', 'zvm-url': REFUSED, timeout: '3s' });
     },
   },
@@ -373,11 +409,12 @@ export const stories: Story[] = [
             ? 'This story frames the console from zbb-console.localhost: open the demo at localhost or 127.0.0.1.'
             : 'This story needs the real ZVM simulator: run `npm start` and open the URL it prints.',
         );
-      const frame = document.createElement('iframe');
-      frame.className = 'csp other-origin';
-      frame.title = `A console on another origin (${src.origin})`;
-      frame.src = src.href;
-      ctx.canvas.append(frame);
+      const frame = sizedFrame(
+        ctx,
+        src.href,
+        `A console on another origin (${src.origin})`,
+        'csp other-origin',
+      );
       await new Promise((r) => frame.addEventListener('load', r, { once: true }));
       return frame;
     },
@@ -395,7 +432,7 @@ export const stories: Story[] = [
         kind: 'network',
         detail: `could not connect to ${new URL(REFUSED).host}`,
       };
-      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'failed', reason }, ctx.now - 3 * HOUR);
+      await applyEvent(db, ctx.site, DEFAULT_POLICY, { type: 'failed', reason }, ctx.now - 3 * HOUR);
       return modeBanner(ctx, {
         mode: 'direct',
         'billing-url': REFUSED,
@@ -450,9 +487,9 @@ export const stories: Story[] = [
     async render(ctx) {
       await freshDb('clock-turned-back');
       const before = ctx.now + 3 * DAY;
-      await seed(before, ALERT + 6 * DAY);
+      await seed(before, ALERT + 6 * DAY, ctx.site);
       const db = await openBillingDb();
-      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'tick' }, ctx.now);
+      await applyEvent(db, ctx.site, DEFAULT_POLICY, { type: 'tick' }, ctx.now);
       return banner(ctx, failing);
     },
   },
@@ -484,11 +521,12 @@ export const stories: Story[] = [
     description:
       "The frame below is served with Content-Security-Policy: default-src 'self'; require-trusted-types-for 'script'.",
     async render(ctx) {
-      const frame = document.createElement('iframe');
-      frame.className = 'csp';
-      frame.title = 'A console under a strict Content-Security-Policy';
-      frame.src = new URL('csp.html', location.href).href; // beside the story page, in dev and in the build
-      ctx.canvas.append(frame);
+      const frame = sizedFrame(
+        ctx,
+        new URL('csp.html', location.href).href, // beside the story page, in dev and in the build
+        'A console under a strict Content-Security-Policy',
+        'csp',
+      );
       await new Promise((r) => frame.addEventListener('load', r, { once: true }));
       return frame;
     },
@@ -563,10 +601,10 @@ export const stories: Story[] = [
     async render(ctx) {
       await freshDb('alerts');
       const db = await openBillingDb();
-      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'succeeded' }, ctx.now - 40 * DAY);
-      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'tick' }, ctx.now - 20 * DAY);
-      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'succeeded' }, ctx.now - 19 * DAY);
-      await applyEvent(db, SITE, DEFAULT_POLICY, { type: 'tick' }, ctx.now);
+      await applyEvent(db, ctx.site, DEFAULT_POLICY, { type: 'succeeded' }, ctx.now - 40 * DAY);
+      await applyEvent(db, ctx.site, DEFAULT_POLICY, { type: 'tick' }, ctx.now - 20 * DAY);
+      await applyEvent(db, ctx.site, DEFAULT_POLICY, { type: 'succeeded' }, ctx.now - 19 * DAY);
+      await applyEvent(db, ctx.site, DEFAULT_POLICY, { type: 'tick' }, ctx.now);
       const el = document.createElement('zerto-billing-alerts');
       ctx.canvas.append(el);
       return el;
