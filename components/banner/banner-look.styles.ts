@@ -50,6 +50,17 @@ export const bannerStyles = css`
   .countdown {
     font-weight: 700;
   }
+  /* Each sentence takes the direction of its own words: English in a right-to-left page keeps its full stop
+     at its end (the layout around it still mirrors), and a translation into Arabic or Hebrew reads right to
+     left. */
+  .title,
+  .message,
+  .deadline,
+  .note,
+  .test-result,
+  .chip {
+    unicode-bidi: plaintext;
+  }
   .deadline {
     margin: 4px 0 0;
   }
