@@ -132,7 +132,14 @@ export function parseZvmTime(value: unknown, zoneless: 'refuse' | 'utc' = 'refus
       ? { ok: true, ms: value }
       : { ok: false, error: 'a number that is not a time' };
   if (typeof value !== 'string') return { ok: false, error: value == null ? 'no time' : 'not a time' };
-  const s = value.trim();
+  // Read as far as it is a time: NUL, control characters and lone surrogates around or inside it are dropped
+  // (they would make a billing alert unreadable, and hide it), and a megabyte of text is not searched.
+  const s = value
+    .slice(0, 200)
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001F\u007F\uFFFD]/g, '')
+    .replace(LONE_SURROGATE, '')
+    .trim();
   const ms = MS_DATE.exec(s);
   if (ms) return parseZvmTime(Number(ms[1]));
   let iso = s;
@@ -223,7 +230,7 @@ export interface ZvmLicense {
 export function licenceConcern(l: Pick<ZvmLicense, 'type' | 'expiry'>, now: number): string | null {
   if (l.expiry !== null && l.expiry <= now)
     return `the ZVM's licence expired on ${new Date(l.expiry).toISOString().slice(0, 10)}: an expired licence is a likely reason usage is not billed`;
-  const type = l.type ?? '';
+  const type = cleanText(l.type ?? '', 60);
   if (/\b(trial|eval(uation)?|nfr|not ?for ?resale|poc)\b/i.test(type))
     return `the ZVM's licence type is "${type}": trial and NFR licences transmit no billing data, a likely reason usage is not billed`;
   if (type && !/cloud|msp|csp|provider/i.test(type))

@@ -97,13 +97,15 @@ const otherAlert = fc.record({
 const scenario = fc.record({
   dialect: fc.constantFrom('zerto10', 'windows'),
   siteId: fc.uuid(),
-  siteName: nullable(fc.constantFrom('Amsterdam DR', 'Site\u0000B', '\uD800lone')),
+  siteName: nullable(fc.constantFrom('Amsterdam DR', 'Site\u0000B', '\uD800lone', '<1 MB of x>')),
   version: nullable(text),
   license: fc.record({
     details: nullable(
       fc.record({
         licenseKey: nullable(text),
-        licenseType: nullable(fc.constantFrom('Cloud', 'CloudOneToMany', 'Enterprise', 'Trial')),
+        licenseType: nullable(
+          fc.constantFrom('Cloud', 'CloudOneToMany', 'Enterprise', 'Trial', 'Cloud\u0000', '<1 MB of L>'),
+        ),
         expiryTime: nullable(fc.constant('2030-01-01T00:00:00Z')),
         maxVms: nullable(fc.nat(5000)),
       }),
@@ -133,9 +135,16 @@ const scenario = fc.record({
     level: nullable(fc.constantFrom('Warning', 'Error')),
     isDismissed: nullable(fc.boolean()),
     description: nullable(
-      fc.constantFrom('The ZVM did not send site usage information for billing purposes', 'x'),
+      fc.constantFrom(
+        'The ZVM did not send site usage information for billing purposes',
+        'x',
+        'nul\u0000 and a lone \uDC00 surrogate',
+        '<1 MB of d>',
+      ),
     ),
     withId: fc.boolean(),
+    /** Bytes that must not hide the alert: a NUL or a lone surrogate in its time. */
+    timeNoise: fc.constantFrom('', '\u0000', '\uD800'),
   }),
   ageMs: fc.integer({ min: 60_000, max: 20 * DAY }),
   timeForm: fc.constantFrom<'z' | 'offset' | 'msdate'>('z', 'offset', 'msdate'),
@@ -148,6 +157,18 @@ const scenario = fc.record({
 });
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
+
+/** A megabyte string, written as `<1 MB of x>` in the scenario so that a counterexample stays readable. */
+function expand(v: Json): Json {
+  if (typeof v === 'string') {
+    const m = /^<1 MB of (.)>$/.exec(v);
+    return m ? m[1]!.repeat(1 << 20) : v;
+  }
+  if (Array.isArray(v)) return v.map(expand);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expand(x)]));
+  return v;
+}
 
 function worldOf(s: Scenario, now: number): { world: World; turnedOn: number } {
   const win = s.dialect === 'windows';
@@ -167,7 +188,7 @@ function worldOf(s: Scenario, now: number): { world: World; turnedOn: number } {
       helpIdentifier: help,
       site: link(s.siteId),
       description: s.configured ? s.billingFields.description : 'Billing usage warning',
-      turnedOn: timeText(turnedOn, s.timeForm),
+      turnedOn: timeText(turnedOn, s.timeForm) + s.billingFields.timeNoise,
       affectedVpgs: null,
       affectedZorgs: null,
     };
@@ -185,7 +206,7 @@ function worldOf(s: Scenario, now: number): { world: World; turnedOn: number } {
   };
   const localShaped = shape(local) as Record<string, Json>;
   if (win) localShaped.SiteIdentifier = s.siteId;
-  const ok = (body: Json) => ({ status: 200, body: JSON.stringify(body) });
+  const ok = (body: Json) => ({ status: 200, body: JSON.stringify(expand(body)) });
   const routes: World['routes'] = {
     [`GET ${ZVM_PATHS.localSite}`]: ok(localShaped),
     [`GET ${ZVM_PATHS.license}`]: ok(shape(s.license as unknown as Json)),

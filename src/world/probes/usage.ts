@@ -25,6 +25,12 @@ export function authHeaders(ctx: ProbeContext): Record<string, string> {
 export type JsonResult<T> =
   { ok: true; value: T; date?: number | null } | { ok: false; reason: FailureReason };
 
+/**
+ * A ZVM answer may be large (a busy ZVM lists hundreds of alerts; a field may be a megabyte of text, cut by the
+ * contract): read up to this, still bounded.
+ */
+export const ZVM_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
 /** GET returning JSON read by one of the ZVM contract's readers, retried inside the attempt window. */
 export async function fetchZvm<T>(
   ctx: ProbeContext,
@@ -35,7 +41,11 @@ export async function fetchZvm<T>(
 ): Promise<JsonResult<T>> {
   return withRetries<JsonResult<T>>(
     async () => {
-      const r = await request(url, init, { timeoutMs: ctx.config.timeoutMs, signal: ctx.signal });
+      const r = await request(url, init, {
+        timeoutMs: ctx.config.timeoutMs,
+        signal: ctx.signal,
+        maxBytes: ZVM_MAX_ANSWER_BYTES,
+      });
       if (!r.ok) return r;
       if (r.status < 200 || r.status > 299)
         return {

@@ -133,10 +133,11 @@ export const zvmProbe: Probe = {
     // sendUsage's own failure (no answer in time, an error status) is the cause to name; else the ZVM's word.
     const reason: FailureReason = sent.problem ?? {
       kind: 'rejected',
+      // The identifier to add first: what follows may be cut at 500 characters.
       detail:
-        `${answered}${why}. Check that the ZVM reaches its billing server (autologs.zerto.com on port 443, directly or through its proxy)${
+        `${hint ? `${hint.trim()} ` : ''}${answered}${why}. Check that the ZVM reaches its billing server (Zerto's is autologs.zerto.com on port 443, directly or through the ZVM's proxy)${
           concern ? `; ${concern}` : ''
-        }.${hint}`.slice(0, 500),
+        }.`.slice(0, 500),
     };
     return steps.fail('ack', reason, { ...extra, zvm });
   },
