@@ -1,0 +1,89 @@
+// A ZVM whose strings PostgreSQL's jsonb refuses (a NUL byte, a lone surrogate) or that are far too long: the
+// fleet service (PGlite) still stores every attempt and shows the billing phase as for a clean answer. Before the
+// ZVM contract cleaned them, every attempt failed to store and the site stayed unknown with 0 attempts.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { HOUR } from '../../../src/core/index.ts';
+import type { BillingServer } from '../../../servers/billing/server.ts';
+import type { ZvmSim } from '../../../servers/zvm/server.ts';
+import {
+  billing,
+  parsePrometheus,
+  SIM_POLICY,
+  sim,
+  startFleet,
+  tempDir,
+  waitForSites,
+  writeConfig,
+  type FleetProcess,
+} from './harness.ts';
+
+const TOKEN = 'static-token-for-hostile-tests';
+let dir: { path: string; remove(): Promise<void> };
+let receiver: BillingServer;
+let zvm: ZvmSim;
+let fleet: FleetProcess;
+
+before(async () => {
+  dir = await tempDir('zbb-fleet-hostile-');
+  receiver = await billing(join(dir.path, 'billing'));
+  receiver.setFault({ mode: 'error', status: 503 });
+  zvm = await sim(receiver.url, {
+    token: TOKEN,
+    siteName: `Bad\u0000name \uD800${'x'.repeat(200_000)}`,
+    licenseType: 'Cloud\u0000\uDC00',
+  });
+  await zvm.advance(SIM_POLICY.alertAfter + HOUR);
+  const configPath = join(dir.path, 'fleet.json');
+  await writeConfig(configPath, {
+    dataDir: 'data',
+    http: { port: 0 },
+    apiKeys: [{ name: 'noc', role: 'read', key: { env: 'FLEET_TEST_READ_KEY' } }],
+    defaults: {
+      policy: { interval: 1000, alertAfter: SIM_POLICY.alertAfter },
+      timeoutMs: 2000,
+      startSpreadMs: 0,
+    },
+    // No name in the config: the service takes the ZVM's (cleaned and bounded).
+    zvms: [{ id: 'hostile', url: zvm.url, auth: { type: 'token', token: { env: 'FLEET_TEST_TOKEN' } } }],
+  });
+  fleet = await startFleet(configPath, {
+    FLEET_TEST_READ_KEY: 'read-key-0123456789abcdef',
+    FLEET_TEST_TOKEN: TOKEN,
+  });
+});
+
+after(async () => {
+  fleet?.child.kill('SIGTERM');
+  await fleet?.exited();
+  await zvm?.close();
+  await receiver?.close();
+  await dir?.remove();
+});
+
+test('NUL bytes, lone surrogates and 200 KB in the ZVM strings: every attempt stored, the warning shown', async () => {
+  const seen = await waitForSites(
+    fleet,
+    (s) => s.get('hostile')?.status === 'warning',
+    30_000,
+    'the warning',
+  );
+  const site = seen.get('hostile')! as unknown as {
+    name: string;
+    licence: { type: string | null; concern: string | null } | null;
+  };
+  assert.ok(!/[\u0000]/.test(site.name), 'no NUL in the name');
+  assert.ok(site.name.startsWith('Bad\uFFFDname \uFFFD'), `the name, cleaned: ${site.name.slice(0, 20)}`);
+  assert.ok([...site.name].length <= 200, 'the name bounded');
+  assert.equal(site.licence?.type, 'Cloud\uFFFD\uFFFD');
+  // Attempts keep being made and stored, one at a time: their count grows, and nothing failed to store.
+  const attempts = async () =>
+    parsePrometheus((await fleet.get('/metrics')).text)
+      .samples.filter((x) => x.name === 'zerto_fleet_attempts_total' && x.labels.site === 'hostile')
+      .reduce((n, x) => n + x.value, 0);
+  const before = await attempts();
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.ok((await attempts()) > before, 'attempts go on');
+  assert.doesNotMatch(fleet.stdout() + fleet.stderr(), /could not be stored|unsupported Unicode/);
+});
