@@ -82,9 +82,9 @@ const expected: Record<string, RegExp> = {
     /Billing usage not sent: the ZVM's deadline passed on .*has passed, but it has not reported that it stopped communicating with its VRAs; this console is reading its alerts again/,
   // Cannot see, cannot confirm: never a countdown.
   'zvm-blind-credentials':
-    /Cannot read the ZVM's billing status .*the credentials were refused \(HTTP 401\): the ZVM at [^ ]+ \(give the element a valid token, or session for an older ZVM\)\. Nothing is counted down while it cannot see them\. It has not been read yet/,
+    /Cannot read the ZVM's billing status .*the credentials were refused \(HTTP 401\): the ZVM at [^ ]+ refused the credentials: give the element a valid token \(getToken\), or a session for a Windows ZVM\. Nothing is counted down while it cannot see them\. It has not been read yet/,
   'zvm-blind-last-known':
-    /VRAs stop in 9 days, .*This console cannot read the ZVM now \(the server could not be reached: the ZVM at 127\.0\.0\.1:65535, from this browser.*\); this is its last known state, read 2 days ago\./,
+    /VRAs stop in 9 days, .*This console cannot read the ZVM now \(the server could not be reached: this browser could not connect to the ZVM at 127\.0\.0\.1:65535: .*\); this is its last known state, read 2 days ago\./,
   'zvm-cors':
     /Cannot read the ZVM's billing status .*the browser refused the answer: the server does not allow this page's origin \(CORS\): 127\.0\.0\.1:\d+ answered, but does not allow this page's origin \(http:\/\/zbb-console\.localhost:\d+\)/,
   unconfirmed:
