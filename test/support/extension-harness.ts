@@ -86,21 +86,34 @@ const isWorker = (t: Target) => t.type() === 'service_worker' && t.url().startsW
 
 export async function launchWithExtension(dir: string): Promise<ExtensionBrowser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'zbb-ext-profile-'));
-  const browser = await puppeteer.launch({
-    executablePath: chromePath(),
-    headless: true,
-    enableExtensions: true,
-    userDataDir,
-    timeout: 30_000,
-    protocolTimeout: 30_000,
-    args: [...CHROME_ARGS, `--load-extension=${dir}`, `--disable-extensions-except=${dir}`],
-  });
-  const first = await browser.waitForTarget(isWorker, { timeout: 20_000 });
+  const browser = await puppeteer
+    .launch({
+      executablePath: chromePath(),
+      headless: true,
+      enableExtensions: true,
+      userDataDir,
+      timeout: 30_000,
+      protocolTimeout: 30_000,
+      args: [...CHROME_ARGS, `--load-extension=${dir}`, `--disable-extensions-except=${dir}`],
+    })
+    .catch((err: unknown) => {
+      rmSync(userDataDir, { recursive: true, force: true });
+      throw err;
+    });
+  // A set-up step that fails closes the browser again: a Chromium left running keeps the test file from ending.
+  const abandon = async (err: unknown): Promise<never> => {
+    await browser.close().catch(() => undefined);
+    rmSync(userDataDir, { recursive: true, force: true });
+    throw err;
+  };
+  const first = await browser.waitForTarget(isWorker, { timeout: 20_000 }).catch(abandon);
   const id = new URL(first.url()).host;
   const workerProblems: Problem[] = [];
-  const browserCdp = await browser.target().createCDPSession();
+  const browserCdp = await browser.target().createCDPSession().catch(abandon);
   const downloads = join(userDataDir, 'downloads');
-  await browserCdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  await browserCdp
+    .send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads })
+    .catch(abandon);
   const runningId = async () =>
     (await browserCdp.send('Target.getTargets')).targetInfos.find(
       (t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${id}/`),
@@ -157,7 +170,7 @@ export async function launchWithExtension(dir: string): Promise<ExtensionBrowser
       () => evaluate<boolean>('typeof chrome !== "undefined" && !!chrome.alarms'),
       15_000,
     );
-  await ready();
+  await ready().catch(abandon);
 
   return {
     browser,
