@@ -454,6 +454,11 @@ export function answerClientError(
  * Streams a JSON document made of `prefix`, the items (each JSON.stringify'd, comma-separated) and `suffix`,
  * without building it whole: it waits for the socket to drain and yields to other requests every ~64 KB, so
  * a long listing neither fills memory nor holds up a health check. Stops when the client goes away.
+ *
+ * Whether to wait is asked of the answer itself (`writableNeedDrain`) each time, never remembered from the last
+ * `write()`: Node corks an answer's socket until the next tick, so a burst of writes returns false and the
+ * `drain` comes while this yields; a wait decided before the yield would then wait for a drain already gone
+ * (a page cut at 65 KB until the idle timeout).
  */
 export async function sendJsonStream(
   res: ServerResponse,
@@ -470,25 +475,28 @@ export async function sendJsonStream(
     return;
   }
   const gone = () => res.destroyed || res.writableEnded;
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.once('drain', done);
-      res.once('close', done);
-    });
+  /** Resolves at once unless the answer's buffer is full, else at its `drain` (or when the client goes). */
+  const room = () =>
+    res.writableNeedDrain
+      ? new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        })
+      : undefined;
   let sinceYield = 0;
   let first = true;
-  let ok = res.write(prefix);
+  res.write(prefix);
   for (const item of items) {
-    if (!ok) await drained();
+    await room();
     if (gone()) return;
     const text = (first ? '' : ',') + JSON.stringify(item);
     first = false;
-    ok = res.write(text);
+    res.write(text);
     sinceYield += text.length;
     if (sinceYield >= 64 * 1024) {
       sinceYield = 0;
@@ -496,7 +504,7 @@ export async function sendJsonStream(
       if (gone()) return;
     }
   }
-  if (!ok) await drained();
+  await room();
   if (!gone()) res.end(suffix);
 }
 

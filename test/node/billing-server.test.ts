@@ -950,6 +950,53 @@ describe('billing receiver: the listing comes in pages', () => {
   });
 });
 
+describe('billing receiver: the largest page', () => {
+  let server: BillingServer;
+  let ids: string[];
+  before(async () => {
+    // 1,000 reports of 300 sites each (a CSP's report lists its tenants' sites), some 19 KB each: every write
+    // of the page fills the answer's 16 KB buffer.
+    const dataDir = await tempDir();
+    const at = (h: number) => new Date(Date.UTC(2026, 10, 1) + h * 3_600_000).toISOString();
+    const reports = Array.from({ length: 1000 }, (_, i) => {
+      const sites = Array.from({ length: 300 }, (_, k) => ({
+        id: `tenant-${k}`,
+        name: `Tenant site ${k}`,
+        protectedVms: k,
+      }));
+      return report({
+        period: { from: at(i), to: at(i + 1) },
+        usage: { protectedVms: 42, licenseType: 'Enterprise', sites },
+      });
+    });
+    ids = reports.map((r) => String(r.reportId));
+    await writeFile(
+      join(dataDir, STORE_FILE),
+      reports.map((r) => `${json({ v: 1, receivedAt: '2026-11-01T09:00:00.000Z', report: r })}\n`).join(''),
+    );
+    server = await startBillingServer({ port: 0, dataDir, quiet: true });
+  });
+  after(() => server.close());
+
+  test('limit=1000 over 1,000 reports comes whole, at once', async () => {
+    // Node holds an answer's writes until the next tick, so a write that fills the buffer is drained while the
+    // writer yields (every 64 KB): a wait decided before the yield missed that drain, and the page stopped at
+    // 65 KB until the 60 s idle timeout. `request` gives up after 4 s.
+    const started = Date.now();
+    const answer = await request(`${server.url}/v1/usage?limit=1000`);
+    assert.equal(answer.status, 200);
+    const page = answer.json<{ reports: Array<{ reportId: string }>; count: number; next: string | null }>();
+    assert.equal(page.count, 1000);
+    assert.equal(page.next, null);
+    assert.deepEqual(
+      page.reports.map((r) => r.reportId),
+      ids,
+    );
+    assert.ok(answer.body.length > 16_000_000, `${answer.body.length} bytes`);
+    assert.ok(Date.now() - started < 4000, `listed in ${Date.now() - started} ms`);
+  });
+});
+
 describe('billing receiver: the period rule and batches', () => {
   let server: BillingServer;
   let dir: string;
