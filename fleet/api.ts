@@ -399,6 +399,9 @@ export async function startApi(o: ApiOptions): Promise<Api> {
       'Cache-Control': 'no-store',
       'X-Accel-Buffering': 'no',
     });
+    // Now, not with the first event: a stream that reconnects with the latest id has nothing to replay, and
+    // its client would otherwise wait for the next event or heartbeat (15 s) to learn that it is connected.
+    res.flushHeaders();
     streams.add(res);
     // A reconnecting stream (EventSource sends the last id it saw) gets what it missed, if this process
     // still has all of it; otherwise, or on a first connection, a snapshot of every site.
