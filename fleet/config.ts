@@ -5,7 +5,8 @@
  * the config, and never printed, not even in an error about it.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parsePolicy, type Policy } from '../src/core/index.ts';
@@ -178,6 +179,8 @@ export interface ResolvedAuth {
   secret: string;
   /** The client secret beside a password (password grant through a confidential client). */
   clientSecret?: string;
+  /** Where the secret was read (`the environment variable X`, `the file /path`), for what a refusal says. */
+  source?: string;
 }
 
 export interface SiteSpec {
@@ -261,24 +264,29 @@ export async function parseConfig(text: string, path: string): Promise<FleetConf
   const dp = parsePolicy(defaultsPolicy);
   if (!dp.ok) errors.push(`defaults.${dp.error}`);
 
+  /** Where each resolved secret was read from, by field, for messages that tell the operator where to look. */
+  const sources = new Map<string, string>();
   const secret = async (ref: SecretRef, field: string): Promise<string> => {
     if ('env' in ref) {
-      const v = process.env[ref.env];
+      // A trailing line break is dropped, as from a file: a variable filled from a file or a secret store often
+      // carries one, and a token with it cannot go in a header.
+      const v = process.env[ref.env]?.replace(TRAILING_LINE_BREAKS, '');
       if (v === undefined || v === '') {
         errors.push(`${field}: the environment variable ${ref.env} is not set (or empty)`);
         return '';
       }
+      sources.set(field, `the environment variable ${ref.env}`);
       return v;
     }
     const file = isAbsolute(ref.file) ? ref.file : resolve(base, ref.file);
-    try {
-      const v = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
-      if (v === '') errors.push(`${field}: the file ${file} is empty`);
-      return v;
-    } catch (e) {
-      errors.push(`${field}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    const read = await readSecretFile(file);
+    if (!read.ok) {
+      errors.push(`${field}: ${read.error}`);
       return '';
     }
+    if (read.value === '') errors.push(`${field}: the file ${file} is empty`);
+    sources.set(field, `the file ${file}`);
+    return read.value;
   };
 
   const sites: SiteSpec[] = [];
@@ -294,6 +302,7 @@ export async function parseConfig(text: string, path: string): Promise<FleetConf
           type: a.type,
           clientId: a.clientId,
           secret: await secret(a.clientSecret, `${field}.auth.clientSecret`),
+          source: sources.get(`${field}.auth.clientSecret`) ?? '',
         };
         break;
       case 'password':
@@ -302,6 +311,7 @@ export async function parseConfig(text: string, path: string): Promise<FleetConf
           clientId: a.clientId,
           username: a.username,
           secret: await secret(a.password, `${field}.auth.password`),
+          source: sources.get(`${field}.auth.password`) ?? '',
           ...(a.clientSecret
             ? { clientSecret: await secret(a.clientSecret, `${field}.auth.clientSecret`) }
             : {}),
@@ -312,11 +322,20 @@ export async function parseConfig(text: string, path: string): Promise<FleetConf
           type: a.type,
           username: a.username,
           secret: await secret(a.password, `${field}.auth.password`),
+          source: sources.get(`${field}.auth.password`) ?? '',
         };
         break;
-      case 'token':
-        auth = { type: a.type, secret: await secret(a.token, `${field}.auth.token`) };
+      case 'token': {
+        const token = await secret(a.token, `${field}.auth.token`);
+        const bad = token.search(/[^\x21-\x7e]/);
+        if (bad >= 0) {
+          errors.push(
+            `${field}.auth.token: has a space, line break or control character (character ${bad + 1}); a token is sent in an HTTP header as it is: check ${sources.get(`${field}.auth.token`) ?? 'its source'}`,
+          );
+        }
+        auth = { type: a.type, secret: token, source: sources.get(`${field}.auth.token`) ?? '' };
         break;
+      }
     }
     const timeoutMs = z.timeoutMs ?? file.defaults.timeoutMs;
     sites.push({
@@ -361,6 +380,55 @@ export async function parseConfig(text: string, path: string): Promise<FleetConf
     leases: file.leases,
     sites,
   };
+}
+
+/** Line breaks at the end of a secret (a file written by an editor or `echo`), dropped. */
+const TRAILING_LINE_BREAKS = /[\r\n]+$/;
+/** A secret is a few hundred bytes; a file far larger is not one. */
+const SECRET_FILE_MAX_BYTES = 64 * 1024;
+
+/**
+ * Reads a secret file: a regular file of at most 64 KB, its trailing line breaks dropped. Anything else (a
+ * FIFO, a socket, a device, a folder) is refused with its path, without waiting on it: reading a FIFO blocks
+ * until something writes into it, which would hold the start, or a reload (SIGHUP) and every one after it.
+ */
+export async function readSecretFile(
+  file: string,
+): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+  let handle;
+  try {
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return { ok: false, error: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      const what = stat.isFIFO()
+        ? 'a FIFO (named pipe)'
+        : stat.isSocket()
+          ? 'a socket'
+          : stat.isDirectory()
+            ? 'a folder'
+            : stat.isCharacterDevice() || stat.isBlockDevice()
+              ? 'a device'
+              : 'not a regular file';
+      return {
+        ok: false,
+        error: `${file} is ${what}: a secret must be a regular file (the service does not wait on a pipe)`,
+      };
+    }
+    if (stat.size > SECRET_FILE_MAX_BYTES) {
+      return { ok: false, error: `${file} is larger than ${SECRET_FILE_MAX_BYTES / 1024} KB: not a secret` };
+    }
+    const text = await handle.readFile('utf8');
+    return { ok: true, value: text.replace(TRAILING_LINE_BREAKS, '') };
+  } catch (e) {
+    return { ok: false, error: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 export async function loadConfig(path: string): Promise<FleetConfig> {

@@ -58,6 +58,38 @@ export class ZvmCredentials {
     this.current = null;
   }
 
+  /**
+   * Whether the service obtains these credentials itself (a grant, a session login), so that a refused one is
+   * worth replacing at once; a static token is what the config holds, and asking again gives the same.
+   */
+  get renewable(): boolean {
+    return this.auth.type !== 'token';
+  }
+
+  /**
+   * The ZVM's refusal of a static token, in the fleet config's words: which setting holds it, where it was
+   * read from, and what to do (a token obtained elsewhere is never renewed here, and a Zerto 10 token expires).
+   */
+  refusedStatic(reason: FailureReason): FailureReason {
+    const from = this.auth.source ? `, read from ${this.auth.source}` : '';
+    const status = reason.status === undefined ? '' : ` (HTTP ${reason.status})`;
+    return {
+      ...reason,
+      kind: 'auth',
+      detail: clip(
+        `the ZVM at ${hostOf(this.url)} refused the static token of the fleet config${status} (auth.token${from}): ` +
+          'the service does not renew a token obtained elsewhere, and a Zerto 10 token expires; put a valid one ' +
+          'there and reload (SIGHUP), or give this ZVM client-credentials so that the service obtains its own',
+      ),
+    };
+  }
+
+  /** What to check after a refusal: this ZVM's auth fields in the fleet config, and where its secret was read. */
+  private lookAt(fields: string): string {
+    const from = this.auth.source ? `, read from ${this.auth.source}` : '';
+    return `check this ZVM's auth in the fleet config (${fields}${from})`;
+  }
+
   info(): CredentialInfo {
     return {
       type: this.auth.type,
@@ -117,7 +149,9 @@ export class ZvmCredentials {
         reason: {
           kind: 'auth',
           status: r.status,
-          detail: `the ZVM's token endpoint refused the ${a.type} grant (${what}): check the credentials configured for it`,
+          detail: clip(
+            `the ZVM's token endpoint refused the ${a.type} grant (${what}): ${this.lookAt(a.type === 'client-credentials' ? 'clientId, clientSecret' : 'username, password')}`,
+          ),
         },
       };
     }
@@ -171,7 +205,9 @@ export class ZvmCredentials {
         reason: {
           kind: 'auth',
           status: res.status,
-          detail: `the ZVM refused the session login (HTTP ${res.status})`,
+          detail: clip(
+            `the ZVM refused the session login (HTTP ${res.status}): ${this.lookAt('username, password')}`,
+          ),
         },
       };
     }
@@ -188,5 +224,16 @@ export class ZvmCredentials {
     // A session ends after a while unused; it is renewed when the ZVM refuses it.
     this.current = { secrets: { session }, obtainedAt: this.clock(), renewAt: Infinity };
     return { ok: true, secrets: this.current.secrets, fresh: true };
+  }
+}
+
+/** A reason's detail is at most 500 characters (the engine's schema). */
+const clip = (text: string) => text.slice(0, 500);
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
   }
 }

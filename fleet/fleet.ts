@@ -808,7 +808,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return { summary, result: kind, detail };
   }
 
-  /** The probe with this site's current credentials; a cached token the ZVM refuses is renewed once. */
+  /**
+   * The probe with this site's current credentials; a cached token or session the ZVM refuses is renewed once.
+   * A static token the ZVM refuses is not tried again (it would be the same one): the refusal says so.
+   */
   private async probe(
     e: Entry,
     signal: AbortSignal,
@@ -830,6 +833,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
       const probed = await zvmProbe.transmit(ctx);
       if (e.zvmSite?.name && !probed.site) probed.site = { id: e.spec.id, name: e.zvmSite.name };
       const refused = !probed.outcome.ok && probed.blind && probed.outcome.reason.kind === 'auth';
+      if (refused && !probed.outcome.ok && !e.creds.renewable) {
+        return { ok: false, reason: e.creds.refusedStatic(probed.outcome.reason) };
+      }
       if (refused) e.creds.invalidate();
       if (!refused || creds.fresh) return { ok: true, probed };
     }
