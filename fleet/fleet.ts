@@ -241,9 +241,23 @@ export class Fleet extends EventEmitter<FleetEvents> {
    * a restart, or another instance taking the site over, does not read it again early. One never read, or
    * overdue, is read within the start spread.
    */
-  private firstAttempt(state: GraceState | null, policy: Policy, now: number): number {
-    const due = state ? dueAt(state, now, policy.interval) : now;
+  private firstAttempt(state: GraceState | null, policy: Policy, now: number, calledAt?: number): number {
+    // A call of the ZVM stored later than the last attempt: its holder died before storing the attempt (the
+    // ZVM was asked all the same), and the interval counts from that call.
+    const last = state?.lastAttemptAt ?? null;
+    const lastAttemptAt = calledAt !== undefined && (last === null || calledAt > last) ? calledAt : last;
+    const due = state
+      ? dueAt({ ...state, lastAttemptAt }, now, policy.interval)
+      : lastAttemptAt !== null
+        ? lastAttemptAt + policy.interval
+        : now;
     return due > now ? due : now + this.spread(policy);
+  }
+
+  /** When each of these sites' ZVM was last called (this process's clock), from the calls stored before made. */
+  private async lastCalls(ids: readonly string[], now: number): Promise<Map<string, number>> {
+    const ago = await this.store.lastCalls(ids);
+    return new Map([...ago].map(([id, ms]) => [id, now - ms]));
   }
 
   private countOwned(): void {
@@ -269,6 +283,17 @@ export class Fleet extends EventEmitter<FleetEvents> {
         this.log(`send-usage requests: cannot listen (${String(e)}); looking every second instead`);
       }
       await this.leaseRound();
+    } else {
+      // Restarted after a kill mid-attempt: the call it made counts, though its attempt was not stored.
+      const now = this.clock();
+      const called = await this.lastCalls([...this.entries.keys()], now).catch((e: unknown) => {
+        this.log(`the last calls of the ZVMs could not be read (${String(e)})`);
+        return new Map<string, number>();
+      });
+      for (const [id, at] of called) {
+        const e = this.entries.get(id);
+        if (e) e.nextAt = Math.max(e.nextAt, this.firstAttempt(e.state, e.spec.policy, now, at));
+      }
     }
     this.kick();
   }
@@ -372,10 +397,12 @@ export class Fleet extends EventEmitter<FleetEvents> {
           e.updatedAt = row.updatedAt;
           if (!held.has(row.id)) this.announceRemote(e, prev, now);
         }
+        // Taken over from an instance that may have died mid-attempt: its last call counts, stored or not.
+        const called = await this.lastCalls(gained, now);
         for (const id of gained) {
           const e = this.entries.get(id)!;
           e.owned = true;
-          e.nextAt = this.firstAttempt(e.state, e.spec.policy, now);
+          e.nextAt = this.firstAttempt(e.state, e.spec.policy, now, called.get(id));
         }
         if (gained.length) this.log(`leases: took ${gained.length} sites (${held.size} held now)`);
         this.countOwned();
@@ -816,6 +843,24 @@ export class Fleet extends EventEmitter<FleetEvents> {
     e: Entry,
     signal: AbortSignal,
   ): Promise<{ ok: true; probed: ProbeResult } | { ok: false; reason: FailureReason }> {
+    // Stored before the ZVM is called: an instance that takes the site over after this one died mid-attempt
+    // (its attempt never stored) waits out the interval from this call, not from the last stored attempt.
+    const marked = await this.store
+      .markCall(e.spec.id, this.sharing?.instance ?? null)
+      .catch((err: unknown) => {
+        this.log(`site ${e.spec.id}: the call could not be noted before it is made (${String(err)})`);
+        // Alone, only a restart would read it early; sharing, another instance may take it over: not called.
+        return this.sharing === null;
+      });
+    if (!marked) {
+      return {
+        ok: false,
+        reason: {
+          kind: 'misconfigured',
+          detail: `the fleet service did not read the ZVM: ${this.sharing?.name ?? 'this instance'} could not note the call in its database, or no longer holds the site's lease`,
+        },
+      };
+    }
     for (let round = 0; round < 2; round++) {
       const creds = await e.creds.get(signal);
       if (!creds.ok) return { ok: false, reason: creds.reason };

@@ -129,6 +129,17 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX send_requests_open ON send_requests (site_id) WHERE done_at IS NULL;
     `,
   },
+  {
+    version: 6,
+    name: 'calls of the ZVMs, stored before they are made',
+    sql: `
+      CREATE TABLE site_calls (
+        site_id text PRIMARY KEY,
+        called_at timestamptz NOT NULL,
+        instance text
+      );
+    `,
+  },
 ];
 
 /** The channel instances sharing a server are told of send-usage requests on (`new`, `done:<id>`). */
@@ -638,6 +649,36 @@ export class Store {
       );
       return { held, live: n, share, owners: new Map(all.rows.map((r) => [r.site_id, r.name])) };
     });
+  }
+
+  /**
+   * Notes that the site's ZVM is about to be called (an attempt starts), on the database's clock, before the
+   * call: an instance that dies before its attempt is stored leaves this behind, and whoever reads the site
+   * next waits out the interval from it. With a shared server, only while `fence` (this instance) holds the
+   * site's lease: false when it does not (the ZVM must not be called).
+   */
+  async markCall(siteId: string, fence: string | null): Promise<boolean> {
+    const r = await this.db.query(
+      `INSERT INTO site_calls (site_id, called_at, instance)
+       SELECT $1::text, clock_timestamp(), $2::text
+       WHERE $2::text IS NULL OR EXISTS (
+         SELECT 1 FROM site_leases WHERE site_id = $1 AND owner = $2 AND expires_at > clock_timestamp())
+       ON CONFLICT (site_id) DO UPDATE SET called_at = EXCLUDED.called_at, instance = EXCLUDED.instance
+       RETURNING 1`,
+      [siteId, fence],
+    );
+    return r.rows.length > 0;
+  }
+
+  /** How long ago (ms, on the database's clock) each of these sites' ZVM was last called, where it ever was. */
+  async lastCalls(ids: readonly string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const r = await this.db.query<{ site_id: string; ago: number }>(
+      `SELECT site_id, (extract(epoch FROM clock_timestamp() - called_at) * 1000)::float8 AS ago
+       FROM site_calls WHERE site_id = ANY($1::text[])`,
+      [[...ids]],
+    );
+    return new Map(r.rows.map((x) => [x.site_id, Math.max(0, Number(x.ago))]));
   }
 
   /** Gives up some of this instance's leases (more than its share: another instance takes them). */
