@@ -239,9 +239,14 @@ describe('every control changes what it names', () => {
           const field: string | undefined = doc.attributes.find((a) => a.name === name)?.fieldName;
           let expected: string | null;
           if (kind === 'checkbox') {
-            const was = (await page.evaluate(`${EL(tag)}.hasAttribute('${name}')`)) as boolean;
             await page.click(`#control-${name}`);
-            expected = was ? null : '';
+            // What the box says now is what the element must show (read after the click: the story may have
+            // been drawn again by the control before it, and the element with it).
+            const checked = (await page.$eval(
+              `#control-${name}`,
+              (c) => (c as HTMLInputElement).checked,
+            )) as boolean;
+            expected = checked ? '' : null;
           } else if (kind.startsWith('select')) {
             const options = (await page.$$eval(`#control-${name} option`, (os) =>
               os.map((o) => (o as HTMLOptionElement).value),
