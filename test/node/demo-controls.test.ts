@@ -239,7 +239,11 @@ describe('every control changes what it names', () => {
           const field: string | undefined = doc.attributes.find((a) => a.name === name)?.fieldName;
           let expected: string | null;
           if (kind === 'checkbox') {
+            const box = (): Promise<boolean> =>
+              page.$eval(`#control-${name}`, (c) => (c as HTMLInputElement).checked) as Promise<boolean>;
+            const before = await box();
             await page.click(`#control-${name}`);
+            assert.notEqual(await box(), before, `${name}: the box changes`);
             // What the box says now is what the element must show (read after the click: the story may have
             // been drawn again by the control before it, and the element with it).
             const checked = (await page.$eval(
