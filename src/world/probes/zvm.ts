@@ -9,7 +9,6 @@ import {
   unknownHelpIds,
   ZVM_LIMITS,
   ZVM_PATHS,
-  type BillingAlertIds,
   type SendUsageAnswer,
   type ZvmBillingAlert,
   type ZvmRead,

@@ -73,7 +73,7 @@ test('NUL bytes, lone surrogates and 200 KB in the ZVM strings: every attempt st
     name: string;
     licence: { type: string | null; concern: string | null } | null;
   };
-  assert.ok(!/[\u0000]/.test(site.name), 'no NUL in the name');
+  assert.ok(!site.name.includes(String.fromCharCode(0)), 'no NUL in the name');
   assert.ok(site.name.startsWith('Bad\uFFFDname \uFFFD'), `the name, cleaned: ${site.name.slice(0, 20)}`);
   assert.ok([...site.name].length <= 200, 'the name bounded');
   assert.equal(site.licence?.type, 'Cloud\uFFFD\uFFFD');
