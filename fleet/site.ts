@@ -38,6 +38,11 @@ export interface SiteSummary {
    * not billed (worded as a likely cause: Zerto does not publish the type strings); null before a reading.
    */
   licence: { type: string | null; expiry: string | null; concern: string | null } | null;
+  /**
+   * Help identifiers set for this ZVM (usageAlertIds, disconnectionAlertIds) that it says it does not know
+   * (`/v1/alerts/helpidentifiers`): its billing alerts could be missed. Empty when all are known.
+   */
+  unknownAlertIds: string[];
 }
 
 const iso = (t: number | null | undefined): string | null =>
@@ -82,6 +87,7 @@ export function summarize(
         }
       : null,
     skewMs: skew,
+    unknownAlertIds: state?.zvm?.unknownIds ?? [],
     licence: runtime.licence
       ? { type: runtime.licence.type, expiry: iso(runtime.licence.expiry), concern: runtime.licence.concern }
       : null,

@@ -310,5 +310,10 @@ describe('the probe reads what a real ZVM may answer (generated from the publish
     assert.ok(config.ok);
     const result = await zvmProbe.transmit({ config: config.value, secrets: {}, now: Date.now });
     assert.deepEqual(result.zvm?.unknownIds, ['NOPE01']);
+    // The usage test says so beside its result.
+    assert.match(
+      result.steps.find((x) => x.id === 'ack')?.detail ?? '',
+      /does not know the billing alert identifier NOPE01/,
+    );
   });
 });

@@ -110,9 +110,9 @@ export const zvmProbe: Probe = {
         id: 'ack',
         status: 'done',
         detail:
-          sent.answer?.result === 'passed'
+          (sent.answer?.result === 'passed'
             ? 'the ZVM answered Passed and lists no billing alert'
-            : 'the ZVM lists no billing alert: usage is getting through',
+            : 'the ZVM lists no billing alert: usage is getting through') + unknownNote(word.unknownIds),
       });
       return steps.succeed(usage.value, undefined, { ...extra, zvm });
     }
@@ -141,6 +141,15 @@ export const zvmProbe: Probe = {
     return steps.fail('ack', reason, { ...extra, zvm });
   },
 };
+
+/**
+ * A setup problem beside the result: help identifiers set for the site that the ZVM says it does not know (its
+ * billing alerts could then be missed without a word).
+ */
+const unknownNote = (ids: readonly string[]): string =>
+  ids.length
+    ? `; but the ZVM does not know the billing alert identifier${ids.length > 1 ? 's' : ''} ${ids.join(', ')} set for this site: check usage-alert-ids and disconnection-alert-ids`
+    : '';
 
 /** What sendUsage said, or why it said nothing usable. Never retried blindly: the ZVM retries on its own. */
 async function sendUsage(
