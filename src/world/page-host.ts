@@ -192,7 +192,7 @@ export async function discoverSite(
     `no site-id given, and the site could not be read from the ZVM (GET /v1/localsite): ` +
     `${r.kind === 'cors' ? 'CORS: ' : ''}${r.detail ?? r.kind}` +
     (r.kind === 'auth' && !secrets.token && !secrets.session
-      ? ' (no token, getToken or session is set)'
+      ? '; no token, getToken or session is set on the element'
       : '');
   return { ok: false, message };
 }
