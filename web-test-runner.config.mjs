@@ -8,7 +8,8 @@ import { serversPlugin } from './test/support/servers-plugin.ts';
 import { cspPlugin } from './test/support/csp-plugin.mjs';
 import { builtLibraryPlugin } from './test/support/built-plugin.ts';
 
-// A fixed port keeps the origin known to the reference servers' CORS list; WTR_PORT moves it.
+// The origin the reference servers' CORS lists allow follows this port: 8731, or WTR_PORT (npm test gives each
+// run a free one, so that runs on one machine do not collide).
 const port = Number(process.env.WTR_PORT ?? 8731);
 const origins = () => [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
 

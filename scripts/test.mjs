@@ -10,6 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromePath, firefoxPath, FIREFOX_MISSING } from './chrome-path.mjs';
 
@@ -174,6 +175,16 @@ function add(runner, file, exitCode, label) {
 // --- Browser tests, one engine after the other. Under tsx, so that the config can start the TypeScript
 // reference servers in-process.
 const wtrBin = 'node_modules/@web/test-runner/dist/bin.js';
+/** A loopback port free now: several runs on one machine (or one beside a test's servers) do not collide. */
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 for (const engine of engines) {
   const runner = { name: engine, label: `web-test-runner (${engine})`, passed: 0, failed: 0, skipped: 0 };
   byRunner.push(runner);
@@ -184,7 +195,11 @@ for (const engine of engines) {
     runner,
     runner.label,
     ['--import', 'tsx', wtrBin, '--config', 'web-test-runner.config.mjs', ...extra],
-    { WTR_RESULTS: results, WTR_BROWSERS: engine },
+    {
+      WTR_RESULTS: results,
+      WTR_BROWSERS: engine,
+      WTR_PORT: process.env.WTR_PORT ?? String(await freePort()),
+    },
     ENGINE_LIMIT_MS,
   );
   runner.ms = Date.now() - started;
