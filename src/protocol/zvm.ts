@@ -297,7 +297,17 @@ function kindOf(a: AlertWireItem, ids: BillingAlertIds): { kind: BillingKind; re
   const help = a.helpidentifier?.toUpperCase() ?? null;
   if (help !== null && ids.disconnection.includes(help)) return { kind: 'disconnection', recognised: true };
   if (help !== null && ids.usage.includes(help)) return { kind: 'usage', recognised: true };
-  return looksLikeBilling(a) ? { kind: 'usage', recognised: false } : null;
+  if (!looksLikeBilling(a)) return null;
+  // One no setting names counts as the usage alert, unless its own words say the VRAs were cut off already
+  // (the usage alert says the ZVM *will* stop): a ZVM that replaced its usage alert must not read as days left.
+  return { kind: readsAsStopped(a.description) ? 'disconnection' : 'usage', recognised: false };
+}
+
+/** Words of a disconnection that happened: the VRAs stopped, or were disconnected. */
+export function readsAsStopped(description: string | null): boolean {
+  return /\b(has|have) stopped communicating|\bVRAs?\b[^.]{0,40}\bdisconnected\b|\bdisconnected\b[^.]{0,40}\bVRAs?\b/i.test(
+    description ?? '',
+  );
 }
 
 export type ZvmAlertsReading =

@@ -127,7 +127,10 @@ const scenario = fc.record({
     ),
   }),
   billing: fc.constantFrom('none', 'usage', 'disconnection'),
-  /** A billing alert no setting names (its id is LIC0099, entity Licensing): it counts as a warning. */
+  /**
+   * A billing alert no setting names (its id is LIC0099, entity Licensing): it counts as a warning, or as the
+   * disconnection when its words say the VRAs were cut off.
+   */
   configured: fc.boolean(),
   /** Explicit settings (other ids than the defaults) or the defaults. */
   explicit: fc.boolean(),
@@ -187,7 +190,12 @@ function worldOf(s: Scenario, now: number): { world: World; turnedOn: number } {
       isDismissed: s.billingFields.isDismissed,
       helpIdentifier: help,
       site: link(s.siteId),
-      description: s.configured ? s.billingFields.description : 'Billing usage warning',
+      // One no setting names reads as what its own words say: a warning, or VRAs already cut off.
+      description: s.configured
+        ? s.billingFields.description
+        : s.billing === 'usage'
+          ? 'Billing usage warning'
+          : 'Usage was not sent for billing purposes and the ZVM has stopped communicating with its VRAs',
       turnedOn: timeText(turnedOn, s.timeForm) + s.billingFields.timeNoise,
       affectedVpgs: null,
       affectedZorgs: null,
@@ -250,7 +258,7 @@ describe('the probe reads what a real ZVM may answer (generated from the publish
           at,
         );
         const view = viewOf(state, at);
-        if (s.billing === 'disconnection' && s.configured) assert.equal(view.phase, 'disconnected');
+        if (s.billing === 'disconnection') assert.equal(view.phase, 'disconnected');
         else if (s.billing !== 'none') {
           assert.equal(view.phase, 'warning');
           assert.equal(state.deadline, built.turnedOn + graceMs(DEFAULT_POLICY));
