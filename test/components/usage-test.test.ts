@@ -109,7 +109,7 @@ describe('<zerto-usage-test>', () => {
       'reach',
       /Cause: The server could not be reached/,
       /ERR_UNSAFE_PORT.*a server listens at 127\.0\.0\.1 on port 9/s,
-      /DNS|port 443|Failed to fetch|TypeError/,
+      /DNS|port 443\b|Failed to fetch|TypeError/,
     ],
     [
       'the server never answers',
@@ -118,7 +118,7 @@ describe('<zerto-usage-test>', () => {
       'reach',
       /Cause: No answer in time: no answer within 2 s\./,
       /firewall allows HTTP to 127\.0\.0\.1 on port \d+ \(a silent drop/,
-      /\d ms\b|port 443|127\.0\.0\.1:\d+ on port/,
+      /\d ms\b|port 443\b|127\.0\.0\.1:\d+ on port/,
     ],
     [
       'the answer has the wrong shape',

@@ -45,102 +45,134 @@ export const zvmProbe: Probe = {
   mode: 'zvm',
   async transmit(ctx: ProbeContext): Promise<ProbeResult> {
     const steps = new Steps(ctx);
-    const blind = { blind: true } as const;
     const base = ctx.config.zvmUrl;
     if (!base)
-      return steps.fail('collect', { kind: 'misconfigured', detail: 'no ZVM URL configured' }, blind);
-    const ids = billingIdsOf(ctx.config);
-    steps.running('collect', `reading usage and the licence from the ZVM at ${hostOf(base)}`);
-    const usage = await zvmUsage(ctx, base);
-    if (!usage.ok) return steps.fail('collect', zvmReason(usage.reason, base, ctx.where), blind);
-    const concern = licenceOf(usage.value, ctx.now());
-    steps.set({
-      id: 'collect',
-      status: 'done',
-      usage: usage.value,
-      detail: `${usage.value.protectedVms} protected VMs${
-        usage.value.licenseType ? `, licence ${usage.value.licenseType}` : ''
-      }${
-        usage.value.licenseExpiry !== undefined
-          ? `, expiring ${new Date(usage.value.licenseExpiry).toISOString().slice(0, 10)}`
-          : ''
-      }${concern ? ` (${concern})` : ''}`,
-    });
+      return steps.fail('collect', { kind: 'misconfigured', detail: 'no ZVM URL configured' }, BLIND);
+    const usage = await collect(ctx, steps, base);
+    if (!usage.ok) return usage.result;
     const named = usage.value.sites?.find((s) => s.id === ctx.config.siteId)?.name;
     const extra = { usage: usage.value, ...(named ? { site: { id: ctx.config.siteId, name: named } } : {}) };
 
     steps.running('reach', 'asking the ZVM to send usage to the billing server');
     const sent = await sendUsage(ctx, base);
-
-    steps.running('ack', "reading the ZVM's billing alerts");
-    let word = await readWord(ctx, base, ids);
-    // Zerto 10 answers only that it took the request: an alert still listed may be one it is about to clear.
-    if (word.ok && sent.answer?.result === 'accepted' && word.billing.length > 0) {
-      const delay = ctx.config.alertsDelayMs ?? CONFIG_LIMITS.alertsDelayMs.default;
-      steps.running(
-        'ack',
-        `the ZVM accepted the request; reading its billing alerts again in ${delay / 1000} s`,
-      );
-      await sleep(delay, ctx.signal);
-      word = await readWord(ctx, base, ids);
-    }
-    if (!word.ok) {
-      steps.set({ id: 'reach', ...reachStep(sent) });
-      return steps.fail('ack', zvmReason(word.reason, base, ctx.where), { ...blind, ...extra });
-    }
-    const usageAlert = word.billing.find((a) => a.kind === 'usage') ?? null;
-    const offAlert = word.billing.find((a) => a.kind === 'disconnection') ?? null;
-    const passed =
-      sent.answer?.result === 'failed'
-        ? false
-        : sent.answer?.result === 'passed' || (sent.answer && !usageAlert && !offAlert)
-          ? true
-          : null;
-    const zvm: ZvmReport = {
-      ...reportOf(word.billing, word.skew, passed),
-      ...(word.unknownIds.length ? { unknownIds: word.unknownIds } : {}),
-    };
+    const word = await readAfterSend(ctx, steps, base, sent);
     steps.set({ id: 'reach', ...reachStep(sent) });
-    const unrecognised = word.billing.find((a) => !a.recognised);
-    const hint = unrecognised
-      ? ` The ZVM's alert ${unrecognised.helpIdentifier ?? '(no help identifier)'} looks like a billing alert that no setting names: add its help identifier to the ${unrecognised.level?.toLowerCase() === 'error' ? 'disconnection' : 'usage'} alert identifiers.`
-      : '';
-    if (!usageAlert && !offAlert && passed !== false) {
-      steps.set({
-        id: 'ack',
-        status: 'done',
-        detail:
-          (sent.answer?.result === 'passed'
-            ? 'the ZVM answered Passed and lists no billing alert'
-            : 'the ZVM lists no billing alert: usage is getting through') + unknownNote(word.unknownIds),
-      });
-      return steps.succeed(usage.value, undefined, { ...extra, zvm });
-    }
-    const words = (a: ZvmBillingAlert | null) =>
-      a?.description ? ` ("${a.description.slice(0, 200)}")` : '';
-    const why = offAlert
-      ? `the ZVM lists its disconnection alert${words(offAlert)}: it stopped communicating with its VRAs`
-      : usageAlert
-        ? `the ZVM still lists its usage alert${words(usageAlert)}, turned on ${new Date(usageAlert.turnedOn).toISOString()}`
-        : 'the ZVM answered Failed: it could not send usage to the billing server';
-    const answered =
-      sent.answer?.result === 'accepted'
-        ? 'the ZVM accepted the request; '
-        : sent.answer?.result === 'failed'
-          ? 'the ZVM answered Failed; '
-          : '';
-    // sendUsage's own failure (no answer in time, an error status) is the cause to name; else the ZVM's word.
-    const reason: FailureReason = sent.problem ?? {
-      kind: 'rejected',
-      // The identifier to add first: what follows may be cut at 500 characters.
-      detail:
-        `${hint ? `${hint.trim()} ` : ''}${answered}${why}. Check that the ZVM reaches its billing server (Zerto's is autologs.zerto.com on port 443, directly or through the ZVM's proxy)${
-          concern ? `; ${concern}` : ''
-        }.`.slice(0, 500),
-    };
-    return steps.fail('ack', reason, { ...extra, zvm });
+    if (!word.ok) return steps.fail('ack', zvmReason(word.reason, base, ctx.where), { ...BLIND, ...extra });
+    return conclude(steps, { sent, word, concern: usage.concern, extra });
   },
 };
+
+const BLIND = { blind: true } as const;
+
+/** Usage counts and the licence (GET /v1/license), with the licence's likely billing concern. */
+async function collect(
+  ctx: ProbeContext,
+  steps: Steps,
+  base: string,
+): Promise<{ ok: true; value: UsageSnapshot; concern: string | null } | { ok: false; result: ProbeResult }> {
+  steps.running('collect', `reading usage and the licence from the ZVM at ${hostOf(base)}`);
+  const usage = await zvmUsage(ctx, base);
+  if (!usage.ok)
+    return { ok: false, result: steps.fail('collect', zvmReason(usage.reason, base, ctx.where), BLIND) };
+  const u = usage.value;
+  const concern = licenceConcern({ type: u.licenseType ?? null, expiry: u.licenseExpiry ?? null }, ctx.now());
+  const expiry =
+    u.licenseExpiry === undefined ? '' : `, expiring ${new Date(u.licenseExpiry).toISOString().slice(0, 10)}`;
+  steps.set({
+    id: 'collect',
+    status: 'done',
+    usage: u,
+    detail: `${u.protectedVms} protected VMs${u.licenseType ? `, licence ${u.licenseType}` : ''}${expiry}${
+      concern ? ` (${concern})` : ''
+    }`,
+  });
+  return { ok: true, value: u, concern };
+}
+
+/**
+ * The ZVM's billing alerts after sendUsage. Zerto 10 answers only that it took the request: an alert still
+ * listed then may be one it is about to clear, so it is read again after `alertsDelayMs`.
+ */
+async function readAfterSend(ctx: ProbeContext, steps: Steps, base: string, sent: Sent): Promise<Word> {
+  const ids = billingIdsOf(ctx.config);
+  steps.running('ack', "reading the ZVM's billing alerts");
+  const word = await readWord(ctx, base, ids);
+  if (!(word.ok && sent.answer?.result === 'accepted' && word.billing.length > 0)) return word;
+  const delay = ctx.config.alertsDelayMs ?? CONFIG_LIMITS.alertsDelayMs.default;
+  steps.running('ack', `the ZVM accepted the request; reading its billing alerts again in ${delay / 1000} s`);
+  await sleep(delay, ctx.signal);
+  return readWord(ctx, base, ids);
+}
+
+/**
+ * What the ZVM's word means for this attempt: ok when it lists no billing alert and did not answer Failed;
+ * otherwise the alert it lists, in its own words, with the identifier to add for one no setting names.
+ */
+function conclude(
+  steps: Steps,
+  a: {
+    sent: Sent;
+    word: Extract<Word, { ok: true }>;
+    concern: string | null;
+    extra: Pick<ProbeResult, 'usage' | 'site'>;
+  },
+): ProbeResult {
+  const { sent, word } = a;
+  const usageAlert = word.billing.find((x) => x.kind === 'usage') ?? null;
+  const offAlert = word.billing.find((x) => x.kind === 'disconnection') ?? null;
+  const said = sent.answer?.result;
+  const passed =
+    said === 'failed' ? false : said === 'passed' || (said && !usageAlert && !offAlert) ? true : null;
+  const zvm: ZvmReport = {
+    ...reportOf(word.billing, word.skew, passed),
+    ...(word.unknownIds.length ? { unknownIds: word.unknownIds } : {}),
+  };
+  const extra = { ...a.extra, zvm };
+  if (!usageAlert && !offAlert && passed !== false) {
+    const clear =
+      said === 'passed'
+        ? 'the ZVM answered Passed and lists no billing alert'
+        : 'the ZVM lists no billing alert: usage is getting through';
+    steps.set({ id: 'ack', status: 'done', detail: clear + unknownNote(word.unknownIds) });
+    return steps.succeed(a.extra.usage, undefined, extra);
+  }
+  // sendUsage's own failure (no answer in time, an error status) is the cause to name; else the ZVM's word.
+  return steps.fail(
+    'ack',
+    sent.problem ?? { kind: 'rejected', detail: notSent({ ...a, usageAlert, offAlert }) },
+    extra,
+  );
+}
+
+/** Why usage is not getting through, in the ZVM's words: the identifier to add first (the rest may be cut). */
+function notSent(a: {
+  sent: Sent;
+  word: Extract<Word, { ok: true }>;
+  concern: string | null;
+  usageAlert: ZvmBillingAlert | null;
+  offAlert: ZvmBillingAlert | null;
+}): string {
+  const unnamed = a.word.billing.find((x) => !x.recognised);
+  const hint = unnamed
+    ? `The ZVM's alert ${unnamed.helpIdentifier ?? '(no help identifier)'} looks like a billing alert that no setting names: add its help identifier to the ${unnamed.kind} alert identifiers. `
+    : '';
+  const words = (x: ZvmBillingAlert) => (x.description ? ` ("${x.description.slice(0, 120)}")` : '');
+  const why = a.offAlert
+    ? `the ZVM lists its disconnection alert${words(a.offAlert)}: it stopped communicating with its VRAs`
+    : a.usageAlert
+      ? `the ZVM still lists its usage alert${words(a.usageAlert)}, turned on ${new Date(a.usageAlert.turnedOn).toISOString()}`
+      : 'the ZVM answered Failed: it could not send usage to the billing server';
+  const said = a.sent.answer?.result;
+  const answered =
+    said === 'accepted'
+      ? 'the ZVM accepted the request; '
+      : said === 'failed'
+        ? 'the ZVM answered Failed; '
+        : '';
+  return `${hint}${answered}${why}. Check that the ZVM reaches its billing server (Zerto's is autologs.zerto.com on port 443, directly or through the ZVM's proxy)${
+    a.concern ? `; ${a.concern}` : ''
+  }.`.slice(0, 500);
+}
 
 /**
  * A setup problem beside the result: help identifiers set for the site that the ZVM says it does not know (its
@@ -152,10 +184,9 @@ const unknownNote = (ids: readonly string[]): string =>
     : '';
 
 /** What sendUsage said, or why it said nothing usable. Never retried blindly: the ZVM retries on its own. */
-async function sendUsage(
-  ctx: ProbeContext,
-  base: string,
-): Promise<{ answer: SendUsageAnswer | null; problem: FailureReason | null }> {
+type Sent = { answer: SendUsageAnswer | null; problem: FailureReason | null };
+
+async function sendUsage(ctx: ProbeContext, base: string): Promise<Sent> {
   const url = endpoint(base, ZVM_PATHS.sendUsage);
   const sent = await withRetries(
     () =>
@@ -189,7 +220,7 @@ async function sendUsage(
   return { answer: readSendUsage(sent.text), problem: null };
 }
 
-function reachStep(sent: { answer: SendUsageAnswer | null; problem: FailureReason | null }) {
+function reachStep(sent: Sent) {
   if (sent.answer?.result === 'passed')
     return { status: 'done' as const, detail: 'the ZVM answered Passed: it reached the billing server' };
   if (sent.answer?.result === 'failed')
@@ -304,10 +335,6 @@ const noteOf = (a: ZvmBillingAlert): ZvmAlertNote => ({
   helpIdentifier: a.helpIdentifier,
   description: a.description,
 });
-
-function licenceOf(u: UsageSnapshot, now: number): string | null {
-  return licenceConcern({ type: u.licenseType ?? null, expiry: u.licenseExpiry ?? null }, now);
-}
 
 /**
  * The site a ZVM serves (GET /v1/localsite), for an element given a `zvm-url` and credentials but no
