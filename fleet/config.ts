@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { parsePolicy, type Policy } from '../src/core/index.ts';
 import { HELP_ID_PATTERN, ZVM_LIMITS } from '../src/protocol/zvm.ts';
 import { isOrigin } from '../servers/http.ts';
+import { internalUrl, type OwnApi } from './webhooks.ts';
 
 const SECRET_HINT =
   'must be a reference, { "env": "VARIABLE" } or { "file": "/path/to/file" }: secrets are never written in the config';
@@ -130,6 +131,11 @@ const FileSchema = z.strictObject({
         url: httpUrl,
         /** The HMAC-SHA256 key of the signature header. */
         secret: SecretRefSchema,
+        /**
+         * The URL may point at this service's own API, a link-local address (169.254.0.0/16, fe80::/10: cloud
+         * metadata) or a database port on this machine, all refused otherwise. Default false.
+         */
+        allowInternalUrl: z.boolean().default(false),
       }),
     )
     .default([]),
@@ -208,6 +214,10 @@ export interface Webhook {
   name: string;
   url: string;
   secret: string;
+  /** Posting to this service's own API, a link-local address or a local database port is allowed. */
+  allowInternalUrl: boolean;
+  /** This service's API, which a webhook may not post to unless allowed. */
+  api: OwnApi;
 }
 
 export interface FleetConfig {
@@ -364,7 +374,20 @@ export async function parseConfig(text: string, path: string): Promise<FleetConf
   for (const [i, w] of file.webhooks.entries()) {
     if (hookNames.has(w.name)) errors.push(`webhooks[${i}].name: "${w.name}" is used twice`);
     hookNames.add(w.name);
-    webhooks.push({ name: w.name, url: w.url, secret: await secret(w.secret, `webhooks[${i}].secret`) });
+    const api: OwnApi = { host: file.http.host, port: file.http.port, hosts: file.http.hosts };
+    const internal = w.allowInternalUrl ? null : internalUrl(w.url, api);
+    if (internal) {
+      errors.push(
+        `webhooks[${i}].url: ${internal}; a webhook may not post there unless its config says "allowInternalUrl": true`,
+      );
+    }
+    webhooks.push({
+      name: w.name,
+      url: w.url,
+      secret: await secret(w.secret, `webhooks[${i}].secret`),
+      allowInternalUrl: w.allowInternalUrl,
+      api,
+    });
   }
   if (errors.length) throw new ConfigError(`${path}:\n${errors.join('\n')}`);
   return {

@@ -441,8 +441,14 @@ export class Store {
   /**
    * Undelivered posts that are due, oldest first, each claimed for `claimMs` (its next try moved on), so that
    * two instances on one server do not post it both; one that dies mid-post leaves it to be retried then.
+   * `webhook`: the posts of that receiver only; `except`: those of receivers not named (no longer configured).
    */
-  async dueWebhooks(now: number, limit: number, claimMs = 60_000): Promise<OutboxRow[]> {
+  async dueWebhooks(
+    now: number,
+    limit: number,
+    claimMs = 60_000,
+    only: { webhook?: string; except?: readonly string[] } = {},
+  ): Promise<OutboxRow[]> {
     const r = await this.db.query<{
       id: string;
       event_id: string;
@@ -452,9 +458,10 @@ export class Store {
     }>(
       `UPDATE webhook_outbox SET next_at = $3 WHERE id IN (
          SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND next_at <= $1
+           AND ($4::text IS NULL OR webhook = $4) AND ($5::text[] IS NULL OR NOT webhook = ANY($5::text[]))
          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
        RETURNING id, event_id, webhook, payload, attempts`,
-      [now, limit, now + claimMs],
+      [now, limit, now + claimMs, only.webhook ?? null, only.except ? [...only.except] : null],
     );
     return r.rows
       .map((x) => ({
@@ -465,6 +472,15 @@ export class Store {
         attempts: x.attempts,
       }))
       .sort((a, b) => a.id - b.id);
+  }
+
+  /** Gives claimed posts back, untried, to be tried at `nextAt` (their receiver is failing, or this instance stops). */
+  async webhookRelease(ids: readonly number[], nextAt: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      'UPDATE webhook_outbox SET next_at = $2 WHERE id = ANY($1::bigint[]) AND delivered_at IS NULL',
+      [[...ids], nextAt],
+    );
   }
 
   async webhookDelivered(id: number, at: number): Promise<void> {
