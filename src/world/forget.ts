@@ -12,8 +12,13 @@ const siteOfMetaKey = (key: string): string | null => {
   return i < 0 ? null : key.slice(i + 1);
 };
 
-/** The meta key that keeps the period rule (see outbox.ts): kept while the site has reports in the outbox. */
+/**
+ * The meta keys that keep the period rule (where the site's last period ends and began, see period-mark.ts):
+ * kept while the site has reports in the outbox.
+ */
 const PERIOD_END = 'period-end:';
+const PERIOD_KEYS = [PERIOD_END, 'period-from:'];
+const keepsPeriod = (key: IDBValidKey) => PERIOD_KEYS.some((p) => String(key).startsWith(p));
 
 export interface ForgetResult {
   siteId: string;
@@ -54,7 +59,7 @@ export async function forgetSite(siteId: string, opts: { db?: Db } = {}): Promis
   const waiting = queued.length - setAside;
   const keepPeriodEnd = queued.length > 0;
   const metaOfSite = metaKeys.filter((k) => siteOfMetaKey(String(k)) === siteId);
-  const removeMeta = metaOfSite.filter((k) => !(keepPeriodEnd && String(k).startsWith(PERIOD_END)));
+  const removeMeta = metaOfSite.filter((k) => !(keepPeriodEnd && keepsPeriod(k)));
   await Promise.all([
     tx.objectStore('sites').delete(siteId),
     ...logKeys.map((k) => tx.objectStore('log').delete(k)),

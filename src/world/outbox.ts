@@ -1,12 +1,13 @@
 import { isTime, type FailureReason } from '../core/index.ts';
 import { nextPeriod, type UsageReport } from '../protocol/usage.ts';
 import type { Db, OutboxRecord } from './storage/db.ts';
+import { MARK_TOLERANCE_MS, movedMark, periodFromKey, periodKey } from './storage/period-mark.ts';
+import { reportDamage } from './storage/repo.ts';
 
 // Usage reports are written here before they are sent and removed only when the server acknowledged them
 // (or refused them for good: then they are set aside, shown and exported). A tab closed mid-send, a crash or
 // an outage only delays a report; the server de-duplicates by report id, so resending is always safe.
 
-const periodKey = (siteId: string) => `period-end:${siteId}`;
 const noteKey = (siteId: string) => `no-local-record:${siteId}`;
 
 /** Where this database says a site's last queued or acknowledged period ends; null when it has no record. */
@@ -31,13 +32,15 @@ const siteRange = (siteId: string) => IDBKeyRange.bound([siteId, -Infinity], [si
 export type Queued =
   /**
    * This database has no record of where the site's periods end, and the receiver was not asked (no
-   * `receiverEnd` given): nothing was written. Ask the receiver, then queue again with its answer.
+   * `receiverEnd` given): no report was written. Ask the receiver, then queue again with its answer.
    */
   | { ask: true }
   | {
       ask: false;
       /** The report queued; null when the last report already reaches `now` (nothing new to bill). */
       record: OutboxRecord | null;
+      /** Where the site's last period ends, as this queueing left it (null: no record). */
+      end: number | null;
       /**
        * The site's oldest queued reports, the new one included, up to `read` (none when `read` is 0), read in
        * the same transaction after the writes: the first page of the flush that follows (`flushBatched`).
@@ -51,6 +54,9 @@ export type Queued =
  * periods follow each other and never overlap. The same transaction reads where the site's periods end and,
  * once the report is written, the first page of the site's queue: an attempt's queueing is one transaction.
  * The report is committed (`tx.done`) before this returns, so it is on disk before anything sends it.
+ *
+ * The mark follows the site's clock frame: one in this clock's future, or not a time, is settled first, in a
+ * transaction of its own (see `settleMark`); a receiver's end in this clock's future is not believed.
  */
 export async function queueNext(
   db: Db,
@@ -67,16 +73,44 @@ export async function queueNext(
     read?: number;
   } = {},
 ): Promise<Queued> {
+  const queued = await queueOnce(db, { site, now, make, opts, settled: false });
+  if (queued !== 'unsettled') return queued;
+  await settleMark(db, site, now);
+  return (await queueOnce(db, { site, now, make, opts, settled: true })) as Queued;
+}
+
+/**
+ * `queueNext`'s transaction. Unless `settled`, a mark in the clock's future or no time at all is left to
+ * `settleMark` (`'unsettled'`, nothing written); once settled, what the mark says is believed.
+ */
+async function queueOnce(
+  db: Db,
+  q: {
+    site: Parameters<typeof queueNext>[1];
+    now: number;
+    make: Parameters<typeof queueNext>[3];
+    opts: NonNullable<Parameters<typeof queueNext>[4]>;
+    settled: boolean;
+  },
+): Promise<Queued | 'unsettled'> {
+  const { site, now, make, opts } = q;
   const tx = db.transaction(['outbox', 'meta'], 'readwrite');
   const meta = tx.objectStore('meta');
   const outbox = tx.objectStore('outbox');
-  const last = await meta.get(periodKey(site.siteId));
+  const endKey = periodKey(site.siteId);
+  const last = await meta.get(endKey);
+  if (!q.settled && last !== undefined && !(isTime(last) && last - now <= MARK_TOLERANCE_MS)) {
+    await tx.done;
+    return 'unsettled';
+  }
   const known = isTime(last) ? last : null;
   if (known === null && opts.receiverEnd === undefined) {
     await tx.done;
     return { ask: true };
   }
-  const receiverEnd = opts.receiverEnd ?? null;
+  // A receiver's end in this clock's future is not believed either (the receiver holds what was sent).
+  const told = opts.receiverEnd ?? null;
+  const receiverEnd = told !== null && told - now <= MARK_TOLERANCE_MS ? told : null;
   const period = nextPeriod(known ?? receiverEnd, now, site.interval);
   // Built before anything is written: a report that cannot be built leaves the transaction empty.
   const report = period ? make(period) : null;
@@ -98,12 +132,78 @@ export async function queueNext(
       lastError: null,
       refused: null,
     };
-    writes.push(outbox.put(record), meta.put(period.to, periodKey(site.siteId)));
+    writes.push(
+      outbox.put(record),
+      meta.put(period.to, endKey),
+      meta.put(period.from, periodFromKey(site.siteId)),
+    );
   }
   const read = opts.read ?? 0;
   const first = read > 0 ? outbox.index('bySite').getAll(siteRange(site.siteId), read) : Promise.resolve([]);
   const [page] = await Promise.all([first, tx.done, ...writes]);
-  return { ask: false, record, first: page };
+  return { ask: false, record, end: period ? period.to : (known ?? receiverEnd), first: page };
+}
+
+/**
+ * Settles a site's period mark that is in the clock's future at `now`, or is no time at all, in one
+ * transaction with the site's stored state. While that state is ahead of `now` too (the clock was turned back
+ * and no event has taken it in yet), the mark moves by the same step as the state's times will (`movedMark`;
+ * `applyEvent` then finds it settled). Otherwise the mark is damaged: later than the site's own latest
+ * reading, as a salvage believes no time after it, or not a time. It is then set aside (quarantine) and
+ * reported, and not believed: the receiver says where the periods end.
+ */
+async function settleMark(db: Db, site: { siteId: string; interval: number }, now: number): Promise<void> {
+  const tx = db.transaction(['meta', 'sites', 'quarantine'], 'readwrite');
+  const meta = tx.objectStore('meta');
+  const endKey = periodKey(site.siteId);
+  const fromKey = periodFromKey(site.siteId);
+  const [end, from, state] = await Promise.all([
+    meta.get(endKey),
+    meta.get(fromKey),
+    tx.objectStore('sites').get(site.siteId) as Promise<{ latestSeen?: unknown } | undefined>,
+  ]);
+  const writes: Promise<unknown>[] = [];
+  let error: string | null = null;
+  if (end === undefined || (isTime(end) && end - now <= MARK_TOLERANCE_MS)) {
+    // Settled meanwhile (by another context, or by the event that took in the clock's step).
+  } else if (!isTime(end)) {
+    error = `not a time (${describe(end)})`;
+  } else {
+    const seen = state?.latestSeen;
+    if (isTime(seen) && seen - now > MARK_TOLERANCE_MS && end <= seen + MARK_TOLERANCE_MS) {
+      // The site's clock was turned back and its state not yet moved: the mark moves by the same step.
+      const moved = movedMark({ end, from: isTime(from) ? from : null }, now - seen, now, site.interval);
+      if (moved) {
+        writes.push(meta.put(moved.end, endKey));
+        if (moved.from !== null) writes.push(meta.put(moved.from, fromKey));
+      }
+    } else {
+      error =
+        `${iso(end)}, later than this clock (${iso(now)}) and than the site's latest reading ` +
+        `(${isTime(seen) ? iso(seen) : 'none stored'})`;
+    }
+  }
+  if (error !== null) {
+    writes.push(
+      tx.objectStore('quarantine').add({ store: 'meta', key: endKey, value: end, error, at: now }),
+      meta.delete(endKey),
+      meta.delete(fromKey),
+    );
+  }
+  await Promise.all([...writes, tx.done]);
+  // Reported once the move is committed, so that what listeners are told is true.
+  if (error !== null) reportDamage({ store: 'meta', key: endKey, error });
+}
+
+const iso = (t: number) => (isTime(t) ? new Date(t).toISOString() : String(t));
+
+/** A stored value in a few words, for a damage report (never the whole of it). */
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x === 'string') return `the text ${JSON.stringify(x.slice(0, 40))}`;
+  if (typeof x === 'number') return `the number ${x}`;
+  if (Array.isArray(x)) return 'a list';
+  return `${typeof x === 'object' ? 'an object' : `a ${typeof x}`}`;
 }
 
 /**
@@ -130,23 +230,6 @@ export async function pendingFor(db: Db, siteId: string, limit = 100): Promise<O
 export async function countPending(db: Db, siteId?: string): Promise<number> {
   if (!siteId) return db.count('outbox');
   return db.countFromIndex('outbox', 'bySite', IDBKeyRange.bound([siteId, -Infinity], [siteId, Infinity]));
-}
-
-/**
- * A site's reports still to be delivered (set-aside ones excluded: they wait for nobody; so are `acked`,
- * acknowledged reports whose removal is still to be stored, see `RemoveAcked`).
- */
-export async function countWaiting(
-  db: Db,
-  siteId: string,
-  acked: ReadonlySet<string> = new Set(),
-): Promise<number> {
-  const all = await db.getAllFromIndex(
-    'outbox',
-    'bySite',
-    IDBKeyRange.bound([siteId, -Infinity], [siteId, Infinity]),
-  );
-  return all.filter((r) => !r.refused && !acked.has(r.reportId)).length;
 }
 
 export type SendResult =

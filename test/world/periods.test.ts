@@ -87,13 +87,32 @@ describe('the period rule: reports never bill the same time twice', () => {
     const c = config();
     const t0 = Date.now();
     await transmit(c, t0);
-    // As two tabs would: both build a report at the same moment; the second has nothing new to bill.
-    const [a, b] = await Promise.all([transmit(c, t0 + 2 * MINUTE), transmit(c, t0 + 2 * MINUTE)]);
-    expect(a.outcome.ok && b.outcome.ok).to.equal(true);
+    // As two tabs would: both build a report at the same moment (a clock that stands still); the second has
+    // nothing new to bill, and says so rather than "sent": it sent nothing.
+    const both = await Promise.all([transmit(c, t0 + 2 * MINUTE), transmit(c, t0 + 2 * MINUTE)]);
+    expect(both.filter((r) => r.outcome.ok)).to.have.length(1);
+    const idle = both.find((r) => !r.outcome.ok)!;
+    expect(idle.outcome.ok === false && idle.outcome.reason.detail).to.contain('nothing new to bill');
+    expect(idle.reportId).to.equal(undefined);
     const periods = await periodsOf(c.siteId);
     expect(periods).to.have.length(2);
     for (let i = 1; i < periods.length; i++) {
       expect(periods[i]!.period.from).to.equal(periods[i - 1]!.period.to);
+    }
+  });
+
+  it('two contexts attempting at once on a running clock each bill their own period, consecutive', async () => {
+    const c = config();
+    await transmit(c, Date.now());
+    // The second finds the period ending at its own instant: it waits the millisecond for the clock to pass it.
+    const run = () => probeFor('direct', db).transmit({ config: c, secrets: {}, now: () => Date.now() });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(a.outcome.ok && b.outcome.ok).to.equal(true);
+    const periods = await periodsOf(c.siteId);
+    expect(periods).to.have.length(3);
+    for (let i = 1; i < periods.length; i++) {
+      expect(periods[i]!.period.from).to.equal(periods[i - 1]!.period.to);
+      expect(Date.parse(periods[i]!.period.to)).to.be.greaterThan(Date.parse(periods[i]!.period.from));
     }
   });
 

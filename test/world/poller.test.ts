@@ -320,7 +320,7 @@ describe('direct mode: two transactions per attempt, and still no report lost or
     expect(await countPending(db, site.config.siteId)).to.equal(0);
   });
 
-  it('with nothing new to bill, delivers what another context queued and succeeds, its removal stored with the attempt', async () => {
+  it('with nothing new to bill, delivers what another context queued but is no success, its removal stored with the attempt', async () => {
     const site = hourly();
     const db = await openBillingDb(dbName);
     const t0 = Date.now();
@@ -348,8 +348,11 @@ describe('direct mode: two transactions per attempt, and still no report lost or
     const stored = await transactionsDuring(
       async () => (result = await transmitOnce({ db, clock: () => t0 }, site)),
     );
-    expect(result!.result.outcome.ok).to.equal(true);
+    // Nothing of this attempt's own was sent: never "sent", whatever else went out with it.
+    const outcome = result!.result.outcome;
+    expect(outcome.ok === false && outcome.reason.detail).to.contain('nothing new to bill');
     expect(result!.result.reportId).to.equal(undefined);
+    expect(result!.state.lastSuccessAt).to.equal(t0);
     expect(await idsOf(site.config.siteId)).to.include(body.reportId);
     expect(await countPending(db, site.config.siteId)).to.equal(0);
     const removal = stored.filter((stores) => stores.includes('outbox') && stores.includes('sites'));

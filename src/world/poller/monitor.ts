@@ -1,4 +1,4 @@
-import { DAY, type Clock, type GraceEvent, type GraceState } from '../../core/index.ts';
+import { CLOCK_TOLERANCE_MS, DAY, type Clock, type GraceEvent, type GraceState } from '../../core/index.ts';
 import type { SiteRule } from '../storage/repo.ts';
 // Not the probes' index: that one imports every probe, and the worker loads only the probes its sites use.
 import { loadSweep, probeFor, type ProbeExtras } from '../probes/load.ts';
@@ -422,7 +422,10 @@ export async function checkSite(
   const { db, clock } = deps;
   const now = clock();
   const interval = site.config.policy.interval;
-  const known = memo?.state?.site.id === site.config.siteId ? memo.state : null;
+  const remembered = memo?.state?.site.id === site.config.siteId ? memo.state : null;
+  // A clock turned back since (a reading earlier than the latest seen) is taken in first, alone: the site's
+  // times and its period mark move together (see `applyEvent`) before an attempt bills from that mark.
+  const known = remembered && remembered.latestSeen - now <= CLOCK_TOLERANCE_MS ? remembered : null;
   if (known && (force || now >= dueAt(known, now, interval))) {
     const { state } = await transmitOnce(deps, site, signal ? { signal } : {});
     if (memo) memo.state = state;

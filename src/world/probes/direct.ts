@@ -10,7 +10,6 @@ import {
   type UsageReport,
 } from '../../protocol/usage.ts';
 import {
-  countWaiting,
   flush,
   flushBatched,
   newReportId,
@@ -21,8 +20,9 @@ import {
   type SendResult,
 } from '../outbox.ts';
 import type { Db, OutboxRecord } from '../storage/db.ts';
+import { MARK_TOLERANCE_MS } from '../storage/period-mark.ts';
 import { markAcknowledged } from '../usage-history.ts';
-import { parseJson, request, statusReason, withRetries } from './http.ts';
+import { parseJson, request, sleep, statusReason, withRetries } from './http.ts';
 import { Steps } from './steps.ts';
 import type { Probe, ProbeContext, ProbeResult, UsageSnapshot } from './types.ts';
 import { endpoint, zvmUsage, type JsonResult } from './usage.ts';
@@ -100,18 +100,26 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
       const make = (period: Parameters<typeof buildReport>[2]) => buildReport(ctx, usage.value, period);
       // The next period under the period rule (none when the last report already reaches now), queued, and
       // the site's queue read back for the flush: one transaction.
-      let queued = await queueNext(db, site, ctx.now(), make, { read: MAX_BATCH });
+      let receiverEnd: number | null | undefined;
+      const queue = () =>
+        queueNext(db, site, ctx.now(), make, {
+          ...(receiverEnd === undefined ? {} : { receiverEnd }),
+          read: MAX_BATCH,
+        });
+      let queued = await queue();
       if (queued.ask) {
         // No record here of the site's periods: the receiver says where they end, if it holds any.
-        const receiverEnd = await receiverLastEnd(ctx);
-        queued = await queueNext(db, site, ctx.now(), make, { receiverEnd, read: MAX_BATCH });
+        receiverEnd = await receiverLastEnd(ctx);
+        queued = await queue();
       }
+      // The site's last period ends at this very instant or just after it (another context's report, or a mark
+      // moved with a clock turned back): this clock passes it within moments, and the report covers from there.
+      if (!queued.ask && !queued.record && queued.end !== null && (await clockPast(ctx, queued.end)))
+        queued = await queue();
       const reportId = queued.ask ? null : (queued.record?.reportId ?? null);
 
       steps.running('reach', `sending usage to ${host}`);
       let reached = false;
-      // Acknowledged reports whose removal the poller stores in the attempt's transaction (see DirectContext).
-      const handed = new Set<string>();
       const removeAcked = (ctx as DirectContext).removeAcked;
       const flushed = await deliver(
         db,
@@ -126,14 +134,7 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
         {
           now: ctx.now,
           ...(queued.ask ? {} : { first: { records: queued.first, limit: MAX_BATCH } }),
-          ...(removeAcked
-            ? {
-                removeAcked: (ids: readonly string[]) => {
-                  for (const id of ids) handed.add(id);
-                  removeAcked(ids);
-                },
-              }
-            : {}),
+          ...(removeAcked ? { removeAcked } : {}),
         },
       );
       // Reports of earlier attempts that went through now: their usage snapshots count as sent.
@@ -149,11 +150,17 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
         steps.set({ id: 'ack', status: 'done', reportId, detail: `acknowledged as ${reportId}` });
         return steps.succeed(usage.value, reportId, { reportId });
       }
-      // Nothing new to bill (the last report already reaches now): sent when nothing of the site still waits.
-      if (!reportId && !flushed.stoppedBy && (await countWaiting(db, ctx.config.siteId, handed)) === 0) {
+      if (!reportId) {
+        // Nothing new to bill: this attempt sent no usage of its own, which is never "sent" (a clock that reads
+        // inside the site's last period, or one that does not move). The next attempt bills from that end.
         if (!reached) steps.set({ id: 'reach', status: 'done', detail: 'nothing new to send' });
-        steps.set({ id: 'ack', status: 'done', detail: 'the usage up to now was already acknowledged' });
-        return steps.succeed(usage.value, undefined);
+        const end = queued.ask ? null : queued.end;
+        return steps.fail('ack', {
+          kind: 'rejected',
+          detail:
+            `nothing new to bill: the site's last usage report already reaches ${isoOf(end)}, and this ` +
+            `console's clock reads ${isoOf(ctx.now())}; no report was sent`,
+        });
       }
       const reason: FailureReason = flushed.stoppedBy ??
         flushed.refused.find((x) => x.reportId === reportId)?.reason ?? {
@@ -163,6 +170,26 @@ export function directProbe(db: Db, provider?: UsageProvider): Probe {
       return steps.fail(reached ? 'ack' : 'reach', reason, extra);
     },
   };
+}
+
+const isoOf = (t: number | null) =>
+  t !== null && Number.isFinite(t) ? new Date(t).toISOString() : 'an unknown time';
+
+/**
+ * Whether the probe's clock is past `end`, waiting for it in real time when it reads at most
+ * `MARK_TOLERANCE_MS` before it (a millisecond, usually); false when it does not get there (an injected clock
+ * that stands still, `end` further out).
+ */
+async function clockPast(ctx: ProbeContext, end: number): Promise<boolean> {
+  const ahead = end - ctx.now();
+  if (ahead < 0) return true;
+  if (!(ahead <= MARK_TOLERANCE_MS)) return false;
+  const until = performance.now() + ahead + 50;
+  while (ctx.now() <= end) {
+    if (performance.now() > until || ctx.signal?.aborted) return false;
+    await sleep(Math.min(20, Math.max(1, end - ctx.now() + 1)), ctx.signal);
+  }
+  return true;
 }
 
 const RECEIVER_CHECK_MS = 2000;

@@ -14,6 +14,7 @@ import {
   type Site,
 } from '../../core/index.ts';
 import type { Db, LogRecord, StoreName, WriteTx } from './db.ts';
+import { moveMarkIn } from './period-mark.ts';
 
 /** How many transmission results are kept per site. */
 export const LOG_LIMIT = 500;
@@ -103,8 +104,8 @@ export interface SiteRule {
   authority: boolean;
 }
 
-/** The stores `applyEvent` writes. */
-const STATE_STORES: StoreName[] = ['sites', 'alerts', 'quarantine'];
+/** The stores `applyEvent` writes (`meta`: the site's period mark moves with its other times). */
+const STATE_STORES: StoreName[] = ['sites', 'alerts', 'quarantine', 'meta'];
 
 /**
  * More writes that commit with an event's state (the transmission log, the usage snapshot): `stores` are
@@ -161,6 +162,8 @@ async function applyIn(
   const at = isTime(now) ? now : Date.now();
   let before: GraceState | null = null;
   let base: GraceState;
+  /** How far the site's times were moved before this event: a salvaged record read later than now. */
+  let salvageStep = 0;
   if (raw === undefined) {
     base = createState(site, policy, at, authority);
   } else {
@@ -169,6 +172,8 @@ async function applyIn(
       before = parsed.value;
       base = parsed.value;
     } else {
+      const latest = (raw as { latestSeen?: unknown } | null)?.latestSeen;
+      if (isTime(latest)) salvageStep = Math.min(0, at - latest);
       // A record of the previous version is not damaged, only older: it is carried over without a report.
       const older = (raw as { v?: unknown; rollbacks?: unknown } | null) ?? {};
       if (older.v !== 1 || older.rollbacks === undefined) {
@@ -180,6 +185,7 @@ async function applyIn(
       base = salvageState(raw, site, policy, at, authority);
     }
   }
+  const origin = base;
   if (
     policyDiffers(base.policy, policy) ||
     base.authority !== authority ||
@@ -188,12 +194,17 @@ async function applyIn(
     base = reduce(base, { type: 'configure', policy, authority, siteName: site.name || base.site.name }, now);
   }
   const after = reduce(base, event, now);
+  // How far this event moved the site's frame (a clock seen turned back moves every time by the step, and
+  // counts it in `setBack`; a step forward that sets it right again counts it down).
+  const step = salvageStep + (origin.clockJumps.setBack - after.clockJumps.setBack);
   // The writes are queued together, not one after another: the transaction commits them in order. The caller
   // awaits them (`written`), with whatever else it writes in the same transaction.
   const alerts = tx.objectStore('alerts');
   const written = Promise.all([
     sites.put(after, site.id),
     ...changedAlerts(before, after).map((a) => alerts.put(a, a.id)),
+    // The period mark moves in the same step as the site's other times (see `movedMark`).
+    moveMarkIn(tx.objectStore('meta'), site.id, step, after.latestSeen, after.policy.interval),
   ]);
   return { result: { before, after }, written };
 }
