@@ -1,5 +1,5 @@
 import { isTime, type FailureReason } from '../core/index.ts';
-import { nextPeriod, type UsageReport } from '../protocol/usage.ts';
+import { nextPeriod, REPORT_ID_PATTERN, type UsageReport } from '../protocol/usage.ts';
 import type { Db, OutboxRecord } from './storage/db.ts';
 import { MARK_TOLERANCE_MS, movedMark, periodFromKey, periodKey } from './storage/period-mark.ts';
 import { reportDamage } from './storage/repo.ts';
@@ -232,62 +232,186 @@ export async function countPending(db: Db, siteId?: string): Promise<number> {
   return db.countFromIndex('outbox', 'bySite', IDBKeyRange.bound([siteId, -Infinity], [siteId, Infinity]));
 }
 
+/**
+ * Why a queued record cannot be sent as it is; null when it can. Its report id is the Idempotency-Key and the
+ * way the receiver's answer names it, its site and creation time place it in the site's queue (a record
+ * without them is in no site's queue: nothing would ever send it), and its refusal is shown as stored. The
+ * body itself is the receiver's to judge: one it refuses is set aside with the receiver's reason.
+ */
+export function outboxDamage(r: unknown): string | null {
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) return `not a queued report (${describe(r)})`;
+  const x = r as Record<string, unknown>;
+  const bad = (field: string, what: string) =>
+    x[field] === undefined ? `${field}: missing` : `${field}: not ${what} (${describe(x[field])})`;
+  if (typeof x.reportId !== 'string' || !REPORT_ID_PATTERN.test(x.reportId))
+    return bad('reportId', 'a report id of the protocol');
+  if (typeof x.siteId !== 'string' || x.siteId === '') return bad('siteId', 'a site id');
+  if (x.endpoint !== undefined && typeof x.endpoint !== 'string') return bad('endpoint', 'an address');
+  if (!isTime(x.createdAt)) return bad('createdAt', 'a time');
+  if (x.attempts !== undefined && !(Number.isInteger(x.attempts) && (x.attempts as number) >= 0))
+    return bad('attempts', 'a count');
+  if (x.lastError !== undefined && x.lastError !== null && typeof x.lastError !== 'string')
+    return bad('lastError', 'a text');
+  const f = x.refused as Record<string, unknown> | null | undefined;
+  if (f !== undefined && f !== null) {
+    if (typeof f !== 'object' || !isTime(f.at) || typeof f.reason !== 'string')
+      return 'refused: not a refusal (a time and a reason)';
+    const status = f.status;
+    if (
+      status !== null &&
+      !(Number.isInteger(status) && (status as number) >= 100 && (status as number) < 600)
+    )
+      return `refused.status: not an HTTP status (${describe(status)})`;
+  }
+  if (x.body === null || typeof x.body !== 'object' || Array.isArray(x.body))
+    return bad('body', 'a usage report');
+  return null;
+}
+
+/** A key as the quarantine keeps it (text). */
+const keyText = (key: IDBValidKey): string =>
+  typeof key === 'string' || typeof key === 'number' ? String(key) : describe(key);
+
+/**
+ * Moves queued records that cannot be sent as they are (see `outboxDamage`) to the quarantine, checking each
+ * again first (another context may have done it already): each is set aside once, and reported once the move
+ * is committed. Returns the records moved.
+ */
+export async function setAsideDamaged(
+  db: Db,
+  keys: readonly IDBValidKey[],
+  at: number,
+): Promise<Array<{ key: string; error: string }>> {
+  if (keys.length === 0) return [];
+  const tx = db.transaction(['outbox', 'quarantine'], 'readwrite');
+  const outbox = tx.objectStore('outbox');
+  const moved: Array<{ key: string; error: string }> = [];
+  const moves = keys.map(async (key) => {
+    const value: unknown = await outbox.get(key as string);
+    const error = value === undefined ? null : outboxDamage(value);
+    if (error === null) return;
+    moved.push({ key: keyText(key), error });
+    await Promise.all([
+      tx.objectStore('quarantine').add({ store: 'outbox', key: keyText(key), value, error, at }),
+      outbox.delete(key as string),
+    ]);
+  });
+  await Promise.all([...moves, tx.done]);
+  for (const m of moved) reportDamage({ store: 'outbox', ...m });
+  return moved;
+}
+
+/** Sets damaged records aside, reporting (never throwing) a failure to: they are left out either way. */
+async function setAsideQuietly(db: Db, keys: readonly IDBValidKey[], at: number): Promise<void> {
+  await setAsideDamaged(db, keys, at).catch((err: unknown) =>
+    console.error(`zerto-billing: could not set damaged usage reports aside: ${String(err)}`),
+  );
+}
+
 export type SendResult =
   { ok: true; reportId: string } | { ok: false; reason: FailureReason; retryable: boolean };
 
 export interface FlushResult {
   acked: string[];
-  /** The first failure that stopped the flush (the server is unreachable, say). */
+  /**
+   * The failure that stopped the delivery to an endpoint (the server is unreachable, say): the current
+   * endpoint's when it failed, else the first. The other endpoints' reports went on.
+   */
   stoppedBy: FailureReason | null;
+  /** Every endpoint whose delivery stopped at a failure worth retrying later, with that failure. */
+  stopped: Array<{ endpoint: string; reason: FailureReason }>;
   /** Reports the server refused for good in this flush (set aside: kept, shown, never resent unchanged). */
   refused: Array<{ reportId: string; reason: FailureReason }>;
 }
 
+export const emptyFlush = (): FlushResult => ({ acked: [], stoppedBy: null, stopped: [], refused: [] });
+
+/** Which endpoint a record goes to: its own, or (written by an older version, naming none) the current one. */
+const endpointOf = (record: OutboxRecord, current: string | undefined): string =>
+  record.endpoint || current || '';
+
 /**
- * Sends a site's queued reports oldest first. Stops at the first failure worth retrying later (no point
- * hammering a server that is down); a report refused for good is set aside with the server's reason (never
- * resent unchanged), and the rest go on.
+ * The order in which a site's endpoints are delivered to: the current one first (the report just made goes
+ * there), then every other in queue order, each on its own: a dead old endpoint never holds up the others.
+ */
+const passesFor = (current: string | undefined): Array<(endpoint: string) => boolean> =>
+  current === undefined ? [() => true] : [(e) => e === current, (e) => e !== current];
+
+/** `stoppedBy` of a flush: the current endpoint's failure, else the first. */
+const mainFailure = (stopped: FlushResult['stopped'], current: string | undefined): FailureReason | null =>
+  (stopped.find((s) => s.endpoint === current) ?? stopped[0])?.reason ?? null;
+
+/**
+ * Sends a site's queued reports oldest first, one by one, each endpoint's on its own: the current endpoint's
+ * first, then the others'. An endpoint stops at its first failure worth retrying later (no point hammering a
+ * server that is down) while the others go on; a report refused for good is set aside with the server's reason
+ * (never resent unchanged), and the rest go on. A record that cannot be sent as it is is set aside once.
  */
 export async function flush(
   db: Db,
   siteId: string,
   send: (record: OutboxRecord) => Promise<SendResult>,
-  /** `now`: the clock a refusal is dated with (the poller's, which may be injected). */
-  opts: { batch?: number; signal?: AbortSignal; now?: () => number } = {},
+  opts: {
+    batch?: number;
+    signal?: AbortSignal;
+    /** The clock a refusal is dated with (the poller's, which may be injected). */
+    now?: () => number;
+    /** Where reports go now: records naming no endpoint go there, and its reports go first. */
+    current?: string;
+    /** Only these endpoints (the others are delivered by someone else). */
+    endpoints?: ReadonlySet<string>;
+  } = {},
 ): Promise<FlushResult> {
   const now = opts.now ?? Date.now;
-  const result: FlushResult = { acked: [], stoppedBy: null, refused: [] };
+  const result = emptyFlush();
   const batch = opts.batch ?? 100;
-  let after = -Infinity;
-  for (;;) {
-    const range = IDBKeyRange.bound([siteId, after], [siteId, Infinity], true);
-    const records = await db.getAllFromIndex('outbox', 'bySite', range, batch);
-    if (records.length === 0) return result;
-    for (const record of records) {
-      if (opts.signal?.aborted) return result;
-      after = record.createdAt;
-      if (record.refused) continue;
-      const r = await send(record);
-      if (r.ok) {
-        await db.delete('outbox', record.reportId);
-        result.acked.push(record.reportId);
-        continue;
+  const blocked = new Set<string>();
+  const damaged: IDBValidKey[] = [];
+  for (const accept of passesFor(opts.current)) {
+    let after = -Infinity;
+    for (let done = false; !done;) {
+      if (opts.signal?.aborted) break;
+      const range = IDBKeyRange.bound([siteId, after], [siteId, Infinity], true);
+      const records = await db.getAllFromIndex('outbox', 'bySite', range, batch);
+      done = records.length < batch;
+      for (const record of records) {
+        if (opts.signal?.aborted) break;
+        after = record.createdAt;
+        const endpoint = endpointOf(record, opts.current);
+        if (record.refused || !accept(endpoint) || blocked.has(endpoint)) continue;
+        if (opts.endpoints && !opts.endpoints.has(endpoint)) continue;
+        if (outboxDamage(record) !== null) {
+          if (!damaged.includes(record.reportId)) damaged.push(record.reportId);
+          continue;
+        }
+        const r = await send(record);
+        if (r.ok) {
+          await db.delete('outbox', record.reportId);
+          result.acked.push(record.reportId);
+          continue;
+        }
+        const lastError = `${r.reason.kind}${r.reason.status ? ` ${r.reason.status}` : ''}: ${r.reason.detail ?? ''}`;
+        await db.put('outbox', {
+          ...record,
+          attempts: record.attempts + 1,
+          lastError,
+          refused: r.retryable ? null : { at: now(), status: r.reason.status ?? null, reason: lastError },
+        });
+        if (r.retryable) {
+          // This endpoint waits for a later attempt; the others go on.
+          blocked.add(endpoint);
+          result.stopped.push({ endpoint, reason: r.reason });
+          continue;
+        }
+        result.refused.push({ reportId: record.reportId, reason: r.reason });
       }
-      const lastError = `${r.reason.kind}${r.reason.status ? ` ${r.reason.status}` : ''}: ${r.reason.detail ?? ''}`;
-      await db.put('outbox', {
-        ...record,
-        attempts: record.attempts + 1,
-        lastError,
-        refused: r.retryable ? null : { at: now(), status: r.reason.status ?? null, reason: lastError },
-      });
-      if (r.retryable) {
-        result.stoppedBy = r.reason;
-        return result;
-      }
-      result.refused.push({ reportId: record.reportId, reason: r.reason });
+      // (A damaged record dated +Infinity ends the index: no range starts after it.)
+      if (after === Infinity) break;
     }
-    if (records.length < batch) return result;
   }
+  await setAsideQuietly(db, damaged, now());
+  result.stoppedBy = mainFailure(result.stopped, opts.current);
+  return result;
 }
 
 export function newReportId(): string {
@@ -308,8 +432,12 @@ export interface Backlog {
   noLocalRecord: NoLocalRecord | null;
 }
 
-/** The outbox per site, for the sites overview, the extension's popup and the export. */
-export async function readBacklog(db: Db): Promise<Map<string, Backlog>> {
+/**
+ * The outbox per site, for the sites overview, the extension's popup and the export. A record that cannot be
+ * sent as it is (see `outboxDamage`) is set aside here, once (moved to the quarantine and reported), and left
+ * out: whatever is stored, what this returns is well formed.
+ */
+export async function readBacklog(db: Db, opts: { now?: number } = {}): Promise<Map<string, Backlog>> {
   const out = new Map<string, Backlog>();
   const empty = (siteId: string): Backlog => ({
     siteId,
@@ -318,16 +446,27 @@ export async function readBacklog(db: Db): Promise<Map<string, Backlog>> {
     setAside: [],
     noLocalRecord: null,
   });
-  const records = await db.getAll('outbox');
+  const tx = db.transaction(['outbox', 'meta']);
   const notes = IDBKeyRange.bound(noteKey(''), `${noteKey('')}\uffff`);
-  const [noteKeys, noteValues] = await Promise.all([db.getAllKeys('meta', notes), db.getAll('meta', notes)]);
+  const [keys, records, noteKeys, noteValues] = await Promise.all([
+    tx.objectStore('outbox').getAllKeys(),
+    tx.objectStore('outbox').getAll(),
+    tx.objectStore('meta').getAllKeys(notes),
+    tx.objectStore('meta').getAll(notes),
+    tx.done,
+  ]);
   noteKeys.forEach((k, i) => {
-    const v = noteValues[i] as Partial<NoLocalRecord> | undefined;
+    const v = noteValues[i] as Partial<NoLocalRecord> | null | undefined;
     if (!isTime(v?.at) || !isTime(v?.receiverEnd)) return;
     const siteId = String(k).slice(noteKey('').length);
     out.set(siteId, { ...empty(siteId), noLocalRecord: { at: v.at, receiverEnd: v.receiverEnd } });
   });
-  for (const r of records) {
+  const damaged: IDBValidKey[] = [];
+  records.forEach((r, i) => {
+    if (outboxDamage(r) !== null) {
+      damaged.push(keys[i]!);
+      return;
+    }
     const b = out.get(r.siteId) ?? empty(r.siteId);
     if (r.refused) {
       b.setAside.push({
@@ -341,7 +480,8 @@ export async function readBacklog(db: Db): Promise<Map<string, Backlog>> {
       b.oldest = b.oldest === null ? r.createdAt : Math.min(b.oldest, r.createdAt);
     }
     out.set(r.siteId, b);
-  }
+  });
+  await setAsideQuietly(db, damaged, opts.now ?? Date.now());
   return out;
 }
 
@@ -349,27 +489,38 @@ export async function readBacklog(db: Db): Promise<Map<string, Backlog>> {
  * Delivers what nobody else will: the queued reports of sites this context does not watch (a site removed,
  * or switched to another mode) that have waited longer than `staleMs`, each to the endpoint it was queued
  * for. Whoever polls the origin sweeps (one context at a time, under a Web Lock where there is one); the
- * receiver de-duplicates, so a report another context sends at the same moment is counted once.
+ * receiver de-duplicates, so a report another context sends at the same moment is counted once. A record that
+ * cannot be sent as it is (in no site's queue, say) is set aside here, once.
  */
 export async function sweepOutbox(
   db: Db,
   watched: ReadonlySet<string>,
-  deliverSite: (siteId: string, endpoint: string) => Promise<FlushResult>,
+  deliverSite: (siteId: string) => Promise<FlushResult>,
   opts: { now: number; staleMs: number; signal?: AbortSignal },
 ): Promise<FlushResult> {
-  const total: FlushResult = { acked: [], stoppedBy: null, refused: [] };
+  const total = emptyFlush();
   const sweep = async () => {
-    const records = await db.getAll('outbox');
-    const sites = new Map(
+    const tx = db.transaction('outbox');
+    const [keys, records] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
+    const damaged = keys.filter((_, i) => outboxDamage(records[i]) !== null);
+    await setAsideQuietly(db, damaged, opts.now);
+    const sites = new Set(
       records
-        .filter((r) => !r.refused && !watched.has(r.siteId) && opts.now - r.createdAt >= opts.staleMs)
-        .map((r) => [r.siteId, r.endpoint]),
+        .filter(
+          (r) =>
+            outboxDamage(r) === null &&
+            !r.refused &&
+            !watched.has(r.siteId) &&
+            opts.now - r.createdAt >= opts.staleMs,
+        )
+        .map((r) => r.siteId),
     );
-    for (const [siteId, endpoint] of sites) {
+    for (const siteId of sites) {
       if (opts.signal?.aborted) break;
-      const r = await deliverSite(siteId, endpoint);
+      const r = await deliverSite(siteId);
       total.acked.push(...r.acked);
       total.refused.push(...r.refused);
+      total.stopped.push(...r.stopped);
       total.stoppedBy ??= r.stoppedBy;
     }
   };
@@ -417,12 +568,16 @@ export type BatchResult =
 export type RemoveAcked = (reportIds: readonly string[]) => void;
 
 /**
- * Sends a site's queued reports oldest first, in batches of reports queued for the same endpoint: each
- * acknowledged report is removed and each refused one set aside in one transaction per batch. Stops at the
- * first batch that fails as a whole (worth retrying later). `unsupported` tells the caller to send one by one.
+ * Sends a site's queued reports oldest first, in batches of reports queued for the same endpoint, each
+ * endpoint's on its own: the current endpoint's first (the report just made goes there), then the others' in
+ * queue order. Each acknowledged report is removed and each refused one set aside in one transaction per
+ * batch. An endpoint whose batch fails as a whole stops there (worth retrying later) and the others go on: a
+ * dead receiver at an old billing URL never holds up the reports for the current one. `unsupported` names the
+ * endpoints without a batch endpoint, to be sent to one by one (`flush`). A record that cannot be sent as it
+ * is (see `outboxDamage`) is set aside once.
  * `first` is the first page already read (by `queueNext`, with `limit` the batch size): it is not read again.
- * With `removeAcked`, the last batch's acknowledged reports (when none of it is set aside) are handed to it
- * instead of being removed here; every earlier batch is removed as it is acknowledged.
+ * With `removeAcked`, the acknowledged reports of the last batch of each pass (when none of it is set aside)
+ * are handed to it instead of being removed here; every other batch is removed as it is acknowledged.
  */
 export async function flushBatched(
   db: Db,
@@ -435,99 +590,126 @@ export async function flushBatched(
     removeAcked?: RemoveAcked;
     /** The clock a refusal is dated with (the poller's, which may be injected). */
     now?: () => number;
+    /** Where reports go now: records naming no endpoint go there, and its reports go first. */
+    current?: string;
   } = {},
-): Promise<FlushResult & { unsupported: boolean }> {
+): Promise<FlushResult & { unsupported: string[] }> {
   const now = opts.now ?? Date.now;
-  const result = {
-    acked: [] as string[],
-    stoppedBy: null as FailureReason | null,
-    refused: [] as FlushResult['refused'],
-    unsupported: false,
-  };
+  const result = { ...emptyFlush(), unsupported: [] as string[] };
   const maxSize = opts.size ?? 500;
-  let size = maxSize;
-  let after = -Infinity;
+  /** Endpoints this flush is done with: failed as a whole, or without a batch endpoint. */
+  const blocked = new Set<string>();
+  const damaged: IDBValidKey[] = [];
+  const ep = (r: OutboxRecord) => endpointOf(r, opts.current);
   // A first page read with another limit would misjudge where the queue ends: then it is read again here.
-  let first = opts.first?.limit === size ? opts.first.records : undefined;
-  for (;;) {
-    if (opts.signal?.aborted) return result;
-    const range = IDBKeyRange.bound([siteId, after], [siteId, Infinity], true);
-    const read = first ?? (await db.getAllFromIndex('outbox', 'bySite', range, size));
-    first = undefined;
-    // A short page was the end of the queue: once it is all sent, there is nothing to read again for.
-    const last = read.length < size;
-    const page = read.filter((r) => !r.refused);
-    if (page.length === 0) {
-      // Only set-aside reports in this page: move past them, or stop at the end.
-      if (last) return result;
-      after = read[read.length - 1]!.createdAt;
-      continue;
-    }
-    // The oldest reports queued for one endpoint (a site whose billing URL changed has two).
-    const cut = page.findIndex((r) => r.endpoint !== page[0]!.endpoint);
-    const batch = takeWithin((cut < 0 ? page : page.slice(0, cut)).slice(0, size), BATCH_BYTES);
-    const sent = await sendBatch(batch);
-    if (!sent.ok && sent.reason.status === 413 && batch.length > 1) {
-      // Too large for this receiver: half as many next time, from the same place.
-      size = Math.ceil(batch.length / 2);
-      continue;
-    }
-    if (!sent.ok && sent.reason.status === 413) {
-      // One report larger than the receiver takes: it never will; set aside, the rest go on.
-      const lone = batch[0]!;
-      const lastError = `http 413: ${sent.reason.detail ?? 'too large'}`;
-      await db.put('outbox', {
-        ...lone,
-        attempts: lone.attempts + 1,
-        lastError,
-        refused: { at: now(), status: 413, reason: lastError },
-      });
-      result.refused.push({ reportId: lone.reportId, reason: sent.reason });
-      after = lone.createdAt;
-      continue;
-    }
-    if (!sent.ok) {
-      result.stoppedBy = sent.reason;
-      result.unsupported = !!sent.unsupported;
-      return result;
-    }
-    // Taken: the size may grow again (it was halved only for the batch the receiver found too large).
-    size = Math.min(maxSize, size * 2);
-    const byId = new Map(batch.map((r) => [r.reportId, r]));
-    const final = last && batch.length === page.length;
-    if (final && opts.removeAcked) {
-      const mine = sent.items.filter((item) => byId.has(item.reportId));
-      if (mine.every((item) => item.ok)) {
-        // Nothing to set aside: the removal goes to the caller's transaction (see `RemoveAcked`).
-        const acked = [...new Set(mine.map((item) => item.reportId))];
-        if (acked.length) opts.removeAcked(acked);
-        result.acked.push(...acked);
-        return result;
+  let first = opts.first?.limit === maxSize ? opts.first.records : undefined;
+  /** Whether a pass left records to another (it saw one, or stopped before the end of the queue). */
+  let others = true;
+  for (const accept of passesFor(opts.current)) {
+    if (!others) break;
+    others = false;
+    let size = maxSize;
+    let after = -Infinity;
+    for (;;) {
+      if (opts.signal?.aborted) break;
+      const range = IDBKeyRange.bound([siteId, after], [siteId, Infinity], true);
+      const read =
+        first && size === maxSize ? first : await db.getAllFromIndex('outbox', 'bySite', range, size);
+      first = undefined;
+      // A short page was the end of the queue: once it is all sent, there is nothing to read again for.
+      const last = read.length < size;
+      const page: OutboxRecord[] = [];
+      for (const r of read) {
+        if (outboxDamage(r) !== null) {
+          if (!damaged.includes(r.reportId)) damaged.push(r.reportId);
+        } else if (r.refused || blocked.has(ep(r))) continue;
+        else if (accept(ep(r))) page.push(r);
+        else others = true;
       }
-    }
-    const tx = db.transaction('outbox', 'readwrite');
-    const writes: Promise<unknown>[] = [];
-    for (const item of sent.items) {
-      const record = byId.get(item.reportId);
-      if (!record) continue;
-      if (item.ok) {
-        writes.push(tx.store.delete(record.reportId));
-        result.acked.push(record.reportId);
-      } else {
-        const lastError = `${item.reason.kind}${item.reason.status ? ` ${item.reason.status}` : ''}: ${item.reason.detail ?? ''}`;
-        writes.push(
-          tx.store.put({
-            ...record,
-            attempts: record.attempts + 1,
-            lastError,
-            refused: { at: now(), status: item.reason.status ?? null, reason: lastError },
-          }),
-        );
-        result.refused.push({ reportId: record.reportId, reason: item.reason });
+      // Stopped before the end of the queue (a batch too large, say): the next pass reads it all again.
+      if (!last) others = true;
+      if (page.length === 0) {
+        // Nothing of this pass in this page: move past it, or stop at the end.
+        const end = read[read.length - 1]?.createdAt;
+        if (last || end === undefined || end === Infinity) break;
+        after = end;
+        continue;
       }
+      // The oldest reports queued for one endpoint (a site whose billing URL changed has two).
+      const endpoint = ep(page[0]!);
+      const cut = page.findIndex((r) => ep(r) !== endpoint);
+      const batch = takeWithin((cut < 0 ? page : page.slice(0, cut)).slice(0, size), BATCH_BYTES);
+      const sent = await sendBatch(batch);
+      if (!sent.ok && sent.reason.status === 413 && batch.length > 1) {
+        // Too large for this receiver: half as many next time, from the same place.
+        size = Math.ceil(batch.length / 2);
+        continue;
+      }
+      if (!sent.ok && sent.reason.status === 413) {
+        // One report larger than the receiver takes: it never will; set aside, the rest go on.
+        const lone = batch[0]!;
+        const lastError = `http 413: ${sent.reason.detail ?? 'too large'}`;
+        await db.put('outbox', {
+          ...lone,
+          attempts: lone.attempts + 1,
+          lastError,
+          refused: { at: now(), status: 413, reason: lastError },
+        });
+        result.refused.push({ reportId: lone.reportId, reason: sent.reason });
+        after = lone.createdAt;
+        continue;
+      }
+      if (!sent.ok) {
+        // This endpoint is done for this attempt (down, or sent to one by one); the others go on, from the
+        // same place of the queue.
+        blocked.add(endpoint);
+        if (sent.unsupported) result.unsupported.push(endpoint);
+        else result.stopped.push({ endpoint, reason: sent.reason });
+        continue;
+      }
+      // Taken: the size may grow again (it was halved only for the batch the receiver found too large).
+      size = Math.min(maxSize, size * 2);
+      const byId = new Map(batch.map((r) => [r.reportId, r]));
+      const final = last && batch.length === page.length;
+      if (final && opts.removeAcked) {
+        const mine = sent.items.filter((item) => byId.has(item.reportId));
+        if (mine.every((item) => item.ok)) {
+          // Nothing to set aside: the removal goes to the caller's transaction (see `RemoveAcked`).
+          const acked = [...new Set(mine.map((item) => item.reportId))];
+          if (acked.length) opts.removeAcked(acked);
+          result.acked.push(...acked);
+          break;
+        }
+      }
+      const tx = db.transaction('outbox', 'readwrite');
+      const writes: Promise<unknown>[] = [];
+      const done = new Set<string>();
+      for (const item of sent.items) {
+        const record = byId.get(item.reportId);
+        if (!record || done.has(record.reportId)) continue;
+        done.add(record.reportId);
+        if (item.ok) {
+          writes.push(tx.store.delete(record.reportId));
+          result.acked.push(record.reportId);
+        } else {
+          const lastError = `${item.reason.kind}${item.reason.status ? ` ${item.reason.status}` : ''}: ${item.reason.detail ?? ''}`;
+          writes.push(
+            tx.store.put({
+              ...record,
+              attempts: record.attempts + 1,
+              lastError,
+              refused: { at: now(), status: item.reason.status ?? null, reason: lastError },
+            }),
+          );
+          result.refused.push({ reportId: record.reportId, reason: item.reason });
+        }
+      }
+      await Promise.all([...writes, tx.done]);
+      if (final) break;
+      after = batch[batch.length - 1]!.createdAt;
     }
-    await Promise.all([...writes, tx.done]);
-    if (last && batch.length === page.length) return result;
-    after = batch[batch.length - 1]!.createdAt;
   }
+  await setAsideQuietly(db, damaged, now());
+  result.stoppedBy = mainFailure(result.stopped, opts.current);
+  return result;
 }

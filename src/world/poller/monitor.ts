@@ -154,11 +154,12 @@ export async function sweepUnwatched(
   const swept = await sweepOutbox(
     db,
     new Set(sites.map((w) => w.config.siteId)),
-    (siteId, url) => {
-      const token = tokenFor(url);
-      const opts = { timeoutMs: 10_000, retries: 1, windowMs: 30_000, ...(token ? { token } : {}) };
+    (siteId) => {
+      const opts = { timeoutMs: 10_000, retries: 1, windowMs: 30_000 };
+      // Each endpoint of the site's reports on its own, with the token of a watched site sending there.
       return deliver(db, siteId, signal ? { ...opts, signal } : opts, undefined, undefined, {
         now: () => now,
+        tokenFor,
       });
     },
     { now, staleMs: SWEEP_STALE_MS, ...(signal ? { signal } : {}) },

@@ -14,6 +14,7 @@ import {
   flushBatched,
   newReportId,
   queueNext,
+  type BatchItem,
   type BatchResult,
   type FlushResult,
   type RemoveAcked,
@@ -260,14 +261,17 @@ export const sendOptions = (ctx: ProbeContext): SendOptions => ({
 
 /**
  * Delivers a site's queued reports, in batches where the receiver takes them (`POST /v1/usage/batch`), one by
- * one where it does not. `answered` is called once the receiver answered anything.
+ * one where it does not, each endpoint's on its own (the current one first: a dead receiver at an old billing
+ * URL never holds up the reports for the current one). `answered` is called once a receiver answered anything.
+ * The token goes only where it belongs: by default to the current endpoint's origin (`fallback`), or where
+ * `tokenFor` says.
  */
 export async function deliver(
   db: Db,
   siteId: string,
   opts: SendOptions,
   answered: () => void = () => {},
-  /** Where a record that names no endpoint (written by an older version) goes. */
+  /** Where reports go now: a record that names no endpoint (written by an older version) goes there too. */
   fallback = '',
   /** The first page of the queue already read, and who removes the acknowledged ones (see `flushBatched`). */
   more: {
@@ -275,36 +279,62 @@ export async function deliver(
     removeAcked?: RemoveAcked;
     /** The clock a refusal is dated with. */
     now?: () => number;
+    /** The token for each endpoint (none: no Authorization header). */
+    tokenFor?: (endpoint: string) => string | undefined;
   } = {},
 ): Promise<FlushResult> {
+  const { tokenFor: given, ...flushOpts } = more;
   const signal = opts.signal ? { signal: opts.signal } : {};
   const clock = more.now ? { now: more.now } : {};
+  const current = fallback ? { current: fallback } : {};
+  const tokenFor =
+    given ?? ((endpoint: string) => (!fallback || sameOrigin(endpoint, fallback) ? opts.token : undefined));
+  const optsFor = (endpoint: string): SendOptions => {
+    const token = tokenFor(endpoint);
+    const rest = { ...opts };
+    delete rest.token;
+    return token ? { ...rest, token } : rest;
+  };
   const batched = await flushBatched(
     db,
     siteId,
     async (records) => {
-      const r = await sendBatch(records[0]!.endpoint || fallback, records, opts);
+      const endpoint = records[0]!.endpoint || fallback;
+      const r = await sendBatch(endpoint, records, optsFor(endpoint));
       if (r.answered) answered();
       return r.result;
     },
-    { size: MAX_BATCH, ...signal, ...more },
+    { size: MAX_BATCH, ...signal, ...flushOpts, ...current },
   );
-  if (!batched.unsupported) return batched;
+  if (batched.unsupported.length === 0) return batched;
+  // Receivers without the batch endpoint: their reports one by one.
   const single = await flush(
     db,
     siteId,
     async (record) => {
-      const r = await sendReport(record.endpoint || fallback, record, opts);
+      const endpoint = record.endpoint || fallback;
+      const r = await sendReport(endpoint, record, optsFor(endpoint));
       if (r.answered) answered();
       return r.result;
     },
-    { ...signal, ...clock },
+    { ...signal, ...clock, ...current, endpoints: new Set(batched.unsupported) },
   );
+  const stopped = [...batched.stopped, ...single.stopped];
   return {
     acked: [...batched.acked, ...single.acked],
     refused: [...batched.refused, ...single.refused],
-    stoppedBy: single.stoppedBy,
+    stopped,
+    stoppedBy: (stopped.find((s) => s.endpoint === fallback) ?? stopped[0])?.reason ?? null,
   };
+}
+
+/** Whether two addresses share an origin (scheme, host and port): the same receiver's credentials. */
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
 
 /** Posts queued reports to `<endpoint>/batch` and reads the answer of each (see `flushBatched`). */
@@ -336,17 +366,24 @@ export async function sendBatch(
         };
       const answer = BatchAnswerSchema.safeParse(parseJson(res.text));
       if (!answer.success) return { ok: false, reason: wrongAnswer(res.text, res.status) };
+      const results = answer.data.results;
+      const inOrder = results.length === records.length;
       return {
         ok: true,
-        items: answer.data.results.map((x) =>
-          x.status !== 'refused' || covered(byId.get(x.reportId), x.error)
-            ? { reportId: x.reportId, ok: true as const }
-            : {
-                reportId: x.reportId,
-                ok: false as const,
-                reason: statusReason(x.code, x.error ? x.error.message : `HTTP ${x.code}`),
-              },
-        ),
+        items: results.flatMap((x, i): BatchItem[] => {
+          // An acknowledgement counts only for the report it names. A refusal that names none of them (a body
+          // whose report id the receiver could not read) is the report in its place: answers come in order.
+          const record = byId.get(x.reportId) ?? (x.status === 'refused' && inOrder ? records[i] : undefined);
+          if (!record) return [];
+          if (x.status !== 'refused' || covered(record, x.error)) return [{ reportId: x.reportId, ok: true }];
+          return [
+            {
+              reportId: record.reportId,
+              ok: false,
+              reason: statusReason(x.code, x.error ? x.error.message : `HTTP ${x.code}`),
+            },
+          ];
+        }),
       };
     },
     { retries: opts.retries, windowMs: opts.windowMs, ...(opts.signal ? { signal: opts.signal } : {}) },
