@@ -12,12 +12,23 @@ export const DEADLINE_FORMAT: Intl.DateTimeFormatOptions = {
   timeZoneName: 'short',
 };
 
+/** What a time that is no time (a damaged record's) reads as, rather than an exception from Intl or Date. */
+export const UNKNOWN_TIME = 'a time not known';
+
+const isDate = (at: number) => typeof at === 'number' && Number.isFinite(at) && Math.abs(at) <= 8.64e15;
+/** A span between two times of the Date range. */
+const isSpan = (ms: number) => typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) <= 2 * 8.64e15;
+
+/** The time in UTC, exact and cheap; never throws. */
+const utc = (at: number) => (isDate(at) ? new Date(at).toISOString() : UNKNOWN_TIME);
+
 /** Dates in the operator's locale and time zone, with the zone named so nobody misreads the deadline. */
 export function formatDeadline(at: number, locale?: string): string {
+  if (!isDate(at)) return UNKNOWN_TIME;
   try {
     return new Intl.DateTimeFormat(locale, DEADLINE_FORMAT).format(at);
   } catch {
-    return new Date(at).toISOString();
+    return utc(at);
   }
 }
 
@@ -41,26 +52,36 @@ export function deadlineText(at: number, locale: string | undefined, onLocal: ()
     // that frame: the 30 ms would then delay that paint).
     void afterPaint().then(warm);
   }
-  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return isDate(at) ? `${utc(at).slice(0, 16).replace('T', ' ')} UTC` : UNKNOWN_TIME;
 }
 let intlReady = false;
 const waiting = new Set<() => void>();
 
 export function formatDateTime(at: number, locale?: string): string {
+  if (!isDate(at)) return UNKNOWN_TIME;
   try {
     return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(at);
   } catch {
-    return new Date(at).toISOString();
+    return utc(at);
   }
 }
 
 const rtfCache = new Map<string, Intl.RelativeTimeFormat>();
-/** "3 hours ago", "2 days ago" in the operator's language. */
+/**
+ * "3 hours ago", "2 days ago" in the operator's language (the browser's where `locale` is no language tag).
+ * A span that is no number (a damaged record's time) reads "at" and `UNKNOWN_TIME`: never an exception,
+ * which would leave a list on its loading line.
+ */
 export function formatAgo(ms: number, locale?: string): string {
+  if (!isSpan(ms)) return `at ${UNKNOWN_TIME}`;
   const key = locale ?? '';
   let rtf = rtfCache.get(key);
   if (!rtf) {
-    rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+    try {
+      rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+    } catch {
+      rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+    }
     rtfCache.set(key, rtf);
   }
   const minutes = Math.round(ms / 60_000);
@@ -74,6 +95,7 @@ export const within = (r: Remaining): string => `within ${formatRemaining(r)}`;
 
 /** A length of time, unsigned, in its largest sensible unit: "3 days", "2 hours", "12 minutes". */
 export function formatSpan(ms: number): string {
+  if (!isSpan(ms)) return UNKNOWN_TIME;
   const a = Math.abs(ms);
   const [n, unit] =
     a >= 2 * 86_400_000

@@ -24,7 +24,13 @@ import { systemClock } from '../../src/world/clock.ts';
 import { forgetSite, type ForgetResult } from '../../src/world/forget.ts';
 import { onForgotten, onState } from '../../src/world/poller/channel.ts';
 import { openBillingDb } from '../../src/world/storage/db.ts';
-import { readAllStates, readLog } from '../../src/world/storage/repo.ts';
+import {
+  readAllStatesChecked,
+  readLog,
+  readSetAside,
+  type QuarantineDetail,
+  type SetAsideRecord,
+} from '../../src/world/storage/repo.ts';
 import { readBacklog, type Backlog } from '../../src/world/outbox.ts';
 import {
   readServiceStates,
@@ -107,7 +113,16 @@ export class ZertoBillingSites extends LitElement {
 
   static {
     // Internal reactive state.
-    for (const name of ['backlog', 'first', 'ahead', 'visible', 'confirming', 'forgetting', 'forgetStatus'])
+    for (const name of [
+      'backlog',
+      'setAside',
+      'first',
+      'ahead',
+      'visible',
+      'confirming',
+      'forgetting',
+      'forgetStatus',
+    ])
       this.createProperty(name, { state: true });
   }
 
@@ -329,6 +344,11 @@ export class ZertoBillingSites extends LitElement {
 
   /** The outbox per site: reports waiting to be delivered, and reports the receiver refused (set aside). */
   private backlog: Backlog[] = [];
+  /**
+   * Stored records this list could not show as they are: sites' states that cannot be read now (left out until
+   * their next check sets them aside), and the records set aside lately (the quarantine), with why.
+   */
+  private setAside: { unread: QuarantineDetail[]; records: SetAsideRecord[]; more: boolean } = NO_DAMAGE;
   private first = 0;
   /**
    * Rows rendered out of view on either side, so that a scroll finds them ready: none in the first frame (it
@@ -387,14 +407,21 @@ export class ZertoBillingSites extends LitElement {
     if (service) {
       // The service's usage reports are its own business: no browser outbox to show.
       this.backlog = [];
+      this.setAside = NO_DAMAGE;
       const sites = await readServiceStates(service);
       return sites.map(({ state, days }) => ({ state, strip: dayStrip(days, now) }));
     }
     const db = await openBillingDb();
-    const [states, backlog] = await Promise.all([readAllStates(db), readBacklog(db)]);
+    // The outbox first: a record it sets aside as damaged is then among those listed as set aside.
+    const backlog = await readBacklog(db, { now });
+    const [{ states, damaged }, recent] = await Promise.all([
+      readAllStatesChecked(db),
+      readSetAside(db, { since: now - SET_ASIDE_SHOWN_MS, limit: SET_ASIDE_LIMIT }),
+    ]);
     this.backlog = [...backlog.values()].filter(
       (b) => b.waiting > 0 || b.setAside.length > 0 || b.noLocalRecord !== null,
     );
+    this.setAside = { unread: damaged, ...recent };
     return Promise.all(
       states.map(async (state) => ({
         state,
@@ -608,7 +635,7 @@ export class ZertoBillingSites extends LitElement {
         }
       </div>
       ${this.renderForget()} ${status === 'failed' || total === 0 ? nothing : this.renderLegend()}
-      ${this.renderBacklog(lang)}`;
+      ${this.renderBacklog(lang)} ${this.renderSetAside(lang)}`;
   }
 
   /** The inline confirmation of a "Forget…", and what the last forget did. */
@@ -695,6 +722,41 @@ export class ZertoBillingSites extends LitElement {
     </section>`;
   }
 
+  /**
+   * Stored records this list could not show as they are, each said once with why: a list that survives a
+   * damaged record says which one it left out or set aside, rather than leaving it to the console.
+   */
+  private renderSetAside(lang: string | undefined): TemplateResult | typeof nothing {
+    const { unread, records, more } = this.setAside;
+    if (this.sites || this.serviceUrl || (unread.length === 0 && records.length === 0)) return nothing;
+    const names = new Map(this.sorted.map((r) => [r.view.site.id, r.view.site.name || r.view.site.id]));
+    const now = (this.clock ?? systemClock)();
+    return html`<section part="set-aside" class="backlog set-aside" aria-labelledby="set-aside-title">
+      <h3 id="set-aside-title">Stored records set aside as damaged</h3>
+      <ul>
+        ${unread.map(
+          (d) =>
+            html`<li>
+              ${unreadText(d)}
+              <button
+                part="forget-button"
+                class="link forget"
+                data-site=${d.key}
+                aria-label=${FORGET_WORDS.buttonLabel(d.key)}
+                aria-controls="forget-confirm"
+                aria-expanded=${this.confirming?.id === d.key ? 'true' : 'false'}
+                @click=${() => this.askForget(d.key, d.key)}
+              >
+                ${FORGET_WORDS.button}
+              </button>
+            </li>`,
+        )}
+        ${records.map((r) => html`<li>${setAsideText(r, names, now, lang)}</li>`)}
+        ${more ? html`<li>More records were set aside before these.</li>` : nothing}
+      </ul>
+    </section>`;
+  }
+
   private spacer(rows: number): TemplateResult {
     return html`<div
       class="spacer"
@@ -756,6 +818,54 @@ export class ZertoBillingSites extends LitElement {
           : nothing
       }
     </div>`;
+  }
+}
+
+const NO_DAMAGE = { unread: [], records: [], more: false };
+/** How long a record set aside as damaged is mentioned in the list, and how many at most. */
+const SET_ASIDE_SHOWN_MS = 30 * DAY;
+const SET_ASIDE_LIMIT = 10;
+
+/** A reason as a list line shows it: the first 300 characters. */
+const cut = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}…` : text);
+
+/** A site's stored state that cannot be read now: left out of the rows until its next check. */
+function unreadText(d: QuarantineDetail): string {
+  return (
+    `The stored state of site “${d.key}” cannot be read (${cut(d.error)}): it is left out of this list until the ` +
+    "site's next check sets it aside and rebuilds it from what can be read. If no console or extension " +
+    'watches that site any more, nothing will: forget it here.'
+  );
+}
+
+/** A record of the quarantine in words: what it was, whose, when it was set aside and why. */
+function setAsideText(
+  r: SetAsideRecord,
+  names: ReadonlyMap<string, string>,
+  now: number,
+  lang: string | undefined,
+): string {
+  const site = r.siteId === null ? null : (names.get(r.siteId) ?? `site “${r.siteId}”`);
+  const when = r.at === null ? '' : ` ${formatAgo(Math.max(0, now - r.at), lang)}`;
+  const why = `: ${r.error || 'no reason recorded'}`;
+  switch (r.store) {
+    case 'outbox':
+      return (
+        `A usage report${r.key ? ` “${r.key}”` : ''} ${site ? `of ${site}` : 'that names no site'} was set aside` +
+        `${when}${why}. It cannot be sent as it is and is never resent: bill its usage from the ` +
+        'manual-billing export.'
+      );
+    case 'sites':
+      return `The stored state of ${site ?? 'a site'} was set aside${when}${why}. It was rebuilt from what could be read.`;
+    case 'meta':
+      return (
+        `The record of where the usage periods of ${site ?? 'a site'} end was set aside${when}${why}. Reports ` +
+        "continue from where the billing server's end, or from one interval back."
+      );
+    case 'usage':
+      return `A usage snapshot${site ? ` of ${site}` : ''} was set aside${when}${why}.`;
+    default:
+      return `A stored record${r.key ? ` “${r.key}”` : ''}${r.store ? ` (${r.store})` : ''} was set aside${when}${why}.`;
   }
 }
 

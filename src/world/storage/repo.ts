@@ -282,13 +282,111 @@ export async function readLog(db: Db, siteId: string, since = -Infinity): Promis
 
 /** Every site's stored state, validated; damaged ones are reported and left out (a read never repairs). */
 export async function readAllStates(db: Db): Promise<GraceState[]> {
+  return (await readAllStatesChecked(db)).states;
+}
+
+/**
+ * Every site's stored state, validated, and the records that failed (reported, and left out: a read never
+ * repairs; the site's next check sets its record aside and rebuilds it, see `applyEvent`), for a list that
+ * says which records it could not show.
+ */
+export async function readAllStatesChecked(
+  db: Db,
+): Promise<{ states: GraceState[]; damaged: QuarantineDetail[] }> {
   const tx = db.transaction('sites');
   const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
-  const out: GraceState[] = [];
+  const states: GraceState[] = [];
+  const damaged: QuarantineDetail[] = [];
   values.forEach((raw, i) => {
     const parsed = parseGraceState(raw);
-    if (parsed.ok) out.push(parsed.value);
-    else reportDamage({ store: 'sites', key: String(keys[i]), error: parsed.error });
+    if (parsed.ok) states.push(parsed.value);
+    else {
+      const detail = { store: 'sites', key: String(keys[i]), error: parsed.error };
+      damaged.push(detail);
+      reportDamage(detail);
+    }
   });
-  return out;
+  return { states, damaged };
 }
+
+/** A record set aside in the quarantine, as a list shows it: which store and key, why, when, of which site. */
+export interface SetAsideRecord {
+  id: number;
+  store: string;
+  key: string;
+  error: string;
+  /** When it was set aside; null when the quarantine record itself does not say. */
+  at: number | null;
+  /** The site it belonged to, where it names one. */
+  siteId: string | null;
+}
+
+const TEXT_SHOWN = 300;
+const shown = (x: unknown): string => (typeof x === 'string' ? x : String(x ?? '')).slice(0, TEXT_SHOWN);
+
+/** The quarantine record `value` (stored under `id`) as a list shows it, whatever it holds. */
+function setAsideOf(id: unknown, value: unknown): SetAsideRecord {
+  const q = (value && typeof value === 'object' ? value : {}) as Partial<
+    Record<keyof QuarantineRecordShape, unknown>
+  >;
+  const store = shown(q.store);
+  const key = shown(q.key);
+  const inner = (q.value && typeof q.value === 'object' ? q.value : {}) as { siteId?: unknown };
+  const siteId =
+    store === 'sites'
+      ? key
+      : store === 'meta'
+        ? key.includes(':')
+          ? key.slice(key.indexOf(':') + 1)
+          : null
+        : typeof inner.siteId === 'string' && inner.siteId
+          ? inner.siteId.slice(0, TEXT_SHOWN)
+          : null;
+  return {
+    id: typeof id === 'number' ? id : NaN,
+    store,
+    key,
+    error: shown(q.error),
+    at: isTime(q.at) ? q.at : null,
+    siteId: siteId || null,
+  };
+}
+
+interface QuarantineRecordShape {
+  store: string;
+  key: string;
+  value: unknown;
+  error: string;
+  at: number;
+}
+
+/**
+ * The records most recently set aside (the quarantine, newest first), at most `limit`, and whether there are
+ * more: what a list shows so that no damaged record is only reported on the console. `since`: only those set
+ * aside since then (a quarantine record that does not say when is shown). Visits at most `VISIT_LIMIT`.
+ */
+export async function readSetAside(
+  db: Db,
+  opts: { limit?: number; since?: number } = {},
+): Promise<{ records: SetAsideRecord[]; more: boolean }> {
+  const limit = opts.limit ?? 10;
+  const since = opts.since ?? -Infinity;
+  const tx = db.transaction('quarantine');
+  const records: SetAsideRecord[] = [];
+  let more = false;
+  let visited = 0;
+  for (let c = await tx.store.openCursor(null, 'prev'); c; c = await c.continue()) {
+    if (++visited > VISIT_LIMIT) break;
+    const r = setAsideOf(c.primaryKey, c.value);
+    if (r.at !== null && r.at < since) continue;
+    if (records.length === limit) {
+      more = true;
+      break;
+    }
+    records.push(r);
+  }
+  await tx.done;
+  return { records, more };
+}
+
+const VISIT_LIMIT = 500;
