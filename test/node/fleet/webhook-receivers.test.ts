@@ -30,7 +30,7 @@ const TOKEN = 'static-token-for-webhook-receivers';
 
 interface Arrival {
   at: number;
-  body: { id: string; type: string; at: string; site: { id: string } };
+  body: { id: string; type: string; at: string; from: string | null; site: { id: string } };
 }
 
 async function receiver(
@@ -129,6 +129,8 @@ describe('fleet service: webhook receivers', () => {
       'alerting:site.warning',
       'unseen:site.cannot-see',
     ]);
+    // A site first read as unreadable: no status before it.
+    assert.equal(healthy.arrivals.find((a) => a.body.site.id === 'unseen')!.body.from, null);
     for (const a of healthy.arrivals) {
       const delay = a.at - Date.parse(a.body.at);
       assert.ok(delay < 1000, `${a.body.type} reached the healthy receiver ${delay} ms after the transition`);
