@@ -277,7 +277,7 @@ describe("the README's React example, in a React 19 app", () => {
     }
   });
 
-  test('with `token` set from React: removed and shown again, one poller reads the ZVM once per interval', async () => {
+  test('with `token` set from React: removed and shown again, one poller reads the ZVM once per interval', async (t) => {
     const app = await openApp();
     try {
       await show(app.tab, 'token');
@@ -287,9 +287,10 @@ describe("the README's React example, in a React 19 app", () => {
       assert.equal(el.token, 'demo-token', 'React set token as a property');
       assert.ok(!el.attributes.includes('token'), 'never as an attribute');
       assert.match(await shown(app.tab, 'sent'), /sent/i);
-      // interval="1s": about one read a second, give or take the one in flight.
+      // interval="1s": a read every second or so after the one before (3 or 4 in 4 s here); two pollers make
+      // twice that. A loaded machine reads less often, never more.
       const first = await alertReadsDuring(4000);
-      assert.ok(first >= 2 && first <= 6, `one read a second while shown (${first} in 4 s)`);
+      assert.ok(first >= 1 && first <= 5, `one poller while shown (${first} reads in 4 s)`);
 
       await show(app.tab, 'none');
       await sleep(1500);
@@ -298,8 +299,9 @@ describe("the README's React example, in a React 19 app", () => {
       await show(app.tab, 'token');
       await untilHeardOk(app.tab, 'token', 2);
       const again = await alertReadsDuring(4000);
+      t.diagnostic(`GET /v1/alerts in 4 s: ${first} shown, ${again} shown again`);
       // A poller left behind by the first element would double the reads.
-      assert.ok(again >= 2 && again <= 6, `one read a second once shown again (${again} in 4 s)`);
+      assert.ok(again >= 1 && again <= 5, `one poller once shown again (${again} reads in 4 s)`);
       assert.equal(
         (await heardIn(app.tab, 'token')).filter((d) => d.phase === 'ok').length,
         2,
