@@ -84,10 +84,19 @@ export class ZvmCredentials {
     };
   }
 
-  /** What to check after a refusal: this ZVM's auth fields in the fleet config, and where its secret was read. */
-  private lookAt(fields: string): string {
+  /**
+   * A refused grant or session login in the fleet config's words: the auth fields to check and where their
+   * secret was read (the check command, which has flags rather than a config, words it its own way).
+   */
+  inFleetConfig(reason: FailureReason): FailureReason {
+    if (reason.kind !== 'auth' || !reason.detail) return reason;
+    const fields = this.auth.type === 'client-credentials' ? 'clientId, clientSecret' : 'username, password';
     const from = this.auth.source ? `, read from ${this.auth.source}` : '';
-    return `check this ZVM's auth in the fleet config (${fields}${from})`;
+    const refused = reason.detail.replace(/: check the credentials configured for it$/, '');
+    return {
+      ...reason,
+      detail: clip(`${refused}: check this ZVM's auth in the fleet config (${fields}${from})`),
+    };
   }
 
   info(): CredentialInfo {
@@ -149,9 +158,7 @@ export class ZvmCredentials {
         reason: {
           kind: 'auth',
           status: r.status,
-          detail: clip(
-            `the ZVM's token endpoint refused the ${a.type} grant (${what}): ${this.lookAt(a.type === 'client-credentials' ? 'clientId, clientSecret' : 'username, password')}`,
-          ),
+          detail: `the ZVM's token endpoint refused the ${a.type} grant (${what}): check the credentials configured for it`,
         },
       };
     }
@@ -205,9 +212,7 @@ export class ZvmCredentials {
         reason: {
           kind: 'auth',
           status: res.status,
-          detail: clip(
-            `the ZVM refused the session login (HTTP ${res.status}): ${this.lookAt('username, password')}`,
-          ),
+          detail: `the ZVM refused the session login (HTTP ${res.status})`,
         },
       };
     }

@@ -863,7 +863,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     }
     for (let round = 0; round < 2; round++) {
       const creds = await e.creds.get(signal);
-      if (!creds.ok) return { ok: false, reason: creds.reason };
+      if (!creds.ok) return { ok: false, reason: e.creds.inFleetConfig(creds.reason) };
       const ctx = {
         config: e.config,
         secrets: creds.secrets,

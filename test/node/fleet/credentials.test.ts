@@ -65,6 +65,15 @@ before(async () => {
         auth: { type: 'token', token: { env: 'FLEET_CRED_WRONG' } },
       },
       {
+        id: 'wrong-client',
+        url: zvm.url,
+        auth: {
+          type: 'client-credentials',
+          clientId: 'zerto-fleet',
+          clientSecret: { env: 'FLEET_CRED_WRONG' },
+        },
+      },
+      {
         id: 'from-file',
         url: zvm.url,
         auth: { type: 'token', token: { file: 'lisbon.token' } },
@@ -106,6 +115,19 @@ describe('fleet service: credentials', () => {
     assert.equal(refusing.seen.length, 1, refusing.seen.join(', '));
   });
 
+  test('a refused grant names the auth fields of the fleet config and where their secret was read', async () => {
+    const seen = await waitForSites(
+      fleet,
+      (s) => s.get('wrong-client')?.status === 'cannot-see',
+      20_000,
+      'the site whose grant is refused',
+    );
+    assert.match(
+      seen.get('wrong-client')!.cannotSee!.reason,
+      /^the ZVM's token endpoint refused the client-credentials grant \(invalid_client\): check this ZVM's auth in the fleet config \(clientId, clientSecret, read from the environment variable FLEET_CRED_WRONG\)$/,
+    );
+  });
+
   test("a token file's trailing line breaks are dropped: the ZVM takes the token", async () => {
     const seen = await waitForSites(
       fleet,
@@ -133,13 +155,13 @@ describe('fleet service: credentials', () => {
     assert.ok(
       fleet
         .stderr()
-        .includes(`zvms[1].auth.token: ${fifo} is a FIFO (named pipe): a secret must be a regular file`),
+        .includes(`zvms[2].auth.token: ${fifo} is a FIFO (named pipe): a secret must be a regular file`),
       fleet.stderr(),
     );
     // The next reload is taken at once: a site added.
     await writeConfig(configPath, {
       ...config,
-      zvms: [...config.zvms, { ...config.zvms[1]!, id: 'added' }],
+      zvms: [...config.zvms, { ...config.zvms[2]!, id: 'added' }],
     });
     fleet.child.kill('SIGHUP');
     await waitForSites(fleet, (s) => s.has('added'), 3000, 'the site of the next reload');
