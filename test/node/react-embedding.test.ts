@@ -2,6 +2,7 @@
 // simulator, in headless Chromium: React sets the element's properties (getToken, token, probe) and hears its
 // state changes through `onzerto-billing-state-change`. Removed and shown again, the element leaves no second
 // poller: a proxy in front of the simulator counts the ZVM's alert reads (GET /v1/alerts), one per interval.
+// The Vue example (examples/vue/billing-banner.ts) runs the same way in a Vue 3 app.
 //
 // The app (examples/react/app.tsx) imports the README's component (examples/react/billing-banner.tsx, which must
 // be the README's block as written: lint type-checks that file); the build is given the README's text for it.
@@ -32,6 +33,8 @@ declare global {
       heard: { view: View; detail: StateChangeDetail }[];
       probeCalls: number;
     };
+    /** What the Vue example's component emitted (examples/vue/app.ts). */
+    vueHeard?: StateChangeDetail[];
   }
 }
 
@@ -86,7 +89,10 @@ function countingProxy(target: URL) {
   };
 }
 
-/** The app's page: the element's README import resolved to its sources, the README's component as written. */
+/**
+ * The React app (app.js) and the Vue example's (vue.js): the element's import resolved to its sources, the
+ * README's component as written.
+ */
 async function buildApp(outDir: string, component: string): Promise<void> {
   const readmeComponent: Plugin = {
     name: 'readme-react-component',
@@ -99,13 +105,19 @@ async function buildApp(outDir: string, component: string): Promise<void> {
     resolve: {
       alias: { 'zerto-billing-banner/banner': join(root, 'components/banner/zerto-billing-banner.ts') },
     },
+    // Vue's compile-time flags, as its guide asks a bundler to set them.
+    define: {
+      __VUE_OPTIONS_API__: 'true',
+      __VUE_PROD_DEVTOOLS__: 'false',
+      __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+    },
     build: {
       ...common.build,
       outDir,
       emptyOutDir: true,
       rollupOptions: {
-        input: join(root, 'examples/react/app.tsx'),
-        output: { entryFileNames: 'app.js', chunkFileNames: 'chunks/[name]-[hash].js' },
+        input: { app: join(root, 'examples/react/app.tsx'), vue: join(root, 'examples/vue/app.ts') },
+        output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
       },
     },
   });
@@ -144,11 +156,12 @@ before(async () => {
       res.writeHead(204).end();
       return;
     }
-    if (path === '/') {
+    if (path === '/' || path === '/vue') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(
-        '<!doctype html><html><head><title>React console</title></head><body>' +
-          '<div id="root"></div><script type="module" src="/app.js"></script></body></html>',
+        `<!doctype html><html><head><title>${path === '/' ? 'React' : 'Vue'} console</title></head><body>` +
+          `<div id="root"></div><script type="module" src="/${path === '/' ? 'app' : 'vue'}.js"></script>` +
+          '</body></html>',
       );
       return;
     }
@@ -180,8 +193,8 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The console page in a fresh browser context (its own storage and shared worker), its harness ready. */
-async function openApp(): Promise<{ tab: Page; errors: string[]; close(): Promise<void> }> {
+/** A console page (the React one by default) in a fresh browser context (its own storage and shared worker). */
+async function openApp(path = '/'): Promise<{ tab: Page; errors: string[]; close(): Promise<void> }> {
   const context = await browser.createBrowserContext();
   const tab = await context.newPage();
   const errors: string[] = [];
@@ -189,8 +202,8 @@ async function openApp(): Promise<{ tab: Page; errors: string[]; close(): Promis
     if (m.type() === 'error') errors.push(m.text());
   });
   tab.on('pageerror', (e) => errors.push(String(e)));
-  await tab.goto(`${origin}/?zvm=${encodeURIComponent(zvmUrl)}`, { waitUntil: 'load' });
-  await tab.waitForFunction(() => window.harness !== undefined, { timeout: 20_000 });
+  await tab.goto(`${origin}${path}?zvm=${encodeURIComponent(zvmUrl)}`, { waitUntil: 'load' });
+  if (path === '/') await tab.waitForFunction(() => window.harness !== undefined, { timeout: 20_000 });
   return { tab, errors, close: () => context.close() };
 }
 
@@ -324,6 +337,33 @@ describe("the README's React example, in a React 19 app", () => {
       const el = await element(app.tab);
       assert.equal(el?.probe, 'function');
       assert.ok((await app.tab.evaluate(() => window.harness!.probeCalls)) >= 1, 'the probe was asked');
+      assert.deepEqual(app.errors, [], 'no console error');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the Vue example, in a Vue 3 app', () => {
+  test('Vue sets getToken as a property and hears the state through onZertoBillingStateChange', async () => {
+    const app = await openApp('/vue');
+    try {
+      await app.tab
+        .waitForFunction(() => window.vueHeard?.some((d) => d.phase === 'ok'), { timeout: 20_000 })
+        .catch(() => {});
+      const heard = (await app.tab.evaluate(() => window.vueHeard ?? [])).filter((d) => d.phase === 'ok');
+      assert.equal(heard[0]?.siteId, SITE_ID, "the component emitted the element's state, read from the ZVM");
+      const el = await element(app.tab);
+      assert.ok(el);
+      assert.equal(el.getToken, 'function', 'Vue set getToken as a property');
+      assert.equal(el.mode, 'zvm');
+      assert.ok(!el.attributes.some((a) => /token/i.test(a)), 'no credential as an attribute');
+      assert.match(await shown(app.tab, 'sent'), /sent/i, 'the chip says usage gets through');
+      assert.equal(
+        await app.tab.$eval('p', (p) => p.textContent),
+        'Billing: ok',
+        "the component's state follows",
+      );
       assert.deepEqual(app.errors, [], 'no console error');
     } finally {
       await app.close();
