@@ -303,9 +303,9 @@ function kindOf(a: AlertWireItem, ids: BillingAlertIds): { kind: BillingKind; re
   return { kind: readsAsStopped(a.description) ? 'disconnection' : 'usage', recognised: false };
 }
 
-/** Words of a disconnection that happened: the VRAs stopped, or were disconnected. */
+/** Words of a disconnection that happened (not one to come: the usage alert says the ZVM *will* stop). */
 export function readsAsStopped(description: string | null): boolean {
-  return /\b(has|have) stopped communicating|\bVRAs?\b[^.]{0,40}\bdisconnected\b|\bdisconnected\b[^.]{0,40}\bVRAs?\b/i.test(
+  return /\b(has|have) stopped communicating|\bVRAs?\b[^.]{0,20}\b(were|are|have been|has been|got)\s+disconnected\b|\bdisconnected\s+(from\s+)?(its\s+|the\s+)?VRAs?\b/i.test(
     description ?? '',
   );
 }
