@@ -88,7 +88,9 @@ export function libraryConfig(outDir: string): InlineConfig {
           handler(level, log);
         },
         output: {
-          chunkFileNames: 'chunks/[name]-[hash].js',
+          // A short hash: each page-load file names the chunks it imports, and 6 characters (of 64) tell one
+          // release's files from another's as well as 8.
+          chunkFileNames: 'chunks/[name]-[hash:6].js',
           codeSplitting: { groups: pageLoadGroups(banner, resolve(root, WORKER_SOURCE)) },
           // Fully minified, whitespace included: Vite's library mode keeps it in ES output for bundlers that
           // read pure annotations, but these files go to browsers as they are.

@@ -50,11 +50,15 @@ const POLICY_ATTRIBUTE: Record<keyof Policy, string> = {
 
 const listOf = (text?: string | null): string[] | undefined => (text ? [text] : undefined);
 
-/** Turns attribute strings into a validated site config, or one message naming each bad attribute. */
+/**
+ * Turns attribute strings into a validated site config, or one message naming each bad attribute. A value that is
+ * absent is `null` (an attribute) or `undefined` (a property a framework unset: React sets a removed prop to
+ * undefined): both mean "not given".
+ */
 export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
   const errors: string[] = [];
   const duration = (name: string, text: string | null): number | undefined => {
-    if (text === null) return undefined;
+    if (text == null) return undefined;
     const d = parseDuration(name, text);
     if (!d.ok) errors.push(d.error);
     return d.ok ? d.value : undefined;
@@ -64,7 +68,7 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
   if (interval !== undefined) policyInput.interval = interval;
   const alertAfter = duration('alert-after', a.alertAfter);
   if (alertAfter !== undefined) policyInput.alertAfter = alertAfter;
-  if (a.graceDays !== null) {
+  if (a.graceDays != null) {
     const n = Number(a.graceDays);
     if (a.graceDays.trim() === '' || !Number.isFinite(n))
       errors.push(`grace-days: "${a.graceDays}" is not a number of days`);
@@ -82,7 +86,7 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
     errors.push(`timeout: must be between ${tMin} ms and ${tMax / SECOND} s (got "${a.timeout}")`);
 
   let protectedVms: number | undefined;
-  if (a.protectedVms !== null) {
+  if (a.protectedVms != null) {
     protectedVms = Number(a.protectedVms);
     const { min, max } = CONFIG_LIMITS.protectedVms;
     if (!Number.isInteger(protectedVms) || protectedVms < min || protectedVms > max)
@@ -90,24 +94,24 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
   }
 
   // `service`: the state comes from the fleet service at `service-url`, which watches the ZVM (zvm's rule).
-  const service = a.mode === 'service' || (a.mode === null && !!a.serviceUrl);
+  const service = a.mode === 'service' || (a.mode == null && !!a.serviceUrl);
   const mode = service ? 'zvm' : (a.mode ?? (a.zvmUrl ? 'zvm' : 'direct'));
   if (!isProbeMode(mode)) errors.push(`mode: "${mode}" is not one of ${PROBE_MODES.join(', ')}, service`);
   if (service && !a.serviceUrl) errors.push('service-url: service mode needs the fleet service base URL');
-  if (service && a.siteId === null) errors.push("site-id: service mode needs the site's id in the service");
+  if (service && a.siteId == null) errors.push("site-id: service mode needs the site's id in the service");
   const siteId = a.siteId ?? (a.zvmUrl ? `zvm:${a.zvmUrl}` : null);
   if (!siteId) errors.push('site-id: required (the ZVM site identifier), unless zvm-url is given');
   else if (siteId.length > CONFIG_LIMITS.idLength)
     errors.push(`site-id: longer than ${CONFIG_LIMITS.idLength} characters`);
-  if (a.siteName !== null && a.siteName.length > CONFIG_LIMITS.nameLength)
+  if (a.siteName != null && a.siteName.length > CONFIG_LIMITS.nameLength)
     errors.push(`site-name: longer than ${CONFIG_LIMITS.nameLength} characters`);
   for (const [name, url] of [
     ['billing-url', a.billingUrl],
     ['zvm-url', a.zvmUrl],
     ['service-url', a.serviceUrl ?? null],
   ] as const)
-    if (url !== null && !isHttpUrl(url)) errors.push(`${name}: must be an absolute http(s) URL`);
-  if (mode === 'zvm' && !service && a.zvmUrl === null)
+    if (url != null && !isHttpUrl(url)) errors.push(`${name}: must be an absolute http(s) URL`);
+  if (mode === 'zvm' && !service && a.zvmUrl == null)
     errors.push('zvm-url: zvm mode needs the ZVM base URL');
 
   if (errors.length || !policy.ok || !siteId || !isProbeMode(mode))
@@ -119,7 +123,7 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
       siteName: a.siteName ?? '',
       mode,
       billingUrl: a.billingUrl ?? DEFAULT_BILLING_URL,
-      ...(a.zvmUrl !== null ? { zvmUrl: a.zvmUrl } : {}),
+      ...(a.zvmUrl != null ? { zvmUrl: a.zvmUrl } : {}),
       ...(protectedVms !== undefined ? { protectedVms } : {}),
       policy: policy.value,
       timeoutMs: timeoutMs ?? CONFIG_LIMITS.timeoutMs.default,

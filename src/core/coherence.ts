@@ -25,25 +25,25 @@ export const GRACE_LIMITS_MS = {
 
 const alertingPhase = (p: string) => p === 'warning' || p === 'disconnected';
 
-/** Why a state of the right shape still cannot be used; null when it is coherent. */
+/**
+ * Which rule a state of the right shape breaks, as a short code (`incoherenceText` words it; kept apart so that
+ * the page-load code carries no message); null when it is coherent.
+ */
 export function incoherence(s: GraceState): string | null {
-  if (s.policy.interval >= s.policy.alertAfter) return 'policy.interval: not below alertAfter';
+  if (s.policy.interval >= s.policy.alertAfter) return 'interval';
   const alerting = alertingPhase(s.phase);
   const { firstAlertAt, deadline, graceMs } = s;
   if (alerting) {
-    if (firstAlertAt === null || deadline === null || graceMs === null)
-      return 'phase: alerting without its dates';
-    if (Math.abs(deadline - firstAlertAt - graceMs) > 1) return 'deadline: not firstAlertAt + graceMs';
-    if (graceMs < GRACE_LIMITS_MS.min || graceMs > GRACE_LIMITS_MS.max)
-      return 'graceMs: outside the policy limits';
+    if (firstAlertAt === null || deadline === null || graceMs === null) return 'dates';
+    if (Math.abs(deadline - firstAlertAt - graceMs) > 1) return 'deadline';
+    if (graceMs < GRACE_LIMITS_MS.min || graceMs > GRACE_LIMITS_MS.max) return 'grace';
   } else if (firstAlertAt !== null || deadline !== null || graceMs !== null) {
-    return 'phase: alert dates without an alert';
+    return 'no-alert';
   }
   if (s.phase === 'disconnected') {
-    if (s.disconnectedAt === null || s.disconnectedAt < (firstAlertAt as number))
-      return 'disconnectedAt: missing or before the first alert';
+    if (s.disconnectedAt === null || s.disconnectedAt < (firstAlertAt as number)) return 'disconnected';
   } else if (s.disconnectedAt !== null) {
-    return 'disconnectedAt: set while not disconnected';
+    return 'connected';
   }
   const times: Array<[string, number | null]> = [
     ['trackingSince', s.trackingSince],
@@ -57,20 +57,20 @@ export function incoherence(s: GraceState): string | null {
     ['blind.since', s.blind?.since ?? null],
   ];
   for (const [name, t] of times) {
-    if (t !== null && t > s.latestSeen) return `${name}: after latestSeen`;
+    if (t !== null && t > s.latestSeen) return name;
   }
   let usage = 0;
   let vra = 0;
   for (const a of s.alerts) {
     if (a.turnedOn > s.latestSeen || (a.resolvedAt !== null && a.resolvedAt > s.latestSeen))
-      return 'alerts: dated after latestSeen';
-    if ((a.resolvedAt === null) !== (a.resolution === null)) return 'alerts: resolvedAt without resolution';
+      return 'alert-dates';
+    if ((a.resolvedAt === null) !== (a.resolution === null)) return 'resolution';
     if (a.resolvedAt === null) {
       if (a.kind === 'usage-not-sent') usage++;
       else vra++;
     }
   }
   const want = s.phase === 'warning' ? '10' : s.phase === 'disconnected' ? '01' : '00';
-  if (`${usage}${vra}` !== want) return `alerts: active alerts do not match phase ${s.phase}`;
+  if (`${usage}${vra}` !== want) return 'active';
   return null;
 }

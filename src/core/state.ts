@@ -1,4 +1,5 @@
 import { incoherence } from './coherence.ts';
+import { incoherenceText } from './coherence-words.ts';
 import {
   AlertSchema,
   GraceStateSchema,
@@ -17,7 +18,7 @@ export function parseGraceState(input: unknown): Parsed<GraceState> {
   const parsed = parseWith(GraceStateSchema, 'state', input);
   if (!parsed.ok) return parsed;
   const error = incoherence(parsed.value);
-  return error ? { ok: false, error: `state.${error}` } : parsed;
+  return error ? { ok: false, error: `state.${incoherenceText(error, parsed.value)}` } : parsed;
 }
 
 export function parseSite(input: unknown): Parsed<Site> {

@@ -42,6 +42,21 @@ const attributes: fc.Arbitrary<SiteAttributes> = fc.record({
   timeout: maybe(mostly(fc.constantFrom('10s', '500ms', '2m'), duration)),
 });
 
+describe('a property a framework unset', () => {
+  it('reads undefined as not given, as null (React sets a removed prop to undefined)', () => {
+    const given = { siteId: 's-1', mode: 'direct', billingUrl: 'https://billing.example' };
+    const names = ['siteName', 'zvmUrl', 'protectedVms', 'interval', 'alertAfter', 'graceDays', 'timeout'];
+    const absent = (v: null | undefined) =>
+      configFromAttributes({
+        ...Object.fromEntries(names.map((n) => [n, v])),
+        ...given,
+      } as unknown as SiteAttributes);
+    const unset = absent(undefined);
+    expect(unset.ok, unset.ok ? '' : unset.error).to.equal(true);
+    expect(unset).to.deep.equal(absent(null));
+  });
+});
+
 describe('attributes and the zod schemas agree', () => {
   it('every config the attribute parser accepts, the zod SiteConfigSchema accepts unchanged', () => {
     let accepted = 0;
