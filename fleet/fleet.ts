@@ -70,6 +70,12 @@ interface Entry {
   state: GraceState | null;
   runtime: Runtime;
   nextAt: number;
+  /**
+   * The wall clock and the monotonic clock when `nextAt` was planned: a step of the wall clock is measured for
+   * each site from its own plan (one planned after the step is in the new frame already, and stays).
+   */
+  plannedWall: number;
+  plannedMono: number;
   /** The attempt under way (scheduled or an operator's), so that a site is read by one attempt at a time. */
   running: Promise<void> | null;
   removed: boolean;
@@ -209,7 +215,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         existing.config = siteConfig;
         if (credsChanged)
           existing.creds = new ZvmCredentials(spec.url, spec.auth, spec.timeoutMs, this.clock);
-        existing.nextAt = Math.min(existing.nextAt, now + this.spread(spec.policy));
+        this.plan(existing, Math.min(existing.nextAt, now + this.spread(spec.policy)));
         changed.push(spec.id);
         continue;
       }
@@ -223,6 +229,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
         state,
         runtime: kept?.runtime ?? { ...EMPTY_RUNTIME },
         nextAt: this.firstAttempt(state, spec.policy, now),
+        plannedWall: this.clock(),
+        plannedMono: performance.now(),
         running: null,
         removed: false,
         owned: this.sharing === null,
@@ -292,7 +300,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       });
       for (const [id, at] of called) {
         const e = this.entries.get(id);
-        if (e) e.nextAt = Math.max(e.nextAt, this.firstAttempt(e.state, e.spec.policy, now, at));
+        if (e) this.plan(e, Math.max(e.nextAt, this.firstAttempt(e.state, e.spec.policy, now, at)));
       }
     }
     this.kick();
@@ -337,8 +345,20 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.log(
       `the clock was set ${step > 0 ? 'forward' : 'back'} by ${Math.round(Math.abs(step) / 1000)} s: the schedule moves with it`,
     );
-    for (const e of this.entries.values()) e.nextAt += step;
+    for (const e of this.entries.values()) {
+      // Each plan moves by the step it saw: one made after the step (an attempt that ended meanwhile) is in
+      // the new frame already, and moving it would leave its site unread for as long as the step.
+      const own = wall - e.plannedWall - (mono - e.plannedMono);
+      if (Math.abs(own) >= CLOCK_STEP_MS) this.plan(e, e.nextAt + own);
+    }
     this.kick();
+  }
+
+  /** Sets when a site is read next, noting the clocks it was planned by. */
+  private plan(e: Entry, at: number): void {
+    e.nextAt = at;
+    e.plannedWall = this.clock();
+    e.plannedMono = performance.now();
   }
 
   /** Sharing: renew, give up and take leases; read back the state of the sites other instances read. */
@@ -402,7 +422,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
         for (const id of gained) {
           const e = this.entries.get(id)!;
           e.owned = true;
-          e.nextAt = this.firstAttempt(e.state, e.spec.policy, now, called.get(id));
+          this.plan(e, this.firstAttempt(e.state, e.spec.policy, now, called.get(id)));
         }
         if (gained.length) this.log(`leases: took ${gained.length} sites (${held.size} held now)`);
         this.countOwned();
@@ -811,13 +831,13 @@ export class Fleet extends EventEmitter<FleetEvents> {
       // Not written: the state in memory stays as it was, and the attempt is made again soon.
       this.stats.persistFailures++;
       this.log(`site ${spec.id}: the attempt could not be stored (${String(err)}); retrying`);
-      e.nextAt = now + Math.min(spec.policy.interval, 5000);
+      this.plan(e, now + Math.min(spec.policy.interval, 5000));
       return { summary: summarize(spec, before, e.runtime, now).summary, result: kind, detail };
     }
     e.state = after;
     e.runtime = runtime;
     e.updatedAt = Date.now();
-    e.nextAt = this.nextAttempt(e, now);
+    this.plan(e, this.nextAttempt(e, now));
     if (!e.removed) {
       this.emit('change', summary);
       if ((transition || lastDay) && this.settings.webhooks.length) this.emit('outbox');
