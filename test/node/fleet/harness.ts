@@ -209,8 +209,19 @@ export function parsePrometheus(text: string): {
       rest = rest.slice(l[0].length);
     }
     const raw = m[3]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`line ${i + 1}: value ${raw} is not a number`);
+    // As Prometheus reads them (Go's ParseFloat): NaN and Inf in any case; prom-client writes `Nan` for an
+    // event-loop statistic with no sample yet, in the first seconds.
+    const special = raw.toLowerCase();
+    const value =
+      special === '+inf' || special === 'inf'
+        ? Infinity
+        : special === '-inf'
+          ? -Infinity
+          : special === 'nan'
+            ? NaN
+            : Number(raw);
+    if (Number.isNaN(value) && special !== 'nan')
+      throw new Error(`line ${i + 1}: value ${raw} is not a number`);
     samples.push({ name, labels, value });
   }
   return { types, samples };

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { HOUR } from '../../../src/core/index.ts';
+import { waitFor } from '../http-client.ts';
 import type { BillingServer } from '../../../servers/billing/server.ts';
 import type { ZvmSim } from '../../../servers/zvm/server.ts';
 import {
@@ -83,7 +84,6 @@ test('NUL bytes, lone surrogates and 200 KB in the ZVM strings: every attempt st
       .samples.filter((x) => x.name === 'zerto_fleet_attempts_total' && x.labels.site === 'hostile')
       .reduce((n, x) => n + x.value, 0);
   const before = await attempts();
-  await new Promise((r) => setTimeout(r, 3000));
-  assert.ok((await attempts()) > before, 'attempts go on');
+  await waitFor(async () => ((await attempts()) > before ? true : undefined), 20_000, 'attempts going on');
   assert.doesNotMatch(fleet.stdout() + fleet.stderr(), /could not be stored|unsupported Unicode/);
 });

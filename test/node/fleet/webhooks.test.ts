@@ -112,16 +112,24 @@ after(async () => {
 });
 
 test('webhooks arrive signed, once per transition, and again after the receiver was down', async () => {
-  // The receiver is down: the first transitions (a warning, a ZVM that cannot be seen) wait in the outbox.
+  // The receiver is down: the first transitions (a warning, a ZVM that cannot be seen) wait in the outbox. A
+  // receiver's posts go one after the other, and a refusal holds the rest back until its retry: what waits is
+  // the backlog, whatever reached the receiver.
   await waitFor(
-    // Two transitions refused (a post retried counts once).
-    async () =>
-      new Set(received.filter((r) => r.status === 503).map((r) => r.eventId)).size >= 2 ? true : undefined,
+    async () => (received.some((r) => r.status === 503) ? true : undefined),
     15_000,
-    'failed posts of two transitions',
+    'a refused post',
   );
-  const metrics = parsePrometheus((await fleet.get('/metrics')).text);
-  assert.ok(metrics.samples.some((s) => s.name === 'zerto_fleet_webhook_backlog' && s.value >= 2));
+  await waitFor(
+    async () =>
+      parsePrometheus((await fleet.get('/metrics')).text).samples.some(
+        (s) => s.name === 'zerto_fleet_webhook_backlog' && s.value >= 2,
+      )
+        ? true
+        : undefined,
+    15_000,
+    'two transitions waiting in the outbox',
+  );
   up = true;
   await waitFor(
     async () => (received.filter((r) => r.status === 204).length >= 2 ? true : undefined),
