@@ -111,8 +111,7 @@ export function configFromAttributes(a: SiteAttributes): Parsed<SiteConfig> {
     ['service-url', a.serviceUrl ?? null],
   ] as const)
     if (url != null && !isHttpUrl(url)) errors.push(`${name}: must be an absolute http(s) URL`);
-  if (mode === 'zvm' && !service && a.zvmUrl == null)
-    errors.push('zvm-url: zvm mode needs the ZVM base URL');
+  if (mode === 'zvm' && !service && a.zvmUrl == null) errors.push('zvm-url: zvm mode needs the ZVM base URL');
 
   if (errors.length || !policy.ok || !siteId || !isProbeMode(mode))
     return { ok: false, error: errors.join('; ') };
