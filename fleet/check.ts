@@ -33,7 +33,7 @@ import {
 } from '../src/protocol/zvm.ts';
 import { request } from '../src/world/probes/http.ts';
 import type { SiteSecrets } from '../src/world/probes/index.ts';
-import { endpoint } from '../src/world/probes/usage.ts';
+import { endpoint, ZVM_MAX_ANSWER_BYTES } from '../src/world/probes/usage.ts';
 import type { ResolvedAuth } from './config.ts';
 import { ZvmCredentials } from './credentials.ts';
 
@@ -199,7 +199,12 @@ async function getJson(
   const headers: Record<string, string> = { accept: 'application/json' };
   if (secrets.token) headers.authorization = `Bearer ${secrets.token}`;
   if (secrets.session) headers[SESSION_HEADER] = secrets.session;
-  const r = await request(endpoint(base, path), { headers, redirect: 'manual' }, { timeoutMs, signal });
+  // A ZVM answer may be large (many alerts, a megabyte field the contract cuts): read up to the probe's bound.
+  const r = await request(
+    endpoint(base, path),
+    { headers, redirect: 'manual' },
+    { timeoutMs, signal, maxBytes: ZVM_MAX_ANSWER_BYTES },
+  );
   if (!r.ok) return { ok: false, cause: causeOf(r.reason, `GET ${path}`, seconds) };
   let json: unknown = undefined;
   try {

@@ -101,6 +101,26 @@ describe('fleet check against a Zerto 10 appliance (camelCase, link.identifier, 
     assert.equal(perf.get('billing_alerts'), 1);
   });
 
+  test('NUL bytes, lone surrogates and 1 MB strings in the name, the description and the time: WARNING as for a clean answer', async () => {
+    const siteName = z10.siteName;
+    try {
+      z10.siteName = `Os\u0000lo \uD800${'x'.repeat(1 << 20)}`;
+      z10.alerts = [
+        billing({
+          helpIdentifier: 'LIC0012',
+          turnedOn: `${isoAt(z10.now - 3 * DAY)}\u0000`,
+          description: `Usage not sent\u0000 \uDC00${'d'.repeat(1 << 20)}`,
+        }),
+      ];
+      const { line, perf } = judged(await withToken(z10), 1);
+      assert.match(line, /^ZERTO BILLING WARNING - Os\uFFFDlo \uFFFDx+: Usage not sent, 12 days left;/);
+      assert.ok(!line.includes('\u0000') && line.length < 10_000, `one clean, bounded line (${line.length})`);
+      assert.equal(perf.get('billing_alerts'), 1);
+    } finally {
+      z10.siteName = siteName;
+    }
+  });
+
   test('CRITICAL (2) in the last day, and -c 3 makes three days left critical', async () => {
     z10.alerts = [billing({ helpIdentifier: 'LIC0021', turnedOn: isoAt(z10.now - 14 * DAY - 12 * HOUR) })];
     const last = judged(await withToken(z10), 2);
