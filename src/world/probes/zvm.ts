@@ -96,12 +96,20 @@ async function collect(
 async function readAfterSend(ctx: ProbeContext, steps: Steps, base: string, sent: Sent): Promise<Word> {
   const ids = billingIdsOf(ctx.config);
   steps.running('ack', "reading the ZVM's billing alerts");
-  const word = await readWord(ctx, base, ids);
-  if (!(word.ok && sent.answer?.result === 'accepted' && word.billing.length > 0)) return word;
-  const delay = ctx.config.alertsDelayMs ?? CONFIG_LIMITS.alertsDelayMs.default;
-  steps.running('ack', `the ZVM accepted the request; reading its billing alerts again in ${delay / 1000} s`);
-  await sleep(delay, ctx.signal);
-  return readWord(ctx, base, ids);
+  let word = await readWord(ctx, base, ids);
+  if (word.ok && sent.answer?.result === 'accepted' && word.billing.length > 0) {
+    const delay = ctx.config.alertsDelayMs ?? CONFIG_LIMITS.alertsDelayMs.default;
+    steps.running(
+      'ack',
+      `the ZVM accepted the request; reading its billing alerts again in ${delay / 1000} s`,
+    );
+    await sleep(delay, ctx.signal);
+    word = await readWord(ctx, base, ids);
+  }
+  if (!word.ok) return word;
+  // The help identifiers it knows, once per attempt (not at each read of its alerts).
+  const known = await quiet(ctx, endpoint(base, ZVM_PATHS.helpIdentifiers), readHelpIds);
+  return { ...word, unknownIds: known ? unknownHelpIds(ids, known, ids.explicit) : [] };
 }
 
 /**
@@ -260,13 +268,7 @@ async function readWord(
   const skew = clock ?? skewOf(r.date ?? null, (started + ctx.now()) / 2);
   const bad = unusable(r.value.billing, skew);
   if (bad) return { ok: false, reason: bad };
-  const known = await quiet(ctx, endpoint(base, ZVM_PATHS.helpIdentifiers), readHelpIds);
-  return {
-    ok: true,
-    billing: r.value.billing,
-    skew,
-    unknownIds: known ? unknownHelpIds(ids, known, ids.explicit) : [],
-  };
+  return { ok: true, billing: r.value.billing, skew, unknownIds: [] };
 }
 
 /**
