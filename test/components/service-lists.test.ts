@@ -187,7 +187,9 @@ describe('the lists and the export with service-url, beside the fleet service an
       performance
         .getEntriesByType('resource')
         .map((e) => e.name)
-        .filter((name) => name.startsWith(`${fleet.url}/v1/states`));
+        .filter((name) => name.startsWith(`${fleet.url}/v1/states`))
+        // The earlier test's list of an unknown site may still be reading on the service's events: not this one's.
+        .filter((name) => !name.endsWith('?site=nope'));
     const before = reads().length;
     const el = await mount('zerto-billing-sites', { 'service-url': fleet.url }, fleet.key);
     await until(() => el.rows[0]?.view.daysLeft === 15, 20_000, 'the warning with 15 days left');
